@@ -1,0 +1,67 @@
+package org.commonweal.launcher;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code cw node}: run a node from a distribution until Ctrl-C or SIGTERM, then stop it cleanly (exit 0). */
+@Command(name = "node", mixinStandardHelpOptions = true, sortOptions = false,
+        description = { "Run a Commonweal node from a distribution until Ctrl-C or SIGTERM; then stop every bundle"
+                + " and exit 0.", "Prints where to reach it once GET /health answers 200." })
+final class NodeCommand implements Callable<Integer> {
+
+    @Option(names = "--dist", paramLabel = "NAME|DIR", defaultValue = "dev",
+            description = "The distribution: a name under distributions/ (built into distributions/NAME/target/dist),"
+                    + " or a folder holding feature.json and bundles/. Default: ${DEFAULT-VALUE}.")
+    String distribution;
+
+    @Option(names = "--port", paramLabel = "N",
+            description = "The HTTP port (default: the distribution's, 8080 for dev). The host stays the distribution's"
+                    + " (127.0.0.1 for dev).")
+    Integer port;
+
+    @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
+            description = "The data directory: node key, framework cache, state. Default: ./${DEFAULT-VALUE}.")
+    Path data;
+
+    @Option(names = "--shell", description = "Attach an interactive Gogo shell (try: cw:health, cw:bundles, lb, help).")
+    boolean shell;
+
+    @Override
+    public Integer call() throws Exception {
+        Node node = Node.start(new Node.Options(distributionFolder(), data, port, shell, Map.of()), System.out);
+        Runnable stop = () -> {
+            System.out.println("Stopping the node...");
+            node.close();
+        };
+        Signal.handle(new Signal("INT"), signal -> Thread.ofPlatform().start(stop));
+        Signal.handle(new Signal("TERM"), signal -> Thread.ofPlatform().start(stop));
+        node.awaitStop();
+        System.out.println("Node stopped.");
+        return 0;
+    }
+
+    private Path distributionFolder() throws LaunchException {
+        Path asFolder = Path.of(distribution);
+        if (Files.isRegularFile(asFolder.resolve(Distribution.FEATURE_FILE))) {
+            return asFolder;
+        }
+        Path named = Cw.home().resolve("distributions").resolve(distribution);
+        Path built = named.resolve("target").resolve("dist");
+        if (Files.isRegularFile(built.resolve(Distribution.FEATURE_FILE))) {
+            return built;
+        }
+        if (Files.isDirectory(named)) {
+            throw new LaunchException("distribution '" + distribution + "' is not built (no " + built + "). Fix: ./mvnw"
+                    + " install -DskipTests, or run ./cw, which builds what is missing");
+        }
+        throw new LaunchException("no distribution '" + distribution + "': neither a folder with "
+                + Distribution.FEATURE_FILE + " nor a folder under " + Cw.home().resolve("distributions") + ". Fix: --dist"
+                + " dev, or the path of an assembled distribution");
+    }
+}
