@@ -11,12 +11,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 /** The node's HTTP address: checked free before the node starts, and polled until it is healthy. */
-record HttpEndpoint(String host, int port) {
+public record HttpEndpoint(String host, int port) {
 
     static final String HOST_PROPERTY = "org.apache.felix.http.host";
     static final String PORT_PROPERTY = "org.osgi.service.http.port";
 
-    URI uri(String path) {
+    public URI uri(String path) {
         String h = host.contains(":") ? "[" + host + "]" : host;
         return URI.create("http://" + h + ":" + port + path);
     }

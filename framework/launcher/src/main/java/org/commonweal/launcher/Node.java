@@ -69,12 +69,19 @@ public final class Node implements AutoCloseable {
         this.endpoint = endpoint;
     }
 
-    public static Node start(Options options, PrintStream progress) throws LaunchException {
-        RuntimeSettings.checkJvm();
-        Distribution distribution = Distribution.load(options.distribution());
-        DataDirectory data = DataDirectory.open(options.dataDirectory());
-        Framework framework = null;
-        try {
+    /**
+     * What a node runs with, derived from the distribution, the data directory and the options, and
+     * shared with the itests so that they boot exactly what {@code cw node} boots.
+     *
+     * @param distribution        the distribution
+     * @param frameworkProperties framework.properties, then the feature's, then the launcher's own
+     * @param configurations      the feature's configurations, with the options' overrides
+     * @param endpoint            where the HTTP server will listen
+     */
+    public record Plan(Distribution distribution, Map<String, String> frameworkProperties,
+            Map<String, Map<String, Object>> configurations, HttpEndpoint endpoint) {
+
+        public static Plan of(Distribution distribution, Options options, Path dataDirectory) throws LaunchException {
             Map<String, Map<String, Object>> configurations = new LinkedHashMap<>(distribution.configurations());
             Map<String, Object> http = new LinkedHashMap<>(configurations.getOrDefault(HTTP_PID, Map.of()));
             if (options.port() != null) {
@@ -86,32 +93,45 @@ public final class Node implements AutoCloseable {
             properties.putAll(distribution.frameworkProperties());
             properties.putAll(options.properties());
             HttpEndpoint endpoint = new HttpEndpoint(
-                    String.valueOf(http.getOrDefault(HttpEndpoint.HOST_PROPERTY, properties.getOrDefault(HttpEndpoint.HOST_PROPERTY, "127.0.0.1"))),
-                    port(http.getOrDefault(HttpEndpoint.PORT_PROPERTY, properties.getOrDefault(HttpEndpoint.PORT_PROPERTY, "8080"))));
+                    String.valueOf(http.getOrDefault(HttpEndpoint.HOST_PROPERTY,
+                            properties.getOrDefault(HttpEndpoint.HOST_PROPERTY, "127.0.0.1"))),
+                    port(http.getOrDefault(HttpEndpoint.PORT_PROPERTY,
+                            properties.getOrDefault(HttpEndpoint.PORT_PROPERTY, "8080"))));
             // The same address as framework properties too, so that Jetty's first start already uses it.
             properties.put(HttpEndpoint.HOST_PROPERTY, endpoint.host());
             properties.put(HttpEndpoint.PORT_PROPERTY, Integer.toString(endpoint.port()));
-            properties.put(Constants.FRAMEWORK_STORAGE, data.path().resolve("framework").toString());
+            properties.put(Constants.FRAMEWORK_STORAGE, dataDirectory.resolve("framework").toString());
             properties.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(CONFIG_START_LEVEL));
-            properties.put(DATA_DIR_PROPERTY, data.path().toString());
+            properties.put(DATA_DIR_PROPERTY, dataDirectory.toString());
             properties.put(DISTRIBUTION_NAME_PROPERTY, distribution.name());
             properties.put(DISTRIBUTION_VERSION_PROPERTY, distribution.version());
             if (options.shell()) {
                 properties.put("gosh.args", "");
             }
-            endpoint.checkFree();
+            return new Plan(distribution, Map.copyOf(properties), Map.copyOf(configurations), endpoint);
+        }
+    }
+
+    public static Node start(Options options, PrintStream progress) throws LaunchException {
+        RuntimeSettings.checkJvm();
+        Distribution distribution = Distribution.load(options.distribution());
+        DataDirectory data = DataDirectory.open(options.dataDirectory());
+        Framework framework = null;
+        try {
+            Plan plan = Plan.of(distribution, options, data.path());
+            plan.endpoint().checkFree();
 
             long started = System.nanoTime();
             framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
                     .orElseThrow(() -> new LaunchException("no OSGi framework on the class path; rebuild with ./mvnw install"))
-                    .newFramework(properties);
+                    .newFramework(plan.frameworkProperties());
             framework.init();
-            List<Bundle> bundles = install(framework.getBundleContext(), distribution);
-            resolve(framework, bundles, distribution);
+            List<Bundle> bundles = install(framework.getBundleContext(), plan.distribution());
+            resolve(framework, bundles, plan.distribution());
             framework.start();
-            Configurations.apply(framework.getBundleContext(), configurations);
+            Configurations.apply(framework.getBundleContext(), plan.configurations());
             startAll(framework, bundles);
-            Node node = new Node(framework, distribution, data, endpoint);
+            Node node = new Node(framework, plan.distribution(), data, plan.endpoint());
             node.awaitReady(progress, started);
             return node;
         } catch (LaunchException | RuntimeException e) {

@@ -1,0 +1,106 @@
+package org.commonweal.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import javax.inject.Inject;
+
+import org.commonweal.node.api.NodeIdentity;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.wiring.BundleRevision;
+
+/** The dev distribution inside the real framework (Felix, booted by Pax Exam from the feature file). */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class DevDistributionIT {
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private NodeIdentity identity;
+
+    /** Runs outside the framework; the test methods run inside it and read the port back from it. */
+    @Configuration
+    public Option[] configuration() {
+        return DevDistribution.paxExamOptions(DevDistribution.workFolder("dev-distribution"), DevDistribution.freePort());
+    }
+
+    @Test
+    public void everyBundleIsActive() {
+        List<String> notActive = new ArrayList<>();
+        for (Bundle bundle : context.getBundles()) {
+            boolean fragment = (bundle.adapt(BundleRevision.class).getTypes() & BundleRevision.TYPE_FRAGMENT) != 0;
+            int expected = fragment ? Bundle.RESOLVED : Bundle.ACTIVE;
+            if (bundle.getState() != expected) {
+                notActive.add(bundle.getSymbolicName() + " state " + bundle.getState());
+            }
+        }
+        assertEquals("bundles not ACTIVE: " + notActive, List.of(), notActive);
+        for (String name : List.of("org.commonweal.node", "org.commonweal.node.api", "org.apache.felix.scr",
+                "org.apache.felix.http.jetty12", "org.apache.felix.gogo.shell")) {
+            assertTrue(name + " is installed", List.of(context.getBundles()).stream()
+                    .anyMatch(bundle -> name.equals(bundle.getSymbolicName())));
+        }
+    }
+
+    @Test
+    public void healthAnswers200OverRealHttp() throws Exception {
+        HttpResponse<String> response = getUntilHealthy("/health");
+        assertEquals(response.body(), 200, response.statusCode());
+        assertTrue(response.body(), response.body().contains("\"healthy\" : true"));
+    }
+
+    @Test
+    public void nodeInfoNamesTheKeyAndEveryBundle() throws Exception {
+        getUntilHealthy("/health");
+        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri("/api/node")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertNotNull(identity);
+        assertTrue(body, body.contains("\"nodeId\" : \"" + identity.id() + "\""));
+        for (Bundle bundle : context.getBundles()) {
+            assertTrue(bundle.getSymbolicName() + " listed", body.contains("\"symbolicName\" : \"" + bundle.getSymbolicName() + "\""));
+        }
+        assertTrue(body, body.matches("(?s).*\"sha256\" : \"[0-9a-f]{64}\".*"));
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + context.getProperty("org.osgi.service.http.port") + path);
+    }
+
+    /** Polls until 200 or 20 s: the whiteboard registers the servlets moments after the bundles start. */
+    private HttpResponse<String> getUntilHealthy(String path) throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        long deadline = System.currentTimeMillis() + 20_000;
+        HttpResponse<String> response = null;
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                response = client.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return response;
+                }
+            } catch (java.io.IOException notYetListening) {
+                // Jetty is (re)starting with its configuration
+            }
+            Thread.sleep(100);
+        }
+        return response;
+    }
+}
