@@ -28,7 +28,7 @@ final class Configurations {
         if (configurations.isEmpty()) {
             return;
         }
-        ServiceReference<?> reference = context.getServiceReference(CONFIGURATION_ADMIN);
+        ServiceReference<?> reference = anyService(context, CONFIGURATION_ADMIN);
         if (reference == null) {
             throw new LaunchException("the distribution has configurations (" + String.join(", ", configurations.keySet())
                     + ") but no ConfigurationAdmin service is running. Fix: add"
@@ -55,6 +55,20 @@ final class Configurations {
                     + " the org.osgi.service.cm API (" + e + "). Fix: use org.apache.felix.configadmin 1.9 or newer", e);
         } finally {
             context.ungetService(reference);
+        }
+    }
+
+    /**
+     * Any service of that class, whoever can see its API: the launcher's class path may hold a copy of
+     * an API package (in tests it does), which would hide the framework's services from a lookup
+     * that checks class compatibility.
+     */
+    static ServiceReference<?> anyService(BundleContext context, String className) {
+        try {
+            ServiceReference<?>[] references = context.getAllServiceReferences(className, null);
+            return references == null ? null : references[0];
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
         }
     }
 

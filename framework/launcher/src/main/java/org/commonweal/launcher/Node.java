@@ -283,7 +283,7 @@ public final class Node implements AutoCloseable {
     /** Felix's HTTP bundle registers its runtime service with an endpoint only once Jetty listens. */
     private boolean httpListening() {
         try {
-            var references = framework.getBundleContext().getServiceReferences(
+            var references = framework.getBundleContext().getAllServiceReferences(
                     "org.osgi.service.servlet.runtime.HttpServiceRuntime", "(osgi.http.endpoint=*)");
             return references != null && references.length > 0;
         } catch (InvalidSyntaxException e) {
