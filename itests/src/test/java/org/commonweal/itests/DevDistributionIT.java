@@ -10,10 +10,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 
 import javax.inject.Inject;
 
+import org.commonweal.node.api.HealthCheck;
 import org.commonweal.node.api.NodeIdentity;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -24,7 +27,9 @@ import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.service.cm.ConfigurationAdmin;
 
 /** The dev distribution inside the real framework (Felix, booted by Pax Exam from the feature file). */
 @RunWith(PaxExam.class)
@@ -36,6 +41,9 @@ public class DevDistributionIT {
 
     @Inject
     private NodeIdentity identity;
+
+    @Inject
+    private ConfigurationAdmin configurationAdmin;
 
     /** Runs outside the framework; the test methods run inside it and read the port back from it. */
     @Configuration
@@ -79,6 +87,79 @@ public class DevDistributionIT {
             assertTrue(bundle.getSymbolicName() + " listed", body.contains("\"symbolicName\" : \"" + bundle.getSymbolicName() + "\""));
         }
         assertTrue(body, body.matches("(?s).*\"sha256\" : \"[0-9a-f]{64}\".*"));
+    }
+
+    @Test
+    public void healthIs503NamingAStoppedBundleUntilItIsBack() throws Exception {
+        Bundle command = bundle("org.apache.felix.gogo.command");
+        command.stop();
+        try {
+            HttpResponse<String> response = get("/health");
+            assertEquals(response.body(), 503, response.statusCode());
+            assertTrue(response.body(), response.body().contains("bundle org.apache.felix.gogo.command 1.1.2 is RESOLVED, not ACTIVE"));
+        } finally {
+            command.start();
+        }
+        assertEquals(200, getUntilHealthy("/health").statusCode());
+    }
+
+    @Test
+    public void healthIs503NamingAnUnsatisfiedComponent() throws Exception {
+        // Real SCR: a target filter that no service matches leaves the component unsatisfied.
+        org.osgi.service.cm.Configuration configuration = configurationAdmin.getConfiguration("org.commonweal.node.NodeCommands", "?");
+        configuration.update(new Hashtable<>(Map.of("status.target", "(no.such.property=*)")));
+        try {
+            HttpResponse<String> response = awaitStatus("/health", 503);
+            assertTrue(response.body(), response.body().contains("component org.commonweal.node.NodeCommands (bundle"
+                    + " org.commonweal.node) is missing reference 'status' to a org.commonweal.node.NodeStatus service"
+                    + " matching (no.such.property=*)"));
+        } finally {
+            configuration.delete();
+        }
+        assertEquals(200, getUntilHealthy("/health").statusCode());
+    }
+
+    @Test
+    public void healthIncludesEveryHealthCheckService() throws Exception {
+        ServiceRegistration<HealthCheck> registration = context.registerService(HealthCheck.class, new HealthCheck() {
+            @Override
+            public String name() {
+                return "itest disk";
+            }
+
+            @Override
+            public Result check() {
+                return Result.unhealthy("only 1 MB free; free space in the data directory");
+            }
+        }, null);
+        try {
+            HttpResponse<String> response = get("/health");
+            assertEquals(response.body(), 503, response.statusCode());
+            assertTrue(response.body(), response.body().contains("check 'itest disk': only 1 MB free"));
+        } finally {
+            registration.unregister();
+        }
+        assertEquals(200, get("/health").statusCode());
+    }
+
+    private Bundle bundle(String symbolicName) {
+        return List.of(context.getBundles()).stream().filter(b -> symbolicName.equals(b.getSymbolicName())).findFirst()
+                .orElseThrow();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** SCR reacts to configuration asynchronously: poll until the status shows (at most 20 s). */
+    private HttpResponse<String> awaitStatus(String path, int status) throws Exception {
+        long deadline = System.currentTimeMillis() + 20_000;
+        HttpResponse<String> response = get(path);
+        while (response.statusCode() != status && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+            response = get(path);
+        }
+        return response;
     }
 
     private URI uri(String path) {

@@ -19,7 +19,7 @@ public final class HealthServlet extends HttpServlet {
     private final transient NodeStatus status;
 
     @Activate
-    public HealthServlet(@Reference NodeStatus status) {
+    public HealthServlet(@Reference(name = "status") NodeStatus status) {
         this.status = status;
     }
 

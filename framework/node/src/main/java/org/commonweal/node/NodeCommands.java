@@ -14,7 +14,7 @@ public final class NodeCommands {
     private final NodeStatus status;
 
     @Activate
-    public NodeCommands(@Reference NodeStatus status) {
+    public NodeCommands(@Reference(name = "status") NodeStatus status) {
         this.status = status;
     }
 

@@ -19,7 +19,7 @@ public final class NodeInfoServlet extends HttpServlet {
     private final transient NodeStatus status;
 
     @Activate
-    public NodeInfoServlet(@Reference NodeStatus status) {
+    public NodeInfoServlet(@Reference(name = "status") NodeStatus status) {
         this.status = status;
     }
 

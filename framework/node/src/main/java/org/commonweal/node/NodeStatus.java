@@ -44,7 +44,8 @@ public final class NodeStatus {
     private final List<HealthCheck> checks = new CopyOnWriteArrayList<>();
 
     @Activate
-    public NodeStatus(BundleContext context, @Reference NodeIdentity identity, @Reference ServiceComponentRuntime scr) {
+    public NodeStatus(BundleContext context, @Reference(name = "identity") NodeIdentity identity,
+            @Reference(name = "scr") ServiceComponentRuntime scr) {
         this.context = context;
         this.identity = identity;
         this.scr = scr;
