@@ -115,6 +115,7 @@ public final class Node implements AutoCloseable {
     public static Node start(Options options, PrintStream progress) throws LaunchException {
         RuntimeSettings.checkJvm();
         Distribution distribution = Distribution.load(options.distribution());
+        warnAboutUnlistedJars(distribution, progress);
         DataDirectory data = DataDirectory.open(options.dataDirectory());
         Framework framework = null;
         try {
@@ -142,6 +143,17 @@ public final class Node implements AutoCloseable {
             stopQuietly(framework);
             data.close();
             throw new LaunchException("the OSGi framework failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    private static void warnAboutUnlistedJars(Distribution distribution, PrintStream progress) {
+        try {
+            for (Path jar : distribution.unlistedJars()) {
+                progress.println("warning: " + jar + " is not named by " + distribution.featureFile()
+                        + ", so it is not installed; add it to the feature or delete it");
+            }
+        } catch (java.io.IOException e) {
+            progress.println("warning: cannot list " + distribution.directory().resolve(Distribution.BUNDLES_DIR) + ": " + e);
         }
     }
 
