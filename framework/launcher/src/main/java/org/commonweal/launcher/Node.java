@@ -97,7 +97,7 @@ public final class Node implements AutoCloseable {
                             properties.getOrDefault(HttpEndpoint.HOST_PROPERTY, "127.0.0.1"))),
                     port(http.getOrDefault(HttpEndpoint.PORT_PROPERTY,
                             properties.getOrDefault(HttpEndpoint.PORT_PROPERTY, "8080"))));
-            // The same address as framework properties too, so that Jetty's first start already uses it.
+            // The address as framework properties too: where they, not ConfigAdmin, are read (itests, tools).
             properties.put(HttpEndpoint.HOST_PROPERTY, endpoint.host());
             properties.put(HttpEndpoint.PORT_PROPERTY, Integer.toString(endpoint.port()));
             properties.put(Constants.FRAMEWORK_STORAGE, dataDirectory.resolve("framework").toString());
