@@ -22,7 +22,7 @@ import org.junit.Test;
  */
 public class ReproducibleBundlesIT {
 
-    private static final Instant OUTPUT_TIMESTAMP = Instant.parse(System.getProperty("commonweal.itest.outputTimestamp")));
+    private static final Instant OUTPUT_TIMESTAMP = Instant.parse(System.getProperty("commonweal.itest.outputTimestamp"));
 
     @Test
     public void ourBundlesCarryNoBuildTime() throws Exception {
