@@ -1,0 +1,215 @@
+package org.commonweal.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Matrix x vector (decode) and matrix x matrix (prompt processing, batched decode) for weights of any
+ * {@link GgmlType}.
+ * <p>
+ * <b>What is computed, exactly.</b> {@code out = dot16(dequantize(row), x)} where {@code dequantize}
+ * is ggml's reference dequantization ({@link Dequantize}) and {@code dot16} is a fixed-order dot
+ * product: 16 partial sums, lane {@code l} accumulating the elements {@code l, l+16, l+32, ...} in
+ * increasing order with fused multiply-adds, then combined as {@code (l + l+8)}, {@code (l + l+4)},
+ * {@code (l + l+2)}, {@code (l + l+1)}. The result depends neither on the thread count, nor on
+ * whether a row is computed by matvec or inside a matmul tile, nor on the code path (the SIMD paths
+ * here and the scalar {@link #referenceDot} agree bit for bit). For Q8_0 and Q4_0 the dequantized
+ * weights are exact products (an 8-bit integer times an F16 scale fits a float's mantissa), so
+ * decoding them inside the dot product changes nothing.
+ * <p>
+ * Activations stay F32: with the Vector API (which exposes no int8 dot-product instruction), decoding
+ * weights to floats and using FMAs is as fast as integer products and loses nothing to activation
+ * quantization.
+ */
+public final class MatrixKernels {
+
+    /** The dot product's fixed layout: 16 float lanes (one 512-bit vector). */
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VectorShuffle<Float> DOWN_8 = VectorShuffle.fromOp(F, i -> (i + 8) & 15);
+    private static final VectorShuffle<Float> DOWN_4 = VectorShuffle.fromOp(F, i -> (i + 4) & 15);
+    private static final VectorShuffle<Float> DOWN_2 = VectorShuffle.fromOp(F, i -> (i + 2) & 15);
+    private static final VectorShuffle<Float> DOWN_1 = VectorShuffle.fromOp(F, i -> (i + 1) & 15);
+    /** Tokens per matmul tile: each decoded weight vector serves this many tokens. */
+    static final int TOKEN_TILE = 4;
+
+    private MatrixKernels() {
+    }
+
+    /** {@code out[r] = W[r,:] . x} for every row. */
+    public static void matvec(WeightMatrix w, float[] x, float[] out, KernelPool pool) {
+        matmul(w, x, w.cols(), 1, out, w.rows(), pool);
+    }
+
+    /**
+     * {@code out[t * outStride + r] = W[r,:] . x[t * xStride ...]} for every row r and token t: the
+     * matvec of each token, bit for bit, computed in tiles of {@value #TOKEN_TILE} tokens so that each
+     * weight is read from memory once per tile.
+     */
+    public static void matmul(WeightMatrix w, float[] x, int xStride, int tokens, float[] out, int outStride,
+            KernelPool pool) {
+        check(w, x, xStride, tokens, out, outStride);
+        pool.checkAccessible(w.data(), "the " + w.rows() + "x" + w.cols() + " " + w.type() + " weight matrix");
+        pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> rows(w, x, xStride, tokens, out, outStride, from, to));
+    }
+
+    private static void rows(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
+        float[] scratch = switch (w.type()) {
+            case F32, Q8_0, Q4_0 -> null;
+            default -> new float[w.cols()];
+        };
+        for (int r = from; r < to; r++) {
+            long row = w.rowOffset(r);
+            if (scratch != null) {
+                Dequantize.row(w.type(), w.data(), row, scratch, 0, w.cols());
+            }
+            int t = 0;
+            for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
+                tile4(w, row, scratch, x, t * xs, xs, out, t * os + r, os);
+            }
+            for (; t < tokens; t++) {
+                out[t * os + r] = dot1(w, row, scratch, x, t * xs);
+            }
+        }
+    }
+
+    private static float dot1(WeightMatrix w, long row, float[] scratch, float[] x, int xo) {
+        MemorySegment m = w.data();
+        int chunks = w.cols() / 16;
+        FloatVector acc = FloatVector.zero(F);
+        switch (w.type()) {
+            case F32 -> {
+                for (int k = 0; k < chunks; k++) {
+                    acc = f32(m, row, k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
+                }
+            }
+            case Q8_0 -> {
+                for (int k = 0; k < chunks; k++) {
+                    acc = q8_0(m, row, k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
+                }
+            }
+            case Q4_0 -> {
+                for (int k = 0; k < chunks; k++) {
+                    acc = q4_0(m, row, k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
+                }
+            }
+            default -> {
+                for (int k = 0; k < chunks; k++) {
+                    acc = FloatVector.fromArray(F, scratch, 16 * k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
+                }
+            }
+        }
+        return reduce(tail(w, row, scratch, x, xo, acc));
+    }
+
+    private static void tile4(WeightMatrix w, long row, float[] scratch, float[] x, int xo, int xs, float[] out, int oo,
+            int os) {
+        MemorySegment m = w.data();
+        int chunks = w.cols() / 16;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int k = 0; k < chunks; k++) {
+            FloatVector v = switch (w.type()) {
+                case F32 -> f32(m, row, k);
+                case Q8_0 -> q8_0(m, row, k);
+                case Q4_0 -> q4_0(m, row, k);
+                default -> FloatVector.fromArray(F, scratch, 16 * k);
+            };
+            int c = xo + 16 * k;
+            a0 = v.fma(FloatVector.fromArray(F, x, c), a0);
+            a1 = v.fma(FloatVector.fromArray(F, x, c + xs), a1);
+            a2 = v.fma(FloatVector.fromArray(F, x, c + 2 * xs), a2);
+            a3 = v.fma(FloatVector.fromArray(F, x, c + 3 * xs), a3);
+        }
+        out[oo] = reduce(tail(w, row, scratch, x, xo, a0));
+        out[oo + os] = reduce(tail(w, row, scratch, x, xo + xs, a1));
+        out[oo + 2 * os] = reduce(tail(w, row, scratch, x, xo + 2 * xs, a2));
+        out[oo + 3 * os] = reduce(tail(w, row, scratch, x, xo + 3 * xs, a3));
+    }
+
+    /** The last cols % 16 elements (F32 rows only: every block type's rows are whole 16-element chunks). */
+    private static FloatVector tail(WeightMatrix w, long row, float[] scratch, float[] x, int xo, FloatVector acc) {
+        int done = w.cols() & ~15;
+        if (done == w.cols()) {
+            return acc;
+        }
+        float[] lanes = new float[16];
+        acc.intoArray(lanes, 0);
+        for (int c = done; c < w.cols(); c++) {
+            float weight = scratch != null ? scratch[c] : w.data().get(LE_FLOAT, row + 4L * c);
+            lanes[c & 15] = Math.fma(weight, x[xo + c], lanes[c & 15]);
+        }
+        return FloatVector.fromArray(F, lanes, 0);
+    }
+
+    /** The fixed combination of the 16 lanes: (l + l+8), (l + l+4), (l + l+2), (l + l+1). */
+    static float reduce(FloatVector acc) {
+        FloatVector v = acc.add(acc.rearrange(DOWN_8));
+        v = v.add(v.rearrange(DOWN_4));
+        v = v.add(v.rearrange(DOWN_2));
+        v = v.add(v.rearrange(DOWN_1));
+        return v.lane(0);
+    }
+
+    private static FloatVector f32(MemorySegment m, long row, int k) {
+        return FloatVector.fromMemorySegment(F, m, row + 64L * k, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Chunk k of a Q8_0 row: block k/2 (2-byte F16 scale, 32 int8), its half k%2, times the scale. */
+    private static FloatVector q8_0(MemorySegment m, long row, int k) {
+        long block = row + 34L * (k >> 1);
+        float d = Float.float16ToFloat(m.get(LE_SHORT, block));
+        ByteVector q = ByteVector.fromMemorySegment(B16, m, block + 2 + 16 * (k & 1), ByteOrder.LITTLE_ENDIAN);
+        return ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+    }
+
+    /** Chunk k of a Q4_0 row: block k/2 (F16 scale, 16 bytes); low nibbles are elements 0-15, high 16-31. */
+    private static FloatVector q4_0(MemorySegment m, long row, int k) {
+        long block = row + 18L * (k >> 1);
+        float d = Float.float16ToFloat(m.get(LE_SHORT, block));
+        ByteVector q = ByteVector.fromMemorySegment(B16, m, block + 2, ByteOrder.LITTLE_ENDIAN);
+        ByteVector nibbles = (k & 1) == 0 ? q.and((byte) 0x0F) : q.lanewise(VectorOperators.LSHR, 4);
+        return ((FloatVector) nibbles.sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(d);
+    }
+
+    /** The scalar definition of {@code dot16}: what every path above computes, bit for bit. */
+    public static float referenceDot(float[] w, int wo, float[] x, int xo, int n) {
+        float[] lanes = new float[16];
+        for (int c = 0; c < n; c++) {
+            lanes[c & 15] = Math.fma(w[wo + c], x[xo + c], lanes[c & 15]);
+        }
+        for (int width = 8; width >= 1; width /= 2) {
+            for (int l = 0; l < width; l++) {
+                lanes[l] = lanes[l] + lanes[l + width];
+            }
+        }
+        return lanes[0];
+    }
+
+    private static void check(WeightMatrix w, float[] x, int xStride, int tokens, float[] out, int outStride) {
+        if (tokens < 1) {
+            throw new IllegalArgumentException("matmul needs at least one token, not " + tokens);
+        }
+        if (xStride < w.cols() || (long) xStride * (tokens - 1) + w.cols() > x.length) {
+            throw new IllegalArgumentException("a " + w.rows() + "x" + w.cols() + " " + w.type() + " matrix times "
+                    + tokens + " token(s) needs x of length >= " + ((long) Math.max(xStride, w.cols()) * (tokens - 1)
+                    + w.cols()) + " with stride >= " + w.cols() + ", got length " + x.length + " stride " + xStride);
+        }
+        if (outStride < w.rows() || (long) outStride * (tokens - 1) + w.rows() > out.length) {
+            throw new IllegalArgumentException("a " + w.rows() + "-row matrix times " + tokens + " token(s) needs out of"
+                    + " length >= " + ((long) Math.max(outStride, w.rows()) * (tokens - 1) + w.rows()) + " with stride >= "
+                    + w.rows() + ", got length " + out.length + " stride " + outStride);
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package org.commonweal.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class MatrixKernelsTest {
+
+    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final KernelPool ONE = new KernelPool(1);
+    private static final KernelPool TWO = new KernelPool(2);
+    private static final KernelPool THREE = new KernelPool(3);
+
+    @AfterAll
+    static void closePools() {
+        ONE.close();
+        TWO.close();
+        THREE.close();
+    }
+
+    /** Random weights of a type: random payload bytes, F16 scales of a sane magnitude. */
+    static WeightMatrix random(GgmlType type, int rows, int cols, Random random, Arena arena) {
+        long bytes = rows * type.rowBytes(cols);
+        MemorySegment m = arena.allocate(bytes + 3).asSlice(3); // deliberately unaligned
+        for (long i = 0; i < bytes; i++) {
+            m.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt());
+        }
+        switch (type) {
+            case F32 -> {
+                for (long i = 0; i < bytes; i += 4) {
+                    m.set(LE_FLOAT, i, (float) random.nextGaussian());
+                }
+            }
+            case Q8_0, Q4_0 -> {
+                for (long b = 0; b < bytes; b += type.typeSize()) {
+                    m.set(LE_SHORT, b, Float.floatToFloat16((float) (0.001 + random.nextDouble() * 0.05)));
+                }
+            }
+            default -> throw new IllegalArgumentException("no random generator for " + type + " yet");
+        }
+        return new WeightMatrix(type, m, 0, rows, cols);
+    }
+
+    /** ggml's dequantization of Q8_0 and Q4_0, written out independently for this test. */
+    static float[] dequantizeRow(WeightMatrix w, int r) {
+        float[] out = new float[w.cols()];
+        long row = w.rowOffset(r);
+        MemorySegment m = w.data();
+        for (int b = 0; b < w.cols() / w.type().blockSize(); b++) {
+            long block = row + (long) b * w.type().typeSize();
+            switch (w.type()) {
+                case F32 -> out[b] = m.get(LE_FLOAT, block);
+                case Q8_0 -> {
+                    float d = Float.float16ToFloat(m.get(LE_SHORT, block));
+                    for (int j = 0; j < 32; j++) {
+                        out[32 * b + j] = m.get(ValueLayout.JAVA_BYTE, block + 2 + j) * d;
+                    }
+                }
+                case Q4_0 -> {
+                    float d = Float.float16ToFloat(m.get(LE_SHORT, block));
+                    for (int j = 0; j < 16; j++) {
+                        int q = m.get(ValueLayout.JAVA_BYTE, block + 2 + j) & 0xFF;
+                        out[32 * b + j] = ((q & 0x0F) - 8) * d;
+                        out[32 * b + j + 16] = ((q >> 4) - 8) * d;
+                    }
+                }
+                default -> throw new IllegalArgumentException(w.type().toString());
+            }
+        }
+        return out;
+    }
+
+    private static float[] gaussian(int n, Random random) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        return x;
+    }
+
+    @Test
+    void everyPathEqualsTheScalarDefinitionBitForBit() {
+        Random random = new Random(42);
+        int[][] shapes = { { 1, 32 }, { 3, 64 }, { 17, 96 }, { 8, 288 }, { 33, 544 } };
+        try (Arena arena = Arena.ofConfined()) {
+            for (GgmlType type : new GgmlType[] { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0 }) {
+                for (int[] shape : shapes) {
+                    WeightMatrix w = random(type, shape[0], shape[1], random, arena);
+                    for (int tokens : new int[] { 1, 2, 4, 5, 9 }) {
+                        int stride = shape[1] + 7;
+                        float[] x = gaussian(stride * tokens, random);
+                        float[] out = new float[shape[0] * tokens];
+                        MatrixKernels.matmul(w, x, stride, tokens, out, shape[0], ONE);
+                        for (int r = 0; r < shape[0]; r++) {
+                            float[] row = dequantizeRow(w, r);
+                            for (int t = 0; t < tokens; t++) {
+                                float expected = MatrixKernels.referenceDot(row, 0, x, t * stride, shape[1]);
+                                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[t * shape[0] + r]),
+                                        type + " " + shape[0] + "x" + shape[1] + " row " + r + " token " + t + " of " + tokens);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void f32RowsOfAnyLengthIncludingTails() {
+        Random random = new Random(7);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] { 1, 15, 16, 17, 31, 33, 257 }) {
+                WeightMatrix w = random(GgmlType.F32, 5, cols, random, arena);
+                float[] x = gaussian(cols, random);
+                float[] out = new float[5];
+                MatrixKernels.matvec(w, x, out, ONE);
+                for (int r = 0; r < 5; r++) {
+                    float[] row = new float[cols];
+                    MemorySegment.copy(w.data(), LE_FLOAT, w.rowOffset(r), row, 0, cols);
+                    assertEquals(Float.floatToRawIntBits(MatrixKernels.referenceDot(row, 0, x, 0, cols)),
+                            Float.floatToRawIntBits(out[r]), "cols " + cols + " row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void bitIdenticalWhateverTheThreadCount() {
+        Random random = new Random(3);
+        try (Arena arena = Arena.ofShared()) {
+            for (GgmlType type : new GgmlType[] { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0 }) {
+                WeightMatrix w = random(type, 1001, 512, random, arena);
+                float[] x = gaussian(512 * 6, random);
+                float[] one = new float[1001 * 6];
+                float[] two = new float[1001 * 6];
+                float[] three = new float[1001 * 6];
+                MatrixKernels.matmul(w, x, 512, 6, one, 1001, ONE);
+                MatrixKernels.matmul(w, x, 512, 6, two, 1001, TWO);
+                MatrixKernels.matmul(w, x, 512, 6, three, 1001, THREE);
+                for (int i = 0; i < one.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(one[i]), Float.floatToRawIntBits(two[i]), type + " 2 threads at " + i);
+                    assertEquals(Float.floatToRawIntBits(one[i]), Float.floatToRawIntBits(three[i]), type + " 3 threads at " + i);
+                }
+                float[] single = new float[1001];
+                MatrixKernels.matvec(w, java.util.Arrays.copyOfRange(x, 512 * 5, 512 * 6), single, TWO);
+                for (int r = 0; r < 1001; r++) {
+                    assertEquals(Float.floatToRawIntBits(one[5 * 1001 + r]), Float.floatToRawIntBits(single[r]),
+                            type + ": matvec equals the matmul tile, row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void badShapesAreRefusedNamingThem() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment small = arena.allocate(100);
+            IllegalArgumentException tooSmall = assertThrows(IllegalArgumentException.class,
+                    () -> new WeightMatrix(GgmlType.Q8_0, small, 0, 4, 32));
+            assertTrue(tooSmall.getMessage().contains("needs 136 bytes from offset 0, but the segment holds 100 bytes"),
+                    tooSmall.getMessage());
+            IllegalArgumentException partialBlock = assertThrows(IllegalArgumentException.class,
+                    () -> new WeightMatrix(GgmlType.Q4_0, arena.allocate(1000), 0, 1, 40));
+            assertTrue(partialBlock.getMessage().contains("40 is not a multiple of 32"), partialBlock.getMessage());
+            WeightMatrix w = random(GgmlType.F32, 4, 16, new Random(1), arena);
+            IllegalArgumentException shortX = assertThrows(IllegalArgumentException.class,
+                    () -> MatrixKernels.matvec(w, new float[15], new float[4], ONE));
+            assertTrue(shortX.getMessage().contains("needs x of length >= 16"), shortX.getMessage());
+            IllegalArgumentException shortOut = assertThrows(IllegalArgumentException.class,
+                    () -> MatrixKernels.matmul(w, new float[32], 16, 2, new float[7], 4, ONE));
+            assertTrue(shortOut.getMessage().contains("needs out of length >= 8"), shortOut.getMessage());
+            IllegalArgumentException confined = assertThrows(IllegalArgumentException.class,
+                    () -> MatrixKernels.matvec(w, new float[16], new float[4], TWO));
+            assertTrue(confined.getMessage().contains("Arena.ofShared()"), confined.getMessage());
+        }
+    }
+}
