@@ -1,0 +1,39 @@
+package org.commonweal.launcher;
+
+import java.util.concurrent.Callable;
+
+import org.commonweal.kernels.bench.KernelBench;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code cw bench}: benchmarks that report ratios to a baseline measured in the same run. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure Commonweal's performance on this machine.",
+        subcommands = { BenchCommand.Kernels.class })
+final class BenchCommand {
+
+    @Command(name = "kernels", mixinStandardHelpOptions = true, sortOptions = false, description = {
+            "Memory bandwidth and FMA peak of this machine, then every kernel against them and against the simplest"
+                    + " correct Vector API kernel, in one run (about a minute; uses ~1.5 GiB of off-heap memory).",
+            "Run it on an otherwise idle machine: another busy process halves the figures." })
+    static final class Kernels implements Callable<Integer> {
+
+        @Option(names = "--threads", paramLabel = "N",
+                description = "Measure with N threads only (default: 1 thread, then one per core).")
+        Integer threads;
+
+        @Option(names = "--json", description = "Also print all figures as one JSON object, the last line of output.")
+        boolean json;
+
+        @Override
+        public Integer call() throws LaunchException {
+            RuntimeSettings.checkJvm();
+            if (threads != null && (threads < 1 || threads > 1024)) {
+                throw new LaunchException("--threads " + threads + " is not a thread count; use 1.."
+                        + Runtime.getRuntime().availableProcessors() + " on this machine");
+            }
+            KernelBench.run(KernelBench.Options.defaults(System.out, json, threads));
+            return 0;
+        }
+    }
+}

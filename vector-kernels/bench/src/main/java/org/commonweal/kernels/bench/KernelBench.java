@@ -1,0 +1,229 @@
+package org.commonweal.kernels.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.LongSupplier;
+
+import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.KernelPool;
+import org.commonweal.kernels.MatrixKernels;
+import org.commonweal.kernels.WeightMatrix;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObjectBuilder;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * {@code cw bench kernels}: measures, in one run, the machine's memory bandwidth (STREAM triad and a
+ * read-only stream over memory far larger than the cache) and FMA peak, then every weight type's
+ * matvec (GB/s of weights streamed, % of the triad) and matmul (GFLOP/s at 64 tokens, % of the FMA
+ * peak), each beside the simplest correct Vector API kernel ({@link Baseline}). Weights are random,
+ * in allocated off-heap memory, and for Q8_0 and Q4_0 also mapped from a file.
+ */
+public final class KernelBench {
+
+    /** How to run: thread counts to measure (each gets its own pool), and where to print. */
+    public record Options(List<Integer> threadCounts, boolean json, PrintStream out, long weightBytes, int tokens) {
+        public static Options defaults(PrintStream out, boolean json, Integer threads) {
+            int cores = Runtime.getRuntime().availableProcessors();
+            List<Integer> counts = threads != null ? List.of(threads) : cores > 1 ? List.of(1, cores) : List.of(1);
+            return new Options(counts, json, out, 128L << 20, 64);
+        }
+    }
+
+    static final GgmlType[] TYPES = { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K };
+    private static final int COLS = 4096;
+    private static final int REPETITIONS = 5;
+
+    private KernelBench() {
+    }
+
+    public static void run(Options options) {
+        PrintStream out = options.out();
+        out.printf("cw bench kernels: %d cores, %d-bit vectors, weights %d MiB per type (random), %d tokens per matmul%n",
+                Runtime.getRuntime().availableProcessors(), FloatVector.SPECIES_PREFERRED.vectorBitSize(),
+                options.weightBytes() >> 20, options.tokens());
+        JsonObjectBuilder json = Json.createObjectBuilder();
+        try (Arena arena = Arena.ofShared()) {
+            out.print("Preparing memory...");
+            MemorySegment a = arena.allocate(256L << 20, 64);
+            MemorySegment b = arena.allocate(256L << 20, 64);
+            MemorySegment c = arena.allocate(256L << 20, 64);
+            b.fill((byte) 1);
+            c.fill((byte) 2);
+            a.fill((byte) 0);
+            Map<GgmlType, WeightMatrix> weights = new LinkedHashMap<>();
+            SplittableRandom random = new SplittableRandom(2026);
+            for (GgmlType type : TYPES) {
+                weights.put(type, randomWeights(type, options.weightBytes(), random, arena));
+            }
+            Map<GgmlType, WeightMatrix> mapped = new LinkedHashMap<>();
+            for (GgmlType type : new GgmlType[] { GgmlType.Q8_0, GgmlType.Q4_0 }) {
+                mapped.put(type, mapToFile(weights.get(type), arena));
+            }
+            out.println(" done.");
+
+            for (int threads : options.threadCounts()) {
+                try (KernelPool pool = new KernelPool(threads)) {
+                    JsonObjectBuilder run = Json.createObjectBuilder();
+                    double triad = MachineLimits.triadGBs(a, b, c, pool, REPETITIONS);
+                    double read = MachineLimits.readGBs(a, pool, REPETITIONS);
+                    double peak = MachineLimits.fmaPeakGflops(pool, 20_000_000L);
+                    out.printf("%n== %d thread%s: memory triad %.1f GB/s, read %.1f GB/s; FMA peak %.0f GFLOP/s%n", threads,
+                            threads == 1 ? "" : "s", triad, read, peak);
+                    run.add("triadGBs", round(triad)).add("readGBs", round(read)).add("fmaPeakGflops", round(peak));
+
+                    out.printf("%-6s %-9s | %10s %8s %10s %7s | %12s %8s %12s %7s%n", "type", "memory", "matvec GB/s",
+                            "% triad", "base GB/s", "gain", "matmul GF/s", "% peak", "base GF/s", "gain");
+                    JsonObjectBuilder types = Json.createObjectBuilder();
+                    for (GgmlType type : TYPES) {
+                        WeightMatrix w = weights.get(type);
+                        JsonObjectBuilder figures = Json.createObjectBuilder();
+                        double[] mv = matvec(w, pool);
+                        double[] mm = matmul(w, pool, options.tokens());
+                        out.printf("%-6s %-9s | %10.1f %7.0f%% %10.1f %6.1fx | %12.1f %7.0f%% %12.1f %6.1fx%n", type, "allocated",
+                                mv[0], 100 * mv[0] / triad, mv[1], mv[0] / mv[1], mm[0], 100 * mm[0] / peak, mm[1], mm[0] / mm[1]);
+                        figures.add("matvecGBs", round(mv[0])).add("matvecPctTriad", round(100 * mv[0] / triad))
+                                .add("baselineMatvecGBs", round(mv[1])).add("matmulGflops", round(mm[0]))
+                                .add("matmulPctPeak", round(100 * mm[0] / peak)).add("baselineMatmulGflops", round(mm[1]));
+                        if (mapped.containsKey(type)) {
+                            double[] mvMapped = matvec(mapped.get(type), pool);
+                            out.printf("%-6s %-9s | %10.1f %7.0f%% %10.1f %6.1fx |%n", type, "mapped", mvMapped[0],
+                                    100 * mvMapped[0] / triad, mvMapped[1], mvMapped[0] / mvMapped[1]);
+                            figures.add("mappedMatvecGBs", round(mvMapped[0])).add("mappedBaselineMatvecGBs", round(mvMapped[1]));
+                        }
+                        types.add(type.name(), figures);
+                    }
+                    run.add("types", types);
+                    json.add(Integer.toString(threads), run);
+                }
+            }
+        }
+        out.println();
+        out.println("matvec GB/s: weight bytes streamed per second; % triad: of the STREAM triad measured above.");
+        out.println("matmul: GFLOP/s at " + options.tokens() + " tokens (2 x rows x cols x tokens); % peak: of the FMA peak above.");
+        out.println("base: one row at a time, dequantized by the scalar reference, FP32 Vector API dot; gain = kernel / base.");
+        if (options.json()) {
+            out.println(Json.createObjectBuilder().add("benchmark", "kernels").add("threads", json).build());
+        }
+    }
+
+    /** Best-of-5 matvec GB/s of the kernel and of the baseline, after a warm-up. */
+    private static double[] matvec(WeightMatrix w, KernelPool pool) {
+        float[] x = randomFloats(w.cols());
+        float[] out = new float[w.rows()];
+        double kernel = best(() -> time(() -> MatrixKernels.matvec(w, x, out, pool)));
+        double baseline = best(() -> time(() -> Baseline.matvec(w, x, 0, out, 0, pool)));
+        return new double[] { w.byteSize() / kernel, w.byteSize() / baseline };
+    }
+
+    /** GFLOP/s of a matmul over the first 4096 rows (or all), kernel and baseline. */
+    private static double[] matmul(WeightMatrix all, KernelPool pool, int tokens) {
+        WeightMatrix w = new WeightMatrix(all.type(), all.data(), all.offset(), Math.min(all.rows(), 4096), all.cols());
+        float[] x = randomFloats(w.cols() * tokens);
+        float[] out = new float[w.rows() * tokens];
+        double flops = 2.0 * w.rows() * w.cols() * tokens;
+        double kernel = best(() -> time(() -> MatrixKernels.matmul(w, x, w.cols(), tokens, out, w.rows(), pool)));
+        double baseline = best(() -> time(() -> Baseline.matmul(w, x, tokens, out, pool)));
+        return new double[] { flops / kernel, flops / baseline };
+    }
+
+    private static long time(Runnable work) {
+        long start = System.nanoTime();
+        work.run();
+        return System.nanoTime() - start;
+    }
+
+    private static double best(LongSupplier run) {
+        run.getAsLong();
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < REPETITIONS; i++) {
+            best = Math.min(best, run.getAsLong());
+        }
+        return best;
+    }
+
+    private static float[] randomFloats(int n) {
+        SplittableRandom random = new SplittableRandom(n);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        return x;
+    }
+
+    /** Random bytes, then every block's scales made finite and small, so that every value is a number. */
+    static WeightMatrix randomWeights(GgmlType type, long bytes, SplittableRandom random, Arena arena) {
+        int rows = (int) (bytes / type.rowBytes(COLS));
+        long size = rows * type.rowBytes(COLS);
+        MemorySegment m = arena.allocate(size, 64);
+        for (long i = 0; i + 8 <= size; i += 8) {
+            m.set(ValueLayout.JAVA_LONG_UNALIGNED, i, random.nextLong());
+        }
+        ValueLayout.OfShort half = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        short scale = Float.floatToFloat16(0.01f);
+        switch (type) {
+            case F32 -> {
+                ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+                for (long i = 0; i < size; i += 4) {
+                    m.set(f, i, (float) (random.nextDouble() - 0.5));
+                }
+            }
+            case Q8_0, Q4_0 -> {
+                for (long blk = 0; blk < size; blk += type.typeSize()) {
+                    m.set(half, blk, scale);
+                }
+            }
+            case Q4_K -> {
+                for (long blk = 0; blk < size; blk += type.typeSize()) {
+                    m.set(half, blk, scale);
+                    m.set(half, blk + 2, scale);
+                }
+            }
+            case Q6_K -> {
+                for (long blk = 0; blk < size; blk += type.typeSize()) {
+                    m.set(half, blk + 208, scale);
+                }
+            }
+            default -> throw new IllegalArgumentException("no benchmark weights for " + type);
+        }
+        return new WeightMatrix(type, m, 0, rows, COLS);
+    }
+
+    /** The same weights written to a temporary file and mapped back (deleted when the arena closes). */
+    private static WeightMatrix mapToFile(WeightMatrix w, Arena arena) {
+        try {
+            Path file = Files.createTempFile("cw-bench-" + w.type(), ".bin");
+            file.toFile().deleteOnExit();
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                MemorySegment target = channel.map(FileChannel.MapMode.READ_WRITE, 0, w.byteSize(), arena);
+                target.copyFrom(w.data().asSlice(w.offset(), w.byteSize()));
+                target.force();
+            }
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, w.byteSize(), arena);
+                Files.delete(file);
+                return new WeightMatrix(w.type(), mapped, 0, w.rows(), w.cols());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot map benchmark weights through a temporary file: " + e.getMessage(), e);
+        }
+    }
+
+    private static double round(double value) {
+        return Math.round(value * 10) / 10.0;
+    }
+}
