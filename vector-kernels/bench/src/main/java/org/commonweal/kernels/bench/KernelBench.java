@@ -36,11 +36,13 @@ import jdk.incubator.vector.FloatVector;
 public final class KernelBench {
 
     /** How to run: thread counts to measure (each gets its own pool), and where to print. */
-    public record Options(List<Integer> threadCounts, boolean json, PrintStream out, long weightBytes, int tokens) {
+    public record Options(List<Integer> threadCounts, boolean json, PrintStream out, long weightBytes, int tokens,
+            long bandwidthBytes, long fmaIterations) {
+        /** 128 MiB of weights per type and 3 x 256 MiB for the triad: far beyond any last-level cache. */
         public static Options defaults(PrintStream out, boolean json, Integer threads) {
             int cores = Runtime.getRuntime().availableProcessors();
             List<Integer> counts = threads != null ? List.of(threads) : cores > 1 ? List.of(1, cores) : List.of(1);
-            return new Options(counts, json, out, 128L << 20, 64);
+            return new Options(counts, json, out, 128L << 20, 64, 256L << 20, 20_000_000L);
         }
     }
 
@@ -59,9 +61,9 @@ public final class KernelBench {
         JsonObjectBuilder json = Json.createObjectBuilder();
         try (Arena arena = Arena.ofShared()) {
             out.print("Preparing memory...");
-            MemorySegment a = arena.allocate(256L << 20, 64);
-            MemorySegment b = arena.allocate(256L << 20, 64);
-            MemorySegment c = arena.allocate(256L << 20, 64);
+            MemorySegment a = arena.allocate(options.bandwidthBytes(), 64);
+            MemorySegment b = arena.allocate(options.bandwidthBytes(), 64);
+            MemorySegment c = arena.allocate(options.bandwidthBytes(), 64);
             b.fill((byte) 1);
             c.fill((byte) 2);
             a.fill((byte) 0);
@@ -81,7 +83,7 @@ public final class KernelBench {
                     JsonObjectBuilder run = Json.createObjectBuilder();
                     double triad = MachineLimits.triadGBs(a, b, c, pool, REPETITIONS);
                     double read = MachineLimits.readGBs(a, pool, REPETITIONS);
-                    double peak = MachineLimits.fmaPeakGflops(pool, 20_000_000L);
+                    double peak = MachineLimits.fmaPeakGflops(pool, options.fmaIterations());
                     out.printf("%n== %d thread%s: memory triad %.1f GB/s, read %.1f GB/s; FMA peak %.0f GFLOP/s%n", threads,
                             threads == 1 ? "" : "s", triad, read, peak);
                     run.add("triadGBs", round(triad)).add("readGBs", round(read)).add("fmaPeakGflops", round(peak));
