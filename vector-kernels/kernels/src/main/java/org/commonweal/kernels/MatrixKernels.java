@@ -101,7 +101,7 @@ public final class MatrixKernels {
 
     private static boolean decodesByReference(GgmlType type) {
         return switch (type) {
-            case F32, Q8_0, Q4_0 -> false;
+            case F32, Q8_0, Q4_0, Q4_K, Q6_K -> false;
             default -> true;
         };
     }
@@ -166,6 +166,16 @@ public final class MatrixKernels {
                     acc = q4_0(m, row, k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
                 }
             }
+            case Q4_K -> {
+                for (int k = 0; k < chunks; k++) {
+                    acc = q4_K(m, row, k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
+                }
+            }
+            case Q6_K -> {
+                for (int k = 0; k < chunks; k++) {
+                    acc = q6_K(m, row, k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
+                }
+            }
             default -> {
                 for (int k = 0; k < chunks; k++) {
                     acc = FloatVector.fromArray(F, scratch, 16 * k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
@@ -195,6 +205,12 @@ public final class MatrixKernels {
             } else if (type == GgmlType.F32) {
                 v0 = f32(m, row0, k);
                 v1 = f32(m, row1, k);
+            } else if (type == GgmlType.Q4_K) {
+                v0 = q4_K(m, row0, k);
+                v1 = q4_K(m, row1, k);
+            } else if (type == GgmlType.Q6_K) {
+                v0 = q6_K(m, row0, k);
+                v1 = q6_K(m, row1, k);
             } else {
                 v0 = FloatVector.fromArray(F, s0, 16 * k);
                 v1 = FloatVector.fromArray(F, s1, 16 * k);
@@ -268,6 +284,62 @@ public final class MatrixKernels {
         IntVector bytes = (IntVector) q.convertShape(VectorOperators.B2I, I, 0);
         IntVector nibbles = bytes.lanewise(VectorOperators.ASHR, 4 * (k & 1)).and(0x0F);
         return ((FloatVector) nibbles.sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(d);
+    }
+
+    /**
+     * Chunk k of a Q4_K row. A 144-byte block of 256: F16 d and dmin, 12 bytes packing eight 6-bit
+     * (scale, min) pairs, then 128 bytes of 4-bit values. Each 64 elements share 32 bytes: the low
+     * nibbles are the first 32 (pair 2g), the high nibbles the next 32 (pair 2g+1). Value:
+     * {@code (d * scale) * q - (dmin * min)}, multiply then subtract, as ggml's reference.
+     */
+    private static FloatVector q4_K(MemorySegment m, long row, int k) {
+        long block = row + 144L * (k >> 4);
+        int e = (k & 15) << 4;
+        int group = e >> 6;
+        boolean high = (e & 32) != 0;
+        int pair = 2 * group + (high ? 1 : 0);
+        float d = Float.float16ToFloat(m.get(LE_SHORT, block));
+        float dmin = Float.float16ToFloat(m.get(LE_SHORT, block + 2));
+        long scales = block + 4;
+        int sc;
+        int mn;
+        if (pair < 4) {
+            sc = m.get(ValueLayout.JAVA_BYTE, scales + pair) & 63;
+            mn = m.get(ValueLayout.JAVA_BYTE, scales + pair + 4) & 63;
+        } else {
+            int b4 = m.get(ValueLayout.JAVA_BYTE, scales + pair + 4) & 0xFF;
+            sc = (b4 & 0x0F) | (((m.get(ValueLayout.JAVA_BYTE, scales + pair - 4) & 0xFF) >> 6) << 4);
+            mn = (b4 >> 4) | (((m.get(ValueLayout.JAVA_BYTE, scales + pair) & 0xFF) >> 6) << 4);
+        }
+        ByteVector q = ByteVector.fromMemorySegment(B16, m, block + 16 + 32L * group + (e & 31), ByteOrder.LITTLE_ENDIAN);
+        IntVector nibbles = ((IntVector) q.convertShape(VectorOperators.B2I, I, 0)).lanewise(VectorOperators.ASHR, high ? 4 : 0)
+                .and(0x0F);
+        return ((FloatVector) nibbles.convertShape(VectorOperators.I2F, F, 0)).mul(d * sc).sub(dmin * mn);
+    }
+
+    /**
+     * Chunk k of a Q6_K row. A 210-byte block of 256: 128 bytes of low 4 bits, 64 bytes of high 2 bits,
+     * 16 signed 8-bit scales, F16 d last. Each half of 128 elements uses 64 low-bit bytes, 32 high-bit
+     * bytes and 8 scales: quarter qd of the half takes nibbles (low for 0,1; high for 2,3) of bytes
+     * [32*(qd&1), +32) and bits 2*qd..2*qd+1 of the high bytes. Value: {@code (d * scale) * (q - 32)}.
+     */
+    private static FloatVector q6_K(MemorySegment m, long row, int k) {
+        long block = row + 210L * (k >> 4);
+        int e = (k & 15) << 4;
+        int half = e >> 7;
+        int p = e & 127;
+        int quarter = p >> 5;
+        int l0 = p & 31;
+        float d = Float.float16ToFloat(m.get(LE_SHORT, block + 208));
+        int scale = m.get(ValueLayout.JAVA_BYTE, block + 192 + 8 * half + (l0 >> 4) + 2 * quarter);
+        ByteVector ql = ByteVector.fromMemorySegment(B16, m, block + 64L * half + 32 * (quarter & 1) + l0,
+                ByteOrder.LITTLE_ENDIAN);
+        ByteVector qh = ByteVector.fromMemorySegment(B16, m, block + 128 + 32L * half + l0, ByteOrder.LITTLE_ENDIAN);
+        IntVector low = ((IntVector) ql.convertShape(VectorOperators.B2I, I, 0))
+                .lanewise(VectorOperators.ASHR, quarter >= 2 ? 4 : 0).and(0x0F);
+        IntVector highBits = ((IntVector) qh.convertShape(VectorOperators.B2I, I, 0))
+                .lanewise(VectorOperators.ASHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4);
+        return ((FloatVector) low.or(highBits).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(d * scale);
     }
 
     /** The scalar definition of {@code dot16}: what every path above computes, bit for bit. */
