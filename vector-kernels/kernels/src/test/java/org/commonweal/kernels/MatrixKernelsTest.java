@@ -28,55 +28,35 @@ class MatrixKernelsTest {
         THREE.close();
     }
 
-    /** Random weights of a type: random payload bytes, F16 scales of a sane magnitude. */
+    /** Random weights of a type: random payload bytes, every scale a finite F16 (or float) of sane size. */
     static WeightMatrix random(GgmlType type, int rows, int cols, Random random, Arena arena) {
         long bytes = rows * type.rowBytes(cols);
         MemorySegment m = arena.allocate(bytes + 3).asSlice(3); // deliberately unaligned
         for (long i = 0; i < bytes; i++) {
             m.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt());
         }
-        switch (type) {
-            case F32 -> {
-                for (long i = 0; i < bytes; i += 4) {
-                    m.set(LE_FLOAT, i, (float) random.nextGaussian());
+        for (long b = 0; b < bytes; b += type.typeSize()) {
+            short scale = Float.floatToFloat16((float) (0.001 + random.nextDouble() * 0.05));
+            switch (type) {
+                case F32 -> m.set(LE_FLOAT, b, (float) random.nextGaussian());
+                case F16 -> m.set(LE_SHORT, b, Float.floatToFloat16((float) random.nextGaussian()));
+                case BF16 -> m.set(LE_SHORT, b, Half.floatToBf16((float) random.nextGaussian()));
+                case Q8_0, Q4_0, Q5_0 -> m.set(LE_SHORT, b, scale);
+                case Q4_1, Q4_K, Q5_K -> {
+                    m.set(LE_SHORT, b, scale);
+                    m.set(LE_SHORT, b + 2, scale);
                 }
+                case Q6_K -> m.set(LE_SHORT, b + 208, scale);
+                case Q8_K -> m.set(LE_FLOAT, b, 0.01f);
             }
-            case Q8_0, Q4_0 -> {
-                for (long b = 0; b < bytes; b += type.typeSize()) {
-                    m.set(LE_SHORT, b, Float.floatToFloat16((float) (0.001 + random.nextDouble() * 0.05)));
-                }
-            }
-            default -> throw new IllegalArgumentException("no random generator for " + type + " yet");
         }
         return new WeightMatrix(type, m, 0, rows, cols);
     }
 
-    /** ggml's dequantization of Q8_0 and Q4_0, written out independently for this test. */
+    /** The reference: ggml's dequantization of row r. */
     static float[] dequantizeRow(WeightMatrix w, int r) {
         float[] out = new float[w.cols()];
-        long row = w.rowOffset(r);
-        MemorySegment m = w.data();
-        for (int b = 0; b < w.cols() / w.type().blockSize(); b++) {
-            long block = row + (long) b * w.type().typeSize();
-            switch (w.type()) {
-                case F32 -> out[b] = m.get(LE_FLOAT, block);
-                case Q8_0 -> {
-                    float d = Float.float16ToFloat(m.get(LE_SHORT, block));
-                    for (int j = 0; j < 32; j++) {
-                        out[32 * b + j] = m.get(ValueLayout.JAVA_BYTE, block + 2 + j) * d;
-                    }
-                }
-                case Q4_0 -> {
-                    float d = Float.float16ToFloat(m.get(LE_SHORT, block));
-                    for (int j = 0; j < 16; j++) {
-                        int q = m.get(ValueLayout.JAVA_BYTE, block + 2 + j) & 0xFF;
-                        out[32 * b + j] = ((q & 0x0F) - 8) * d;
-                        out[32 * b + j + 16] = ((q >> 4) - 8) * d;
-                    }
-                }
-                default -> throw new IllegalArgumentException(w.type().toString());
-            }
-        }
+        Dequantize.row(w.type(), w.data(), w.rowOffset(r), out, 0, w.cols());
         return out;
     }
 
@@ -91,9 +71,9 @@ class MatrixKernelsTest {
     @Test
     void everyPathEqualsTheScalarDefinitionBitForBit() {
         Random random = new Random(42);
-        int[][] shapes = { { 1, 32 }, { 3, 64 }, { 17, 96 }, { 8, 288 }, { 33, 544 } };
+        int[][] shapes = { { 1, 256 }, { 3, 512 }, { 17, 768 }, { 6, 256 } };
         try (Arena arena = Arena.ofConfined()) {
-            for (GgmlType type : new GgmlType[] { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0 }) {
+            for (GgmlType type : GgmlType.values()) {
                 for (int[] shape : shapes) {
                     WeightMatrix w = random(type, shape[0], shape[1], random, arena);
                     for (int tokens : new int[] { 1, 2, 4, 5, 9 }) {
@@ -138,7 +118,8 @@ class MatrixKernelsTest {
     void bitIdenticalWhateverTheThreadCount() {
         Random random = new Random(3);
         try (Arena arena = Arena.ofShared()) {
-            for (GgmlType type : new GgmlType[] { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0 }) {
+            for (GgmlType type : new GgmlType[] { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K,
+                    GgmlType.Q6_K, GgmlType.Q5_K }) {
                 WeightMatrix w = random(type, 1001, 512, random, arena);
                 float[] x = gaussian(512 * 6, random);
                 float[] one = new float[1001 * 6];
