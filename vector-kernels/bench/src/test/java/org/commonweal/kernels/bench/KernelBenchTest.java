@@ -1,0 +1,38 @@
+package org.commonweal.kernels.bench;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+
+/** The benchmark's shape, on tiny sizes: every type measured, and --json's last line is the figures. */
+class KernelBenchTest {
+
+    @Test
+    void printsATableAndTheFiguresAsJsonOnTheLastLine() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        KernelBench.run(new KernelBench.Options(List.of(1, 2), true, out, 1L << 20, 4, 1L << 20, 1000));
+
+        String[] lines = bytes.toString(StandardCharsets.UTF_8).strip().split("\n");
+        JsonObject json = Json.createReader(new StringReader(lines[lines.length - 1])).readObject();
+        assertTrue(json.getString("benchmark").equals("kernels"), lines[lines.length - 1]);
+        for (String threads : List.of("1", "2")) {
+            JsonObject run = json.getJsonObject("threads").getJsonObject(threads);
+            assertTrue(run.getJsonNumber("triadGBs").doubleValue() > 0, run.toString());
+            for (var type : KernelBench.TYPES) {
+                JsonObject figures = run.getJsonObject("types").getJsonObject(type.name());
+                assertTrue(figures.getJsonNumber("matvecGBs").doubleValue() > 0, type + ": " + figures);
+                assertTrue(figures.getJsonNumber("matmulGflops").doubleValue() > 0, type + ": " + figures);
+            }
+        }
+    }
+}
