@@ -41,7 +41,7 @@ public final class MatrixKernels {
     private static final VectorShuffle<Float> DOWN_4 = VectorShuffle.fromOp(F, i -> (i + 4) & 15);
     private static final VectorShuffle<Float> DOWN_2 = VectorShuffle.fromOp(F, i -> (i + 2) & 15);
     private static final VectorShuffle<Float> DOWN_1 = VectorShuffle.fromOp(F, i -> (i + 1) & 15);
-    /** Tokens per matmul tile: each decoded weight vector serves this many tokens. */
+    /** Tokens per matmul tile: each weight vector loaded serves this many tokens. */
     static final int TOKEN_TILE = 4;
 
     private MatrixKernels() {
@@ -64,162 +64,285 @@ public final class MatrixKernels {
         pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> rows(w, x, xStride, tokens, out, outStride, from, to));
     }
 
+    /**
+     * Rows {@code [from, to)}: F32 matvec reads the weights directly, four rows at a time; everything
+     * else first decodes each row into an L1-resident float scratch with a small per-type SIMD loop
+     * ({@link #decodeRow}), then runs the one F32 kernel. Small, single-purpose loops are what the JIT
+     * compiles best: one method mixing every type's decoding ran several times slower.
+     */
     private static void rows(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
+        int cols = w.cols();
         if (tokens == 1) {
-            matvecRows(w, x, out, from, to);
-            return;
+            switch (w.type()) {
+                case F32 -> {
+                    matvecF32(w, x, out, from, to);
+                    return;
+                }
+                case Q8_0 -> {
+                    for (int r = from; r < to; r++) {
+                        out[r] = dotQ8_0(w.data(), w.rowOffset(r), x, cols / 32);
+                    }
+                    return;
+                }
+                case Q4_0 -> {
+                    for (int r = from; r < to; r++) {
+                        out[r] = dotQ4_0(w.data(), w.rowOffset(r), x, cols / 32);
+                    }
+                    return;
+                }
+                case Q4_K -> {
+                    for (int r = from; r < to; r++) {
+                        out[r] = dotQ4_K(w.data(), w.rowOffset(r), x, cols / 16);
+                    }
+                    return;
+                }
+                case Q6_K -> {
+                    for (int r = from; r < to; r++) {
+                        out[r] = dotQ6_K(w.data(), w.rowOffset(r), x, cols / 16);
+                    }
+                    return;
+                }
+                default -> {
+                    // decoded by the reference below
+                }
+            }
         }
-        float[] scratch0 = decodesByReference(w.type()) ? new float[w.cols()] : null;
-        float[] scratch1 = decodesByReference(w.type()) ? new float[w.cols()] : null;
+        float[] s0 = new float[cols];
+        float[] s1 = new float[cols];
         int r = from;
-        for (; r + 2 <= to; r += 2) {
-            long row0 = w.rowOffset(r);
-            long row1 = row0 + w.rowBytes();
-            if (scratch0 != null) {
-                Dequantize.row(w.type(), w.data(), row0, scratch0, 0, w.cols());
-                Dequantize.row(w.type(), w.data(), row1, scratch1, 0, w.cols());
-            }
-            int t = 0;
-            for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
-                tile2x4(w, row0, row1, scratch0, scratch1, x, t * xs, xs, out, t * os + r, os);
-            }
-            for (; t < tokens; t++) {
-                out[t * os + r] = dot1(w, row0, scratch0, x, t * xs);
-                out[t * os + r + 1] = dot1(w, row1, scratch1, x, t * xs);
+        if (tokens >= TOKEN_TILE) {
+            for (; r + 2 <= to; r += 2) {
+                decodeRow(w, w.rowOffset(r), s0);
+                decodeRow(w, w.rowOffset(r + 1), s1);
+                int t = 0;
+                for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
+                    tile2x4(s0, s1, cols, x, t * xs, xs, out, t * os + r, os);
+                }
+                for (; t < tokens; t++) {
+                    out[t * os + r] = dot(s0, x, t * xs, cols);
+                    out[t * os + r + 1] = dot(s1, x, t * xs, cols);
+                }
             }
         }
         for (; r < to; r++) {
-            long row = w.rowOffset(r);
-            if (scratch0 != null) {
-                Dequantize.row(w.type(), w.data(), row, scratch0, 0, w.cols());
-            }
+            decodeRow(w, w.rowOffset(r), s0);
             for (int t = 0; t < tokens; t++) {
-                out[t * os + r] = dot1(w, row, scratch0, x, t * xs);
+                out[t * os + r] = dot(s0, x, t * xs, cols);
             }
         }
     }
 
-    private static boolean decodesByReference(GgmlType type) {
-        return switch (type) {
-            case F32, Q8_0, Q4_0, Q4_K, Q6_K -> false;
-            default -> true;
-        };
+    /** Row {@code row} of {@code w}, dequantized exactly as {@link Dequantize#row} does, into {@code dst}. */
+    static void decodeRow(WeightMatrix w, long row, float[] dst) {
+        MemorySegment m = w.data();
+        int chunks = w.cols() / 16;
+        switch (w.type()) {
+            case F32 -> MemorySegment.copy(m, LE_FLOAT, row, dst, 0, w.cols());
+            case Q8_0 -> decodeQ8_0(m, row, dst, chunks);
+            case Q4_0 -> decodeQ4_0(m, row, dst, chunks);
+            case Q4_K -> decodeQ4_K(m, row, dst, chunks);
+            case Q6_K -> decodeQ6_K(m, row, dst, chunks);
+            default -> Dequantize.row(w.type(), m, row, dst, 0, w.cols());
+        }
+    }
+
+    private static void decodeQ8_0(MemorySegment m, long row, float[] dst, int chunks) {
+        for (int b = 0; b < chunks / 2; b++) {
+            long block = row + 34L * b;
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
+            bytesToFloats(m, block + 2).mul(d).intoArray(dst, 32 * b);
+            bytesToFloats(m, block + 18).mul(d).intoArray(dst, 32 * b + 16);
+        }
+    }
+
+    private static void decodeQ4_0(MemorySegment m, long row, float[] dst, int chunks) {
+        for (int b = 0; b < chunks / 2; b++) {
+            long block = row + 18L * b;
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
+            IntVector q = bytesToInts(m, block + 2);
+            ((FloatVector) q.and(0x0F).sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(dst, 32 * b);
+            ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convertShape(VectorOperators.I2F, F, 0))
+                    .mul(d).intoArray(dst, 32 * b + 16);
+        }
+    }
+
+    /** Matvec row of Q8_0, block by block: the scale read once per 32 weights. */
+    private static float dotQ8_0(MemorySegment m, long row, float[] x, int blocks) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long block = row + 34L * b;
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
+            acc = bytesToFloats(m, block + 2).mul(d).fma(FloatVector.fromArray(F, x, 32 * b), acc);
+            acc = bytesToFloats(m, block + 18).mul(d).fma(FloatVector.fromArray(F, x, 32 * b + 16), acc);
+        }
+        return reduce(acc);
+    }
+
+    /** Matvec row of Q4_0, block by block: 16 bytes loaded once give both halves. */
+    private static float dotQ4_0(MemorySegment m, long row, float[] x, int blocks) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long block = row + 18L * b;
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
+            IntVector q = bytesToInts(m, block + 2);
+            FloatVector lo = ((FloatVector) q.and(0x0F).sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(d);
+            FloatVector hi = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8)
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(d);
+            acc = lo.fma(FloatVector.fromArray(F, x, 32 * b), acc);
+            acc = hi.fma(FloatVector.fromArray(F, x, 32 * b + 16), acc);
+        }
+        return reduce(acc);
     }
 
     /**
-     * Matvec. F32 rows go four at a time (four independent FMA chains: 87% of the triad here); Q8_0 and
-     * Q4_0 rows one at a time, which measured faster than four at a time with this JDK (the decode
-     * of four rows at once ran at less than half the speed; to investigate with JMH and the assembly).
+     * Matvec row of Q4_K, block by block: the eight (scale, min) pairs unpacked once per 256 weights.
+     * Everything stays in this method's body: C2 would not inline a helper that takes or returns
+     * vectors here, and boxed vectors ran twenty times slower.
      */
-    private static void matvecRows(WeightMatrix w, float[] x, float[] out, int from, int to) {
-        int r = from;
-        if (w.type() == GgmlType.F32) {
-            MemorySegment m = w.data();
-            long stride = w.rowBytes();
-            int chunks = w.cols() / 16;
-            for (; r + 4 <= to; r += 4) {
-                long row0 = w.rowOffset(r);
-                FloatVector a0 = FloatVector.zero(F);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                for (int k = 0; k < chunks; k++) {
-                    FloatVector xv = FloatVector.fromArray(F, x, 16 * k);
-                    a0 = f32(m, row0, k).fma(xv, a0);
-                    a1 = f32(m, row0 + stride, k).fma(xv, a1);
-                    a2 = f32(m, row0 + 2 * stride, k).fma(xv, a2);
-                    a3 = f32(m, row0 + 3 * stride, k).fma(xv, a3);
-                }
-                out[r] = reduce(tail(w, row0, null, x, 0, a0));
-                out[r + 1] = reduce(tail(w, row0 + stride, null, x, 0, a1));
-                out[r + 2] = reduce(tail(w, row0 + 2 * stride, null, x, 0, a2));
-                out[r + 3] = reduce(tail(w, row0 + 3 * stride, null, x, 0, a3));
-            }
-        }
-        float[] scratch = decodesByReference(w.type()) ? new float[w.cols()] : null;
-        for (; r < to; r++) {
-            long row = w.rowOffset(r);
-            if (scratch != null) {
-                Dequantize.row(w.type(), w.data(), row, scratch, 0, w.cols());
-            }
-            out[r] = dot1(w, row, scratch, x, 0);
-        }
-    }
-
-    private static float dot1(WeightMatrix w, long row, float[] scratch, float[] x, int xo) {
-        MemorySegment m = w.data();
-        int chunks = w.cols() / 16;
+    private static float dotQ4_K(MemorySegment m, long row, float[] x, int chunks) {
         FloatVector acc = FloatVector.zero(F);
-        switch (w.type()) {
-            case F32 -> {
-                for (int k = 0; k < chunks; k++) {
-                    acc = f32(m, row, k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
-                }
-            }
-            case Q8_0 -> {
-                for (int k = 0; k < chunks; k++) {
-                    acc = q8_0(m, row, k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
-                }
-            }
-            case Q4_0 -> {
-                for (int k = 0; k < chunks; k++) {
-                    acc = q4_0(m, row, k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
-                }
-            }
-            case Q4_K -> {
-                for (int k = 0; k < chunks; k++) {
-                    acc = q4_K(m, row, k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
-                }
-            }
-            case Q6_K -> {
-                for (int k = 0; k < chunks; k++) {
-                    acc = q6_K(m, row, k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
-                }
-            }
-            default -> {
-                for (int k = 0; k < chunks; k++) {
-                    acc = FloatVector.fromArray(F, scratch, 16 * k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
-                }
+        float[] scale = new float[8];
+        float[] min = new float[8];
+        for (int b = 0; b < chunks / 16; b++) {
+            long block = row + 144L * b;
+            q4_KScales(m, block, scale, min);
+            for (int k = 0; k < 16; k++) {
+                int group = k >> 2;
+                int high = (k >> 1) & 1;
+                int pair = 2 * group + high;
+                ByteVector q = ByteVector.fromMemorySegment(B16, m, block + 16 + 32L * group + 16 * (k & 1),
+                        ByteOrder.LITTLE_ENDIAN);
+                IntVector nibbles = ((IntVector) q.convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.ASHR, 4 * high).and(0x0F);
+                FloatVector w = ((FloatVector) nibbles.convertShape(VectorOperators.I2F, F, 0)).mul(scale[pair]).sub(min[pair]);
+                acc = w.fma(FloatVector.fromArray(F, x, 256 * b + 16 * k), acc);
             }
         }
-        return reduce(tail(w, row, scratch, x, xo, acc));
+        return reduce(acc);
     }
 
-    /** Matmul tile: 2 rows x 4 tokens, eight FMA chains; each decoded weight vector serves four tokens. */
-    private static void tile2x4(WeightMatrix w, long row0, long row1, float[] s0, float[] s1, float[] x, int xo, int xs,
-            float[] out, int oo, int os) {
+    /** A Q4_K block's eight {@code d * scale} and {@code dmin * min}, unpacked from their 6-bit fields. */
+    private static void q4_KScales(MemorySegment m, long block, float[] scale, float[] min) {
+        float d = Float.float16ToFloat(m.get(LE_SHORT, block));
+        float dmin = Float.float16ToFloat(m.get(LE_SHORT, block + 2));
+        long s = block + 4;
+        for (int j = 0; j < 8; j++) {
+            int sc;
+            int mn;
+            if (j < 4) {
+                sc = m.get(ValueLayout.JAVA_BYTE, s + j) & 63;
+                mn = m.get(ValueLayout.JAVA_BYTE, s + j + 4) & 63;
+            } else {
+                int b4 = m.get(ValueLayout.JAVA_BYTE, s + j + 4) & 0xFF;
+                sc = (b4 & 0x0F) | (((m.get(ValueLayout.JAVA_BYTE, s + j - 4) & 0xFF) >> 6) << 4);
+                mn = (b4 >> 4) | (((m.get(ValueLayout.JAVA_BYTE, s + j) & 0xFF) >> 6) << 4);
+            }
+            scale[j] = d * sc;
+            min[j] = dmin * mn;
+        }
+    }
+
+    /** Matvec row of Q6_K, block by block, everything inline (see {@link #dotQ4_K}). */
+    private static float dotQ6_K(MemorySegment m, long row, float[] x, int chunks) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < chunks / 16; b++) {
+            long block = row + 210L * b;
+            float d = Float.float16ToFloat(m.get(LE_SHORT, block + 208));
+            for (int k = 0; k < 16; k++) {
+                int half = k >> 3;
+                int quarter = (k >> 1) & 3;
+                int l0 = 16 * (k & 1);
+                ByteVector ql = ByteVector.fromMemorySegment(B16, m, block + 64L * half + 32 * (quarter & 1) + l0,
+                        ByteOrder.LITTLE_ENDIAN);
+                ByteVector qh = ByteVector.fromMemorySegment(B16, m, block + 128 + 32L * half + l0, ByteOrder.LITTLE_ENDIAN);
+                IntVector low = ((IntVector) ql.convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.ASHR, quarter >= 2 ? 4 : 0).and(0x0F);
+                IntVector high = ((IntVector) qh.convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.ASHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4);
+                int scale = m.get(ValueLayout.JAVA_BYTE, block + 192 + 8 * half + (l0 >> 4) + 2 * quarter);
+                FloatVector w = ((FloatVector) low.or(high).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(d * scale);
+                acc = w.fma(FloatVector.fromArray(F, x, 256 * b + 16 * k), acc);
+            }
+        }
+        return reduce(acc);
+    }
+
+    private static FloatVector bytesToFloats(MemorySegment m, long offset) {
+        return (FloatVector) ByteVector.fromMemorySegment(B16, m, offset, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private static IntVector bytesToInts(MemorySegment m, long offset) {
+        return (IntVector) ByteVector.fromMemorySegment(B16, m, offset, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2I, I, 0);
+    }
+
+    private static void decodeQ4_K(MemorySegment m, long row, float[] dst, int chunks) {
+        for (int k = 0; k < chunks; k++) {
+            q4_K(m, row, k).intoArray(dst, 16 * k);
+        }
+    }
+
+    private static void decodeQ6_K(MemorySegment m, long row, float[] dst, int chunks) {
+        for (int k = 0; k < chunks; k++) {
+            q6_K(m, row, k).intoArray(dst, 16 * k);
+        }
+    }
+
+    /** F32 matvec straight from the segment, four rows at a time (four independent FMA chains). */
+    private static void matvecF32(WeightMatrix w, float[] x, float[] out, int from, int to) {
         MemorySegment m = w.data();
+        long stride = w.rowBytes();
         int chunks = w.cols() / 16;
-        GgmlType type = w.type();
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            long row0 = w.rowOffset(r);
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int k = 0; k < chunks; k++) {
+                FloatVector xv = FloatVector.fromArray(F, x, 16 * k);
+                a0 = f32(m, row0, k).fma(xv, a0);
+                a1 = f32(m, row0 + stride, k).fma(xv, a1);
+                a2 = f32(m, row0 + 2 * stride, k).fma(xv, a2);
+                a3 = f32(m, row0 + 3 * stride, k).fma(xv, a3);
+            }
+            out[r] = reduce(tail(m, row0, w.cols(), x, 0, a0));
+            out[r + 1] = reduce(tail(m, row0 + stride, w.cols(), x, 0, a1));
+            out[r + 2] = reduce(tail(m, row0 + 2 * stride, w.cols(), x, 0, a2));
+            out[r + 3] = reduce(tail(m, row0 + 3 * stride, w.cols(), x, 0, a3));
+        }
+        float[] row = new float[w.cols()];
+        for (; r < to; r++) {
+            MemorySegment.copy(m, LE_FLOAT, w.rowOffset(r), row, 0, w.cols());
+            out[r] = dot(row, x, 0, w.cols());
+        }
+    }
+
+    /** {@code dot16(w[0..n), x[xo..xo+n))}. */
+    static float dot(float[] w, float[] x, int xo, int n) {
+        int chunks = n / 16;
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < chunks; k++) {
+            acc = FloatVector.fromArray(F, w, 16 * k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
+        }
+        return reduce(tail(w, n, x, xo, acc));
+    }
+
+    /** 2 rows x 4 tokens: eight FMA chains; each weight vector loaded once serves four tokens. */
+    private static void tile2x4(float[] w0, float[] w1, int n, float[] x, int xo, int xs, float[] out, int oo, int os) {
+        int chunks = n / 16;
         FloatVector a00 = FloatVector.zero(F);
         FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         for (int k = 0; k < chunks; k++) {
-            FloatVector v0;
-            FloatVector v1;
-            if (type == GgmlType.Q8_0) {
-                v0 = q8_0(m, row0, k);
-                v1 = q8_0(m, row1, k);
-            } else if (type == GgmlType.Q4_0) {
-                v0 = q4_0(m, row0, k);
-                v1 = q4_0(m, row1, k);
-            } else if (type == GgmlType.F32) {
-                v0 = f32(m, row0, k);
-                v1 = f32(m, row1, k);
-            } else if (type == GgmlType.Q4_K) {
-                v0 = q4_K(m, row0, k);
-                v1 = q4_K(m, row1, k);
-            } else if (type == GgmlType.Q6_K) {
-                v0 = q6_K(m, row0, k);
-                v1 = q6_K(m, row1, k);
-            } else {
-                v0 = FloatVector.fromArray(F, s0, 16 * k);
-                v1 = FloatVector.fromArray(F, s1, 16 * k);
-            }
-            int c = xo + 16 * k;
-            FloatVector x0 = FloatVector.fromArray(F, x, c);
-            FloatVector x1 = FloatVector.fromArray(F, x, c + xs);
-            FloatVector x2 = FloatVector.fromArray(F, x, c + 2 * xs);
-            FloatVector x3 = FloatVector.fromArray(F, x, c + 3 * xs);
+            int c = 16 * k;
+            FloatVector v0 = FloatVector.fromArray(F, w0, c);
+            FloatVector v1 = FloatVector.fromArray(F, w1, c);
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + c);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + xs + c);
+            FloatVector x2 = FloatVector.fromArray(F, x, xo + 2 * xs + c);
+            FloatVector x3 = FloatVector.fromArray(F, x, xo + 3 * xs + c);
             a00 = v0.fma(x0, a00);
             a01 = v0.fma(x1, a01);
             a02 = v0.fma(x2, a02);
@@ -229,27 +352,40 @@ public final class MatrixKernels {
             a12 = v1.fma(x2, a12);
             a13 = v1.fma(x3, a13);
         }
-        out[oo] = reduce(tail(w, row0, s0, x, xo, a00));
-        out[oo + os] = reduce(tail(w, row0, s0, x, xo + xs, a01));
-        out[oo + 2 * os] = reduce(tail(w, row0, s0, x, xo + 2 * xs, a02));
-        out[oo + 3 * os] = reduce(tail(w, row0, s0, x, xo + 3 * xs, a03));
-        out[oo + 1] = reduce(tail(w, row1, s1, x, xo, a10));
-        out[oo + os + 1] = reduce(tail(w, row1, s1, x, xo + xs, a11));
-        out[oo + 2 * os + 1] = reduce(tail(w, row1, s1, x, xo + 2 * xs, a12));
-        out[oo + 3 * os + 1] = reduce(tail(w, row1, s1, x, xo + 3 * xs, a13));
+        out[oo] = reduce(tail(w0, n, x, xo, a00));
+        out[oo + os] = reduce(tail(w0, n, x, xo + xs, a01));
+        out[oo + 2 * os] = reduce(tail(w0, n, x, xo + 2 * xs, a02));
+        out[oo + 3 * os] = reduce(tail(w0, n, x, xo + 3 * xs, a03));
+        out[oo + 1] = reduce(tail(w1, n, x, xo, a10));
+        out[oo + os + 1] = reduce(tail(w1, n, x, xo + xs, a11));
+        out[oo + 2 * os + 1] = reduce(tail(w1, n, x, xo + 2 * xs, a12));
+        out[oo + 3 * os + 1] = reduce(tail(w1, n, x, xo + 3 * xs, a13));
     }
 
-    /** The last cols % 16 elements (F32 rows only: every block type's rows are whole 16-element chunks). */
-    private static FloatVector tail(WeightMatrix w, long row, float[] scratch, float[] x, int xo, FloatVector acc) {
-        int done = w.cols() & ~15;
-        if (done == w.cols()) {
+    /** The last n % 16 elements of a row held in an array, added lane by lane (only F32 rows have them). */
+    private static FloatVector tail(float[] w, int n, float[] x, int xo, FloatVector acc) {
+        int done = n & ~15;
+        if (done == n) {
             return acc;
         }
         float[] lanes = new float[16];
         acc.intoArray(lanes, 0);
-        for (int c = done; c < w.cols(); c++) {
-            float weight = scratch != null ? scratch[c] : w.data().get(LE_FLOAT, row + 4L * c);
-            lanes[c & 15] = Math.fma(weight, x[xo + c], lanes[c & 15]);
+        for (int c = done; c < n; c++) {
+            lanes[c & 15] = Math.fma(w[c], x[xo + c], lanes[c & 15]);
+        }
+        return FloatVector.fromArray(F, lanes, 0);
+    }
+
+    /** The same for an F32 row read from its segment. */
+    private static FloatVector tail(MemorySegment m, long row, int n, float[] x, int xo, FloatVector acc) {
+        int done = n & ~15;
+        if (done == n) {
+            return acc;
+        }
+        float[] lanes = new float[16];
+        acc.intoArray(lanes, 0);
+        for (int c = done; c < n; c++) {
+            lanes[c & 15] = Math.fma(m.get(LE_FLOAT, row + 4L * c), x[xo + c], lanes[c & 15]);
         }
         return FloatVector.fromArray(F, lanes, 0);
     }
