@@ -70,6 +70,37 @@ public class DevDistributionIT {
     }
 
     @Test
+    public void kernelsRunInsideTheFrameworkWithTheVectorApi() throws Exception {
+        // The kernels bundle wires jdk.incubator.vector to the system bundle (framework.properties) and
+        // computes inside Felix exactly what its own tests define: dot16 of the dequantized row.
+        Bundle kernels = bundle("org.commonweal.kernels");
+        Class<?> weightMatrix = kernels.loadClass("org.commonweal.kernels.WeightMatrix");
+        Class<?> type = kernels.loadClass("org.commonweal.kernels.GgmlType");
+        Class<?> pool = kernels.loadClass("org.commonweal.kernels.KernelPool");
+        Class<?> matrixKernels = kernels.loadClass("org.commonweal.kernels.MatrixKernels");
+        float[] weights = new float[64];
+        float[] x = new float[64];
+        for (int i = 0; i < 64; i++) {
+            weights[i] = i * 0.25f - 3;
+            x[i] = 1.5f - i * 0.125f;
+        }
+        java.lang.foreign.MemorySegment segment = java.lang.foreign.Arena.ofAuto().allocate(64 * 4);
+        java.lang.foreign.MemorySegment.copy(weights, 0, segment,
+                java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, 64);
+        Object f32 = type.getField("F32").get(null);
+        Object matrix = weightMatrix.getConstructors()[0].newInstance(f32, segment, 0L, 2, 32);
+        Object twoThreads = pool.getConstructor(int.class).newInstance(2);
+        float[] out = new float[2];
+        matrixKernels.getMethod("matvec", weightMatrix, float[].class, float[].class, pool)
+                .invoke(null, matrix, java.util.Arrays.copyOf(x, 32), out, twoThreads);
+        java.lang.reflect.Method reference = matrixKernels.getMethod("referenceDot", float[].class, int.class, float[].class,
+                int.class, int.class);
+        assertEquals(Float.floatToRawIntBits((float) reference.invoke(null, weights, 0, x, 0, 32)), Float.floatToRawIntBits(out[0]));
+        assertEquals(Float.floatToRawIntBits((float) reference.invoke(null, weights, 32, x, 0, 32)), Float.floatToRawIntBits(out[1]));
+        pool.getMethod("close").invoke(twoThreads);
+    }
+
+    @Test
     public void healthAnswers200OverRealHttp() throws Exception {
         HttpResponse<String> response = getUntilHealthy("/health");
         assertEquals(response.body(), 200, response.statusCode());
