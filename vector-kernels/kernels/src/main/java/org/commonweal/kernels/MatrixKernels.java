@@ -72,40 +72,16 @@ public final class MatrixKernels {
      */
     private static void rows(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
         int cols = w.cols();
-        if (tokens == 1) {
-            switch (w.type()) {
-                case F32 -> {
-                    matvecF32(w, x, out, from, to);
-                    return;
-                }
-                case Q8_0 -> {
-                    for (int r = from; r < to; r++) {
-                        out[r] = dotQ8_0(w.data(), w.rowOffset(r), x, cols / 32);
-                    }
-                    return;
-                }
-                case Q4_0 -> {
-                    for (int r = from; r < to; r++) {
-                        out[r] = dotQ4_0(w.data(), w.rowOffset(r), x, cols / 32);
-                    }
-                    return;
-                }
-                case Q4_K -> {
-                    for (int r = from; r < to; r++) {
-                        out[r] = dotQ4_K(w.data(), w.rowOffset(r), x, cols / 16);
-                    }
-                    return;
-                }
-                case Q6_K -> {
-                    for (int r = from; r < to; r++) {
-                        out[r] = dotQ6_K(w.data(), w.rowOffset(r), x, cols / 16);
-                    }
-                    return;
-                }
-                default -> {
-                    // decoded by the reference below
-                }
+        if (tokens == 1 && w.type() == GgmlType.F32) {
+            matvecF32(w, x, out, from, to);
+            return;
+        }
+        RowDot fused = tokens == 1 ? fusedDot(w.type()) : null;
+        if (fused != null) {
+            for (int r = from; r < to; r++) {
+                out[r] = fused.dot(w.data(), w.rowOffset(r), x, cols);
             }
+            return;
         }
         float[] s0 = new float[cols];
         float[] s1 = new float[cols];
@@ -130,6 +106,23 @@ public final class MatrixKernels {
                 out[t * os + r] = dot(s0, x, t * xs, cols);
             }
         }
+    }
+
+    /** A matvec row kernel that decodes as it goes. */
+    @FunctionalInterface
+    private interface RowDot {
+        float dot(MemorySegment m, long row, float[] x, int cols);
+    }
+
+    /** The fused matvec row kernel of a type, or null where decoding into a scratch row is the way. */
+    private static RowDot fusedDot(GgmlType type) {
+        return switch (type) {
+            case Q8_0 -> MatrixKernels::dotQ8_0;
+            case Q4_0 -> MatrixKernels::dotQ4_0;
+            case Q4_K -> MatrixKernels::dotQ4_K;
+            case Q6_K -> MatrixKernels::dotQ6_K;
+            default -> null;
+        };
     }
 
     /** Row {@code row} of {@code w}, dequantized exactly as {@link Dequantize#row} does, into {@code dst}. */
@@ -167,9 +160,9 @@ public final class MatrixKernels {
     }
 
     /** Matvec row of Q8_0, block by block: the scale read once per 32 weights. */
-    private static float dotQ8_0(MemorySegment m, long row, float[] x, int blocks) {
+    private static float dotQ8_0(MemorySegment m, long row, float[] x, int cols) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
+        for (int b = 0; b < cols / 32; b++) {
             long block = row + 34L * b;
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
             acc = bytesToFloats(m, block + 2).mul(d).fma(FloatVector.fromArray(F, x, 32 * b), acc);
@@ -179,9 +172,9 @@ public final class MatrixKernels {
     }
 
     /** Matvec row of Q4_0, block by block: 16 bytes loaded once give both halves. */
-    private static float dotQ4_0(MemorySegment m, long row, float[] x, int blocks) {
+    private static float dotQ4_0(MemorySegment m, long row, float[] x, int cols) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
+        for (int b = 0; b < cols / 32; b++) {
             long block = row + 18L * b;
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
             IntVector q = bytesToInts(m, block + 2);
@@ -196,14 +189,15 @@ public final class MatrixKernels {
 
     /**
      * Matvec row of Q4_K, block by block: the eight (scale, min) pairs unpacked once per 256 weights.
-     * Everything stays in this method's body: C2 would not inline a helper that takes or returns
-     * vectors here, and boxed vectors ran twenty times slower.
+     * It decodes as {@link #decodeBlockQ4_K} does, fused with the FMAs: decoding into a scratch block
+     * first (one source for both) made Q4_K matvec 45% slower. Everything stays in this body: C2 would
+     * not inline a helper that takes or returns vectors here, and boxed vectors ran twenty times slower.
      */
-    private static float dotQ4_K(MemorySegment m, long row, float[] x, int chunks) {
+    private static float dotQ4_K(MemorySegment m, long row, float[] x, int cols) {
         FloatVector acc = FloatVector.zero(F);
         float[] scale = new float[8];
         float[] min = new float[8];
-        for (int b = 0; b < chunks / 16; b++) {
+        for (int b = 0; b < cols / 256; b++) {
             long block = row + 144L * b;
             q4_KScales(m, block, scale, min);
             for (int k = 0; k < 16; k++) {
@@ -242,10 +236,10 @@ public final class MatrixKernels {
         }
     }
 
-    /** Matvec row of Q6_K, block by block, everything inline (see {@link #dotQ4_K}). */
-    private static float dotQ6_K(MemorySegment m, long row, float[] x, int chunks) {
+    /** Matvec row of Q6_K: {@link #decodeBlockQ6_K} fused with the FMAs, everything inline (see {@link #dotQ4_K}). */
+    private static float dotQ6_K(MemorySegment m, long row, float[] x, int cols) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < chunks / 16; b++) {
+        for (int b = 0; b < cols / 256; b++) {
             long block = row + 210L * b;
             float d = Float.float16ToFloat(m.get(LE_SHORT, block + 208));
             for (int k = 0; k < 16; k++) {
@@ -267,6 +261,52 @@ public final class MatrixKernels {
         return reduce(acc);
     }
 
+    /**
+     * One Q4_K block (144 bytes, 256 weights): F16 d and dmin, 12 bytes packing eight 6-bit (scale, min)
+     * pairs, 128 bytes of 4-bit values; each 64 weights share 32 bytes, low nibbles first (pair 2g),
+     * high nibbles next (pair 2g+1). Weight: {@code (d * scale) * q - (dmin * min)}, multiply then
+     * subtract, as ggml's reference. Everything stays in this body: C2 would not inline a helper that
+     * takes or returns vectors here, and boxed vectors ran twenty times slower.
+     */
+    private static void decodeBlockQ4_K(MemorySegment m, long block, float[] dst, int at, float[] scale, float[] min) {
+        q4_KScales(m, block, scale, min);
+        for (int k = 0; k < 16; k++) {
+            int group = k >> 2;
+            int high = (k >> 1) & 1;
+            int pair = 2 * group + high;
+            ByteVector q = ByteVector.fromMemorySegment(B16, m, block + 16 + 32L * group + 16 * (k & 1), ByteOrder.LITTLE_ENDIAN);
+            IntVector nibbles = ((IntVector) q.convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.ASHR, 4 * high).and(0x0F);
+            ((FloatVector) nibbles.convertShape(VectorOperators.I2F, F, 0)).mul(scale[pair]).sub(min[pair])
+                    .intoArray(dst, at + 16 * k);
+        }
+    }
+
+    /**
+     * One Q6_K block (210 bytes, 256 weights): 128 bytes of low 4 bits, 64 bytes of high 2 bits, 16 signed
+     * scales, F16 d last. Each half of 128 uses 64 low-bit bytes, 32 high-bit bytes and 8 scales; its
+     * quarter qd takes the low (qd 0, 1) or high (qd 2, 3) nibbles of bytes [32*(qd&1), +32) and bits
+     * 2*qd, 2*qd+1 of the high bytes. Weight: {@code (d * scale) * (q - 32)}. Everything inline, as Q4_K.
+     */
+    private static void decodeBlockQ6_K(MemorySegment m, long block, float[] dst, int at) {
+        float d = Float.float16ToFloat(m.get(LE_SHORT, block + 208));
+        for (int k = 0; k < 16; k++) {
+            int half = k >> 3;
+            int quarter = (k >> 1) & 3;
+            int l0 = 16 * (k & 1);
+            ByteVector ql = ByteVector.fromMemorySegment(B16, m, block + 64L * half + 32 * (quarter & 1) + l0,
+                    ByteOrder.LITTLE_ENDIAN);
+            ByteVector qh = ByteVector.fromMemorySegment(B16, m, block + 128 + 32L * half + l0, ByteOrder.LITTLE_ENDIAN);
+            IntVector low = ((IntVector) ql.convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.ASHR, quarter >= 2 ? 4 : 0).and(0x0F);
+            IntVector high = ((IntVector) qh.convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.ASHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4);
+            int scale = m.get(ValueLayout.JAVA_BYTE, block + 192 + 8 * half + (l0 >> 4) + 2 * quarter);
+            ((FloatVector) low.or(high).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(d * scale)
+                    .intoArray(dst, at + 16 * k);
+        }
+    }
+
     private static FloatVector bytesToFloats(MemorySegment m, long offset) {
         return (FloatVector) ByteVector.fromMemorySegment(B16, m, offset, ByteOrder.LITTLE_ENDIAN)
                 .convertShape(VectorOperators.B2F, F, 0);
@@ -278,14 +318,16 @@ public final class MatrixKernels {
     }
 
     private static void decodeQ4_K(MemorySegment m, long row, float[] dst, int chunks) {
-        for (int k = 0; k < chunks; k++) {
-            q4_K(m, row, k).intoArray(dst, 16 * k);
+        float[] scale = new float[8];
+        float[] min = new float[8];
+        for (int b = 0; b < chunks / 16; b++) {
+            decodeBlockQ4_K(m, row + 144L * b, dst, 256 * b, scale, min);
         }
     }
 
     private static void decodeQ6_K(MemorySegment m, long row, float[] dst, int chunks) {
-        for (int k = 0; k < chunks; k++) {
-            q6_K(m, row, k).intoArray(dst, 16 * k);
+        for (int b = 0; b < chunks / 16; b++) {
+            decodeBlockQ6_K(m, row + 210L * b, dst, 256 * b);
         }
     }
 
@@ -401,81 +443,6 @@ public final class MatrixKernels {
 
     private static FloatVector f32(MemorySegment m, long row, int k) {
         return FloatVector.fromMemorySegment(F, m, row + 64L * k, ByteOrder.LITTLE_ENDIAN);
-    }
-
-    /** Chunk k of a Q8_0 row: block k/2 (2-byte F16 scale, 32 int8), its half k%2, times the scale. */
-    private static FloatVector q8_0(MemorySegment m, long row, int k) {
-        long block = row + 34L * (k >> 1);
-        float d = Float.float16ToFloat(m.get(LE_SHORT, block));
-        ByteVector q = ByteVector.fromMemorySegment(B16, m, block + 2 + 16 * (k & 1), ByteOrder.LITTLE_ENDIAN);
-        return ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d);
-    }
-
-    /** Chunk k of a Q4_0 row: block k/2 (F16 scale, 16 bytes); low nibbles are elements 0-15, high 16-31. */
-    private static FloatVector q4_0(MemorySegment m, long row, int k) {
-        long block = row + 18L * (k >> 1);
-        float d = Float.float16ToFloat(m.get(LE_SHORT, block));
-        ByteVector q = ByteVector.fromMemorySegment(B16, m, block + 2, ByteOrder.LITTLE_ENDIAN);
-        // In int lanes: x86 has no byte shifts, and the Vector API would emulate them slowly.
-        IntVector bytes = (IntVector) q.convertShape(VectorOperators.B2I, I, 0);
-        IntVector nibbles = bytes.lanewise(VectorOperators.ASHR, 4 * (k & 1)).and(0x0F);
-        return ((FloatVector) nibbles.sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(d);
-    }
-
-    /**
-     * Chunk k of a Q4_K row. A 144-byte block of 256: F16 d and dmin, 12 bytes packing eight 6-bit
-     * (scale, min) pairs, then 128 bytes of 4-bit values. Each 64 elements share 32 bytes: the low
-     * nibbles are the first 32 (pair 2g), the high nibbles the next 32 (pair 2g+1). Value:
-     * {@code (d * scale) * q - (dmin * min)}, multiply then subtract, as ggml's reference.
-     */
-    private static FloatVector q4_K(MemorySegment m, long row, int k) {
-        long block = row + 144L * (k >> 4);
-        int e = (k & 15) << 4;
-        int group = e >> 6;
-        boolean high = (e & 32) != 0;
-        int pair = 2 * group + (high ? 1 : 0);
-        float d = Float.float16ToFloat(m.get(LE_SHORT, block));
-        float dmin = Float.float16ToFloat(m.get(LE_SHORT, block + 2));
-        long scales = block + 4;
-        int sc;
-        int mn;
-        if (pair < 4) {
-            sc = m.get(ValueLayout.JAVA_BYTE, scales + pair) & 63;
-            mn = m.get(ValueLayout.JAVA_BYTE, scales + pair + 4) & 63;
-        } else {
-            int b4 = m.get(ValueLayout.JAVA_BYTE, scales + pair + 4) & 0xFF;
-            sc = (b4 & 0x0F) | (((m.get(ValueLayout.JAVA_BYTE, scales + pair - 4) & 0xFF) >> 6) << 4);
-            mn = (b4 >> 4) | (((m.get(ValueLayout.JAVA_BYTE, scales + pair) & 0xFF) >> 6) << 4);
-        }
-        ByteVector q = ByteVector.fromMemorySegment(B16, m, block + 16 + 32L * group + (e & 31), ByteOrder.LITTLE_ENDIAN);
-        IntVector nibbles = ((IntVector) q.convertShape(VectorOperators.B2I, I, 0)).lanewise(VectorOperators.ASHR, high ? 4 : 0)
-                .and(0x0F);
-        return ((FloatVector) nibbles.convertShape(VectorOperators.I2F, F, 0)).mul(d * sc).sub(dmin * mn);
-    }
-
-    /**
-     * Chunk k of a Q6_K row. A 210-byte block of 256: 128 bytes of low 4 bits, 64 bytes of high 2 bits,
-     * 16 signed 8-bit scales, F16 d last. Each half of 128 elements uses 64 low-bit bytes, 32 high-bit
-     * bytes and 8 scales: quarter qd of the half takes nibbles (low for 0,1; high for 2,3) of bytes
-     * [32*(qd&1), +32) and bits 2*qd..2*qd+1 of the high bytes. Value: {@code (d * scale) * (q - 32)}.
-     */
-    private static FloatVector q6_K(MemorySegment m, long row, int k) {
-        long block = row + 210L * (k >> 4);
-        int e = (k & 15) << 4;
-        int half = e >> 7;
-        int p = e & 127;
-        int quarter = p >> 5;
-        int l0 = p & 31;
-        float d = Float.float16ToFloat(m.get(LE_SHORT, block + 208));
-        int scale = m.get(ValueLayout.JAVA_BYTE, block + 192 + 8 * half + (l0 >> 4) + 2 * quarter);
-        ByteVector ql = ByteVector.fromMemorySegment(B16, m, block + 64L * half + 32 * (quarter & 1) + l0,
-                ByteOrder.LITTLE_ENDIAN);
-        ByteVector qh = ByteVector.fromMemorySegment(B16, m, block + 128 + 32L * half + l0, ByteOrder.LITTLE_ENDIAN);
-        IntVector low = ((IntVector) ql.convertShape(VectorOperators.B2I, I, 0))
-                .lanewise(VectorOperators.ASHR, quarter >= 2 ? 4 : 0).and(0x0F);
-        IntVector highBits = ((IntVector) qh.convertShape(VectorOperators.B2I, I, 0))
-                .lanewise(VectorOperators.ASHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4);
-        return ((FloatVector) low.or(highBits).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(d * scale);
     }
 
     /** The scalar definition of {@code dot16}: what every path above computes, bit for bit. */
