@@ -67,7 +67,7 @@ public final class MatrixKernels {
     /**
      * Rows {@code [from, to)}: F32 matvec reads the weights directly, four rows at a time; everything
      * else first decodes each row into an L1-resident float scratch with a small per-type SIMD loop
-     * ({@link #decodeRow}), then runs the one F32 kernel. Small, single-purpose loops are what the JIT
+     * ({@link #rowDecoder}), then runs the one F32 kernel. Small, single-purpose loops are what the JIT
      * compiles best: one method mixing every type's decoding ran several times slower.
      */
     private static void rows(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
@@ -83,13 +83,25 @@ public final class MatrixKernels {
             }
             return;
         }
+        matmulRows(w, rowDecoder(w.type()), x, xs, tokens, out, os, from, to);
+    }
+
+    /**
+     * Decodes each row into a scratch, two rows at a time, then 2 x 4 F32 tiles. (A 4 x 4 tile measured
+     * 104 GFLOP/s once, but C2 stops intrinsifying its vector loads in most compilations and boxes
+     * them: 11 GFLOP/s. Two rows stay within its budget.)
+     */
+    private static void matmulRows(WeightMatrix w, RowDecoder decoder, float[] x, int xs, int tokens, float[] out, int os,
+            int from, int to) {
+        int cols = w.cols();
+        MemorySegment m = w.data();
         float[] s0 = new float[cols];
         float[] s1 = new float[cols];
         int r = from;
         if (tokens >= TOKEN_TILE) {
             for (; r + 2 <= to; r += 2) {
-                decodeRow(w, w.rowOffset(r), s0);
-                decodeRow(w, w.rowOffset(r + 1), s1);
+                decoder.decode(m, w.rowOffset(r), s0, cols);
+                decoder.decode(m, w.rowOffset(r + 1), s1, cols);
                 int t = 0;
                 for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
                     tile2x4(s0, s1, cols, x, t * xs, xs, out, t * os + r, os);
@@ -101,7 +113,7 @@ public final class MatrixKernels {
             }
         }
         for (; r < to; r++) {
-            decodeRow(w, w.rowOffset(r), s0);
+            decoder.decode(m, w.rowOffset(r), s0, cols);
             for (int t = 0; t < tokens; t++) {
                 out[t * os + r] = dot(s0, x, t * xs, cols);
             }
@@ -125,22 +137,30 @@ public final class MatrixKernels {
         };
     }
 
-    /** Row {@code row} of {@code w}, dequantized exactly as {@link Dequantize#row} does, into {@code dst}. */
-    static void decodeRow(WeightMatrix w, long row, float[] dst) {
-        MemorySegment m = w.data();
-        int chunks = w.cols() / 16;
-        switch (w.type()) {
-            case F32 -> MemorySegment.copy(m, LE_FLOAT, row, dst, 0, w.cols());
-            case Q8_0 -> decodeQ8_0(m, row, dst, chunks);
-            case Q4_0 -> decodeQ4_0(m, row, dst, chunks);
-            case Q4_K -> decodeQ4_K(m, row, dst, chunks);
-            case Q6_K -> decodeQ6_K(m, row, dst, chunks);
-            default -> Dequantize.row(w.type(), m, row, dst, 0, w.cols());
-        }
+    /** Decodes a row of {@code cols} weights at {@code row} into {@code dst}, exactly as {@link Dequantize#row}. */
+    @FunctionalInterface
+    private interface RowDecoder {
+        void decode(MemorySegment m, long row, float[] dst, int cols);
     }
 
-    private static void decodeQ8_0(MemorySegment m, long row, float[] dst, int chunks) {
-        for (int b = 0; b < chunks / 2; b++) {
+    /**
+     * The row decoder of a type, chosen once per call: through this interface each decoder compiles on
+     * its own. (A type switch inlined four times into the tile loop exhausted C2's budget, and the
+     * vectors it could no longer keep in registers were boxed: matmul ran six times slower.)
+     */
+    private static RowDecoder rowDecoder(GgmlType type) {
+        return switch (type) {
+            case F32 -> (m, row, dst, cols) -> MemorySegment.copy(m, LE_FLOAT, row, dst, 0, cols);
+            case Q8_0 -> MatrixKernels::decodeQ8_0;
+            case Q4_0 -> MatrixKernels::decodeQ4_0;
+            case Q4_K -> MatrixKernels::decodeQ4_K;
+            case Q6_K -> MatrixKernels::decodeQ6_K;
+            default -> (m, row, dst, cols) -> Dequantize.row(type, m, row, dst, 0, cols);
+        };
+    }
+
+    private static void decodeQ8_0(MemorySegment m, long row, float[] dst, int cols) {
+        for (int b = 0; b < cols / 32; b++) {
             long block = row + 34L * b;
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
             bytesToFloats(m, block + 2).mul(d).intoArray(dst, 32 * b);
@@ -148,8 +168,8 @@ public final class MatrixKernels {
         }
     }
 
-    private static void decodeQ4_0(MemorySegment m, long row, float[] dst, int chunks) {
-        for (int b = 0; b < chunks / 2; b++) {
+    private static void decodeQ4_0(MemorySegment m, long row, float[] dst, int cols) {
+        for (int b = 0; b < cols / 32; b++) {
             long block = row + 18L * b;
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
             IntVector q = bytesToInts(m, block + 2);
@@ -317,16 +337,16 @@ public final class MatrixKernels {
                 .convertShape(VectorOperators.B2I, I, 0);
     }
 
-    private static void decodeQ4_K(MemorySegment m, long row, float[] dst, int chunks) {
+    private static void decodeQ4_K(MemorySegment m, long row, float[] dst, int cols) {
         float[] scale = new float[8];
         float[] min = new float[8];
-        for (int b = 0; b < chunks / 16; b++) {
+        for (int b = 0; b < cols / 256; b++) {
             decodeBlockQ4_K(m, row + 144L * b, dst, 256 * b, scale, min);
         }
     }
 
-    private static void decodeQ6_K(MemorySegment m, long row, float[] dst, int chunks) {
-        for (int b = 0; b < chunks / 16; b++) {
+    private static void decodeQ6_K(MemorySegment m, long row, float[] dst, int cols) {
+        for (int b = 0; b < cols / 256; b++) {
             decodeBlockQ6_K(m, row + 210L * b, dst, 256 * b);
         }
     }
