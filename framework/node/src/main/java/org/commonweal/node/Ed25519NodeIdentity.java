@@ -1,13 +1,15 @@
 package org.commonweal.node;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFileAttributeView;
 import java.security.SecureRandom;
-import java.util.HexFormat;
 
-import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
-import org.bouncycastle.crypto.signers.Ed25519Signer;
+import org.commonweal.crypto.Ed25519;
+import org.commonweal.crypto.KeyFiles;
+import org.commonweal.crypto.PrivateKey;
 import org.commonweal.node.api.NodeIdentity;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -15,16 +17,18 @@ import org.osgi.service.component.annotations.Component;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The node key, kept in {@code <data dir>/node.key} (see {@link NodeKeyFile}). */
+/**
+ * The node key, kept in {@code <data dir>/node.key}: created on first start ({@link KeyFiles}: PKCS#8
+ * PEM, mode 0600, written atomically) and read on every later one. A damaged file stops the node with
+ * the fix; it is never replaced, since the key is the node's identity.
+ */
 @Component(service = NodeIdentity.class)
 public final class Ed25519NodeIdentity implements NodeIdentity {
 
     static final String KEY_FILE = "node.key";
     private static final Logger LOG = LoggerFactory.getLogger(Ed25519NodeIdentity.class);
 
-    private final Ed25519PrivateKeyParameters privateKey;
-    private final byte[] publicKey;
-    private final String id;
+    private final PrivateKey key;
 
     @Activate
     public Ed25519NodeIdentity(BundleContext context) {
@@ -33,39 +37,45 @@ public final class Ed25519NodeIdentity implements NodeIdentity {
 
     Ed25519NodeIdentity(Path keyFile) {
         boolean existed = Files.exists(keyFile);
-        this.privateKey = NodeKeyFile.loadOrCreate(keyFile, new SecureRandom());
-        this.publicKey = privateKey.generatePublicKey().getEncoded();
-        this.id = HexFormat.of().formatHex(publicKey);
-        LOG.info("{} node key {} (node id {})", existed ? "Loaded" : "Created", keyFile, id);
-        warnIfReadableByOthers(keyFile);
+        this.key = loadOrCreate(keyFile);
+        LOG.info("{} node key {} (node id {})", existed ? "Loaded" : "Created", keyFile, id());
+        try {
+            if (KeyFiles.readableByOthers(keyFile)) {
+                LOG.warn("The node key {} can be read by other users; run: chmod 600 {}", keyFile, keyFile);
+            }
+        } catch (IOException e) {
+            LOG.warn("Cannot check the permissions of {}: {}", keyFile, e.getMessage());
+        }
+    }
+
+    private static PrivateKey loadOrCreate(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                try {
+                    KeyFiles.write(file, Ed25519.generate(new SecureRandom()), null);
+                } catch (FileAlreadyExistsException raced) {
+                    // another process created it between our check and our write: use theirs
+                }
+            }
+            return KeyFiles.read(file, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage() + (e.getMessage().contains("Restore") ? ""
+                    : ". Fix: make the data directory writable, or start the node with another --data directory"), e);
+        }
     }
 
     @Override
     public String id() {
-        return id;
+        return key.publicKey().hex();
     }
 
     @Override
     public byte[] publicKey() {
-        return publicKey.clone();
+        return key.publicKey().bytes();
     }
 
     @Override
     public byte[] sign(byte[] message) {
-        Ed25519Signer signer = new Ed25519Signer();
-        signer.init(true, privateKey);
-        signer.update(message, 0, message.length);
-        return signer.generateSignature();
-    }
-
-    private static void warnIfReadableByOthers(Path keyFile) {
-        try {
-            PosixFileAttributeView view = Files.getFileAttributeView(keyFile, PosixFileAttributeView.class);
-            if (view != null && !NodeKeyFile.OWNER_ONLY.containsAll(view.readAttributes().permissions())) {
-                LOG.warn("The node key {} can be read by other users; run: chmod 600 {}", keyFile, keyFile);
-            }
-        } catch (java.io.IOException e) {
-            LOG.warn("Cannot check the permissions of {}: {}", keyFile, e.getMessage());
-        }
+        return key.sign(message);
     }
 }
