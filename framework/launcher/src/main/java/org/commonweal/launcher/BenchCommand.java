@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 
 /** {@code cw bench}: benchmarks that report ratios to a baseline measured in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure Commonweal's performance on this machine.",
-        subcommands = { BenchCommand.Kernels.class })
+        subcommands = { BenchCommand.Kernels.class, BenchCommand.Ledger.class })
 final class BenchCommand {
 
     @Command(name = "kernels", mixinStandardHelpOptions = true, sortOptions = false, description = {
@@ -33,6 +33,22 @@ final class BenchCommand {
                         + Runtime.getRuntime().availableProcessors() + " on this machine");
             }
             KernelBench.run(KernelBench.Options.defaults(System.out, json, threads));
+            return 0;
+        }
+    }
+
+    @Command(name = "ledger", mixinStandardHelpOptions = true, description = {
+            "Ed25519 verifications per second: raw Bouncy Castle on one thread, then Commonweal's signature batch on 1"
+                    + " thread and on every core, as a share of raw x threads (about 10 s).",
+            "The ledger's transfers/s and block-log figures join this command when the ledger exists." })
+    static final class Ledger implements Callable<Integer> {
+
+        @Option(names = "--json", description = "Also print the figures as one JSON object, the last line of output.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            SignatureBench.run(System.out, json);
             return 0;
         }
     }

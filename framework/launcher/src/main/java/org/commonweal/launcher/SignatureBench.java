@@ -1,0 +1,89 @@
+package org.commonweal.launcher;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import org.commonweal.crypto.Ed25519;
+import org.commonweal.crypto.PrivateKey;
+import org.commonweal.crypto.SignatureBatch;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObjectBuilder;
+
+/**
+ * Signature verification throughput, against Bouncy Castle's own verify measured in the same run:
+ * the ceiling a mempool or block check can reach, and how much of it Commonweal's batch keeps.
+ */
+final class SignatureBench {
+
+    private static final int SIGNATURES = 20_000;
+
+    private SignatureBench() {
+    }
+
+    static void run(PrintStream out, boolean json) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        out.printf("cw bench ledger: %d cores, %d distinct Ed25519 signatures (64-byte messages, 64 keys)%n", cores,
+                SIGNATURES);
+        List<SignatureBatch.Item> items = signatures(new SplittableRandom(1));
+        double raw = best(() -> {
+            for (SignatureBatch.Item item : items) {
+                if (!org.bouncycastle.math.ec.rfc8032.Ed25519.verify(item.signature(), 0, item.key().bytes(), 0,
+                        item.message(), 0, item.message().length)) {
+                    throw new IllegalStateException("a valid signature did not verify");
+                }
+            }
+        });
+        out.printf("  Bouncy Castle verify, 1 thread:  %,9.0f /s%n", raw);
+        JsonObjectBuilder figures = Json.createObjectBuilder().add("rawBouncyCastlePerSecond", Math.round(raw));
+        for (int threads : cores > 1 ? new int[] { 1, cores } : new int[] { 1 }) {
+            try (SignatureBatch batch = new SignatureBatch(threads)) {
+                double rate = best(() -> {
+                    if (!batch.invalid(items).isEmpty()) {
+                        throw new IllegalStateException("a valid signature did not verify");
+                    }
+                });
+                double share = 100 * rate / (raw * threads);
+                out.printf("  SignatureBatch, %d thread%s:       %,9.0f /s  (%.0f%% of raw x %d)%n", threads,
+                        threads == 1 ? " " : "s", rate, share, threads);
+                figures.add("batch" + threads + "ThreadsPerSecond", Math.round(rate))
+                        .add("batch" + threads + "ThreadsPctOfRaw", Math.round(share));
+            }
+        }
+        out.println("  (executed transfers/s and block-log throughput: not yet, the ledger is not built)");
+        if (json) {
+            out.println(Json.createObjectBuilder().add("benchmark", "ledger").add("signatures", figures).build());
+        }
+    }
+
+    private static List<SignatureBatch.Item> signatures(SplittableRandom random) {
+        List<PrivateKey> keys = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            byte[] seed = new byte[32];
+            random.nextBytes(seed);
+            keys.add(Ed25519.fromSeed(seed));
+        }
+        List<SignatureBatch.Item> items = new ArrayList<>();
+        for (int i = 0; i < SIGNATURES; i++) {
+            byte[] message = new byte[64];
+            random.nextBytes(message);
+            PrivateKey key = keys.get(i % keys.size());
+            items.add(new SignatureBatch.Item(key.publicKey(), message, key.sign(message)));
+        }
+        return items;
+    }
+
+    /** Signatures per second: the best of three passes after a warm-up pass. */
+    private static double best(Runnable pass) {
+        pass.run();
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            long start = System.nanoTime();
+            pass.run();
+            best = Math.min(best, System.nanoTime() - start);
+        }
+        return SIGNATURES * 1e9 / best;
+    }
+}
