@@ -1,0 +1,45 @@
+package org.commonweal.ledger;
+
+/**
+ * Why a transaction or block is refused: a stable code clients can act on, and words a person can
+ * read. A refused transaction never changes the state.
+ */
+public final class Rejection extends Exception {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Stable reason codes (their names are part of the chain API). */
+    public enum Reason {
+        /** The bytes are not a canonical encoding of the format. */
+        MALFORMED,
+        /** Over a hard size limit. */
+        OVERSIZED,
+        /** The signature is not the sender's over the transaction. */
+        BAD_SIGNATURE,
+        /** Signed for another chain. */
+        WRONG_CHAIN,
+        /** The nonce was already used (a replay). */
+        NONCE_REPLAYED,
+        /** The nonce skips ahead of the sender's next one. */
+        NONCE_GAP,
+        /** Amount plus fee exceeds the sender's balance. */
+        INSUFFICIENT_FUNDS,
+        /** An amount would overflow 64 bits. */
+        OVERFLOW,
+        /** No registered payload type has this id. */
+        UNKNOWN_PAYLOAD_TYPE,
+        /** The payload is not valid for its type (e.g. a transfer to oneself). */
+        INVALID_PAYLOAD
+    }
+
+    private final Reason reason;
+
+    public Rejection(Reason reason, String message) {
+        super(reason + ": " + message);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+}
