@@ -12,7 +12,7 @@ import org.commonweal.crypto.PublicKey;
  * @param sender      the signer, whose account pays
  * @param nonce       the sender's transaction count before this one (0 for the first)
  * @param fee         paid by the sender to the block's proposer
- * @param payloadType what the payload is ({@link PayloadTypes})
+ * @param payloadType what the payload is (e.g. {@link Transfer#TYPE})
  * @param payload     the type's canonical bytes
  * @param signature   the sender's Ed25519 signature over {@link TransactionCodec#signingBytes}
  */
