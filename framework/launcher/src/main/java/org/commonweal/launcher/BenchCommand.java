@@ -39,8 +39,9 @@ final class BenchCommand {
 
     @Command(name = "ledger", mixinStandardHelpOptions = true, description = {
             "Ed25519 verifications per second: raw Bouncy Castle on one thread, then Commonweal's signature batch on 1"
-                    + " thread and on every core, as a share of raw x threads (about 10 s).",
-            "The ledger's transfers/s and block-log figures join this command when the ledger exists." })
+                    + " thread and on every core, as a share of raw x threads; then transfers executed per second on one"
+                    + " thread (about 15 s).",
+            "The block-log figures join this command when the storage bundle exists." })
     static final class Ledger implements Callable<Integer> {
 
         @Option(names = "--json", description = "Also print the figures as one JSON object, the last line of output.")
@@ -48,7 +49,7 @@ final class BenchCommand {
 
         @Override
         public Integer call() {
-            SignatureBench.run(System.out, json);
+            LedgerBench.run(System.out, json);
             return 0;
         }
     }
