@@ -34,6 +34,9 @@ public final class TransactionCodec {
     }
 
     public static byte[] encode(Transaction tx) {
+        if (tx.signature().length != Ed25519.SIGNATURE_LENGTH) { // else a short one was zero-padded, a long one overflowed
+            throw new IllegalArgumentException("a signature has " + Ed25519.SIGNATURE_LENGTH + " bytes, not " + tx.signature().length);
+        }
         ByteBuffer out = ByteBuffer.allocate(FIXED_BYTES + tx.payload().length);
         writeUnsigned(out, tx);
         out.put(tx.signature());
