@@ -13,6 +13,12 @@ public record Transfer(PublicKey recipient, long amount) {
     public static final int TYPE = 1;
     public static final int BYTES = 32 + 8;
 
+    public Transfer {
+        if (amount <= 0) {
+            throw new IllegalArgumentException("a transfer moves 1..2^63-1, not " + amount);
+        }
+    }
+
     public byte[] encode() {
         return ByteBuffer.allocate(BYTES).put(recipient.bytes()).putLong(amount).array();
     }
