@@ -29,7 +29,9 @@ public final class Rejection extends Exception {
         /** No registered payload type has this id. */
         UNKNOWN_PAYLOAD_TYPE,
         /** The payload is not valid for its type (e.g. a transfer to oneself). */
-        INVALID_PAYLOAD
+        INVALID_PAYLOAD,
+        /** A block that does not follow its parent, or whose roots, counts or transactions do not check out. */
+        INVALID_BLOCK
     }
 
     private final Reason reason;
