@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 
+import org.commonweal.storage.internal.OpenLogs;
+
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.bytes.SyncMode;
 import net.openhft.chronicle.queue.ExcerptAppender;
@@ -24,19 +26,22 @@ import net.openhft.chronicle.wire.DocumentContext;
  * sequence.) Capacity: {@link LargeRollCycles#HUGE_DAILY}'s sequence space per cycle, far beyond any chain.
  * <p>
  * <b>Durability.</b> Chronicle writes through a shared memory mapping and by default never forces it to
- * disk (its default sync mode, {@code ASYNC}, is {@code msync(MS_ASYNC)}, which on Linux schedules nothing):
- * an appended entry survives a crash of the JVM (the page cache has it) but not of the machine. This log
+ * disk (its default sync mode, {@code ASYNC}, is {@code msync(MS_ASYNC)}, which on Linux leaves the pages to the kernel's
+ * ordinary write-back): an entry survives a crash of the JVM (the page cache has it) but may be lost with the
+ * machine. This log
  * opens the queue with {@code SyncMode.SYNC} and calls the appender's {@code sync()} after every append,
  * so when {@link #append(byte[])} returns, the entry's bytes (header and payload, up to the write position
  * of the current mapping chunk) have been written to the device with {@code msync(MS_SYNC)}. Not forced
  * by that call: Chronicle's own bookkeeping that it writes at earlier offsets (the file header's write
- * position, index pages) and the directory entry of a newly created file. Chronicle treats both as hints
- * that it rebuilds by scanning forward on open; that this holds after a power cut is asserted by
- * Chronicle, not yet proven here (see the crash-test plan in the storage README section).
+ * position, index pages, once their page has been synced), {@code metadata.cq4t} (synced {@code MS_ASYNC})
+ * and the directory entry of a newly created file. Process crashes (SIGKILL, even inside an unfinished
+ * entry) lose no acknowledged block (CrashTest): the page cache has everything. Whether Chronicle recovers
+ * from a stale header or index page after a power cut is not verified (README, Storage).
  * <p>
- * Thread-safe: every method is synchronized. One writer per directory: a second {@code BlockLog} (or any
- * Chronicle appender) on the same directory would interleave entries; {@link #append(byte[])} detects that
- * and fails.
+ * Thread-safe: every method is synchronized. Chronicle leaves ThreadLocals in every thread that calls it,
+ * which keep this bundle revision's class loader alive for as long as that thread lives (README, Storage).
+ * One writer per directory: a second {@code BlockLog} (or any Chronicle appender) on the same directory would
+ * interleave entries; {@link #append(byte[])} notices a number it did not expect and fails (after the fact).
  */
 public final class BlockLog implements AutoCloseable {
 
@@ -60,6 +65,7 @@ public final class BlockLog implements AutoCloseable {
         appender.singleThreadedCheckDisabled(true);
         tailer.singleThreadedCheckDisabled(true);
         this.size = queue.lastIndex() < 0 ? 0 : queue.lastIndex() + 1;
+        OpenLogs.opened(this);
     }
 
     /** Opens (creating if needed) the log in {@code dir}. */
@@ -151,6 +157,7 @@ public final class BlockLog implements AutoCloseable {
             return;
         }
         closed = true;
+        OpenLogs.closed(this);
         tailer.close();
         appender.close();
         queue.close();
