@@ -1,0 +1,143 @@
+package org.commonweal.itests;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotSame;
+import static org.junit.Assert.assertTrue;
+
+import java.lang.ref.WeakReference;
+import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import javax.inject.Inject;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.wiring.BundleWiring;
+import org.osgi.framework.wiring.FrameworkWiring;
+
+/**
+ * Updating the Chronicle-embedding storage bundle in place (stop, update, refresh) and reopening the same log
+ * through the new revision; afterwards the old revision's class loader must be collectable. Reflection only: this probe must not wire to the storage bundle, or the refresh
+ * would restart the probe too.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class StorageLifecycleIT {
+
+    @Inject
+    private BundleContext context;
+
+    @Configuration
+    public Option[] configuration() {
+        return DevDistribution.paxExamOptions(DevDistribution.workFolder("storage-lifecycle"), DevDistribution.freePort());
+    }
+
+    @Test
+    public void theBundleUpdatesInPlaceAndTheNewRevisionReopensTheLog() throws Exception {
+        // Every call into Chronicle runs on threads that end: Chronicle keeps ThreadLocals in every thread that
+        // calls it, and a ThreadLocal value of a live thread pins the class loader that defined its class.
+        List<WeakReference<ClassLoader>> first = onThreadThatEnds(this::updateAndReopen);
+        for (int i = 0; i < 50 && first.get(0).get() != null; i++) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        StringBuilder threads = new StringBuilder();
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            ClassLoader old = first.get(0).get();
+            if (old != null && (thread.getContextClassLoader() == old || thread.getClass().getClassLoader() == old)) {
+                threads.append(thread.getName()).append("; ");
+            }
+        }
+        // Needs the bundle's activator too: without it Chronicle's disk space checker and background releaser
+        // threads outlive the bundle and hold the old revision.
+        assertTrue("the old revision's class loader is still reachable; threads holding it: [" + threads + "]",
+                first.get(0).get() == null);
+    }
+
+    private static List<WeakReference<ClassLoader>> onThreadThatEnds(
+            java.util.concurrent.Callable<WeakReference<ClassLoader>> body) throws Exception {
+        List<WeakReference<ClassLoader>> result = new java.util.ArrayList<>();
+        Exception[] failure = new Exception[1];
+        Thread thread = new Thread(() -> {
+            try {
+                result.add(body.call());
+            } catch (Exception e) {
+                failure[0] = e;
+            }
+        }, "storage-lifecycle-itest");
+        thread.start();
+        thread.join();
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return result;
+    }
+
+    private WeakReference<ClassLoader> updateAndReopen() throws Exception {
+        Bundle storage = List.of(context.getBundles()).stream()
+                .filter(b -> "org.commonweal.storage".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "blocklog-lifecycle-");
+
+        ClassLoader firstLoader = storage.adapt(BundleWiring.class).getClassLoader();
+        Object log = open(storage, dir);
+        for (int i = 0; i < 3; i++) {
+            assertEquals((long) i, call(log, "append", new byte[] {(byte) i, 42}));
+        }
+        // Stopping the bundle closes a log left open; a restart of the same revision reopens it.
+        storage.stop();
+        storage.start();
+        log = open(storage, dir);
+        assertEquals(3L, call(log, "size"));
+        call(log, "close");
+        log = null;
+
+        storage.stop();
+        storage.update();
+        CountDownLatch refreshed = new CountDownLatch(1);
+        context.getBundle(0).adapt(FrameworkWiring.class).refreshBundles(List.of(storage), event -> {
+            if (event.getType() == FrameworkEvent.PACKAGES_REFRESHED) {
+                refreshed.countDown();
+            }
+        });
+        assertTrue("refresh done", refreshed.await(30, TimeUnit.SECONDS));
+        storage.start();
+        assertEquals(Bundle.ACTIVE, storage.getState());
+        ClassLoader secondLoader = storage.adapt(BundleWiring.class).getClassLoader();
+        assertNotSame(firstLoader, secondLoader);
+
+        Object reopened = open(storage, dir);
+        assertEquals(3L, call(reopened, "size"));
+        assertArrayEquals(new byte[] {2, 42}, (byte[]) call(reopened, "read", 2L));
+        assertEquals(3L, call(reopened, "append", new byte[] {3}));
+        call(reopened, "close");
+
+        return new WeakReference<>(firstLoader);
+    }
+
+    private static Object open(Bundle storage, Path dir) throws Exception {
+        Class<?> blockLog = storage.loadClass("org.commonweal.storage.BlockLog");
+        return blockLog.getMethod("open", Path.class).invoke(null, dir);
+    }
+
+    private static Object call(Object target, String name, Object... args) throws Exception {
+        for (Method method : target.getClass().getMethods()) {
+            if (method.getName().equals(name) && method.getParameterCount() == args.length) {
+                return method.invoke(target, args);
+            }
+        }
+        throw new NoSuchMethodException(name);
+    }
+}
