@@ -46,7 +46,7 @@ public class StorageIT {
         // This test's BlockLog is the bundle's, not a copy on some class path.
         assertEquals(storage, FrameworkUtil.getBundle(BlockLog.class));
 
-        Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "blocklog-itest-");
+        Path dir = Files.createTempDirectory(Path.of(context.getProperty("commonweal.data.dir")), "blocklog-itest-");
         SplittableRandom random = new SplittableRandom(7);
         List<byte[]> blocks = new ArrayList<>();
         for (int i = 0; i < 2_000; i++) {

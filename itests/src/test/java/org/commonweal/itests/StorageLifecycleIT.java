@@ -89,7 +89,7 @@ public class StorageLifecycleIT {
     private WeakReference<ClassLoader> updateAndReopen() throws Exception {
         Bundle storage = List.of(context.getBundles()).stream()
                 .filter(b -> "org.commonweal.storage".equals(b.getSymbolicName())).findFirst().orElseThrow();
-        Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "blocklog-lifecycle-");
+        Path dir = Files.createTempDirectory(Path.of(context.getProperty("commonweal.data.dir")), "blocklog-lifecycle-");
 
         ClassLoader firstLoader = storage.adapt(BundleWiring.class).getClassLoader();
         Object log = open(storage, dir);
