@@ -51,7 +51,8 @@ public final class Mempool {
     private final Limits limits;
     private final SignatureBatch signatures;
     private final Map<PublicKey, TreeMap<Long, Entry>> bySender = new HashMap<>();
-    private final Map<String, Entry> byId = new HashMap<>();
+    /** By transaction id (a ByteBuffer compares by content). */
+    private final Map<java.nio.ByteBuffer, Entry> byId = new HashMap<>();
     /** Highest priority first: the last is the first to evict. */
     private final java.util.TreeSet<Entry> byPriority = new java.util.TreeSet<>(PRIORITY);
     private long bytes;
@@ -84,7 +85,7 @@ public final class Mempool {
             return rejected(Rejection.Reason.WRONG_CHAIN, "signed for chain " + tx.chainId() + ", this is chain " + state.chainId());
         }
         byte[] id = tx.id();
-        String key = java.util.HexFormat.of().formatHex(id);
+        java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(id);
         if (byId.containsKey(key)) {
             return new Admission(Outcome.DUPLICATE, null);
         }
@@ -175,7 +176,7 @@ public final class Mempool {
     }
 
     private void remove(Entry entry) {
-        byId.remove(java.util.HexFormat.of().formatHex(entry.id()));
+        byId.remove(java.nio.ByteBuffer.wrap(entry.id()));
         byPriority.remove(entry);
         bytes -= entry.bytes();
         TreeMap<Long, Entry> queue = bySender.get(entry.tx().sender());

@@ -40,8 +40,8 @@ public record HttpEndpoint(String host, int port) {
     record Reply(int status, String body) {
     }
 
-    Reply get(String path) {
-        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+    Reply get(HttpClient client, String path) {
+        try {
             HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(5))
                     .GET().build(), HttpResponse.BodyHandlers.ofString());
             return new Reply(response.statusCode(), response.body());

@@ -1,6 +1,8 @@
 package org.commonweal.launcher;
 
 import java.io.PrintStream;
+import java.net.http.HttpClient;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -157,18 +159,6 @@ public final class Node implements AutoCloseable {
         }
     }
 
-    public Framework framework() {
-        return framework;
-    }
-
-    public Distribution distribution() {
-        return distribution;
-    }
-
-    public java.net.URI uri(String path) {
-        return endpoint.uri(path);
-    }
-
     /** Blocks until the framework has stopped (by {@link #close()}, a signal, or the shell's exit). */
     public void awaitStop() throws InterruptedException {
         framework.waitForStop(0);
@@ -277,14 +267,16 @@ public final class Node implements AutoCloseable {
             }
             sleep(20);
         }
-        HttpEndpoint.Reply health = endpoint.get("/health");
-        while (health.status() != 200) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new LaunchException("the node started but is not healthy after " + READY_TIMEOUT_MS + " ms: GET "
-                        + endpoint.uri("/health") + " answered " + health.status() + "\n" + health.body());
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+            HttpEndpoint.Reply health = endpoint.get(client, "/health");
+            while (health.status() != 200) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new LaunchException("the node started but is not healthy after " + READY_TIMEOUT_MS + " ms: GET "
+                            + endpoint.uri("/health") + " answered " + health.status() + "\n" + health.body());
+                }
+                sleep(50);
+                health = endpoint.get(client, "/health");
             }
-            sleep(50);
-            health = endpoint.get("/health");
         }
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
         progress.printf("Commonweal node ready: distribution %s %s, %d bundles, healthy in %d ms%n  %s  (node: %s)%n",
