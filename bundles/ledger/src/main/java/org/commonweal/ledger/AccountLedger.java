@@ -17,14 +17,16 @@ import org.commonweal.crypto.SignatureBatch;
 public final class AccountLedger implements StateMachine {
 
     private final SignatureBatch signatures;
-    private LedgerState committed;
-    private BlockHeader head;
+    /** Replaced, never changed, on commit: readers on other threads see one whole block's state. */
+    private volatile Committed committed;
     private BlockExecution.Result proposed;
     private BlockExecution.Result pending;
 
+    private record Committed(LedgerState state, BlockHeader head) {
+    }
+
     private AccountLedger(LedgerState committed, BlockHeader head, SignatureBatch signatures) {
-        this.committed = committed;
-        this.head = head;
+        this.committed = new Committed(committed, head);
         this.signatures = signatures;
     }
 
@@ -62,22 +64,22 @@ public final class AccountLedger implements StateMachine {
 
     @Override
     public int chainId() {
-        return committed.chainId();
+        return committed.state().chainId();
     }
 
     @Override
     public BlockHeader head() {
-        return head;
+        return committed.head();
     }
 
     @Override
     public void check(Transaction tx) throws Rejection {
-        committed.check(tx, false);
+        committed.state().check(tx, false);
     }
 
     @Override
     public Block propose(List<Transaction> candidates, PublicKey proposer, long timeMillis, int maxTransactions) {
-        proposed = BlockExecution.propose(committed, head, candidates, proposer, timeMillis, maxTransactions, true);
+        proposed = BlockExecution.propose(committed.state(), committed.head(), candidates, proposer, timeMillis, maxTransactions, true);
         return proposed.block();
     }
 
@@ -91,7 +93,7 @@ public final class AccountLedger implements StateMachine {
             if (!signaturesChecked) {
                 verifySignatures(block);
             }
-            pending = new BlockExecution.Result(block, BlockExecution.validate(committed, head, block, true));
+            pending = new BlockExecution.Result(block, BlockExecution.validate(committed.state(), committed.head(), block, true));
         }
         proposed = null;
     }
@@ -114,10 +116,9 @@ public final class AccountLedger implements StateMachine {
         if (pending == null) {
             throw new IllegalStateException("no block is pending: execute one before committing");
         }
-        committed = pending.state();
-        head = pending.block().header();
+        committed = new Committed(pending.state(), pending.block().header());
         pending = null;
-        return head;
+        return committed.head();
     }
 
     @Override
@@ -128,29 +129,37 @@ public final class AccountLedger implements StateMachine {
 
     @Override
     public Account account(PublicKey key) {
-        return committed.account(key);
+        return committed.state().account(key);
     }
 
     @Override
-    public AccountProof prove(PublicKey key) {
-        return committed.prove(key);
+    public java.util.Optional<ProvenAccount> prove(PublicKey key) {
+        Committed now = committed;
+        if (!now.state().accounts().containsKey(key)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new ProvenAccount(now.head(), now.state().prove(key)));
     }
 
     @Override
     public byte[] snapshot() {
-        byte[] header = head.encode();
-        byte[] state = committed.snapshot();
+        Committed now = committed;
+        byte[] header = now.head().encode();
+        byte[] state = now.state().snapshot();
         return ByteBuffer.allocate(header.length + state.length).put(header).put(state).array();
     }
 
     @Override
     public void payloadTypes(PayloadTypes types) {
-        committed.payloadTypes(types);
+        // A new state object: readers of the committed one never see it change.
+        LedgerState state = committed.state().copy();
+        state.payloadTypes(types);
+        committed = new Committed(state, committed.head());
         discard();
     }
 
     /** The committed state's total supply (conserved by every block). */
     public long totalSupply() {
-        return committed.totalSupply();
+        return committed.state().totalSupply();
     }
 }

@@ -18,7 +18,7 @@ import org.commonweal.crypto.PublicKey;
  * A transaction is checked completely before anything changes: a rejected one leaves the state as it
  * was. Not thread-safe: one executor applies blocks in order.
  */
-public final class LedgerState {
+public final class LedgerState implements AccountView {
 
     /** Keys in unsigned lexicographic byte order: the state tree's leaf order. */
     static final Comparator<PublicKey> KEY_ORDER = (a, b) -> Arrays.compareUnsigned(a.bytes(), b.bytes());
@@ -46,11 +46,13 @@ public final class LedgerState {
         return state;
     }
 
+    @Override
     public int chainId() {
         return chainId;
     }
 
     /** The account of {@code key} ({@link Account#EMPTY} if it never received anything). */
+    @Override
     public Account account(PublicKey key) {
         return accounts.getOrDefault(key, Account.EMPTY);
     }

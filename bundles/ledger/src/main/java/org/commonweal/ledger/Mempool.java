@@ -63,7 +63,7 @@ public final class Mempool {
     }
 
     /** Admits each transaction against {@code state} (the state the next block builds on). */
-    public List<Admission> submit(List<Transaction> txs, LedgerState state, long nowMillis) {
+    public List<Admission> submit(List<Transaction> txs, AccountView state, long nowMillis) {
         List<SignatureBatch.Item> items = new ArrayList<>(txs.size());
         for (Transaction tx : txs) {
             items.add(new SignatureBatch.Item(tx.sender(), TransactionCodec.signingBytes(tx), tx.signature()));
@@ -80,7 +80,7 @@ public final class Mempool {
         return admissions;
     }
 
-    private Admission admit(Transaction tx, LedgerState state, long now) {
+    private Admission admit(Transaction tx, AccountView state, long now) {
         if (tx.chainId() != state.chainId()) {
             return rejected(Rejection.Reason.WRONG_CHAIN, "signed for chain " + tx.chainId() + ", this is chain " + state.chainId());
         }
@@ -130,7 +130,7 @@ public final class Mempool {
      * Up to {@code max} transactions for the next block on {@code state}, by fee, each sender's in
      * nonce order starting at its next nonce (a sender with a gap contributes up to the gap).
      */
-    public synchronized List<Transaction> select(LedgerState state, int max) {
+    public synchronized List<Transaction> select(AccountView state, int max) {
         PriorityQueue<Entry> ready = new PriorityQueue<>(PRIORITY);
         Map<PublicKey, Long> next = new HashMap<>();
         bySender.forEach((sender, queue) -> {
@@ -157,7 +157,7 @@ public final class Mempool {
     }
 
     /** After a block: drops what is now used (nonce below the account's) and what waited too long. */
-    public synchronized void prune(LedgerState state, long nowMillis) {
+    public synchronized void prune(AccountView state, long nowMillis) {
         for (Entry entry : List.copyOf(byId.values())) {
             boolean used = entry.tx().nonce() < state.account(entry.tx().sender()).nonce();
             boolean expired = nowMillis - entry.admittedMillis() > limits.maxAgeMillis();
@@ -165,6 +165,12 @@ public final class Mempool {
                 remove(entry);
             }
         }
+    }
+
+    /** The transaction with this id if it waits here, else null. */
+    public synchronized Transaction get(byte[] id) {
+        Entry entry = byId.get(java.nio.ByteBuffer.wrap(id));
+        return entry == null ? null : entry.tx();
     }
 
     public synchronized int size() {

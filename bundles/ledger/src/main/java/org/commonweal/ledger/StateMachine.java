@@ -12,12 +12,12 @@ import org.osgi.annotation.versioning.ProviderType;
  * the committed head, {@link #commit} makes it the head, {@link #discard} drops it.
  * <p>
  * Every method is deterministic: the same committed blocks give the same head, state root and snapshot
- * bytes on every node. Not thread-safe: the chain calls it from one thread at a time.
+ * bytes on every node. One thread at a time proposes, executes and commits; the reads of the committed
+ * state ({@link #head}, {@link #account}, {@link #prove}, {@link #check}, {@link #snapshot}) are safe from
+ * any thread and see one committed block, never a block in progress.
  */
 @ProviderType
-public interface StateMachine {
-
-    int chainId();
+public interface StateMachine extends AccountView {
 
     /** The last committed block's header (the genesis header at first). */
     BlockHeader head();
@@ -43,11 +43,11 @@ public interface StateMachine {
     /** Drops the pending block, if any. */
     void discard();
 
-    /** The committed account of {@code key} ({@link Account#EMPTY} if none). */
-    Account account(PublicKey key);
-
-    /** The committed account of {@code key} (which must exist) with its proof against the head's state root. */
-    AccountProof prove(PublicKey key);
+    /**
+     * The committed account of {@code key} with its proof and the head it proves against (both of one
+     * committed block); empty if there is no such account.
+     */
+    java.util.Optional<ProvenAccount> prove(PublicKey key);
 
     /** The committed state and head in one canonical encoding, from which the state can be restored. */
     byte[] snapshot();

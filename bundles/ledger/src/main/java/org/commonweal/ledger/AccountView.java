@@ -1,0 +1,14 @@
+package org.commonweal.ledger;
+
+import org.commonweal.crypto.PublicKey;
+import org.osgi.annotation.versioning.ProviderType;
+
+/** Read access to a state's accounts: what a mempool checks admissions against. */
+@ProviderType
+public interface AccountView {
+
+    int chainId();
+
+    /** The account of {@code key} ({@link Account#EMPTY} if it never received anything). */
+    Account account(PublicKey key);
+}
