@@ -78,6 +78,11 @@ public final class AccountLedger implements StateMachine {
     }
 
     @Override
+    public void checkApplies(Transaction tx) throws Rejection {
+        committed.state().checkApplies(tx);
+    }
+
+    @Override
     public Block propose(List<Transaction> candidates, PublicKey proposer, long timeMillis, int maxTransactions) {
         proposed = BlockExecution.propose(committed.state(), committed.head(), candidates, proposer, timeMillis, maxTransactions, true);
         return proposed.block();

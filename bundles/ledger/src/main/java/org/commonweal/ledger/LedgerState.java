@@ -100,6 +100,11 @@ public final class LedgerState implements AccountView {
         return results;
     }
 
+    @Override
+    public void checkApplies(Transaction tx) throws Rejection {
+        plan(tx, null, true);
+    }
+
     /** The payload types this state executes (the standard ones unless set). */
     public PayloadTypes payloadTypes() {
         return payloadTypes;

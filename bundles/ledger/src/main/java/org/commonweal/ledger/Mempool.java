@@ -16,7 +16,7 @@ import org.commonweal.crypto.SignatureBatch;
 /**
  * Transactions waiting for a block. Admission checks what can be checked before execution — chain,
  * signature (verified in batches across cores), nonce not used and not too far ahead, the fee
- * affordable — and refuses duplicates. Limits on count, bytes and per-sender depth keep memory
+ * affordable; for the sender's next nonce, that it applies in full — and refuses duplicates. Limits on count, bytes and per-sender depth keep memory
  * bounded: when full, a higher fee evicts the lowest-fee transaction, otherwise the submitter is
  * told to back off ({@link Outcome#FULL}); an evicted transaction in the middle of a sender's nonces
  * holds the later ones back until they expire. Selection for a block is deterministic: highest fee
@@ -100,6 +100,13 @@ public final class Mempool {
         if (tx.fee() > account.balance()) {
             return rejected(Rejection.Reason.INSUFFICIENT_FUNDS, "the fee " + tx.fee() + " exceeds the balance "
                     + account.balance());
+        }
+        if (tx.nonce() == account.nonce()) {
+            try {
+                state.checkApplies(tx); // the sender's next transaction: it must apply now
+            } catch (Rejection rejection) {
+                return new Admission(Outcome.REJECTED, rejection);
+            }
         }
         Entry entry = new Entry(tx, id, TransactionCodec.encode(tx).length, now);
         TreeMap<Long, Entry> queue = bySender.get(tx.sender());

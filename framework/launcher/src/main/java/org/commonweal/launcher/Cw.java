@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cw", mixinStandardHelpOptions = true, versionProvider = Cw.Version.class,
         description = "Commonweal: node software for a public, useful-work intelligent internet.",
-        subcommands = { NodeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class })
+        subcommands = { NodeCommand.class, ChainCommands.Tx.class, ChainCommands.AccountCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class })
 public final class Cw {
 
     /** The system property ./cw sets to the checkout (or installation) folder. */
