@@ -99,15 +99,18 @@ public class ChainCrashIT {
                     assertEquals(response.body(), 202, response.statusCode());
                     pending.put(HexFormat.of().formatHex(tx.id()), true);
                 }
-                for (var it = pending.keySet().iterator(); it.hasNext();) {
-                    String id = it.next();
-                    JsonObject status = json(get(port, "/api/chain/transactions/" + id));
-                    if (status.getString("status").equals("committed")) {
-                        long height = status.getJsonNumber("height").longValue();
-                        blockHashes.put(height, status.getString("blockHash"));
-                        committed.put(id, height);
-                        it.remove();
+                while (!pending.isEmpty()) { // the batch commits before the next: the mempool takes 64 nonces ahead
+                    for (var it = pending.keySet().iterator(); it.hasNext();) {
+                        String id = it.next();
+                        JsonObject status = json(get(port, "/api/chain/transactions/" + id));
+                        if (status.getString("status").equals("committed")) {
+                            long height = status.getJsonNumber("height").longValue();
+                            blockHashes.put(height, status.getString("blockHash"));
+                            committed.put(id, height);
+                            it.remove();
+                        }
                     }
+                    Thread.sleep(20);
                 }
             }
         } catch (java.io.IOException | InterruptedException dead) {
