@@ -56,6 +56,15 @@ final class LocalChain implements Chain, AutoCloseable {
     private final Map<ByteBuffer, Location> transactions = new HashMap<>();
     private final Map<ByteBuffer, Long> blocks = new HashMap<>();
     private final List<Consumer<Block>> listeners = new CopyOnWriteArrayList<>();
+    /** The most recently committed or read blocks, decoded: transaction lookups read their block. */
+    private final Map<Long, Block> recentBlocks = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Block> eldest) {
+            return size() > 64;
+        }
+    };
     private volatile String engine;
     private volatile Runnable afterCommit = () -> { };
 
@@ -269,6 +278,7 @@ final class LocalChain implements Chain, AutoCloseable {
             ledger.commit();
             synchronized (this) {
                 index(block);
+                recentBlocks.put(header.height(), block);
             }
             mempool.prune(ledger, clock.getAsLong());
             if (header.height() % settings.snapshotInterval() == 0) {
@@ -315,7 +325,17 @@ final class LocalChain implements Chain, AutoCloseable {
         if (height < 0 || height > ledger.head().height()) {
             return Optional.empty();
         }
-        return Optional.of(read(store, height).block());
+        synchronized (this) {
+            Block cached = recentBlocks.get(height);
+            if (cached != null) {
+                return Optional.of(cached);
+            }
+        }
+        Block block = read(store, height).block();
+        synchronized (this) {
+            recentBlocks.put(height, block);
+        }
+        return Optional.of(block);
     }
 
     @Override
@@ -330,7 +350,7 @@ final class LocalChain implements Chain, AutoCloseable {
             location = transactions.get(ByteBuffer.wrap(id.clone()));
         }
         if (location != null) {
-            Transaction tx = read(store, location.height()).block().transactions().get(location.index());
+            Transaction tx = block(location.height()).orElseThrow().transactions().get(location.index());
             return Optional.of(new TransactionStatus(tx, true, location.height(), location.index()));
         }
         Transaction pending = mempool.get(id);
