@@ -76,7 +76,9 @@ public class ChainHandoverIT {
                 try {
                     while (running && context.head().height() < context.lastHeight()) {
                         if (context.awaitTransactions(100)) {
-                            Block block = context.propose(context.candidates(100), key.publicKey(), System.currentTimeMillis());
+                            var head = context.head();
+                            Block block = context.propose(head, context.candidates(head, 100), key.publicKey(),
+                                    System.currentTimeMillis());
                             if (!block.transactions().isEmpty()) {
                                 context.commit(block, CommitCertificate.signedBy("relay", context.chainId(), block.header().height(),
                                         block.header().hash(), key.publicKey(), key::sign));

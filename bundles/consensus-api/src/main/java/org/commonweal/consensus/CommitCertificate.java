@@ -13,19 +13,22 @@ import org.commonweal.ledger.Rejection;
 
 /**
  * The proof that a block was agreed: signatures by the engine's signers (the solo sequencer; a BFT
- * quorum) over {@link #signingBytes(int, long, byte[])}. Which signers count is the engine's rule; the
- * certificate checks only that each signature is valid. Stored beside its block in the block log.
+ * quorum) over {@link #signingBytes(int, long, byte[])}, and whatever else the engine needs to show
+ * that the block is final ({@code proof}: e.g. the quorum certificates of a 2-chain commit; empty for
+ * solo). Which signers count, and what the proof means, is the engine's rule; the certificate itself
+ * checks only that each signature is valid. Stored beside its block in the block log.
  *
  * <pre>
  * u8 version  u8 engineNameLength  engineName (UTF-8)  u64 height  32 blockHash
- * u16 count  count x (32 signer, 64 signature)                         (big-endian)
+ * u16 count  count x (32 signer, 64 signature)  u32 proofLength  proof      (big-endian)
  * </pre>
  */
-public record CommitCertificate(String engine, long height, byte[] blockHash, List<Vote> votes) {
+public record CommitCertificate(String engine, long height, byte[] blockHash, List<Vote> votes, byte[] proof) {
 
     public static final int VERSION = 1;
     public static final String SIGNING_DOMAIN = "commonweal/commit/v1";
     public static final int MAX_VOTES = 1024;
+    public static final int MAX_PROOF_BYTES = 1 << 20;
 
     /** One signer's signature over the block. */
     public record Vote(PublicKey signer, byte[] signature) {
@@ -64,8 +67,23 @@ public record CommitCertificate(String engine, long height, byte[] blockHash, Li
         if (height < 0 || votes.size() > MAX_VOTES) {
             throw new IllegalArgumentException("height " + height + " or " + votes.size() + " votes out of range");
         }
+        if (proof.length > MAX_PROOF_BYTES) {
+            throw new IllegalArgumentException("a certificate's proof has at most " + MAX_PROOF_BYTES + " bytes, not "
+                    + proof.length);
+        }
         blockHash = blockHash.clone();
         votes = List.copyOf(votes);
+        proof = proof.clone();
+    }
+
+    /** A certificate of signatures alone (no engine proof). */
+    public CommitCertificate(String engine, long height, byte[] blockHash, List<Vote> votes) {
+        this(engine, height, blockHash, votes, new byte[0]);
+    }
+
+    @Override
+    public byte[] proof() {
+        return proof.clone();
     }
 
     @Override
@@ -103,12 +121,12 @@ public record CommitCertificate(String engine, long height, byte[] blockHash, Li
 
     public byte[] encode() {
         byte[] name = engine.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer out = ByteBuffer.allocate(1 + 1 + name.length + 8 + 32 + 2 + votes.size() * 96);
+        ByteBuffer out = ByteBuffer.allocate(1 + 1 + name.length + 8 + 32 + 2 + votes.size() * 96 + 4 + proof.length);
         out.put((byte) VERSION).put((byte) name.length).put(name).putLong(height).put(blockHash).putShort((short) votes.size());
         for (Vote vote : votes) {
             out.put(vote.signer().bytes()).put(vote.signature);
         }
-        return out.array();
+        return out.putInt(proof.length).put(proof).array();
     }
 
     /** The one certificate {@code bytes} encode; anything else is {@link Rejection.Reason#MALFORMED}. */
@@ -125,9 +143,9 @@ public record CommitCertificate(String engine, long height, byte[] blockHash, Li
             byte[] hash = new byte[32];
             in.get(hash);
             int count = in.getShort() & 0xFFFF;
-            if (count > MAX_VOTES || in.remaining() != count * 96) {
+            if (count > MAX_VOTES || in.remaining() < count * 96 + 4) {
                 throw new Rejection(Rejection.Reason.MALFORMED, "a commit certificate of " + count + " votes needs "
-                        + count * 96 + " more bytes, " + in.remaining() + " remain");
+                        + (count * 96 + 4) + " more bytes, " + in.remaining() + " remain");
             }
             List<Vote> votes = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
@@ -136,11 +154,18 @@ public record CommitCertificate(String engine, long height, byte[] blockHash, Li
                 in.get(signer).get(signature);
                 votes.add(new Vote(PublicKey.of(signer), signature));
             }
+            long proofLength = in.getInt() & 0xFFFFFFFFL;
+            if (proofLength > MAX_PROOF_BYTES || proofLength != in.remaining()) {
+                throw new Rejection(Rejection.Reason.MALFORMED, "a commit certificate's proof claims " + proofLength
+                        + " bytes, " + in.remaining() + " remain (at most " + MAX_PROOF_BYTES + ")");
+            }
+            byte[] proof = new byte[(int) proofLength];
+            in.get(proof);
             String engine = new String(name, StandardCharsets.UTF_8);
             if (!Arrays.equals(engine.getBytes(StandardCharsets.UTF_8), name)) {
                 throw new Rejection(Rejection.Reason.MALFORMED, "the engine name is not canonical UTF-8");
             }
-            return new CommitCertificate(engine, height, hash, votes);
+            return new CommitCertificate(engine, height, hash, votes, proof);
         } catch (java.nio.BufferUnderflowException | IllegalArgumentException e) {
             throw new Rejection(Rejection.Reason.MALFORMED, "not a commit certificate: " + e.getMessage());
         }

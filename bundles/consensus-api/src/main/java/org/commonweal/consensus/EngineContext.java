@@ -1,6 +1,7 @@
 package org.commonweal.consensus;
 
 import java.util.List;
+import java.util.Optional;
 
 import org.commonweal.crypto.PublicKey;
 import org.commonweal.ledger.Block;
@@ -31,25 +32,38 @@ public interface EngineContext {
     /** Waits up to {@code timeoutMillis} until the mempool holds a transaction; true if it does. */
     boolean awaitTransactions(long timeoutMillis) throws InterruptedException;
 
-    /** Up to {@code max} transactions for the next block, in the mempool's deterministic order. */
-    List<Transaction> candidates(int max);
-
     /**
-     * A block on the head made of those {@code candidates} that apply, at most the chain's block limit.
-     * Changes nothing.
+     * Up to {@code max} transactions for a block on {@code parent} (the head, or a block validated but not
+     * yet committed), in the mempool's deterministic order, starting at each sender's nonce after
+     * {@code parent}.
      */
-    Block propose(List<Transaction> candidates, PublicKey proposer, long timeMillis);
+    List<Transaction> candidates(BlockHeader parent, int max);
 
     /**
-     * Checks that {@code block} is a valid child of the head (links, signatures, execution, roots): what a
-     * validator does before voting for it. Changes nothing that {@link #commit} would not redo.
+     * A block on {@code parent} (the head or a validated, uncommitted block) made of those
+     * {@code candidates} that apply, at most the chain's block limit. Nothing becomes committed.
+     */
+    Block propose(BlockHeader parent, List<Transaction> candidates, PublicKey proposer, long timeMillis);
+
+    /**
+     * Checks that {@code block} is a valid child of its parent (the head or a block validated before):
+     * links, signatures, execution, roots. What a validator does before voting; the block may then be the
+     * parent of further proposals, and is dropped if a conflicting block is committed.
      */
     void validate(Block block) throws Rejection;
 
     /**
-     * Makes {@code block} the new head: executes it, appends it with {@code certificate} to the block log
-     * (durable when this returns), updates the state, the mempool and the subscribers. A block that is not
-     * a valid child of the head, or lies beyond {@link #lastHeight()}, is refused and changes nothing.
+     * Makes {@code block}, a child of the head, the new head: executes it (unless validated already),
+     * appends it with {@code certificate} to the block log (durable when this returns), updates the state,
+     * the mempool and the subscribers. A block that is not a valid child of the head, or lies beyond
+     * {@link #lastHeight()}, is refused and changes nothing.
      */
     void commit(Block block, CommitCertificate certificate) throws Rejection;
+
+    /** A committed block with its certificate (for peers catching up), or empty beyond the head. */
+    Optional<CommittedBlock> committed(long height);
+
+    /** A committed block and the certificate it was committed with (none for genesis). */
+    record CommittedBlock(Block block, Optional<CommitCertificate> certificate) {
+    }
 }

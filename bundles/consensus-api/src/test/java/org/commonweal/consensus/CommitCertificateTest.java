@@ -33,6 +33,8 @@ class CommitCertificateTest {
         assertFalse(decoded.signaturesValid(4), "another chain");
         CommitCertificate otherHeight = new CommitCertificate("solo", 13, HASH, certificate.votes());
         assertFalse(otherHeight.signaturesValid(3), "another height");
+        CommitCertificate withProof = new CommitCertificate("bft", 12, HASH, certificate.votes(), new byte[] { 1, 2, 3 });
+        assertArrayEquals(new byte[] { 1, 2, 3 }, CommitCertificate.decode(withProof.encode()).proof());
     }
 
     @Test

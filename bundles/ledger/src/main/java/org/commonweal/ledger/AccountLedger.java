@@ -5,22 +5,27 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 import org.commonweal.crypto.PublicKey;
 import org.commonweal.crypto.SignatureBatch;
 
 /**
  * The account ledger as a {@link StateMachine}: {@link LedgerState} and {@link BlockExecution} with a
- * committed head. A block this ledger proposed and then executes is not executed twice.
+ * committed head and a tree of pending blocks. A block this ledger proposed and then executes is not
+ * executed twice.
  */
 public final class AccountLedger implements StateMachine {
 
     private final SignatureBatch signatures;
     /** Replaced, never changed, on commit: readers on other threads see one whole block's state. */
     private volatile Committed committed;
-    private BlockExecution.Result proposed;
-    private BlockExecution.Result pending;
+    /** Executed blocks not yet committed, by header hash: each a child of the head or of another. */
+    private final Map<ByteBuffer, BlockExecution.Result> pending = new HashMap<>();
+    /** This ledger's own proposals, by header hash: executing one again reuses its result. */
+    private final Map<ByteBuffer, BlockExecution.Result> proposed = new HashMap<>();
 
     private record Committed(LedgerState state, BlockHeader head) {
     }
@@ -83,24 +88,67 @@ public final class AccountLedger implements StateMachine {
     }
 
     @Override
-    public Block propose(List<Transaction> candidates, PublicKey proposer, long timeMillis, int maxTransactions) {
-        proposed = BlockExecution.propose(committed.state(), committed.head(), candidates, proposer, timeMillis, maxTransactions, true);
-        return proposed.block();
+    public Block propose(BlockHeader parent, List<Transaction> candidates, PublicKey proposer, long timeMillis,
+            int maxTransactions) {
+        BlockExecution.Result result = BlockExecution.propose(stateAfterOrThrow(parent), parent, candidates, proposer,
+                timeMillis, maxTransactions, true);
+        proposed.put(ByteBuffer.wrap(result.block().header().hash()), result);
+        return result.block();
     }
 
     @Override
     public void execute(Block block, boolean signaturesChecked) throws Rejection {
-        pending = null;
-        if (proposed != null && proposed.block().header().equals(block.header())
-                && proposed.block().transactions().equals(block.transactions())) {
-            pending = proposed; // our own proposal: executed when it was made
-        } else {
-            if (!signaturesChecked) {
-                verifySignatures(block);
-            }
-            pending = new BlockExecution.Result(block, BlockExecution.validate(committed.state(), committed.head(), block, true));
+        ByteBuffer key = ByteBuffer.wrap(block.header().hash());
+        if (pending.containsKey(key)) {
+            return; // executed already (a header hash names one block: it commits to the transactions)
         }
-        proposed = null;
+        BlockExecution.Result own = proposed.remove(key);
+        if (own != null && own.block().transactions().equals(block.transactions())) {
+            pending.put(key, own); // our own proposal: executed when it was made
+            return;
+        }
+        BlockHeader parent = parentOf(block.header());
+        if (!signaturesChecked) {
+            verifySignatures(block);
+        }
+        LedgerState state = BlockExecution.validate(stateAfterOrThrow(parent), parent, block, true);
+        pending.put(key, new BlockExecution.Result(block, state));
+    }
+
+    private BlockHeader parentOf(BlockHeader header) throws Rejection {
+        Committed now = committed;
+        if (Arrays.equals(header.previousHash(), now.head().hash())) {
+            return now.head();
+        }
+        BlockExecution.Result parent = pending.get(ByteBuffer.wrap(header.previousHash()));
+        if (parent == null) {
+            throw new Rejection(Rejection.Reason.INVALID_BLOCK, "block " + header.height() + " extends neither the head ("
+                    + now.head().height() + ") nor a pending block; execute its parent first");
+        }
+        return parent.block().header();
+    }
+
+    @Override
+    public Optional<AccountView> stateAfter(BlockHeader block) {
+        Committed now = committed;
+        if (block.equals(now.head())) {
+            return Optional.of(now.state());
+        }
+        BlockExecution.Result result = pending.get(ByteBuffer.wrap(block.hash()));
+        return result == null ? Optional.empty() : Optional.of(result.state());
+    }
+
+    private LedgerState stateAfterOrThrow(BlockHeader block) {
+        Committed now = committed;
+        if (block.equals(now.head())) {
+            return now.state();
+        }
+        BlockExecution.Result result = pending.get(ByteBuffer.wrap(block.hash()));
+        if (result == null) {
+            throw new IllegalArgumentException("block " + block.height() + " is neither the head (" + now.head().height()
+                    + ") nor pending: nothing can be proposed on it");
+        }
+        return result.state();
     }
 
     private void verifySignatures(Block block) throws Rejection {
@@ -117,19 +165,39 @@ public final class AccountLedger implements StateMachine {
     }
 
     @Override
-    public BlockHeader commit() {
-        if (pending == null) {
-            throw new IllegalStateException("no block is pending: execute one before committing");
+    public BlockHeader commit(byte[] blockHash) {
+        BlockExecution.Result result = pending.get(ByteBuffer.wrap(blockHash));
+        if (result == null || !Arrays.equals(result.block().header().previousHash(), committed.head().hash())) {
+            throw new IllegalStateException("block " + java.util.HexFormat.of().formatHex(blockHash) + " is not a pending"
+                    + " child of the head (" + committed.head().height() + "): execute it before committing");
         }
-        committed = new Committed(pending.state(), pending.block().header());
-        pending = null;
+        committed = new Committed(result.state(), result.block().header());
+        prune();
         return committed.head();
+    }
+
+    /** Keeps only the pending blocks (and own proposals) that descend from the head. */
+    private void prune() {
+        long height = committed.head().height();
+        java.util.Set<ByteBuffer> alive = new java.util.HashSet<>();
+        alive.add(ByteBuffer.wrap(committed.head().hash()));
+        List<BlockExecution.Result> byHeight = new ArrayList<>(pending.values());
+        byHeight.sort(java.util.Comparator.comparingLong(r -> r.block().header().height()));
+        for (BlockExecution.Result r : byHeight) {
+            ByteBuffer key = ByteBuffer.wrap(r.block().header().hash());
+            if (r.block().header().height() > height && alive.contains(ByteBuffer.wrap(r.block().header().previousHash()))) {
+                alive.add(key);
+            } else {
+                pending.remove(key);
+            }
+        }
+        proposed.values().removeIf(r -> !alive.contains(ByteBuffer.wrap(r.block().header().previousHash())));
     }
 
     @Override
     public void discard() {
-        pending = null;
-        proposed = null;
+        pending.clear();
+        proposed.clear();
     }
 
     @Override
@@ -160,7 +228,7 @@ public final class AccountLedger implements StateMachine {
         LedgerState state = committed.state().copy();
         state.payloadTypes(types);
         committed = new Committed(state, committed.head());
-        discard();
+        discard(); // pending blocks ran under the old types
     }
 
     /** The committed state's total supply (conserved by every block). */

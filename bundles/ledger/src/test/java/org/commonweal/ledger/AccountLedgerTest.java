@@ -131,17 +131,17 @@ class AccountLedgerTest {
                 candidates.add(TransactionCodec.sign(keys.get(from), CHAIN, nonces[from]++, random.nextInt(3),
                         Transfer.TYPE, new Transfer(keys.get(to).publicKey(), 1 + random.nextInt(800)).encode()));
             }
-            Block block = proposer.propose(candidates, PROPOSER.publicKey(), height * 1_000L, 25);
+            Block block = proposer.propose(proposer.head(), candidates, PROPOSER.publicKey(), height * 1_000L, 25);
             proposer.execute(block, true);
-            BlockHeader committed = proposer.commit();
+            BlockHeader committed = proposer.commit(block.header().hash());
             for (int i = 0; i < keys.size(); i++) { // what was left out is retried with the same nonces
                 nonces[i] = proposer.account(keys.get(i).publicKey()).nonce();
             }
             validator.execute(Block.decode(block.encode()), false);
-            assertEquals(committed, validator.commit(), "validator's header at " + height);
+            assertEquals(committed, validator.commit(block.header().hash()), "validator's header at " + height);
             if (restored != null) {
                 restored.execute(block, false);
-                assertEquals(committed, restored.commit(), "restored node's header at " + height);
+                assertEquals(committed, restored.commit(block.header().hash()), "restored node's header at " + height);
             }
             if (height == 12) {
                 byte[] snapshot = validator.snapshot();
@@ -153,6 +153,44 @@ class AccountLedgerTest {
         assertArrayEquals(proposer.snapshot(), validator.snapshot());
         assertArrayEquals(proposer.snapshot(), restored.snapshot());
         assertTrue(proposer.head().transactionCount() > 0);
+    }
+
+    /** A pipelined engine's view: blocks on uncommitted parents, forks, and what a commit keeps. */
+    @Test
+    void pendingBlocksFormATreeAndACommitKeepsOnlyWhatDescendsFromTheNewHead() throws Rejection {
+        PrivateKey alice = key(1);
+        PrivateKey bob = key(2);
+        Map<PublicKey, Long> balances = Map.of(alice.publicKey(), 1_000L, bob.publicKey(), 1_000L);
+        Block genesis = Block.genesis(CHAIN, balances, 0, PROPOSER.publicKey());
+        AccountLedger leader = AccountLedger.genesis(genesis, balances, PayloadTypes.standard(), SIGNATURES);
+        AccountLedger replica = AccountLedger.genesis(genesis, balances, PayloadTypes.standard(), SIGNATURES);
+        java.util.function.BiFunction<PrivateKey, Long, Transaction> pay = (from, nonce) -> TransactionCodec.sign(from, CHAIN,
+                nonce, 1, Transfer.TYPE, new Transfer(PROPOSER.publicKey(), 10).encode());
+
+        Block a = leader.propose(leader.head(), List.of(pay.apply(alice, 0L)), PROPOSER.publicKey(), 1, 10);
+        Block fork = leader.propose(leader.head(), List.of(pay.apply(bob, 0L)), PROPOSER.publicKey(), 1, 10);
+        replica.execute(a, false);
+        replica.execute(fork, false);
+        // On the uncommitted a: alice's nonce is already 1 there.
+        AccountView afterA = replica.stateAfter(a.header()).orElseThrow();
+        assertEquals(1, afterA.account(alice.publicKey()).nonce());
+        assertEquals(0, replica.account(alice.publicKey()).nonce(), "the committed state has not moved");
+        Block b = replica.propose(a.header(), List.of(pay.apply(alice, 1L), pay.apply(alice, 0L)), PROPOSER.publicKey(), 2, 10);
+        assertEquals(1, b.transactions().size(), "the replayed nonce is left out on a's state");
+        replica.execute(b, true);
+        Block orphan = replica.propose(fork.header(), List.of(pay.apply(bob, 1L)), PROPOSER.publicKey(), 2, 10);
+        replica.execute(orphan, true);
+
+        assertThrows(IllegalStateException.class, () -> replica.commit(b.header().hash()), "not a child of the head");
+        assertEquals(a.header(), replica.commit(a.header().hash()));
+        assertTrue(replica.stateAfter(fork.header()).isEmpty(), "the fork is dropped");
+        assertTrue(replica.stateAfter(orphan.header()).isEmpty(), "and what was built on it");
+        assertTrue(replica.stateAfter(b.header()).isPresent(), "b still descends from the head");
+        assertEquals(b.header(), replica.commit(b.header().hash()));
+        assertEquals(2, replica.account(alice.publicKey()).nonce());
+
+        Rejection unknownParent = assertThrows(Rejection.class, () -> leader.execute(b, true));
+        assertEquals(Rejection.Reason.INVALID_BLOCK, unknownParent.reason());
     }
 
     @Test
@@ -168,11 +206,11 @@ class AccountLedgerTest {
         Transaction forged = new Transaction(CHAIN, alice.publicKey(), 0, 1, Transfer.TYPE, good.payload(), signature);
         // A proposer that (wrongly) trusted the signature: the block's roots are right, the signature is not.
         AccountLedger careless = AccountLedger.genesis(genesis, balances, PayloadTypes.standard(), SIGNATURES);
-        Block block = careless.propose(List.of(forged), PROPOSER.publicKey(), 1, 10);
+        Block block = careless.propose(careless.head(), List.of(forged), PROPOSER.publicKey(), 1, 10);
         Rejection rejection = assertThrows(Rejection.class, () -> ledger.execute(block, false));
         assertEquals(Rejection.Reason.INVALID_BLOCK, rejection.reason());
         assertTrue(rejection.getMessage().contains("not signed"), rejection.getMessage());
-        assertThrows(IllegalStateException.class, ledger::commit);
+        assertThrows(IllegalStateException.class, () -> ledger.commit(block.header().hash()));
         assertEquals(genesis.header(), ledger.head());
     }
 

@@ -20,6 +20,7 @@ import org.commonweal.crypto.PublicKey;
 import org.commonweal.crypto.SignatureBatch;
 import org.commonweal.ledger.Account;
 import org.commonweal.ledger.AccountLedger;
+import org.commonweal.ledger.AccountView;
 import org.commonweal.ledger.Block;
 import org.commonweal.ledger.BlockHeader;
 import org.commonweal.ledger.Mempool;
@@ -113,7 +114,7 @@ final class LocalChain implements Chain, AutoCloseable {
                                 + " replay (" + e.getMessage() + "): the block log is damaged or was written by"
                                 + " different code; restore the data directory from a backup or resynchronise", e);
                     }
-                    ledger.commit();
+                    ledger.commit(entry.block().header().hash());
                     replayed++;
                 }
             }
@@ -228,14 +229,19 @@ final class LocalChain implements Chain, AutoCloseable {
         }
 
         @Override
-        public List<Transaction> candidates(int max) {
-            return mempool.select(ledger, Math.min(max, settings.maxBlockTransactions()));
+        public List<Transaction> candidates(BlockHeader parent, int max) {
+            AccountView state;
+            synchronized (commitLock) {
+                state = ledger.stateAfter(parent).orElseThrow(() -> new IllegalArgumentException("block "
+                        + parent.height() + " is neither the head nor validated: no candidates for it"));
+            }
+            return mempool.select(state, Math.min(max, settings.maxBlockTransactions()));
         }
 
         @Override
-        public Block propose(List<Transaction> candidates, PublicKey proposer, long timeMillis) {
+        public Block propose(BlockHeader parent, List<Transaction> candidates, PublicKey proposer, long timeMillis) {
             synchronized (commitLock) {
-                return ledger.propose(candidates, proposer, timeMillis, settings.maxBlockTransactions());
+                return ledger.propose(parent, candidates, proposer, timeMillis, settings.maxBlockTransactions());
             }
         }
 
@@ -243,7 +249,6 @@ final class LocalChain implements Chain, AutoCloseable {
         public void validate(Block block) throws Rejection {
             synchronized (commitLock) {
                 ledger.execute(block, false);
-                ledger.discard();
             }
         }
 
@@ -253,6 +258,11 @@ final class LocalChain implements Chain, AutoCloseable {
                 throw new IllegalStateException("this engine was stopped; it can no longer commit");
             }
             LocalChain.this.commit(block, certificate, lastHeight);
+        }
+
+        @Override
+        public Optional<CommittedBlock> committed(long height) {
+            return block(height).map(b -> new CommittedBlock(b, certificate(height)));
         }
     }
 
@@ -268,14 +278,13 @@ final class LocalChain implements Chain, AutoCloseable {
                     + " is not a valid signed certificate of that block");
         }
         synchronized (commitLock) {
-            ledger.execute(block, false);
-            try {
-                store.append(block, certificate);
-            } catch (RuntimeException e) {
-                ledger.discard();
-                throw e;
+            if (!Arrays.equals(header.previousHash(), ledger.head().hash())) {
+                throw new Rejection(Rejection.Reason.INVALID_BLOCK, "block " + header.height() + " is not a child of"
+                        + " the head (" + ledger.head().height() + ")");
             }
-            ledger.commit();
+            ledger.execute(block, false);
+            store.append(block, certificate); // if this throws, the block is not committed: the head stays
+            ledger.commit(header.hash());
             synchronized (this) {
                 index(block);
                 recentBlocks.put(header.height(), block);

@@ -189,7 +189,7 @@ class LocalChainTest {
             LocalChain.EngineSession first = chain.session(1);
             List<Transaction> txs = transfers(1, 0);
             chain.submit(txs);
-            Block one = first.propose(first.candidates(100), SEQUENCER.publicKey(), 1);
+            Block one = first.propose(chain.head(), first.candidates(chain.head(), 100), SEQUENCER.publicKey(), 1);
             CommitCertificate forged = new CommitCertificate("solo", 1, one.header().hash(),
                     List.of(new CommitCertificate.Vote(SEQUENCER.publicKey(), new byte[64])));
             assertEquals(Rejection.Reason.INVALID_BLOCK, assertThrows(Rejection.class, () -> first.commit(one, forged)).reason());
@@ -198,7 +198,7 @@ class LocalChainTest {
             assertEquals(1, chain.head().height());
 
             chain.submit(transfers(1, 1));
-            Block two = first.propose(first.candidates(100), SEQUENCER.publicKey(), 2);
+            Block two = first.propose(chain.head(), first.candidates(chain.head(), 100), SEQUENCER.publicKey(), 2);
             CommitCertificate certificate = CommitCertificate.signedBy("solo", CHAIN, 2, two.header().hash(),
                     SEQUENCER.publicKey(), SEQUENCER::sign);
             Rejection beyond = assertThrows(Rejection.class, () -> first.commit(two, certificate));
@@ -211,6 +211,34 @@ class LocalChainTest {
             assertEquals(2, chain.head().height(), "the next engine continues the same chain: no fork at the handover");
             assertFalse(chain.transaction(txs.getFirst().id()).isEmpty());
         }
+    }
+
+    /** What a pipelined engine does: propose and validate on an uncommitted parent, commit in order. */
+    @Test
+    void blocksOnUncommittedParentsCommitInOrderAndOnlyAsChildrenOfTheHead() throws Exception {
+        try (LocalChain chain = open(1_000)) {
+            LocalChain.EngineSession engine = chain.session(Long.MAX_VALUE);
+            chain.submit(transfers(2, 0));
+            BlockHeader genesis = chain.head();
+            Block first = engine.propose(genesis, engine.candidates(genesis, 8), SEQUENCER.publicKey(), 1);
+            engine.validate(first);
+            List<Transaction> next = engine.candidates(first.header(), 100);
+            assertEquals(8, next.size(), "candidates for the child start after the parent's nonces");
+            Block second = engine.propose(first.header(), next, SEQUENCER.publicKey(), 2);
+            engine.validate(second);
+            assertEquals(0, chain.head().height(), "validated is not committed");
+            Rejection outOfOrder = assertThrows(Rejection.class, () -> engine.commit(second, certificate(second)));
+            assertEquals(Rejection.Reason.INVALID_BLOCK, outOfOrder.reason());
+            engine.commit(first, certificate(first));
+            engine.commit(second, certificate(second));
+            assertEquals(second.header(), chain.head());
+            assertEquals(0, chain.pendingTransactions());
+        }
+    }
+
+    private static CommitCertificate certificate(Block block) {
+        return CommitCertificate.signedBy("solo", CHAIN, block.header().height(), block.header().hash(), SEQUENCER.publicKey(),
+                SEQUENCER::sign);
     }
 
     @Test

@@ -9,6 +9,7 @@ import org.commonweal.consensus.ConsensusEngine;
 import org.commonweal.consensus.EngineContext;
 import org.commonweal.crypto.PublicKey;
 import org.commonweal.ledger.Block;
+import org.commonweal.ledger.BlockHeader;
 import org.commonweal.ledger.Rejection;
 import org.commonweal.ledger.Transaction;
 import org.commonweal.node.api.NodeIdentity;
@@ -73,8 +74,9 @@ public final class SoloEngine implements ConsensusEngine {
                 if (!context.awaitTransactions(IDLE_WAIT_MILLIS)) {
                     continue;
                 }
-                List<Transaction> candidates = context.candidates(maxBlockTransactions);
-                Block block = context.propose(candidates, sequencer, clock.getAsLong());
+                BlockHeader head = context.head();
+                List<Transaction> candidates = context.candidates(head, maxBlockTransactions);
+                Block block = context.propose(head, candidates, sequencer, clock.getAsLong());
                 if (block.transactions().isEmpty()) {
                     Thread.sleep(IDLE_WAIT_MILLIS / 10); // candidates that no longer apply: the mempool prunes them
                     continue;
