@@ -76,11 +76,12 @@ public final class Jolteon {
     private boolean handling;
 
     /**
-     * A validator at genesis (or restarted with its persisted {@code safety}; null at first start).
-     * {@code genesisPayload} makes the genesis block every validator shares.
+     * A validator at genesis, or restarted with its persisted {@code safety} and the last block it committed
+     * ({@code lastCommitted}; both null at first start). {@code genesisPayload} makes the genesis block every
+     * validator shares.
      */
     public Jolteon(int chainId, ValidatorSet validators, int me, Signatures signatures, Environment environment,
-            long baseTimeoutMillis, byte[] genesisPayload, SafetyState safety) {
+            long baseTimeoutMillis, byte[] genesisPayload, SafetyState safety, Block lastCommitted) {
         this.chainId = chainId;
         this.validators = validators;
         this.me = me;
@@ -95,6 +96,11 @@ public final class Jolteon {
         if (safety != null) {
             highestVotedRound = safety.highestVotedRound();
             highQc = safety.highQc();
+        }
+        if (lastCommitted != null && lastCommitted.round() > 0) {
+            committedId = lastCommitted.id();
+            committedRound = lastCommitted.round();
+            blocks.put(committedId, new Proposal(lastCommitted, new byte[0]));
         }
     }
 
@@ -151,7 +157,7 @@ public final class Jolteon {
             case Timeout t -> onTimeout(t);
             case BlockRequest r -> {
                 Proposal known = blocks.get(r.blockId());
-                if (known != null && from != me && known.block().round() > 0) {
+                if (known != null && from != me && known.block().round() > 0 && known.signature().length > 0) {
                     environment.send(from, new BlockResponse(known));
                 }
             }

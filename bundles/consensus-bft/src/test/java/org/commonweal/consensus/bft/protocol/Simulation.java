@@ -41,7 +41,7 @@ final class Simulation {
     }
 
     record Settings(int validators, long seed, double dropRate, double duplicateRate, long maxDelayMillis,
-            long stabilisationMillis, long endMillis, boolean partitions, Map<Integer, Fault> faults) {
+            long stabilisationMillis, long endMillis, boolean partitions, Map<Integer, Fault> faults, int crashes) {
     }
 
     private record Event(long time, long sequence, Runnable action) {
@@ -60,26 +60,43 @@ final class Simulation {
     /** Partition groups while partitioned: validator -> group. */
     private int[] group;
     long messagesSent;
+    /** Every vote an honest validator ever signed: (validator, round) -> block; a second block is a violation. */
+    private final Map<List<Long>, Id> honestVotes = new HashMap<>();
+    final List<String> doubleVotes = new ArrayList<>();
+    private static final byte[] VOTE_TAG = "commonweal/bft/vote/v1".getBytes();
 
     /** A simulated validator instance: the protocol, its environment, what it committed. */
     final class Node implements Environment {
         final int index;
         final int twin;
         final Fault fault;
-        final Jolteon jolteon;
+        Jolteon jolteon;
+        int epoch;
+        Block lastCommitted;
         final List<Id> committed = new ArrayList<>();
         final Map<Long, Long> timerGeneration = new HashMap<>();
         final List<Message> sent = new ArrayList<>();
         SafetyState persisted;
         int payloads;
         int committedAtStabilisation;
+        int restarts;
 
         Node(int index, int twin, Fault fault) {
             this.index = index;
             this.twin = twin;
             this.fault = fault;
             this.jolteon = new Jolteon(7, validators, index, signer(index, fault == Fault.BAD_SIGNATURES), this, 100,
-                    "genesis".getBytes(), null);
+                    "genesis".getBytes(), null, null);
+        }
+
+        /** A crash: everything in memory is lost; the persisted safety state and the committed chain survive. */
+        void restart() {
+            epoch++;
+            timerGeneration.clear();
+            jolteon = new Jolteon(7, validators, index, signer(index, false), this, 100, "genesis".getBytes(), persisted,
+                    lastCommitted);
+            restarts++;
+            jolteon.start();
         }
 
         boolean honest() {
@@ -134,13 +151,15 @@ final class Simulation {
         @Override
         public void commit(Block block) {
             committed.add(block.id());
+            lastCommitted = block;
         }
 
         @Override
         public void setTimer(long round, long delayMillis) {
             long generation = timerGeneration.merge(round, 1L, Long::sum);
+            int timerEpoch = epoch;
             schedule(delayMillis, () -> {
-                if (timerGeneration.get(round) == generation) {
+                if (timerEpoch == epoch && timerGeneration.get(round) == generation) {
                     jolteon.onTimer(round);
                     replayIfFaulty();
                 }
@@ -206,6 +225,18 @@ final class Simulation {
         return new Signatures() {
             @Override
             public byte[] sign(byte[] message) {
+                if (!settings.faults().containsKey(me) && message.length == VOTE_TAG.length + 4 + 8 + 32
+                        && Arrays.equals(message, 0, VOTE_TAG.length, VOTE_TAG, 0, VOTE_TAG.length)) {
+                    ByteBuffer in = ByteBuffer.wrap(message, VOTE_TAG.length + 4, 40);
+                    long round = in.getLong();
+                    byte[] id = new byte[32];
+                    in.get(id);
+                    Id previous = honestVotes.putIfAbsent(List.of((long) me, round), new Id(id));
+                    if (previous != null && !previous.equals(new Id(id))) {
+                        doubleVotes.add("validator " + me + " signed votes for " + previous + " and " + new Id(id)
+                                + " in round " + round);
+                    }
+                }
                 byte[] signature = Arrays.copyOf(mac(me, message), 64);
                 if (corrupt) {
                     signature[0] ^= 1;
@@ -271,6 +302,11 @@ final class Simulation {
         }
         if (settings.partitions()) {
             schedulePartitions();
+        }
+        for (int c = 0; c < settings.crashes(); c++) { // honest validators crash and restart before stabilisation
+            long at = 50 + random.nextLong(Math.max(1, settings.stabilisationMillis() - 50));
+            int who = random.nextInt(validators.size());
+            schedule(at, () -> nodes.get(who).stream().filter(Node::honest).forEach(Node::restart));
         }
         schedule(settings.stabilisationMillis(), () -> honest().forEach(n -> n.committedAtStabilisation = n.committed.size()));
         while (!events.isEmpty() && events.peek().time() <= settings.endMillis()) {
