@@ -18,8 +18,8 @@ public interface Environment {
     /** Makes the safety state durable; returns only when it is (a vote or timeout leaves after this). */
     void persist(SafetyState state);
 
-    /** A block is final: called once per block, in chain order. */
-    void commit(Block block);
+    /** A block is final: called once per block, in chain order, with the certificate that made it final. */
+    void commit(Block block, QuorumCert finalisedBy);
 
     /** Calls {@link Jolteon#onTimer(long)} for {@code round} after {@code delayMillis} (replacing any earlier timer). */
     void setTimer(long round, long delayMillis);

@@ -395,7 +395,7 @@ public final class Jolteon {
             cursor = p.block().parent().blockId();
         }
         for (int i = chain.size() - 1; i >= 0; i--) {
-            environment.commit(chain.get(i).block());
+            environment.commit(chain.get(i).block(), qc);
         }
         committedId = chain.getFirst().block().id();
         committedRound = chain.getFirst().block().round();

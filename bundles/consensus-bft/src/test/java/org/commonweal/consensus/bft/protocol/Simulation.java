@@ -149,7 +149,7 @@ final class Simulation {
         }
 
         @Override
-        public void commit(Block block) {
+        public void commit(Block block, QuorumCert finalisedBy) {
             committed.add(block.id());
             lastCommitted = block;
         }
