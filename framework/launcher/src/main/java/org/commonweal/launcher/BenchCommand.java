@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 
 /** {@code cw bench}: benchmarks that report ratios to a baseline measured in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure Commonweal's performance on this machine.",
-        subcommands = { BenchCommand.Kernels.class, BenchCommand.Ledger.class })
+        subcommands = { BenchCommand.Kernels.class, BenchCommand.Ledger.class, BenchCommand.Consensus.class })
 final class BenchCommand {
 
     @Command(name = "kernels", mixinStandardHelpOptions = true, sortOptions = false, description = {
@@ -56,6 +56,29 @@ final class BenchCommand {
         public Integer call() throws LaunchException {
             RuntimeSettings.checkJvm(); // Chronicle needs the runtime's JVM flags
             LedgerBench.run(System.out, json, dir);
+            return 0;
+        }
+    }
+
+    @Command(name = "consensus", mixinStandardHelpOptions = true, description = {
+            "The BFT engine with 4 validators in this process: ordering alone (Jolteon, Ed25519 votes, no execution), then"
+                    + " end to end (signature checks, ordering, execution, durable block logs) as a share of the limit"
+                    + " signature verification sets, measured in the same run (about a minute)." })
+    static final class Consensus implements Callable<Integer> {
+
+        @Option(names = "--json", description = "Also print the figures as one JSON object, the last line of output.")
+        boolean json;
+
+        @Option(names = "--dir", paramLabel = "DIR", defaultValue = "${java.io.tmpdir}",
+                description = "Where to write the validators' block logs (default: ${DEFAULT-VALUE}); removed afterwards.")
+        java.nio.file.Path dir;
+
+        @Override
+        public Integer call() throws LaunchException, InterruptedException {
+            RuntimeSettings.checkJvm();
+            double raw = LedgerBench.rawVerifyPerSecond();
+            System.out.printf("  (Bouncy Castle Ed25519 verify, 1 thread, this run: %,.0f /s)%n", raw);
+            ConsensusBench.run(System.out, json, dir, raw);
             return 0;
         }
     }
