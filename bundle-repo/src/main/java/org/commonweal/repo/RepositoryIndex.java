@@ -1,7 +1,6 @@
 package org.commonweal.repo;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -11,7 +10,9 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.jar.JarInputStream;
 import java.util.jar.Manifest;
 import java.util.zip.ZipEntry;
@@ -20,19 +21,20 @@ import org.commonweal.crypto.PrivateKey;
 import org.commonweal.crypto.PublicKey;
 import org.osgi.framework.Version;
 import org.osgi.resource.Capability;
+import org.osgi.resource.Requirement;
 import org.osgi.resource.Resource;
 import org.osgi.service.repository.ContentNamespace;
 
 import aQute.bnd.osgi.Domain;
-import aQute.bnd.osgi.repository.XMLResourceGenerator;
 import aQute.bnd.osgi.repository.XMLResourceParser;
 import aQute.bnd.osgi.resource.CapabilityBuilder;
 import aQute.bnd.osgi.resource.ResourceBuilder;
 import aQute.bnd.osgi.resource.ResourceUtils;
+import aQute.bnd.osgi.resource.TypedAttribute;
 
 /**
  * The repository's index: an OSGi R5 repository document ({@code http://www.osgi.org/xmlns/repository/v1.0.0}),
- * written by bnd from each bundle's manifest (identity, content with SHA-256, size and URL, packages, services,
+ * described by bnd from each bundle's manifest (identity, content with SHA-256, size and URL, packages, services,
  * extenders, execution environments, and every other capability and requirement). Each resource also carries a
  * {@value #ARTIFACT_NAMESPACE} capability: the Maven id a feature names the bundle by, the publisher's key and its
  * signature. Output is deterministic: resources sorted by symbolic name and version, no timestamp, content URLs
@@ -48,6 +50,7 @@ public final class RepositoryIndex {
     static final String PUBLISHER_ATTRIBUTE = "publisher";
     static final String SIGNATURE_ATTRIBUTE = "signature";
     static final String NAME = "commonweal";
+    static final String NAMESPACE = "http://www.osgi.org/xmlns/repository/v1.0.0";
     static final String BUNDLE_MIME = "application/vnd.osgi.bundle";
 
     /** Content URLs are written relative to this and resolved against it when read. */
@@ -82,17 +85,71 @@ public final class RepositoryIndex {
         return new RepositoryIndex(next);
     }
 
-    /** The index document (UTF-8 XML), the same bytes for the same artifacts. */
+    /**
+     * The index document (UTF-8 XML), the same bytes for the same artifacts. Written here rather than by bnd's
+     * XMLResourceGenerator because the R5 schema (repository.xsd) wants what bnd does not write: local elements
+     * unqualified (only the root in the namespace) and each resource's requirements before its capabilities.
+     * Directives and attributes are sorted by name; values and types are bnd's ({@code TypedAttribute}).
+     */
     public byte[] toXml() {
-        XMLResourceGenerator generator = new XMLResourceGenerator().name(NAME).increment(0).indent(2).base(BASE);
-        artifacts.forEach(a -> generator.resource(a.resource()));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            generator.save(out);
-        } catch (IOException e) {
-            throw new IllegalStateException("writing to memory failed", e);
+        StringBuilder xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        xml.append("<repo:repository xmlns:repo=\"").append(NAMESPACE).append("\" name=\"").append(NAME)
+                .append("\" increment=\"0\">\n");
+        for (Artifact artifact : artifacts) {
+            xml.append("  <resource>\n");
+            for (Requirement requirement : artifact.resource().getRequirements(null)) {
+                element(xml, "requirement", requirement.getNamespace(), requirement.getDirectives(), requirement.getAttributes());
+            }
+            for (Capability capability : artifact.resource().getCapabilities(null)) {
+                Map<String, Object> attributes = capability.getAttributes();
+                if (ContentNamespace.CONTENT_NAMESPACE.equals(capability.getNamespace())) {
+                    attributes = new TreeMap<>(attributes);
+                    attributes.put(ContentNamespace.CAPABILITY_URL_ATTRIBUTE, artifact.path());
+                }
+                element(xml, "capability", capability.getNamespace(), capability.getDirectives(), attributes);
+            }
+            xml.append("  </resource>\n");
         }
-        return out.toByteArray();
+        xml.append("</repo:repository>\n");
+        return xml.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void element(StringBuilder xml, String tag, String namespace, Map<String, String> directives,
+            Map<String, Object> attributes) {
+        xml.append("    <").append(tag).append(" namespace=\"").append(escape(namespace)).append("\">\n");
+        new TreeMap<>(directives).forEach((name, value) -> xml.append("      <directive name=\"").append(escape(name))
+                .append("\" value=\"").append(escape(value)).append("\"/>\n"));
+        new TreeMap<>(attributes).forEach((name, value) -> {
+            TypedAttribute typed = TypedAttribute.getTypedAttribute(value);
+            if (typed == null) {
+                throw new IllegalArgumentException("attribute " + name + " of " + namespace + " has a value of a type an"
+                        + " index cannot hold: " + value.getClass().getName());
+            }
+            xml.append("      <attribute name=\"").append(escape(name)).append("\" value=\"").append(escape(typed.value))
+                    .append('"');
+            if (typed.type != null) {
+                xml.append(" type=\"").append(escape(typed.type)).append('"');
+            }
+            xml.append("/>\n");
+        });
+        xml.append("    </").append(tag).append(">\n");
+    }
+
+    private static String escape(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (char c : text.toCharArray()) {
+            switch (c) {
+                case '&' -> out.append("&amp;");
+                case '<' -> out.append("&lt;");
+                case '>' -> out.append("&gt;");
+                case '"' -> out.append("&quot;");
+                case '\n' -> out.append("&#10;");
+                case '\r' -> out.append("&#13;");
+                case '\t' -> out.append("&#9;");
+                default -> out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     /** Reads an index document; {@code where} names it in messages. Signatures are not checked here. */
