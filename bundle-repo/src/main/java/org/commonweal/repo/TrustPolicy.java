@@ -149,6 +149,22 @@ public final class TrustPolicy {
         return Pattern.compile(regex.toString());
     }
 
+    /** The policy as JSON, every key in hex (an assembled distribution carries it so, independent of key files). */
+    public JsonObject toJson() {
+        var publishersJson = Json.createArrayBuilder();
+        for (Publisher p : publishers) {
+            var bundles = Json.createArrayBuilder();
+            p.bundles().forEach(bundles::add);
+            publishersJson.add(Json.createObjectBuilder().add("name", p.name()).add("key", p.key().hex()).add("bundles", bundles));
+        }
+        var keys = Json.createArrayBuilder();
+        revokedKeys.stream().map(PublicKey::hex).sorted().forEach(keys::add);
+        var artifacts = Json.createArrayBuilder();
+        revokedArtifacts.stream().sorted().forEach(artifacts::add);
+        return Json.createObjectBuilder().add("publishers", publishersJson)
+                .add("revoked", Json.createObjectBuilder().add("keys", keys).add("artifacts", artifacts)).build();
+    }
+
     /** Why the index signer is refused, or empty if accepted. */
     public Optional<String> refuseIndexSigner(PublicKey key) {
         if (revokedKeys.contains(key)) {

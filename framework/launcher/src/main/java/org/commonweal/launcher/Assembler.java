@@ -47,6 +47,8 @@ final class Assembler {
     /** The feature extension with what assembly needs beyond the spec: requirements, trust, repositories. */
     static final String EXTENSION = "commonweal-assembly";
     /** Every file of an assembled distribution carries this time (the build's project.build.outputTimestamp). */
+    /** Where an assembled distribution keeps the signed index its bundles came from. */
+    static final String ASSEMBLED_INDEX_DIR = "repository";
     static final long TIMESTAMP = 1767225600L; // 2026-01-01T00:00:00Z
 
     /** What to assemble and how. {@code repository} and {@code out} may be null (the feature's / the default). */
@@ -215,10 +217,10 @@ final class Assembler {
             Files.createDirectories(file.getParent());
             Files.write(file, jar.getValue());
         }
-        Files.write(folder.resolve(Distribution.FEATURE_FILE), assembledFeature(source.featureJson(), artifacts));
+        Files.write(folder.resolve(Distribution.FEATURE_FILE), assembledFeature(source, artifacts));
         Files.write(folder.resolve(LockFile.FILE), lock.toBytes());
         Files.write(folder.resolve(Sbom.FILE), Sbom.of(name, source.feature().getID().getVersion(), artifacts));
-        Path index = folder.resolve("repository");
+        Path index = folder.resolve(ASSEMBLED_INDEX_DIR);
         Files.createDirectories(index);
         Files.write(index.resolve(RepositoryIndex.INDEX_FILE), verified.xml());
         Files.write(index.resolve(RepositoryIndex.SIGNATURE_FILE), verified.signature().toBytes());
@@ -249,8 +251,21 @@ final class Assembler {
               --dist "$here" "$@"
             """;
 
-    /** The source feature with its bundle list replaced by the chosen bundles, in order. */
-    private static byte[] assembledFeature(JsonObject feature, List<Artifact> artifacts) {
+    /**
+     * The source feature with its bundle list replaced by the chosen bundles, in order, and its assembly extension
+     * made self-contained: trust keys in hex, the repository the copy of the index under repository/.
+     */
+    private static byte[] assembledFeature(Source source, List<Artifact> artifacts) {
+        JsonObject feature = source.featureJson();
+        JsonObject extensions = feature.getJsonObject("extensions");
+        if (extensions != null && extensions.containsKey(EXTENSION)) {
+            JsonObject extension = extensions.getJsonObject(EXTENSION);
+            JsonObject assembly = Json.createObjectBuilder(extension.getJsonObject("json"))
+                    .add("repositories", Json.createArrayBuilder().add(ASSEMBLED_INDEX_DIR))
+                    .add("trust", source.trust().toJson()).build();
+            feature = Json.createObjectBuilder(feature).add("extensions", Json.createObjectBuilder(extensions)
+                    .add(EXTENSION, Json.createObjectBuilder(extension).add("json", assembly))).build();
+        }
         JsonObjectBuilder out = Json.createObjectBuilder();
         JsonArrayBuilder bundles = Json.createArrayBuilder();
         artifacts.forEach(a -> bundles.add(Json.createObjectBuilder().add("id", a.mavenId())));
@@ -271,6 +286,45 @@ final class Assembler {
             writer.write(out.build());
         }
         return (text.toString().strip() + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * At start, an assembled distribution (one with {@value #ASSEMBLED_INDEX_DIR}/index.xml) is checked as it was at
+     * assembly: the index against its signature and the feature's trust roots, each bundle against its signed entry
+     * and its SHA-256. A folder built by Maven (distributions/NAME/target/dist) has no index and is not checked.
+     */
+    static void verifyAssembled(Distribution distribution) throws LaunchException {
+        Path indexDir = distribution.directory().resolve(ASSEMBLED_INDEX_DIR);
+        if (!Files.isRegularFile(indexDir.resolve(RepositoryIndex.INDEX_FILE))) {
+            return;
+        }
+        try {
+            Source source = source(distribution.directory());
+            RepositoryVerifier verifier = new RepositoryVerifier(source.trust());
+            RepositoryVerifier.VerifiedIndex verified = verifier.verifyIndex(RepositorySource.of(indexDir.toString()));
+            Map<String, Artifact> byId = new LinkedHashMap<>();
+            verified.index().artifacts().forEach(a -> byId.put(a.mavenId(), a));
+            for (Distribution.BundleArtifact bundle : distribution.bundles()) {
+                Artifact artifact = byId.get(bundle.id());
+                if (artifact == null) {
+                    throw new LaunchException("bundle " + bundle.id() + " (" + bundle.jar() + ") is not in the signed index "
+                            + indexDir.resolve(RepositoryIndex.INDEX_FILE) + ": it was added after assembly. Fix: assemble the"
+                            + " distribution again with cw assemble");
+                }
+                verifier.verifyEntry(artifact, indexDir.toString());
+                byte[] jar = Files.readAllBytes(bundle.jar());
+                String sha256 = HexFormat.of().formatHex(Sha256.hash(jar));
+                if (!sha256.equals(artifact.sha256())) {
+                    throw new LaunchException("bundle " + artifact.name() + " (" + bundle.jar() + ") is refused: its SHA-256 "
+                            + sha256 + " is not the signed " + artifact.sha256() + "; it was changed after assembly. Fix:"
+                            + " assemble the distribution again with cw assemble, or restore it from its archive");
+                }
+            }
+        } catch (RepositoryException e) {
+            throw new LaunchException(e.getMessage(), e);
+        } catch (IOException e) {
+            throw new LaunchException("distribution " + distribution.directory() + " cannot be checked: " + e, e);
+        }
     }
 
     static Path repositoryPath(String mavenId) {
