@@ -36,8 +36,8 @@ import aQute.bnd.osgi.resource.ResourceUtils;
 /**
  * Which bundles a distribution needs, chosen by the OSGi resolver (Felix's, the one that will wire them at run time)
  * from a repository index and the framework's own capabilities. Where several bundles could serve a requirement the
- * highest version is preferred. Optional requirements never pull a bundle in: a bundle a distribution wants only
- * optionally must be named. A failure names its root cause first: the requirement nothing can satisfy, who needs it
+ * highest version is preferred. Optional requirements never pull a bundle in (as with bnd's resolver): a bundle a
+ * distribution wants only optionally must be named. A failure names its root cause first: the requirement nothing can satisfy, who needs it
  * (the chain from the distribution), and each candidate with why it does not fit.
  */
 public final class Resolution {
@@ -161,9 +161,15 @@ public final class Resolution {
             return List.of(root);
         }
 
+        /**
+         * Candidates in order of preference: the framework's; then the requirer's own (a bundle that exports a
+         * package it also imports keeps its own unless another is needed); then, for a mandatory requirement only,
+         * the repository's, best first by bnd's capability order (for a package: highest package version, then
+         * symbolic name and bundle version). An optional requirement never pulls a bundle in from the repository.
+         */
         @Override
         public List<Capability> findProviders(Requirement requirement) {
-            if (!mandatory(requirement)) {
+            if ("dynamic".equals(requirement.getDirectives().get(Namespace.REQUIREMENT_RESOLUTION_DIRECTIVE))) {
                 return new ArrayList<>();
             }
             List<Capability> providers = new ArrayList<>();
@@ -172,17 +178,29 @@ public final class Resolution {
                     providers.add(capability);
                 }
             }
+            Resource requirer = requirement.getResource();
+            if (requirer != null && requirer != framework) {
+                for (Capability capability : requirer.getCapabilities(requirement.getNamespace())) {
+                    if (ResourceUtils.matches(requirement, capability)) {
+                        providers.add(capability);
+                    }
+                }
+            }
+            if (!mandatory(requirement)) {
+                return providers;
+            }
             List<Capability> fromIndex = new ArrayList<>();
             for (Artifact artifact : index.artifacts()) {
+                if (artifact.resource() == requirer) {
+                    continue;
+                }
                 for (Capability capability : artifact.resource().getCapabilities(requirement.getNamespace())) {
                     if (ResourceUtils.matches(requirement, capability)) {
                         fromIndex.add(capability);
                     }
                 }
             }
-            // Highest version first; equal versions by symbolic name, so the choice never depends on index order.
-            fromIndex.sort(Comparator.<Capability, Version>comparing(c -> artifacts.get(c.getResource()).version())
-                    .reversed().thenComparing(c -> artifacts.get(c.getResource()).symbolicName()));
+            fromIndex.sort((a, b) -> ResourceUtils.compareTo(b, a));
             providers.addAll(fromIndex);
             return providers;
         }
