@@ -69,7 +69,8 @@ final class Assembler {
     }
 
     /** What an assembly produced. */
-    record Result(Path folder, Path archive, List<Artifact> artifacts, boolean resolved, RepositoryVerifier.VerifiedIndex index) {
+    record Result(Path folder, Path archive, List<Artifact> artifacts, boolean resolved, RepositoryVerifier.VerifiedIndex index,
+            Map<String, Long> nanos) {
     }
 
     private Assembler() {
@@ -187,12 +188,18 @@ final class Assembler {
     }
 
     static Result assemble(Options options) throws LaunchException, RepositoryException, IOException {
+        Map<String, Long> nanos = new LinkedHashMap<>();
+        long mark = System.nanoTime();
         Source source = source(options.source());
         RepositorySource repository = repository(source, options.repository());
         RepositoryVerifier verifier = new RepositoryVerifier(source.trust());
         RepositoryVerifier.VerifiedIndex verified = verifier.verifyIndex(repository);
+        nanos.put("read feature, verify and parse index", System.nanoTime() - mark);
+        mark = System.nanoTime();
         boolean[] resolved = new boolean[1];
         List<Artifact> artifacts = select(source, verified, options.update(), resolved);
+        nanos.put(resolved[0] ? "resolve" : "select from lock file", System.nanoTime() - mark);
+        mark = System.nanoTime();
         // Every check passes, for every bundle, before anything is written.
         Map<Artifact, byte[]> jars = new LinkedHashMap<>();
         for (Artifact artifact : artifacts) {
@@ -202,6 +209,8 @@ final class Assembler {
         for (Artifact artifact : artifacts) {
             jars.put(artifact, verifier.readVerified(verified, artifact));
         }
+        nanos.put("verify every bundle (signature, trust, SHA-256)", System.nanoTime() - mark);
+        mark = System.nanoTime();
         LockFile lock = LockFile.of(source.feature().getID().toString(), source.inputsSha256(), artifacts);
         if (resolved[0]) {
             Files.write(source.lockFile(), lock.toBytes());
@@ -234,9 +243,12 @@ final class Assembler {
         Files.createDirectories(script.getParent());
         Files.writeString(script, LAUNCH_SCRIPT.replace("@NAME@", name));
         script.toFile().setExecutable(true, false);
+        nanos.put("write the folder", System.nanoTime() - mark);
+        mark = System.nanoTime();
         Path archive = out.resolve(name + ".tar.gz");
         TarArchive.write(folder, name, TIMESTAMP, archive);
-        return new Result(folder, archive, artifacts, resolved[0], verified);
+        nanos.put("write the archive (tar.gz)", System.nanoTime() - mark);
+        return new Result(folder, archive, artifacts, resolved[0], verified, nanos);
     }
 
     private static final String LAUNCH_SCRIPT = """
