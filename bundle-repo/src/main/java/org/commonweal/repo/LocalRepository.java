@@ -1,7 +1,10 @@
 package org.commonweal.repo;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -29,6 +32,9 @@ public final class LocalRepository {
     public record Published(List<Artifact> added, List<Artifact> unchanged, IndexSignature signature) {
     }
 
+    /** Held while publishing; hidden, so the server does not serve it. */
+    static final String LOCK_FILE = ".publish.lock";
+
     private final Path directory;
 
     private LocalRepository(Path directory) {
@@ -44,6 +50,16 @@ public final class LocalRepository {
     }
 
     public Published publish(List<Publication> publications, PrivateKey key) throws RepositoryException, IOException {
+        Files.createDirectories(directory);
+        // One publisher at a time per repository folder (processes on this machine, or sharing a file system that
+        // supports locks): publishing reads, changes and re-signs the whole index.
+        try (FileChannel channel = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock lock = channel.lock()) {
+            return publishLocked(publications, key);
+        }
+    }
+
+    private Published publishLocked(List<Publication> publications, PrivateKey key) throws RepositoryException, IOException {
         RepositoryIndex index = RepositoryIndex.empty();
         RepositorySource source = new RepositorySource.Folder(directory);
         if (Files.exists(directory.resolve(RepositoryIndex.INDEX_FILE))) {

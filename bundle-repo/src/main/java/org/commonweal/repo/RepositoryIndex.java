@@ -53,6 +53,10 @@ public final class RepositoryIndex {
     static final String NAMESPACE = "http://www.osgi.org/xmlns/repository/v1.0.0";
     static final String BUNDLE_MIME = "application/vnd.osgi.bundle";
 
+    /** group:artifact:version, each part a plain name: it becomes a path in an assembled distribution. */
+    static final java.util.regex.Pattern MAVEN_ID = java.util.regex.Pattern
+            .compile("[A-Za-z0-9_][A-Za-z0-9._-]*:[A-Za-z0-9_][A-Za-z0-9._-]*:[A-Za-z0-9_][A-Za-z0-9._+-]*");
+
     /** Content URLs are written relative to this and resolved against it when read. */
     private static final URI BASE = URI.create("file:/repository/");
 
@@ -185,7 +189,11 @@ public final class RepositoryIndex {
             if (path.startsWith("/") || path.contains(":") || path.contains("..")) {
                 throw new IllegalArgumentException("its content URL " + url + " is not inside the repository");
             }
-            return new Artifact(bsn, version, (String) artifact.getAttributes().get(ARTIFACT_NAMESPACE),
+            String mavenId = (String) artifact.getAttributes().get(ARTIFACT_NAMESPACE);
+            if (mavenId == null || !MAVEN_ID.matcher(mavenId).matches()) {
+                throw new IllegalArgumentException("'" + mavenId + "' is not a Maven id group:artifact:version");
+            }
+            return new Artifact(bsn, version, mavenId,
                     (String) content.getAttributes().get(ContentNamespace.CONTENT_NAMESPACE),
                     ((Number) content.getAttributes().get(ContentNamespace.CAPABILITY_SIZE_ATTRIBUTE)).longValue(), path,
                     PublicKey.fromHex((String) artifact.getAttributes().get(PUBLISHER_ATTRIBUTE)),
@@ -255,9 +263,10 @@ public final class RepositoryIndex {
                             + poms.get(0).getProperty("version")
                     : bsn + ":" + bsn + ":" + version;
         }
-        if (mavenId.split(":").length != 3) {
+        if (!MAVEN_ID.matcher(mavenId).matches()) {
             throw new RepositoryException(where + " (bundle " + bsn + "): '" + mavenId + "' is not a Maven id"
-                    + " group:artifact:version. Fix: give one");
+                    + " group:artifact:version (letters, digits, '.', '_', '-'). Fix: publish it from a Maven-layout folder"
+                    + " or give the jar a META-INF/maven/.../pom.properties");
         }
         return new BundleJar(bsn, version, mavenId, manifest);
     }

@@ -134,6 +134,13 @@ class RepositoryTest {
     }
 
     @Test
+    void aMavenIdThatIsNotAPlainNameIsRefused() throws Exception {
+        Path evil = TestBundles.bundle("org.example.evil", "1.0.0").mavenId("..:..:1.0").writeTo(temp.resolve("evil"));
+        RepositoryException e = assertThrows(RepositoryException.class, () -> publish(AUTHOR, evil));
+        assertTrue(e.getMessage().startsWith(evil + " (bundle org.example.evil): '..:..:1.0' is not a Maven id"), e.getMessage());
+    }
+
+    @Test
     void aJarThatIsNotABundleIsRefused() throws Exception {
         Path plain = temp.resolve("plain.jar");
         try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(plain), new java.util.jar.Manifest())) {

@@ -122,6 +122,17 @@ class AssemblerTest {
     }
 
     @Test
+    void assemblesFromARepositoryServedOverHttpAsFromItsFolder() throws Exception {
+        Assembler.Result fromFolder = assemble("out1", false);
+        try (var server = org.commonweal.repo.RepositoryServer.start(repo, "127.0.0.1", 0)) {
+            Assembler.Result overHttp = Assembler.assemble(new Assembler.Options(dist, server.uri().toString(),
+                    temp.resolve("out2"), true, List.of()));
+            assertTrue(overHttp.resolved());
+            assertArrayEquals(Files.readAllBytes(fromFolder.archive()), Files.readAllBytes(overHttp.archive()));
+        }
+    }
+
+    @Test
     void aLockMadeForOtherInputsIsRefusedUnlessUpdate() throws Exception {
         assemble("out1", false);
         writeFeature("org.example.*", "[]", "(&(commonweal.engine=consensus)(kind=bft))");
