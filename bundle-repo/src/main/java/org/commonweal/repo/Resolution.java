@@ -250,10 +250,19 @@ public final class Resolution {
             List<String> causes = new ArrayList<>();
             rootCauses(root, new ArrayList<>(List.of(name(root))), viable, causes, new LinkedHashSet<>());
             if (causes.isEmpty()) {
-                out.append("every requirement has a provider, but they do not fit together (a uses conflict: two"
-                        + " providers of one package meet in one bundle, or a singleton twice). Fix: align the versions"
-                        + " the resolver names below, or pin one provider in the feature.\n  Resolver: ")
-                        .append(failure.getMessage().replace("\n", "\n    "));
+                Matcher uses = USES.matcher(String.valueOf(failure.getMessage()));
+                if (uses.find()) {
+                    out.append("a uses conflict: bundle ").append(uses.group(1)).append(" would see package ")
+                            .append(uses.group(2)).append(" from two bundles at once, ").append(uses.group(3)).append(" and ")
+                            .append(uses.group(4)).append(", through two chains of imports (below). Fix: make the bundles"
+                                    + " agree on one version range of ").append(uses.group(2)).append(", or name the provider"
+                                    + " they should share in the feature.");
+                } else {
+                    out.append("every requirement has a provider, but they do not fit together (a uses conflict, or a"
+                            + " singleton twice). Fix: align the versions the resolver names below, or pin one provider in"
+                            + " the feature.");
+                }
+                out.append("\n  Resolver: ").append(failure.getMessage().strip().replace("\n", "\n    "));
                 return out.toString();
             }
             out.append(causes.size() == 1 ? "a requirement" : causes.size() + " requirements")
@@ -323,6 +332,10 @@ public final class Resolution {
                 }
             }
         }
+
+        /** Felix's account of a uses conflict: the resource, the package, the two providers. */
+        private static final Pattern USES = Pattern.compile("Unable to resolve resource (\\S+) \\[[^\\]]*\\] because it is"
+                + " exposed to package '([^']+)' from resources (\\S+) \\[[^\\]]*\\] and (\\S+) \\[[^\\]]*\\]");
 
         private static final Pattern VERSION_FILTER = Pattern.compile("\\((?:bundle-)?version");
 

@@ -31,10 +31,12 @@ import jakarta.json.JsonValue;
  *     { "name": "Commonweal foundation", "key": "&lt;hex Ed25519 public key&gt;", "bundles": ["org.commonweal.*"] },
  *     { "name": "dev build", "key": "file:../../bundle-repo/target/dev-publisher/publisher.pub", "bundles": ["*"] }
  *   ],
- *   "revoked": { "keys": ["&lt;hex&gt;"], "artifacts": ["&lt;sha256 hex&gt;"] }
+ *   "revoked": { "keys": ["&lt;hex&gt;"], "artifacts": ["&lt;sha256 hex&gt;"], "lists": ["file:revoked.json"] }
  * }
  * </pre>
  *
+ * A revocation list ({@code lists}) is a file of the {@code revoked} object's shape ({@code keys}, {@code artifacts})
+ * that several policies share; it is read every time and a list that cannot be read is an error, never skipped.
  * A key is hex, or {@code file:PATH} (relative to the file the policy is read from) naming a file holding the hex.
  * A bundle pattern is a symbolic name in which {@code *} stands for any characters. The index must be signed by a
  * listed, unrevoked publisher; each artifact by a listed, unrevoked publisher whose patterns match its name, and its
@@ -99,16 +101,31 @@ public final class TrustPolicy {
             Set<String> revokedArtifacts = new LinkedHashSet<>();
             JsonObject revoked = json.getJsonObject("revoked");
             if (revoked != null) {
-                for (String key : strings(revoked.getJsonArray("keys"))) {
-                    revokedKeys.add(key(key, base, source));
+                revocations(revoked, base, source, revokedKeys, revokedArtifacts);
+                // Shared revocation lists (the foundation's, a country's): files of the same shape, read every time.
+                for (String list : strings(revoked.getJsonArray("lists"))) {
+                    Path file = base.resolve(list.startsWith("file:") ? list.substring("file:".length()) : list).normalize();
+                    try (InputStream in = Files.newInputStream(file); JsonReader reader = Json.createReader(in)) {
+                        revocations(reader.readObject(), file.getParent(), file.toString(), revokedKeys, revokedArtifacts);
+                    } catch (IOException | JsonException e) {
+                        throw new RepositoryException("trust policy " + source + " names revocation list " + file + ", which"
+                                + " cannot be read (" + e + "). Fix: restore the file; a revocation list is never skipped", e);
+                    }
                 }
-                strings(revoked.getJsonArray("artifacts")).forEach(hash -> revokedArtifacts.add(hash.toLowerCase()));
             }
             return new TrustPolicy(source, publishers, revokedKeys, revokedArtifacts);
         } catch (NullPointerException | ClassCastException e) {
             throw new RepositoryException("trust policy " + source + " is not in the expected shape (" + e.getMessage()
                     + "). Fix: see the README's \"Trust\" section", e);
         }
+    }
+
+    private static void revocations(JsonObject revoked, Path base, String source, Set<PublicKey> keys, Set<String> artifacts)
+            throws RepositoryException {
+        for (String key : strings(revoked.getJsonArray("keys"))) {
+            keys.add(key(key, base, source));
+        }
+        strings(revoked.getJsonArray("artifacts")).forEach(hash -> artifacts.add(hash.toLowerCase()));
     }
 
     private static PublicKey key(String text, Path base, String source) throws RepositoryException {

@@ -250,6 +250,23 @@ class RepositoryTest {
     }
 
     @Test
+    void aSharedRevocationListRevokesAndAMissingOneIsAnError() throws Exception {
+        publish(AUTHOR, api);
+        Path file = temp.resolve("trust.json");
+        Files.writeString(file, """
+                { "publishers": [ { "name": "author", "key": "%s", "bundles": ["*"] } ],
+                  "revoked": { "lists": ["file:lists/foundation.json"] } }
+                """.formatted(AUTHOR.publicKey().hex()));
+        RepositoryException missing = assertThrows(RepositoryException.class, () -> TrustPolicy.read(file));
+        assertTrue(missing.getMessage().contains("names revocation list " + temp.resolve("lists/foundation.json")
+                + ", which cannot be read"), missing.getMessage());
+        Files.createDirectories(temp.resolve("lists"));
+        Files.writeString(temp.resolve("lists/foundation.json"), "{ \"keys\": [\"" + AUTHOR.publicKey().hex() + "\"] }");
+        RepositoryException e = assertThrows(RepositoryException.class, () -> verifyAll(TrustPolicy.read(file)));
+        assertTrue(e.getMessage().contains("which " + file + " revokes"), e.getMessage());
+    }
+
+    @Test
     void trustFilesReadKeysInlineAndFromFiles() throws Exception {
         Files.writeString(temp.resolve("author.pub"), AUTHOR.publicKey().hex() + "\n");
         Path file = temp.resolve("trust.json");
