@@ -5,9 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
 import java.util.stream.Stream;
 
 import org.commonweal.crypto.Ed25519;
@@ -34,7 +32,7 @@ public final class DevRepository {
         Path repository = Path.of(args[1]);
         Path bundles = Path.of(args[2]);
         deleteRecursively(repository);
-        LocalRepository.Published published = LocalRepository.at(repository).publish(publications(bundles), key);
+        LocalRepository.Published published = LocalRepository.at(repository).publish(LocalRepository.mavenLayout(bundles), key);
         System.out.printf("dev repository: %d bundles published to %s, signed by %s (%d ms)%n", published.added().size(),
                 repository, key.publicKey(), (System.nanoTime() - start) / 1_000_000);
     }
@@ -47,22 +45,6 @@ public final class DevRepository {
         PrivateKey key = KeyFiles.read(keyFile, null);
         Files.writeString(directory.resolve("publisher.pub"), key.publicKey().hex() + "\n", StandardCharsets.US_ASCII);
         return key;
-    }
-
-    /** Every jar under a Maven-layout folder, with the Maven id its path gives (group/path/artifact/version/file). */
-    static List<LocalRepository.Publication> publications(Path root) throws IOException {
-        List<LocalRepository.Publication> publications = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path jar : files.filter(f -> f.toString().endsWith(".jar")).sorted().toList()) {
-                Path relative = root.relativize(jar);
-                int n = relative.getNameCount();
-                String group = relative.subpath(0, n - 3).toString().replace(relative.getFileSystem().getSeparator(), ".");
-                String artifact = relative.getName(n - 3).toString();
-                String version = relative.getName(n - 2).toString();
-                publications.add(new LocalRepository.Publication(jar, group + ":" + artifact + ":" + version));
-            }
-        }
-        return publications;
     }
 
     static void deleteRecursively(Path directory) throws IOException {

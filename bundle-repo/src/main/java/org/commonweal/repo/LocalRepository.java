@@ -45,6 +45,20 @@ public final class LocalRepository {
         return new LocalRepository(directory);
     }
 
+    /** Every jar under a Maven-layout folder, with the Maven id its path gives (group/path/artifact/version/file). */
+    public static List<Publication> mavenLayout(Path root) throws IOException {
+        List<Publication> publications = new ArrayList<>();
+        try (java.util.stream.Stream<Path> files = Files.walk(root)) {
+            for (Path jar : files.filter(f -> f.toString().endsWith(".jar")).sorted().toList()) {
+                Path relative = root.relativize(jar);
+                int n = relative.getNameCount();
+                String group = relative.subpath(0, n - 3).toString().replace(relative.getFileSystem().getSeparator(), ".");
+                publications.add(new Publication(jar, group + ":" + relative.getName(n - 3) + ":" + relative.getName(n - 2)));
+            }
+        }
+        return publications;
+    }
+
     public Path directory() {
         return directory;
     }

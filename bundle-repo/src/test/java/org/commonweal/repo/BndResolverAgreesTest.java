@@ -41,7 +41,7 @@ class BndResolverAgreesTest {
         }
         assumeTrue(Files.isDirectory(devBundles), "the dev distribution is built before this module");
         Path repo = temp.resolve("repo");
-        LocalRepository.at(repo).publish(DevRepository.publications(devBundles), RepositoryTest.AUTHOR);
+        LocalRepository.at(repo).publish(LocalRepository.mavenLayout(devBundles), RepositoryTest.AUTHOR);
         RepositoryIndex index = new RepositoryVerifier(null).verifyIndex(new RepositorySource.Folder(repo)).index();
         Resource framework = FrameworkResource.of(Map.of("org.osgi.framework.system.packages.extra", "jdk.incubator.vector"));
         List<Resolution.Need> needs = new ArrayList<>();
