@@ -123,8 +123,12 @@ final class Assembler {
                     needs.add(Resolution.Need.of(namespace, filter, description));
                     inputs.append("requirement ").append(namespace).append(' ').append(filter).append('\n');
                 }
-                if (assembly.containsKey("trust")) {
-                    trust = TrustPolicy.of(assembly.getJsonObject("trust"), directory.toAbsolutePath(),
+                JsonValue trustValue = assembly.get("trust");
+                if (trustValue instanceof jakarta.json.JsonString file) {
+                    // The distribution's trust file, beside the feature (or wherever the path says).
+                    trust = TrustPolicy.read(directory.resolve(file.getString()).normalize());
+                } else if (trustValue != null) {
+                    trust = TrustPolicy.of(trustValue.asJsonObject(), directory.toAbsolutePath(),
                             featureFile + " (" + EXTENSION + " trust)");
                 }
                 assembly.getOrDefault("repositories", JsonValue.EMPTY_JSON_ARRAY).asJsonArray().getValuesAs(jakarta.json.JsonString.class)

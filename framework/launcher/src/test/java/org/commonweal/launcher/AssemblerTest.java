@@ -133,6 +133,17 @@ class AssemblerTest {
     }
 
     @Test
+    void theTrustRootsMayBeTheDistributionsOwnTrustFile() throws Exception {
+        Files.writeString(dist.resolve("trust.json"), """
+                { "publishers": [ { "name": "author", "key": "%s", "bundles": [ "org.commonweal.*" ] } ] }
+                """.formatted(AUTHOR.publicKey().hex()));
+        Files.writeString(dist.resolve("feature.json"), Files.readString(dist.resolve("feature.json"))
+                .replaceAll("(?s)\"trust\": \\{.*?\\} \\}", "\"trust\": \"trust.json\""));
+        RepositoryException e = assertThrows(RepositoryException.class, () -> assemble("out", false));
+        assertTrue(e.getMessage().contains("under " + dist.resolve("trust.json")), e.getMessage());
+    }
+
+    @Test
     void aLockMadeForOtherInputsIsRefusedUnlessUpdate() throws Exception {
         assemble("out1", false);
         writeFeature("org.example.*", "[]", "(&(commonweal.engine=consensus)(kind=bft))");
