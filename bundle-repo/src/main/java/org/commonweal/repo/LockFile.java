@@ -45,7 +45,7 @@ public record LockFile(String feature, String inputsSha256, List<Entry> bundles)
                     .add("version", e.version().toString()).add("sha256", e.sha256()).add("size", e.size())
                     .add("publisher", e.publisher()));
         }
-        return Json.bytes(jakarta.json.Json.createObjectBuilder().add("lock-version", VERSION).add("feature", feature)
+        return JsonBytes.bytes(jakarta.json.Json.createObjectBuilder().add("lock-version", VERSION).add("feature", feature)
                 .add("inputs-sha256", inputsSha256).add("bundles", array).build());
     }
 

@@ -160,7 +160,12 @@ public final class RepositoryIndex {
     public static RepositoryIndex parse(byte[] xml, String where) throws RepositoryException {
         // An index may refer to other indexes, which the parser would fetch: ours never do, and nothing is fetched
         // behind the verifier's back.
-        if (new String(xml, StandardCharsets.UTF_8).contains("<referral")) {
+        String text = new String(xml, StandardCharsets.UTF_8);
+        if (text.contains("<!DOCTYPE") || text.contains("<!ENTITY")) {
+            throw new RepositoryException("index " + where + " declares a DOCTYPE or entities, which a Commonweal index never"
+                    + " does (they can make a parser read other files). Fix: re-publish to the repository with cw repo publish");
+        }
+        if (text.contains("<referral")) {
             throw new RepositoryException("index " + where + " refers to other indexes (<referral>), which a Commonweal"
                     + " repository never does. Fix: publish those bundles into this repository instead");
         }

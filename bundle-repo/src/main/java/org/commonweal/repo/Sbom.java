@@ -31,7 +31,7 @@ public final class Sbom {
                             .add(property("osgi:version", artifact.version().toString()))
                             .add(property("commonweal:publisher", artifact.publisher().hex()))));
         }
-        return org.commonweal.repo.Json.bytes(Json.createObjectBuilder().add("bomFormat", "CycloneDX").add("specVersion", "1.6")
+        return JsonBytes.bytes(Json.createObjectBuilder().add("bomFormat", "CycloneDX").add("specVersion", "1.6")
                 .add("version", 1)
                 .add("metadata", Json.createObjectBuilder().add("component", Json.createObjectBuilder()
                         .add("type", "application").add("name", name).add("version", version)))

@@ -9,11 +9,11 @@ import jakarta.json.spi.JsonProvider;
 import jakarta.json.stream.JsonGenerator;
 
 /** Pretty-printed JSON bytes, the same for the same structure (key order is the builder's). */
-final class Json {
+final class JsonBytes {
 
     private static final JsonProvider PROVIDER = JsonProvider.provider();
 
-    private Json() {
+    private JsonBytes() {
     }
 
     static byte[] bytes(JsonStructure json) {
