@@ -18,7 +18,7 @@ import jakarta.json.JsonObject;
 /**
  * {@code ./cw assemble dev} from the build's signed repository (bundle-repo/target/repository): a lock file, a runnable
  * folder and an archive that is byte-identical when assembled again (then from the lock file); the assembled folder
- * boots on its own launch script; {@code cw explain} and {@code cw repo verify} on the same repository.
+ * boots, unpacked from its archive, on its own launch script; {@code cw explain} and {@code cw repo verify} on the same repository.
  */
 public class AssembledDistributionIT {
 
@@ -36,7 +36,12 @@ public class AssembledDistributionIT {
         }
         assertArrayEquals("assembling twice gives the same archive", Files.readAllBytes(first.resolve("dev.tar.gz")),
                 Files.readAllBytes(second.resolve("dev.tar.gz")));
-        Path folder = first.resolve("dev");
+        // The archive is the distribution: unpack it and run that, not the folder it was made from.
+        Path unpacked = DevDistribution.workFolder("unpacked");
+        Process tar = new ProcessBuilder("tar", "xzf", first.resolve("dev.tar.gz").toString(), "-C", unpacked.toString())
+                .inheritIO().start();
+        assertEquals(0, tar.waitFor());
+        Path folder = unpacked.resolve("dev");
         for (String file : List.of("feature.json", "feature.lock.json", "sbom.cdx.json", "repository/index.xml",
                 "repository/index.xml.sig", "jvm.options", "bin/cw-node")) {
             assertTrue(file, Files.isRegularFile(folder.resolve(file)));
