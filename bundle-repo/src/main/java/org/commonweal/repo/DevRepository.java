@@ -16,7 +16,8 @@ import org.commonweal.crypto.PrivateKey;
  * The build's development repository (run by exec-maven-plugin in bundle-repo's {@code package} phase): makes a
  * development publisher key on first use ({@code KEYDIR/publisher.key}, PKCS#8 PEM, and {@code publisher.pub}, its hex
  * public key), then publishes, into a fresh {@code REPO}, every jar under {@code BUNDLES} (a folder in Maven
- * repository layout, whose paths give each bundle's Maven id). The key lives in target/ and is never committed.
+ * repository layout, whose paths give each bundle's Maven id) and each further {@code JAR} (Maven id from its
+ * pom.properties). The key lives in target/ and is never committed.
  */
 public final class DevRepository {
 
@@ -24,15 +25,19 @@ public final class DevRepository {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            throw new IllegalArgumentException("usage: DevRepository KEYDIR REPO BUNDLES");
+        if (args.length < 3) {
+            throw new IllegalArgumentException("usage: DevRepository KEYDIR REPO BUNDLES [JAR...]");
         }
         long start = System.nanoTime();
         PrivateKey key = developmentKey(Path.of(args[0]));
         Path repository = Path.of(args[1]);
         Path bundles = Path.of(args[2]);
         deleteRecursively(repository);
-        LocalRepository.Published published = LocalRepository.at(repository).publish(LocalRepository.mavenLayout(bundles), key);
+        java.util.List<LocalRepository.Publication> publications = new java.util.ArrayList<>(LocalRepository.mavenLayout(bundles));
+        for (int i = 3; i < args.length; i++) {
+            publications.add(new LocalRepository.Publication(Path.of(args[i]), null));
+        }
+        LocalRepository.Published published = LocalRepository.at(repository).publish(publications, key);
         System.out.printf("dev repository: %d bundles published to %s, signed by %s (%d ms)%n", published.added().size(),
                 repository, key.publicKey(), (System.nanoTime() - start) / 1_000_000);
     }

@@ -73,7 +73,7 @@ public class AssembledDistributionIT {
         }
         try (CwProcess verify = CwProcess.start("repo", "verify")) {
             assertEquals(verify.output(), 0, verify.exitCode(120));
-            assertTrue(verify.output(), verify.output().contains("32 artifacts"));
+            assertTrue(verify.output(), verify.output().contains("33 artifacts"));
         }
     }
 }

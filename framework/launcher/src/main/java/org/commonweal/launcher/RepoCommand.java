@@ -146,8 +146,19 @@ final class RepoCommand {
             RepositoryVerifier verifier = new RepositoryVerifier(trust(trust));
             RepositoryVerifier.VerifiedIndex verified = verifier.verifyIndex(source);
             long bytes = 0;
+            List<String> refused = new ArrayList<>();
             for (Artifact artifact : verified.index().artifacts()) {
-                bytes += verifier.readVerified(verified, artifact).length;
+                try {
+                    bytes += verifier.readVerified(verified, artifact).length;
+                } catch (RepositoryException e) {
+                    // Every refused artifact, not only the first: an integrator fixes them in one go.
+                    refused.add(e.getMessage());
+                }
+            }
+            if (!refused.isEmpty()) {
+                refused.subList(0, refused.size() - 1).forEach(message -> System.err.println("error: " + message));
+                throw new RepositoryException(refused.getLast() + " (" + refused.size() + " of "
+                        + verified.index().artifacts().size() + " artifacts refused)");
             }
             System.out.printf("%s: %d artifacts (%.1f MB) verified: index signed by %s, every signature and SHA-256 holds;"
                     + " %s (%d ms)%n", source.describe(), verified.index().artifacts().size(), bytes / 1e6,
