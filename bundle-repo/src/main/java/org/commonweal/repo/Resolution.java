@@ -122,6 +122,48 @@ public final class Resolution {
         return new Resolution(List.copyOf(ordered), reasons);
     }
 
+    /**
+     * The index's capabilities by namespace and by the value of the namespace's own attribute (a package name, an
+     * extender name, ...), so that a requirement whose filter names that value is matched against its few
+     * candidates, not against every capability of a repository that many publishers share.
+     */
+    static final class CapabilityIndex {
+
+        private final Map<String, List<Capability>> byNamespace = new HashMap<>();
+        private final Map<String, Map<String, List<Capability>>> byName = new HashMap<>();
+
+        CapabilityIndex(RepositoryIndex index) {
+            for (Artifact artifact : index.artifacts()) {
+                for (Capability capability : artifact.resource().getCapabilities(null)) {
+                    String namespace = capability.getNamespace();
+                    byNamespace.computeIfAbsent(namespace, n -> new ArrayList<>()).add(capability);
+                    Object name = capability.getAttributes().get(namespace);
+                    Map<String, List<Capability>> names = byName.computeIfAbsent(namespace, n -> new HashMap<>());
+                    if (name instanceof Collection<?> values) {
+                        values.forEach(v -> names.computeIfAbsent(String.valueOf(v), v2 -> new ArrayList<>()).add(capability));
+                    } else if (name != null) {
+                        names.computeIfAbsent(String.valueOf(name), n -> new ArrayList<>()).add(capability);
+                    }
+                }
+            }
+        }
+
+        /** Capabilities that may match (a superset of those that do). */
+        List<Capability> candidates(Requirement requirement) {
+            String namespace = requirement.getNamespace();
+            String filter = requirement.getDirectives().get(Namespace.REQUIREMENT_FILTER_DIRECTIVE);
+            if (filter != null) {
+                // Only a filter that is a plain (ns=value) or an (&...) with that term at top level pins the name;
+                // an (|...) or a (!...) around it does not.
+                Matcher m = Pattern.compile("^\\((?:&\\()?" + Pattern.quote(namespace) + "=([^*()\\\\]+)\\)").matcher(filter);
+                if (m.find()) {
+                    return byName.getOrDefault(namespace, Map.of()).getOrDefault(m.group(1), List.of());
+                }
+            }
+            return byNamespace.getOrDefault(namespace, List.of());
+        }
+    }
+
     /** The resolver's view of one distribution: the index, the framework, and a root resource holding the needs. */
     static final class Context extends ResolveContext {
 
@@ -131,6 +173,7 @@ public final class Resolution {
         final Resource root;
         final Map<Requirement, Need> needs = new IdentityHashMap<>();
         final Map<Resource, Artifact> artifacts = new IdentityHashMap<>();
+        final CapabilityIndex capabilities;
 
         Context(String distribution, RepositoryIndex index, Resource framework, List<Need> needs) {
             this.distribution = distribution;
@@ -154,6 +197,7 @@ public final class Resolution {
                 }
             }
             index.artifacts().forEach(a -> artifacts.put(a.resource(), a));
+            this.capabilities = new CapabilityIndex(index);
         }
 
         @Override
@@ -190,14 +234,9 @@ public final class Resolution {
                 return providers;
             }
             List<Capability> fromIndex = new ArrayList<>();
-            for (Artifact artifact : index.artifacts()) {
-                if (artifact.resource() == requirer) {
-                    continue;
-                }
-                for (Capability capability : artifact.resource().getCapabilities(requirement.getNamespace())) {
-                    if (ResourceUtils.matches(requirement, capability)) {
-                        fromIndex.add(capability);
-                    }
+            for (Capability capability : capabilities.candidates(requirement)) {
+                if (capability.getResource() != requirer && ResourceUtils.matches(requirement, capability)) {
+                    fromIndex.add(capability);
                 }
             }
             fromIndex.sort((a, b) -> ResourceUtils.compareTo(b, a));
