@@ -139,6 +139,11 @@ final class Assembler {
                         + " \"trust\"), so no bundle could be accepted. Fix: add the publishers this distribution trusts"
                         + " (see the README, \"Bundle repository\")");
             }
+            String name = feature.getName().orElse(feature.getID().getArtifactId());
+            if (!name.matches("[A-Za-z0-9_][A-Za-z0-9._-]*")) {
+                throw new LaunchException("feature " + featureFile + " is named '" + name + "', which cannot name a folder"
+                        + " (the assembly is written to OUT/<name>). Fix: a name of letters, digits, '.', '_' and '-'");
+            }
             String inputsSha256 = HexFormat.of().formatHex(Sha256.hash(inputs.toString().getBytes(StandardCharsets.UTF_8)));
             return new Source(directory, featureFile, feature, json, needs, trust, repositories, inputsSha256);
         } catch (IOException e) {
