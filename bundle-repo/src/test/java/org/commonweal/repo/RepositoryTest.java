@@ -195,6 +195,22 @@ class RepositoryTest {
     }
 
     @Test
+    void anUnsignedArtifactIsRefusedEvenInASignedIndex() throws Exception {
+        publish(AUTHOR, api);
+        // An entry without its publisher's signature, in an index re-signed by a valid key.
+        Path index = repo.resolve(RepositoryIndex.INDEX_FILE);
+        byte[] unsigned = Files.readString(index)
+                .replaceAll("(?s)\\s*<capability namespace=\"commonweal.artifact\">.*?</capability>", "")
+                .getBytes(StandardCharsets.UTF_8);
+        Files.write(index, unsigned);
+        Files.write(repo.resolve(RepositoryIndex.SIGNATURE_FILE), IndexSignature.sign(unsigned, AUTHOR).toBytes());
+        RepositoryException e = assertThrows(RepositoryException.class, () -> verifyAll(null));
+        assertTrue(e.getMessage().startsWith("index " + repo + "/index.xml has an entry that is not a signed Commonweal"
+                + " artifact (org.example.api"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("Fix: re-publish that bundle with cw repo publish"), e.getMessage());
+    }
+
+    @Test
     void anUnsignedIndexIsRefused() throws Exception {
         publish(AUTHOR, api);
         Files.delete(repo.resolve(RepositoryIndex.SIGNATURE_FILE));
