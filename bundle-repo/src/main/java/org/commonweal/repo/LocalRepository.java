@@ -64,16 +64,26 @@ public final class LocalRepository {
     }
 
     public Published publish(List<Publication> publications, PrivateKey key) throws RepositoryException, IOException {
+        return publish(publications, key, key);
+    }
+
+    /**
+     * Publishes {@code publications} signed by {@code key} (the author's) and re-signs the index with {@code indexKey}
+     * (the repository operator's, or the author's own).
+     */
+    public Published publish(List<Publication> publications, PrivateKey key, PrivateKey indexKey)
+            throws RepositoryException, IOException {
         Files.createDirectories(directory);
         // One publisher at a time per repository folder (processes on this machine, or sharing a file system that
         // supports locks): publishing reads, changes and re-signs the whole index.
         try (FileChannel channel = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE); FileLock lock = channel.lock()) {
-            return publishLocked(publications, key);
+            return publishLocked(publications, key, indexKey);
         }
     }
 
-    private Published publishLocked(List<Publication> publications, PrivateKey key) throws RepositoryException, IOException {
+    private Published publishLocked(List<Publication> publications, PrivateKey key, PrivateKey indexKey)
+            throws RepositoryException, IOException {
         RepositoryIndex index = RepositoryIndex.empty();
         RepositorySource source = new RepositorySource.Folder(directory);
         if (Files.exists(directory.resolve(RepositoryIndex.INDEX_FILE))) {
@@ -115,7 +125,7 @@ public final class LocalRepository {
         if (added.isEmpty() && Files.exists(indexFile)) {
             signature = IndexSignature.parse(Files.readAllBytes(directory.resolve(RepositoryIndex.SIGNATURE_FILE)), "");
         } else {
-            signature = IndexSignature.sign(xml, key);
+            signature = IndexSignature.sign(xml, indexKey);
             // Index first, then its signature: a crash in between leaves an index that fails verification, never
             // one that verifies with content nobody signed.
             writeAtomically(indexFile, xml);

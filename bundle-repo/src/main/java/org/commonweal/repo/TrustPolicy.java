@@ -37,7 +37,9 @@ import jakarta.json.JsonValue;
  *
  * A revocation list ({@code lists}) is a file of the {@code revoked} object's shape ({@code keys}, {@code artifacts})
  * that several policies share; it is read every time and a list that cannot be read is an error, never skipped.
- * A key is hex, or {@code file:PATH} (relative to the file the policy is read from) naming a file holding the hex.
+ * An optional {@code "index-signers": [keys]} names the keys that may sign the index (a shared repository's operator,
+ * so that any author may publish without every distribution listing every author); without it, any listed publisher
+ * may. A key is hex, or {@code file:PATH} (relative to the file the policy is read from) naming a file holding the hex.
  * A bundle pattern is a symbolic name in which {@code *} stands for any characters. The index must be signed by a
  * listed, unrevoked publisher; each artifact by a listed, unrevoked publisher whose patterns match its name, and its
  * hash must not be revoked.
@@ -54,12 +56,20 @@ public final class TrustPolicy {
 
     private final String source;
     private final List<Publisher> publishers;
+    /** Keys accepted to sign the index; empty: any listed publisher's. */
+    private final Set<PublicKey> indexSigners;
     private final Set<PublicKey> revokedKeys;
     private final Set<String> revokedArtifacts;
 
     public TrustPolicy(String source, List<Publisher> publishers, Set<PublicKey> revokedKeys, Set<String> revokedArtifacts) {
+        this(source, publishers, Set.of(), revokedKeys, revokedArtifacts);
+    }
+
+    public TrustPolicy(String source, List<Publisher> publishers, Set<PublicKey> indexSigners, Set<PublicKey> revokedKeys,
+            Set<String> revokedArtifacts) {
         this.source = source;
         this.publishers = List.copyOf(publishers);
+        this.indexSigners = Set.copyOf(indexSigners);
         this.revokedKeys = Set.copyOf(revokedKeys);
         this.revokedArtifacts = Set.copyOf(revokedArtifacts);
     }
@@ -97,6 +107,10 @@ public final class TrustPolicy {
                 }
                 publishers.add(new Publisher(entry.getString("name", key), key(key, base, source), bundles));
             }
+            Set<PublicKey> indexSigners = new LinkedHashSet<>();
+            for (String key : strings(json.getJsonArray("index-signers"))) {
+                indexSigners.add(key(key, base, source));
+            }
             Set<PublicKey> revokedKeys = new LinkedHashSet<>();
             Set<String> revokedArtifacts = new LinkedHashSet<>();
             JsonObject revoked = json.getJsonObject("revoked");
@@ -113,7 +127,7 @@ public final class TrustPolicy {
                     }
                 }
             }
-            return new TrustPolicy(source, publishers, revokedKeys, revokedArtifacts);
+            return new TrustPolicy(source, publishers, indexSigners, revokedKeys, revokedArtifacts);
         } catch (NullPointerException | ClassCastException e) {
             throw new RepositoryException("trust policy " + source + " is not in the expected shape (" + e.getMessage()
                     + "). Fix: see the README's \"Trust\" section", e);
@@ -178,7 +192,9 @@ public final class TrustPolicy {
         revokedKeys.stream().map(PublicKey::hex).sorted().forEach(keys::add);
         var artifacts = Json.createArrayBuilder();
         revokedArtifacts.stream().sorted().forEach(artifacts::add);
-        return Json.createObjectBuilder().add("publishers", publishersJson)
+        var signers = Json.createArrayBuilder();
+        indexSigners.stream().map(PublicKey::hex).sorted().forEach(signers::add);
+        return Json.createObjectBuilder().add("publishers", publishersJson).add("index-signers", signers)
                 .add("revoked", Json.createObjectBuilder().add("keys", keys).add("artifacts", artifacts)).build();
     }
 
@@ -187,6 +203,14 @@ public final class TrustPolicy {
         if (revokedKeys.contains(key)) {
             return Optional.of("it is signed by key " + key + ", which " + source + " revokes. Fix: ask the repository's"
                     + " maintainer to re-sign it with a valid key, or use another repository");
+        }
+        if (!indexSigners.isEmpty()) {
+            if (!indexSigners.contains(key)) {
+                return Optional.of("it is signed by key " + key + ", which is not one of the index signers " + source
+                        + " accepts (\"index-signers\"). Fix: have the repository's operator re-sign it (cw repo publish"
+                        + " --index-key), or add that key to \"index-signers\" if you trust it");
+            }
+            return Optional.empty();
         }
         if (publishers.stream().noneMatch(p -> p.key().equals(key))) {
             return Optional.of("it is signed by key " + key + ", which " + source + " does not list as a publisher. Fix:"

@@ -237,6 +237,19 @@ class RepositoryTest {
     }
 
     @Test
+    void anOperatorSignsTheIndexSoThatAnyAuthorMayPublish() throws Exception {
+        LocalRepository.at(repo).publish(List.of(new LocalRepository.Publication(api, null)), AUTHOR, OTHER);
+        TrustPolicy policy = new TrustPolicy("trust.json",
+                List.of(new TrustPolicy.Publisher("author", AUTHOR.publicKey(), List.of("org.example.*"))),
+                Set.of(OTHER.publicKey()), Set.of(), Set.of());
+        assertEquals(OTHER.publicKey(), verifyAll(policy).signature().key());
+        // The author re-signing the index alone is not enough once the policy names the index signers.
+        publish(AUTHOR, impl);
+        RepositoryException e = assertThrows(RepositoryException.class, () -> verifyAll(policy));
+        assertTrue(e.getMessage().contains("which is not one of the index signers trust.json accepts"), e.getMessage());
+    }
+
+    @Test
     void aRevokedKeyIsRefused() throws Exception {
         publish(AUTHOR, api);
         TrustPolicy revoking = new TrustPolicy("trust.json",

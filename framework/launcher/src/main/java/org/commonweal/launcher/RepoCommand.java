@@ -98,6 +98,10 @@ final class RepoCommand {
                         + " or $" + PASSPHRASE_VARIABLE + ").")
         Path key;
 
+        @Option(names = "--index-key", paramLabel = "KEYFILE", description = "Sign the index with this key (a shared"
+                + " repository's operator's) instead of --key; trust files name it in \"index-signers\".")
+        Path indexKey;
+
         @Option(names = "--repo", paramLabel = "DIR", description = "The repository folder (created if need be).")
         Path repo;
 
@@ -113,7 +117,8 @@ final class RepoCommand {
             }
             PrivateKey privateKey = readKey(key);
             Path directory = repo != null ? repo : defaultRepository();
-            LocalRepository.Published published = LocalRepository.at(directory).publish(publications, privateKey);
+            LocalRepository.Published published = LocalRepository.at(directory).publish(publications, privateKey,
+                    indexKey == null ? privateKey : readKey(indexKey));
             for (Artifact artifact : published.added()) {
                 System.out.println("published " + artifact.name() + " (" + artifact.mavenId() + ", sha256 " + artifact.sha256()
                         + ")");
