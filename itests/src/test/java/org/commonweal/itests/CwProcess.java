@@ -63,6 +63,12 @@ final class CwProcess implements AutoCloseable {
         process.destroy();
     }
 
+    /** SIGKILL, as a crash or the OOM killer ends a node: no shutdown hook, no cleanup. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }

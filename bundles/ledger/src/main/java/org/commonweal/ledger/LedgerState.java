@@ -18,13 +18,14 @@ import org.commonweal.crypto.PublicKey;
  * A transaction is checked completely before anything changes: a rejected one leaves the state as it
  * was. Not thread-safe: one executor applies blocks in order.
  */
-public final class LedgerState {
+public final class LedgerState implements AccountView {
 
     /** Keys in unsigned lexicographic byte order: the state tree's leaf order. */
     static final Comparator<PublicKey> KEY_ORDER = (a, b) -> Arrays.compareUnsigned(a.bytes(), b.bytes());
 
     private final int chainId;
     private final TreeMap<PublicKey, Account> accounts = new TreeMap<>(KEY_ORDER);
+    private PayloadTypes payloadTypes = PayloadTypes.standard();
 
     private LedgerState(int chainId) {
         this.chainId = chainId;
@@ -45,11 +46,13 @@ public final class LedgerState {
         return state;
     }
 
+    @Override
     public int chainId() {
         return chainId;
     }
 
     /** The account of {@code key} ({@link Account#EMPTY} if it never received anything). */
+    @Override
     public Account account(PublicKey key) {
         return accounts.getOrDefault(key, Account.EMPTY);
     }
@@ -72,7 +75,7 @@ public final class LedgerState {
      * (a mempool, a signature batch) has verified the signature already; otherwise it is verified here.
      */
     public void check(Transaction tx, boolean signatureChecked) throws Rejection {
-        plan(tx, signatureChecked);
+        plan(tx, null, signatureChecked);
     }
 
     /**
@@ -80,14 +83,7 @@ public final class LedgerState {
      * changes nothing.
      */
     public void apply(Transaction tx, PublicKey proposer, boolean signatureChecked) throws Rejection {
-        Transfer transfer = plan(tx, signatureChecked);
-        Account sender = account(tx.sender());
-        long debit = tx.fee() + transfer.amount(); // no overflow: plan() checked it
-        accounts.put(tx.sender(), new Account(sender.balance() - debit, sender.nonce() + 1));
-        credit(transfer.recipient(), transfer.amount());
-        if (tx.fee() > 0) {
-            credit(proposer, tx.fee());
-        }
+        accounts.putAll(plan(tx, proposer, signatureChecked).written());
     }
 
     /** Applies each transaction in order; returns, per transaction, null (applied) or its rejection. */
@@ -102,6 +98,21 @@ public final class LedgerState {
             }
         }
         return results;
+    }
+
+    @Override
+    public void checkApplies(Transaction tx) throws Rejection {
+        plan(tx, null, true);
+    }
+
+    /** The payload types this state executes (the standard ones unless set). */
+    public PayloadTypes payloadTypes() {
+        return payloadTypes;
+    }
+
+    /** Sets the payload types for the transactions applied from now on. */
+    public void payloadTypes(PayloadTypes types) {
+        this.payloadTypes = java.util.Objects.requireNonNull(types, "types");
     }
 
     /** The state root: RFC 6962 Merkle root over every account's leaf, in key order. */
@@ -125,27 +136,18 @@ public final class LedgerState {
         return leaves;
     }
 
-    private void credit(PublicKey key, long amount) {
-        Account account = account(key);
-        accounts.put(key, new Account(account.balance() + amount, account.nonce()));
-    }
-
-    /** Every check, in a fixed order; returns the decoded payload. Changes nothing. */
-    private Transfer plan(Transaction tx, boolean signatureChecked) throws Rejection {
+    /**
+     * Every check, in a fixed order, and the changes {@code tx} would make (fee to {@code proposer}, if
+     * given). Changes nothing.
+     */
+    private StateChanges plan(Transaction tx, PublicKey proposer, boolean signatureChecked) throws Rejection {
         if (tx.chainId() != chainId) {
             throw new Rejection(Rejection.Reason.WRONG_CHAIN, "signed for chain " + tx.chainId() + ", this is chain " + chainId);
         }
         if (!signatureChecked && !TransactionCodec.signatureValid(tx)) {
             throw new Rejection(Rejection.Reason.BAD_SIGNATURE, "not signed by " + tx.sender());
         }
-        if (tx.payloadType() != Transfer.TYPE) {
-            throw new Rejection(Rejection.Reason.UNKNOWN_PAYLOAD_TYPE, "payload type " + tx.payloadType()
-                    + " is not known to this ledger (known: " + Transfer.TYPE + " transfer)");
-        }
-        Transfer transfer = Transfer.decode(tx.payload());
-        if (transfer.recipient().equals(tx.sender())) {
-            throw new Rejection(Rejection.Reason.INVALID_PAYLOAD, "a transfer to the sender itself");
-        }
+        PayloadType type = payloadTypes.get(tx.payloadType());
         Account sender = account(tx.sender());
         if (tx.nonce() < sender.nonce()) {
             throw new Rejection(Rejection.Reason.NONCE_REPLAYED, "nonce " + tx.nonce() + " of " + tx.sender()
@@ -155,30 +157,85 @@ public final class LedgerState {
             throw new Rejection(Rejection.Reason.NONCE_GAP, "nonce " + tx.nonce() + " of " + tx.sender()
                     + " skips ahead; the next is " + sender.nonce());
         }
-        long debit;
+        StateChanges changes = new StateChanges(this);
+        changes.advanceNonce(tx.sender());
+        if (tx.fee() > 0) {
+            if (tx.fee() > sender.balance()) {
+                throw new Rejection(Rejection.Reason.INSUFFICIENT_FUNDS, tx.sender() + " has " + sender.balance()
+                        + ", the fee is " + tx.fee());
+            }
+            changes.debit(tx.sender(), tx.fee());
+        }
         try {
-            debit = Math.addExact(tx.fee(), transfer.amount());
-        } catch (ArithmeticException e) {
-            throw new Rejection(Rejection.Reason.OVERFLOW, "fee " + tx.fee() + " plus amount " + transfer.amount()
-                    + " exceeds 2^63 - 1");
+            type.execute(tx, changes);
+        } catch (Rejection rejection) {
+            throw rejection;
+        } catch (RuntimeException e) {
+            // A payload type's bug must not split the chain on how it fails: same rejection everywhere.
+            throw new Rejection(Rejection.Reason.INVALID_PAYLOAD, "payload type " + type.name() + " failed: " + e);
         }
-        if (debit > sender.balance()) {
-            throw new Rejection(Rejection.Reason.INSUFFICIENT_FUNDS, tx.sender() + " has " + sender.balance() + ", the"
-                    + " transfer needs " + debit + " (amount " + transfer.amount() + " + fee " + tx.fee() + ")");
+        if (tx.fee() > 0 && proposer != null) {
+            changes.credit(proposer, tx.fee());
         }
-        // Credits cannot overflow: genesis caps the supply at 2^63 - 1 and execution conserves it, so no
-        // balance can exceed it. Checked anyway for the recipient, the one credit a payload chooses.
-        if (account(transfer.recipient()).balance() > Long.MAX_VALUE - transfer.amount()) {
-            throw new Rejection(Rejection.Reason.OVERFLOW, "the balance of " + transfer.recipient() + " would exceed 2^63 - 1");
-        }
-        return transfer;
+        return changes;
     }
 
     /** A copy, for speculative execution (a proposer trying a block, a mempool re-check). */
     public LedgerState copy() {
         LedgerState copy = new LedgerState(chainId);
         copy.accounts.putAll(accounts);
+        copy.payloadTypes = payloadTypes;
         return copy;
+    }
+
+    /** The first byte of a {@link #snapshot()}. */
+    public static final int SNAPSHOT_VERSION = 1;
+
+    /**
+     * Every account, in one canonical encoding: u8 version, u32 chain id, u32 account count, then per
+     * account in key order its 48-byte leaf ({@link Account#leaf}). The same state gives the same bytes
+     * on every node.
+     */
+    public byte[] snapshot() {
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(9 + 48 * accounts.size());
+        out.put((byte) SNAPSHOT_VERSION).putInt(chainId).putInt(accounts.size());
+        accounts.forEach((key, account) -> out.put(account.leaf(key)));
+        return out.array();
+    }
+
+    /** The state a {@link #snapshot()} holds; anything but its exact encoding is {@link Rejection.Reason#MALFORMED}. */
+    public static LedgerState restore(byte[] snapshot, PayloadTypes types) throws Rejection {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(snapshot);
+        if (in.remaining() < 9 || (in.get() & 0xFF) != SNAPSHOT_VERSION) {
+            throw new Rejection(Rejection.Reason.MALFORMED, "not a version " + SNAPSHOT_VERSION + " state snapshot");
+        }
+        LedgerState state = new LedgerState(in.getInt());
+        state.payloadTypes = types;
+        long count = in.getInt() & 0xFFFFFFFFL;
+        if (in.remaining() != count * 48) {
+            throw new Rejection(Rejection.Reason.MALFORMED, "a snapshot of " + count + " accounts has " + count * 48
+                    + " bytes of accounts, this one " + in.remaining());
+        }
+        long supply = 0;
+        PublicKey previous = null;
+        for (long i = 0; i < count; i++) {
+            byte[] key = new byte[32];
+            in.get(key);
+            long balance = in.getLong();
+            long nonce = in.getLong();
+            PublicKey publicKey = PublicKey.of(key);
+            if (previous != null && KEY_ORDER.compare(previous, publicKey) >= 0) {
+                throw new Rejection(Rejection.Reason.MALFORMED, "snapshot account " + i + " is out of key order");
+            }
+            if (balance < 0 || nonce < 0 || balance > Long.MAX_VALUE - supply) {
+                throw new Rejection(Rejection.Reason.MALFORMED, "snapshot account " + i + " has a balance or nonce out"
+                        + " of range, or the supply exceeds 2^63 - 1");
+            }
+            supply += balance;
+            state.accounts.put(publicKey, new Account(balance, nonce));
+            previous = publicKey;
+        }
+        return state;
     }
 
     /** The accounts, in key order (read-only). */

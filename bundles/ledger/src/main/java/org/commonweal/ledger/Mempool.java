@@ -16,7 +16,7 @@ import org.commonweal.crypto.SignatureBatch;
 /**
  * Transactions waiting for a block. Admission checks what can be checked before execution — chain,
  * signature (verified in batches across cores), nonce not used and not too far ahead, the fee
- * affordable — and refuses duplicates. Limits on count, bytes and per-sender depth keep memory
+ * affordable; for the sender's next nonce, that it applies in full — and refuses duplicates. Limits on count, bytes and per-sender depth keep memory
  * bounded: when full, a higher fee evicts the lowest-fee transaction, otherwise the submitter is
  * told to back off ({@link Outcome#FULL}); an evicted transaction in the middle of a sender's nonces
  * holds the later ones back until they expire. Selection for a block is deterministic: highest fee
@@ -63,7 +63,7 @@ public final class Mempool {
     }
 
     /** Admits each transaction against {@code state} (the state the next block builds on). */
-    public List<Admission> submit(List<Transaction> txs, LedgerState state, long nowMillis) {
+    public List<Admission> submit(List<Transaction> txs, AccountView state, long nowMillis) {
         List<SignatureBatch.Item> items = new ArrayList<>(txs.size());
         for (Transaction tx : txs) {
             items.add(new SignatureBatch.Item(tx.sender(), TransactionCodec.signingBytes(tx), tx.signature()));
@@ -80,7 +80,7 @@ public final class Mempool {
         return admissions;
     }
 
-    private Admission admit(Transaction tx, LedgerState state, long now) {
+    private Admission admit(Transaction tx, AccountView state, long now) {
         if (tx.chainId() != state.chainId()) {
             return rejected(Rejection.Reason.WRONG_CHAIN, "signed for chain " + tx.chainId() + ", this is chain " + state.chainId());
         }
@@ -100,6 +100,13 @@ public final class Mempool {
         if (tx.fee() > account.balance()) {
             return rejected(Rejection.Reason.INSUFFICIENT_FUNDS, "the fee " + tx.fee() + " exceeds the balance "
                     + account.balance());
+        }
+        if (tx.nonce() == account.nonce()) {
+            try {
+                state.checkApplies(tx); // the sender's next transaction: it must apply now
+            } catch (Rejection rejection) {
+                return new Admission(Outcome.REJECTED, rejection);
+            }
         }
         Entry entry = new Entry(tx, id, TransactionCodec.encode(tx).length, now);
         TreeMap<Long, Entry> queue = bySender.get(tx.sender());
@@ -130,7 +137,7 @@ public final class Mempool {
      * Up to {@code max} transactions for the next block on {@code state}, by fee, each sender's in
      * nonce order starting at its next nonce (a sender with a gap contributes up to the gap).
      */
-    public synchronized List<Transaction> select(LedgerState state, int max) {
+    public synchronized List<Transaction> select(AccountView state, int max) {
         PriorityQueue<Entry> ready = new PriorityQueue<>(PRIORITY);
         Map<PublicKey, Long> next = new HashMap<>();
         bySender.forEach((sender, queue) -> {
@@ -157,7 +164,7 @@ public final class Mempool {
     }
 
     /** After a block: drops what is now used (nonce below the account's) and what waited too long. */
-    public synchronized void prune(LedgerState state, long nowMillis) {
+    public synchronized void prune(AccountView state, long nowMillis) {
         for (Entry entry : List.copyOf(byId.values())) {
             boolean used = entry.tx().nonce() < state.account(entry.tx().sender()).nonce();
             boolean expired = nowMillis - entry.admittedMillis() > limits.maxAgeMillis();
@@ -165,6 +172,12 @@ public final class Mempool {
                 remove(entry);
             }
         }
+    }
+
+    /** The transaction with this id if it waits here, else null. */
+    public synchronized Transaction get(byte[] id) {
+        Entry entry = byId.get(java.nio.ByteBuffer.wrap(id));
+        return entry == null ? null : entry.tx();
     }
 
     public synchronized int size() {

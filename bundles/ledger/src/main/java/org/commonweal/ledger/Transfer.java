@@ -19,6 +19,33 @@ public record Transfer(PublicKey recipient, long amount) {
         }
     }
 
+    /** Executes transfers: the amount (plus the fee, which must not overflow with it) leaves the sender. */
+    public static final PayloadType PAYLOAD_TYPE = new PayloadType() {
+        @Override
+        public int id() {
+            return TYPE;
+        }
+
+        @Override
+        public String name() {
+            return "transfer";
+        }
+
+        @Override
+        public void execute(Transaction tx, StateChanges changes) throws Rejection {
+            Transfer transfer = decode(tx.payload());
+            if (transfer.recipient().equals(tx.sender())) {
+                throw new Rejection(Rejection.Reason.INVALID_PAYLOAD, "a transfer to the sender itself");
+            }
+            if (transfer.amount() > Long.MAX_VALUE - tx.fee()) {
+                throw new Rejection(Rejection.Reason.OVERFLOW, "fee " + tx.fee() + " plus amount " + transfer.amount()
+                        + " exceeds 2^63 - 1");
+            }
+            changes.debit(tx.sender(), transfer.amount());
+            changes.credit(transfer.recipient(), transfer.amount());
+        }
+    };
+
     public byte[] encode() {
         return ByteBuffer.allocate(BYTES).put(recipient.bytes()).putLong(amount).array();
     }

@@ -62,6 +62,19 @@ class MempoolTest {
     }
 
     @Test
+    void theSendersNextTransactionMustApplyInFullButALaterOneWaits() {
+        Mempool pool = pool(100);
+        Transaction overdraft = TransactionCodec.sign(CAROL, CHAIN, 0, 1, Transfer.TYPE, new Transfer(BOB.publicKey(), 50).encode());
+        Transaction toSelf = TransactionCodec.sign(ALICE, CHAIN, 0, 1, Transfer.TYPE, new Transfer(ALICE.publicKey(), 5).encode());
+        Transaction later = TransactionCodec.sign(CAROL, CHAIN, 1, 1, Transfer.TYPE, new Transfer(BOB.publicKey(), 50).encode());
+        List<Mempool.Admission> admissions = pool.submit(List.of(overdraft, toSelf, later), state(), 0);
+        assertEquals(Rejection.Reason.INSUFFICIENT_FUNDS, admissions.get(0).rejection().reason());
+        assertEquals(Rejection.Reason.INVALID_PAYLOAD, admissions.get(1).rejection().reason());
+        assertEquals(Mempool.Outcome.ACCEPTED, admissions.get(2).outcome(), "Carol may be paid before nonce 1 runs");
+        assertEquals(1, pool.size());
+    }
+
+    @Test
     void refusesWhatCannotApplyNamingTheReason() {
         Mempool pool = pool(100);
         Transaction forged = tx(BOB, 0, 1);

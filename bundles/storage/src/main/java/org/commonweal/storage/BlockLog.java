@@ -5,6 +5,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import org.commonweal.storage.internal.OpenLogs;
 
@@ -38,8 +43,9 @@ import net.openhft.chronicle.wire.DocumentContext;
  * entry) lose no acknowledged block (CrashTest): the page cache has everything. Whether Chronicle recovers
  * from a stale header or index page after a power cut is not verified (README, Storage).
  * <p>
- * Thread-safe: every method is synchronized. Chronicle leaves ThreadLocals in every thread that calls it,
- * which keep this bundle revision's class loader alive for as long as that thread lives (README, Storage).
+ * Thread-safe: every method is synchronized, and every call into Chronicle runs on the log's own thread,
+ * which ends when the log is closed. (Chronicle leaves ThreadLocals in every thread that calls it; in a
+ * caller's long-lived thread they would keep this bundle revision's class loader alive after an update.)
  * One writer per directory: a second {@code BlockLog} (or any Chronicle appender) on the same directory would
  * interleave entries; {@link #append(byte[])} notices a number it did not expect and fails (after the fact).
  */
@@ -54,16 +60,16 @@ public final class BlockLog implements AutoCloseable {
     private final SingleChronicleQueue queue;
     private final ExcerptAppender appender;
     private final ExcerptTailer tailer;
+    /** The one thread that calls Chronicle for this log; it ends when the log closes. */
+    private final ExecutorService chronicleThread;
     private long size;
     private boolean closed;
 
-    private BlockLog(SingleChronicleQueue queue) {
+    private BlockLog(SingleChronicleQueue queue, ExecutorService chronicleThread) {
         this.queue = queue;
+        this.chronicleThread = chronicleThread;
         this.appender = queue.createAppender();
         this.tailer = queue.createTailer();
-        // Calls arrive from whichever thread holds the lock (service callers in OSGi): the lock orders them.
-        appender.singleThreadedCheckDisabled(true);
-        tailer.singleThreadedCheckDisabled(true);
         this.size = queue.lastIndex() < 0 ? 0 : queue.lastIndex() + 1;
         OpenLogs.opened(this);
     }
@@ -76,26 +82,66 @@ public final class BlockLog implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the block log directory " + dir, e);
         }
-        // Chronicle loads classes (and generates code) through the thread context class loader: make it this
-        // bundle's, which sees the embedded Chronicle jars, for as long as the queue is being built.
-        Thread thread = Thread.currentThread();
-        ClassLoader previous = thread.getContextClassLoader();
-        thread.setContextClassLoader(BlockLog.class.getClassLoader());
+        ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "block-log " + dir.getFileName());
+            t.setDaemon(true);
+            // Chronicle loads classes (and generates code) through the thread context class loader: this
+            // bundle's, which sees the embedded Chronicle jars.
+            t.setContextClassLoader(BlockLog.class.getClassLoader());
+            return t;
+        });
         try {
-            SingleChronicleQueue queue = SingleChronicleQueueBuilder.binary(dir)
-                    .rollCycle(LargeRollCycles.HUGE_DAILY)
-                    .timeProvider(() -> 0L) // one cycle for ever: block number == Chronicle index
-                    .syncMode(SyncMode.SYNC)
-                    .build();
-            try {
-                return new BlockLog(queue);
-            } catch (RuntimeException | Error e) {
-                queue.close();
-                throw e;
+            return onThread(thread, () -> {
+                SingleChronicleQueue queue = SingleChronicleQueueBuilder.binary(dir)
+                        .rollCycle(LargeRollCycles.HUGE_DAILY)
+                        .timeProvider(() -> 0L) // one cycle for ever: block number == Chronicle index
+                        .syncMode(SyncMode.SYNC)
+                        .build();
+                try {
+                    return new BlockLog(queue, thread);
+                } catch (RuntimeException | Error e) {
+                    queue.close();
+                    throw e;
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            thread.shutdown();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs {@code call} on the log's Chronicle thread and waits for it, even if the caller is interrupted
+     * (an append must not be left half-known); the interrupt is kept for the caller.
+     */
+    private static <T> T onThread(ExecutorService thread, Callable<T> call) {
+        Future<T> result = thread.submit(call);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return result.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (e.getCause() instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IllegalStateException(e.getCause());
+                }
             }
         } finally {
-            thread.setContextClassLoader(previous);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
+    }
+
+    private <T> T onThread(Callable<T> call) {
+        return onThread(chronicleThread, call);
     }
 
     /**
@@ -105,6 +151,10 @@ public final class BlockLog implements AutoCloseable {
     public synchronized long append(byte[] block) {
         Objects.requireNonNull(block, "block");
         checkOpen();
+        return onThread(() -> appendHere(block));
+    }
+
+    private long appendHere(byte[] block) {
         try (DocumentContext document = appender.writingDocument()) {
             Bytes<?> bytes = document.wire().bytes();
             bytes.writeByte(ENTRY_FORMAT);
@@ -125,6 +175,10 @@ public final class BlockLog implements AutoCloseable {
         if (index < 0 || index >= size) {
             throw new IndexOutOfBoundsException("block " + index + " of " + size);
         }
+        return onThread(() -> readHere(index));
+    }
+
+    private byte[] readHere(long index) {
         if (!tailer.moveToIndex(index)) {
             throw new IllegalStateException("block log " + queue.file() + ": block " + index + " not found");
         }
@@ -158,9 +212,16 @@ public final class BlockLog implements AutoCloseable {
         }
         closed = true;
         OpenLogs.closed(this);
-        tailer.close();
-        appender.close();
-        queue.close();
+        try {
+            onThread(() -> {
+                tailer.close();
+                appender.close();
+                queue.close();
+                return null;
+            });
+        } finally {
+            chronicleThread.shutdown(); // the thread ends, and with it Chronicle's ThreadLocals
+        }
     }
 
     private void checkOpen() {

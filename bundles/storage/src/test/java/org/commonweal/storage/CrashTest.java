@@ -46,11 +46,15 @@ class CrashTest {
             java.lang.reflect.Field field = BlockLog.class.getDeclaredField("appender");
             field.setAccessible(true);
             net.openhft.chronicle.queue.ExcerptAppender appender = (net.openhft.chronicle.queue.ExcerptAppender) field.get(log);
-            net.openhft.chronicle.wire.DocumentContext unfinished = appender.writingDocument();
-            unfinished.wire().bytes().writeByte((byte) 1).write(new byte[4_000]);
-            System.out.println("halting");
-            System.out.flush();
-            Runtime.getRuntime().halt(9);
+            java.lang.reflect.Field thread = BlockLog.class.getDeclaredField("chronicleThread");
+            thread.setAccessible(true);
+            ((java.util.concurrent.ExecutorService) thread.get(log)).submit(() -> { // where the log calls Chronicle
+                net.openhft.chronicle.wire.DocumentContext unfinished = appender.writingDocument();
+                unfinished.wire().bytes().writeByte((byte) 1).write(new byte[4_000]);
+                System.out.println("halting");
+                System.out.flush();
+                Runtime.getRuntime().halt(9);
+            }).get();
         }
         for (long i = log.size();; i++) {
             long index = log.append(block(i));

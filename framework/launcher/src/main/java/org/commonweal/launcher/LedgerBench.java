@@ -1,10 +1,16 @@
 package org.commonweal.launcher;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import org.commonweal.chain.internal.ChainBench;
+import org.commonweal.consensus.solo.SoloEngine;
 import org.commonweal.crypto.Ed25519;
 import org.commonweal.crypto.PrivateKey;
 import org.commonweal.crypto.SignatureBatch;
@@ -29,7 +35,9 @@ final class LedgerBench {
     private LedgerBench() {
     }
 
-    static void run(PrintStream out, boolean json) {
+    private static final int SOLO_TRANSFERS = 60_000;
+
+    static void run(PrintStream out, boolean json, Path directory) {
         int cores = Runtime.getRuntime().availableProcessors();
         out.printf("cw bench ledger: %d cores, %d distinct Ed25519 signatures (64-byte messages, 64 keys)%n", cores,
                 SIGNATURES);
@@ -62,9 +70,47 @@ final class LedgerBench {
         out.printf("  Transfers executed, 1 thread:    %,9.0f /s  (signatures checked beforehand; state root not included)%n",
                 transfers);
         figures.add("transfersPerSecond", Math.round(transfers));
-        out.println("  (block-log append throughput: not yet, the storage bundle is not built)");
+        JsonObjectBuilder chain = Json.createObjectBuilder();
+        Path work = null;
+        try {
+            work = Files.createTempDirectory(directory, "cw-bench-ledger-");
+            out.printf("  Block log, durable appends (msync per block) in %s:%n", work);
+            for (int transactions : new int[] { 1, 100, 2_000 }) {
+                ChainBench.Appends appends = ChainBench.appends(work.resolve("log-" + transactions), transactions);
+                out.printf("    blocks of %,6d transfers (%,9d bytes): %,7.0f blocks/s, %,7.1f MB/s, %,9.0f transfers/s%n",
+                        transactions, appends.blockBytes(), appends.blocksPerSecond(), appends.megabytesPerSecond(),
+                        appends.blocksPerSecond() * transactions);
+                chain.add("appendBlocksPerSecond" + transactions, Math.round(appends.blocksPerSecond()))
+                        .add("appendMegabytesPerSecond" + transactions, Math.round(appends.megabytesPerSecond()));
+            }
+            ChainBench.Commits commits = ChainBench.engine(work.resolve("solo"), SOLO_TRANSFERS,
+                    key -> new SoloEngine(key.publicKey(), key::sign, System::currentTimeMillis, Integer.MAX_VALUE), out);
+            double limit = raw * cores;
+            out.printf("  Solo engine end to end (submit -> batched signature checks -> block -> execute -> durable):%n"
+                    + "    %,9.0f transfers/s in %d blocks  (%.0f%% of the verification limit, raw x %d cores = %,.0f /s)%n",
+                    commits.perSecond(), commits.blocks(), 100 * commits.perSecond() / limit, cores, limit);
+            chain.add("soloCommitsPerSecond", Math.round(commits.perSecond())).add("soloBlocks", commits.blocks())
+                    .add("soloPctOfVerificationLimit", Math.round(100 * commits.perSecond() / limit));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot use " + directory + " for the block-log benchmark; give --dir DIR", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            deleteRecursively(work);
+        }
         if (json) {
-            out.println(Json.createObjectBuilder().add("benchmark", "ledger").add("signatures", figures).build());
+            out.println(Json.createObjectBuilder().add("benchmark", "ledger").add("signatures", figures).add("chain", chain).build());
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary folder left behind; it is named in the output
         }
     }
 

@@ -1,0 +1,125 @@
+package org.commonweal.chain.internal;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import org.commonweal.consensus.CommitCertificate;
+import org.commonweal.consensus.ConsensusEngine;
+import org.commonweal.crypto.Ed25519;
+import org.commonweal.crypto.PrivateKey;
+import org.commonweal.crypto.PublicKey;
+import org.commonweal.crypto.SignatureBatch;
+import org.commonweal.ledger.Mempool;
+import org.commonweal.ledger.PayloadTypes;
+import org.commonweal.ledger.Transaction;
+import org.commonweal.ledger.TransactionCodec;
+import org.commonweal.ledger.Transfer;
+import org.commonweal.storage.BlockLog;
+
+/**
+ * The chain's end-to-end figures for {@code cw bench ledger}, outside OSGi: block-log appends with the
+ * durability policy on, and a solo engine committing signed transfers (mempool with batched signature
+ * checks, block, execution, state root, durable append) as fast as it can.
+ */
+public final class ChainBench {
+
+    /** Appends per second and bytes per second, for one block size. */
+    public record Appends(int transactionsPerBlock, int blockBytes, double blocksPerSecond, double megabytesPerSecond) {
+    }
+
+    /** Transactions committed end to end per second, and the blocks it took. */
+    public record Commits(int transactions, double perSecond, long blocks) {
+    }
+
+    private ChainBench() {
+    }
+
+    /** Durable appends of blocks the size of {@code transactionsPerBlock} transfers, for about a second. */
+    public static Appends appends(Path dir, int transactionsPerBlock) {
+        int bytes = 1 + 4 + 165 + transactionsPerBlock * (4 + TransactionCodec.FIXED_BYTES + Transfer.BYTES) + 4 + 140;
+        byte[] block = new byte[bytes];
+        new SplittableRandom(3).nextBytes(block);
+        try (BlockLog log = BlockLog.open(dir)) {
+            for (int i = 0; i < 20; i++) {
+                log.append(block);
+            }
+            int n = 0;
+            long start = System.nanoTime();
+            long elapsed;
+            do {
+                log.append(block);
+                n++;
+                elapsed = System.nanoTime() - start;
+            } while (elapsed < 1_000_000_000L);
+            double perSecond = n * 1e9 / elapsed;
+            return new Appends(transactionsPerBlock, bytes, perSecond, perSecond * bytes / 1e6);
+        }
+    }
+
+    /**
+     * {@code count} transfers among 2,000 accounts, signed beforehand, submitted in batches of 1,000 from one
+     * client thread while the engine made by {@code engineFor} (given the sequencer's key) commits; timed from
+     * the first submission to the last commit.
+     */
+    public static Commits engine(Path dir, int count, java.util.function.Function<PrivateKey, ConsensusEngine> engineFor,
+            PrintStream progress) throws InterruptedException {
+        int accounts = 2_000;
+        SplittableRandom random = new SplittableRandom(5);
+        List<PrivateKey> keys = new ArrayList<>();
+        Map<PublicKey, Long> balances = new LinkedHashMap<>();
+        for (int i = 0; i < accounts; i++) {
+            byte[] seed = new byte[32];
+            random.nextBytes(seed);
+            keys.add(Ed25519.fromSeed(seed));
+            balances.put(keys.get(i).publicKey(), 1_000_000_000L);
+        }
+        progress.printf("  (signing %,d transfers for the solo engine run...)%n", count);
+        long[] nonces = new long[accounts];
+        List<Transaction> txs = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int from = i % accounts; // round-robin: each sender's nonces arrive in order, 20 deep at most
+            int to = (from + 1 + random.nextInt(accounts - 1)) % accounts;
+            txs.add(TransactionCodec.sign(keys.get(from), 1, nonces[from]++, 1, Transfer.TYPE,
+                    new Transfer(keys.get(to).publicKey(), 1 + random.nextInt(1_000)).encode()));
+        }
+        PrivateKey sequencer = keys.getFirst();
+        ChainSettings settings = new ChainSettings(1, balances, 0, 20_000, 1_000_000, 1,
+                new Mempool.Limits(count, 1L << 30, 64, 600_000));
+        try (SignatureBatch signatures = SignatureBatch.ofAvailableProcessors();
+                LocalChain chain = LocalChain.open(dir, settings, PayloadTypes.standard(), signatures, System::currentTimeMillis)) {
+            ConsensusEngine engine = engineFor.apply(sequencer);
+            java.util.concurrent.CountDownLatch committed = new java.util.concurrent.CountDownLatch(count);
+            chain.subscribe(block -> block.transactions().forEach(tx -> committed.countDown()));
+            long start = System.nanoTime();
+            engine.start(chain.session(Long.MAX_VALUE));
+            try {
+                for (int i = 0; i < count; i += 1_000) {
+                    for (Mempool.Admission admission : chain.submit(txs.subList(i, Math.min(count, i + 1_000)))) {
+                        if (admission.outcome() != Mempool.Outcome.ACCEPTED) {
+                            throw new IllegalStateException("a valid transfer was not admitted: " + admission);
+                        }
+                    }
+                }
+                if (!committed.await(120, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the engine did not commit every transfer within 120 s");
+                }
+            } finally {
+                engine.stop();
+            }
+            long elapsed = System.nanoTime() - start;
+            if (chain.pendingTransactions() != 0) {
+                throw new IllegalStateException(chain.pendingTransactions() + " transfers were left uncommitted");
+            }
+            CommitCertificate last = chain.certificate(chain.head().height()).orElseThrow();
+            if (!last.signaturesValid(1)) {
+                throw new IllegalStateException("the last certificate does not verify");
+            }
+            return new Commits(count, count * 1e9 / elapsed, chain.head().height());
+        }
+    }
+}

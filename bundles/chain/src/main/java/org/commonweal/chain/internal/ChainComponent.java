@@ -1,0 +1,244 @@
+package org.commonweal.chain.internal;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import org.commonweal.chain.Chain;
+import org.commonweal.consensus.ConsensusEngine;
+import org.commonweal.crypto.PublicKey;
+import org.commonweal.crypto.SignatureBatch;
+import org.commonweal.ledger.Mempool;
+import org.commonweal.ledger.PayloadType;
+import org.commonweal.ledger.PayloadTypes;
+import org.commonweal.node.api.HealthCheck;
+import org.commonweal.node.api.NodeIdentity;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The chain as a node runs it: opens (recovers) the {@link LocalChain} from the configuration
+ * {@code org.commonweal.chain}, registers it as the {@link Chain} service and a {@link HealthCheck},
+ * feeds it the registered {@link PayloadType}s, and runs the consensus engine the schedule names for
+ * the next height, handing over when a slot ends or an engine comes or goes.
+ */
+@Component(immediate = true, configurationPid = "org.commonweal.chain", configurationPolicy = ConfigurationPolicy.REQUIRE,
+        service = {})
+public final class ChainComponent {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChainComponent.class);
+
+    /** The configuration (property names with '.' for '_'). */
+    public @interface Config {
+        /** The chain id every transaction is signed for. */
+        int chainId() default 1;
+
+        /** Genesis accounts, each {@code <64 hex digit key>=<amount>}. */
+        String[] genesis_balances() default {};
+
+        /** Development only: this node's own key gets this balance at genesis (0: not). */
+        long genesis_nodeKeyBalance() default 0;
+
+        long genesis_timeMillis() default 0;
+
+        /** The engine schedule, e.g. {@code solo@1} or {@code solo@1, bft@5000}. */
+        String[] engines() default { "solo@1" };
+
+        int block_maxTransactions() default 20_000;
+
+        long snapshot_interval() default 1_000;
+
+        int snapshot_kept() default 2;
+
+        int mempool_maxTransactions() default 200_000;
+
+        /** The chain's directory; default {@code <data dir>/chain}. */
+        String directory() default "";
+    }
+
+    private final List<PayloadType> payloadTypes = new CopyOnWriteArrayList<>();
+    private final Map<String, ConsensusEngine> engines = new HashMap<>();
+    private final ExecutorService scheduler = Executors.newSingleThreadExecutor(r -> new Thread(r, "chain-engines"));
+    private final SignatureBatch signatures = SignatureBatch.ofAvailableProcessors();
+    private LocalChain chain;
+    private EngineSchedule schedule;
+    private ServiceRegistration<Chain> registration;
+    private ServiceRegistration<HealthCheck> healthRegistration;
+    /** Touched only on the scheduler thread. */
+    private Running running;
+    private volatile String waitingFor;
+
+    private record Running(ConsensusEngine engine, EngineSchedule.Slot slot, LocalChain.EngineSession session) {
+    }
+
+    @Activate
+    public ChainComponent(BundleContext context, Config config, @Reference(name = "identity") NodeIdentity identity) {
+        try {
+            schedule = EngineSchedule.parse(config.engines());
+            Map<PublicKey, Long> balances = new HashMap<>();
+            for (String entry : config.genesis_balances()) {
+                String[] parts = entry.split("=", -1);
+                try {
+                    balances.merge(PublicKey.fromHex(parts[0].trim()), Long.parseLong(parts[1].trim()), Math::addExact);
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("genesis.balances entry '" + entry + "' is not <64 hex digit key>=<amount>: "
+                            + e.getMessage(), e);
+                }
+            }
+            if (config.genesis_nodeKeyBalance() > 0) {
+                balances.merge(PublicKey.of(identity.publicKey()), config.genesis_nodeKeyBalance(), Math::addExact);
+            }
+            ChainSettings settings = new ChainSettings(config.chainId(), balances, config.genesis_timeMillis(),
+                    config.block_maxTransactions(), config.snapshot_interval(), config.snapshot_kept(),
+                    new Mempool.Limits(config.mempool_maxTransactions(), Mempool.Limits.defaults().maxBytes(),
+                            Mempool.Limits.defaults().maxPerSender(), Mempool.Limits.defaults().maxAgeMillis()));
+            Path directory = config.directory().isBlank()
+                    ? Path.of(context.getProperty("commonweal.data.dir"), "chain") : Path.of(config.directory());
+            chain = LocalChain.open(directory, settings, PayloadTypes.standardPlus(payloadTypes), signatures,
+                    System::currentTimeMillis);
+        } catch (RuntimeException e) {
+            signatures.close();
+            scheduler.shutdown();
+            LOG.error("the chain cannot start: {}", e.getMessage());
+            throw e;
+        }
+        chain.afterCommit(this::afterCommit);
+        registration = context.registerService(Chain.class, chain, null);
+        healthRegistration = context.registerService(HealthCheck.class, new HealthCheck() {
+            @Override
+            public String name() {
+                return "chain";
+            }
+
+            @Override
+            public Result check() {
+                return health();
+            }
+        }, null);
+        reconcile();
+    }
+
+    @Deactivate
+    void deactivate() {
+        healthRegistration.unregister();
+        registration.unregister();
+        scheduler.submit(() -> stopRunning("the chain is stopping"));
+        scheduler.shutdown();
+        try {
+            if (!scheduler.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("the consensus engine did not stop within 30 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        chain.close();
+        signatures.close();
+    }
+
+    @Reference(name = "payloadTypes", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addPayloadType(PayloadType type) {
+        payloadTypes.add(type);
+        updatePayloadTypes();
+    }
+
+    void removePayloadType(PayloadType type) {
+        payloadTypes.remove(type);
+        updatePayloadTypes();
+    }
+
+    private synchronized void updatePayloadTypes() {
+        if (chain != null) {
+            try {
+                chain.payloadTypes(PayloadTypes.standardPlus(payloadTypes));
+                LOG.info("payload types now: {}", PayloadTypes.standardPlus(payloadTypes));
+            } catch (IllegalArgumentException e) {
+                LOG.error("payload types not changed: {}", e.getMessage());
+            }
+        }
+    }
+
+    @Reference(name = "engines", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addEngine(ConsensusEngine engine) {
+        synchronized (engines) {
+            engines.put(engine.name(), engine);
+        }
+        reconcile();
+    }
+
+    void removeEngine(ConsensusEngine engine) {
+        synchronized (engines) {
+            engines.remove(engine.name(), engine);
+        }
+        reconcile();
+    }
+
+    private void afterCommit() {
+        Running now = running;
+        if (now != null && chain.head().height() >= now.slot().last()) {
+            reconcile();
+        }
+    }
+
+    private void reconcile() {
+        if (chain == null || scheduler.isShutdown()) {
+            return;
+        }
+        scheduler.submit(() -> {
+            EngineSchedule.Slot slot = schedule.slotFor(chain.head().height() + 1);
+            ConsensusEngine wanted;
+            synchronized (engines) {
+                wanted = engines.get(slot.engine());
+            }
+            if (running != null && (running.engine() != wanted || !running.slot().equals(slot))) {
+                stopRunning("height " + (chain.head().height() + 1) + " belongs to " + slot.engine() + "@" + slot.first());
+            }
+            if (running == null && wanted != null) {
+                LocalChain.EngineSession session = chain.session(slot.last());
+                wanted.start(session);
+                running = new Running(wanted, slot, session);
+                chain.engine(slot.engine());
+                waitingFor = null;
+                LOG.info("consensus engine {} commits from height {} {}", slot.engine(), chain.head().height() + 1,
+                        slot.last() == Long.MAX_VALUE ? "on" : "to " + slot.last());
+            } else if (running == null) {
+                waitingFor = slot.engine();
+                LOG.warn("no consensus engine named '{}' is installed; the chain waits at height {} (schedule: {})",
+                        slot.engine(), chain.head().height(), schedule);
+            }
+        });
+    }
+
+    private void stopRunning(String why) {
+        if (running != null) {
+            running.session().close();
+            running.engine().stop();
+            LOG.info("consensus engine {} stopped: {}", running.slot().engine(), why);
+            running = null;
+            chain.engine(null);
+        }
+    }
+
+    private HealthCheck.Result health() {
+        String waiting = waitingFor;
+        if (waiting != null) {
+            return HealthCheck.Result.unhealthy("no consensus engine '" + waiting + "' is installed: add the bundle that"
+                    + " provides it to the distribution (the chain waits at height " + chain.head().height() + ")");
+        }
+        return HealthCheck.Result.healthy("chain " + chain.chainId() + " at height " + chain.head().height()
+                + ", engine " + chain.engine().orElse("(handing over)"));
+    }
+}

@@ -1,0 +1,11 @@
+/**
+ * The node's chain, as other bundles use it: submit transactions, read blocks, transactions and
+ * accounts with proofs, and follow committed blocks. The chain bundle registers one {@link Chain}
+ * service.
+ */
+@Export
+@Version("0.1.0")
+package org.commonweal.chain;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
