@@ -105,6 +105,9 @@ final class BenchCommand {
             return 0;
         }
 
+        private static final java.util.List<String> BENCH_EXTRAS = java.util.List.of("picocli", "jakarta.json",
+                "org.eclipse.parsson", "org.apache.felix.feature", "org.apache.felix.cm.json", "org.osgi.", "biz.aQute.");
+
         /** A repository and a feature of the dev bundles plus the launcher's class path bundles. */
         private static java.nio.file.Path benchDistribution(java.nio.file.Path work) throws Exception {
             java.nio.file.Path devBundles = Cw.home().resolve("distributions/dev/target/dist/bundles");
@@ -120,9 +123,9 @@ final class BenchCommand {
             }
             for (java.nio.file.Path jar : Assembler.launcherJars()) {
                 String bsn = symbolicName(jar);
-                // Not the framework (it is the system bundle), not the tools themselves, nothing twice.
-                if (bsn != null && !bsn.equals("org.apache.felix.framework") && !bsn.startsWith("org.commonweal.")
-                        && names.add(bsn)) {
+                // The launcher's own libraries that are bundles resolving among themselves (Chronicle's jars on the
+                // class path do not resolve as bundles: see Storage), each once.
+                if (bsn != null && BENCH_EXTRAS.stream().anyMatch(bsn::startsWith) && names.add(bsn)) {
                     publications.add(new org.commonweal.repo.LocalRepository.Publication(jar, null));
                 }
             }
