@@ -46,8 +46,8 @@ public final class ChainBench {
     /**
      * {@code validators} validators in this process, each with its own chain (block log, snapshots, mempool)
      * in {@code dir}, and the engine {@code engineFor} makes for it (given its index and every validator's
-     * key); {@code count} signed transfers, submitted to every validator's mempool (so each validator checks
-     * every signature, as it would after gossip); timed until every validator has committed all of them.
+     * key); {@code count} signed transfers, each account's submitted to one validator (as a client talks to
+     * one node; spreading them is the engine's job); timed until every validator has committed all.
      */
     public static ClusterCommits cluster(Path dir, int validators, int count,
             java.util.function.BiFunction<Integer, List<PrivateKey>, ConsensusEngine> engineFor, PrintStream progress)
@@ -98,10 +98,21 @@ public final class ChainBench {
                 engines.add(engine);
                 engine.start(chains.get(v).session(Long.MAX_VALUE));
             }
-            for (int i = 0; i < count; i += 1_000) {
-                List<Transaction> slice = txs.subList(i, Math.min(count, i + 1_000));
-                for (LocalChain chain : chains) {
-                    chain.submit(slice);
+            // Each account's client talks to one validator (account i to validator i mod n), in slices of 1,000.
+            List<List<Transaction>> byValidator = new ArrayList<>();
+            for (int v = 0; v < validators; v++) {
+                byValidator.add(new ArrayList<>());
+            }
+            for (int i = 0; i < count; i++) {
+                byValidator.get(i % accounts % validators).add(txs.get(i));
+            }
+            for (int from = 0; from < count; from += 1_000) {
+                for (int v = 0; v < validators; v++) {
+                    List<Transaction> mine = byValidator.get(v);
+                    int first = from / validators;
+                    if (first < mine.size()) {
+                        chains.get(v).submit(mine.subList(first, Math.min(mine.size(), first + 1_000 / validators)));
+                    }
                 }
             }
             if (!committed.await(300, java.util.concurrent.TimeUnit.SECONDS)) {

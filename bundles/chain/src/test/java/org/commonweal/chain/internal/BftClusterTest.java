@@ -64,7 +64,7 @@ class BftClusterTest {
         ChainSettings settings = new ChainSettings(CHAIN, balances, 0, 1_000, 5, 2, Mempool.Limits.defaults());
         chains[i] = LocalChain.open(dir.resolve("validator-" + i), settings, PayloadTypes.standard(), SIGNATURES,
                 System::currentTimeMillis);
-        engines[i] = new BftEngine(new BftEngine.Settings(validators, i, 200, 20, 1_000), VALIDATORS.get(i)::sign, transport,
+        engines[i] = new BftEngine(new BftEngine.Settings(validators, i, 200, 20, 1_000, 10, 64), VALIDATORS.get(i)::sign, transport,
                 dir.resolve("validator-" + i).resolve("bft-safety"), System::currentTimeMillis);
         engines[i].start(chains[i].session(Long.MAX_VALUE));
     }

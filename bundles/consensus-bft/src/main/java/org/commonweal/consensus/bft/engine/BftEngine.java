@@ -8,9 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -29,34 +34,45 @@ import org.commonweal.consensus.bft.protocol.Jolteon;
 import org.commonweal.consensus.bft.protocol.Messages;
 import org.commonweal.consensus.bft.protocol.QuorumCert;
 import org.commonweal.consensus.bft.protocol.SafetyState;
+import org.commonweal.consensus.bft.protocol.Signed;
 import org.commonweal.consensus.bft.protocol.Signatures;
 import org.commonweal.consensus.bft.protocol.ValidatorSet;
 import org.commonweal.crypto.Ed25519;
+import org.commonweal.crypto.SignatureBatch;
 import org.commonweal.ledger.Block;
 import org.commonweal.ledger.BlockHeader;
 import org.commonweal.ledger.Rejection;
 import org.commonweal.ledger.Transaction;
+import org.commonweal.ledger.TransactionCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The BFT engine: {@link Jolteon} ordering ledger blocks among the validators, on one thread of its own
- * (an event loop over messages and timers). Execute-then-vote: a consensus block's payload is a ledger
- * block on the ledger block of its parent, proposed by the leader from its mempool and validated (executed)
- * by every validator before it votes; a consensus block with no transactions carries no ledger block. A
- * block made final by the 2-chain rule is committed to the chain with a certificate holding this
- * validator's signature over the ledger block and, as proof, the consensus block and the quorum
- * certificate that finalised it. The safety state is written (forced) to {@code safetyFile} before any vote
- * or timeout leaves.
+ * The BFT engine: {@link Jolteon} on one thread of its own (an event loop over messages and timers), with
+ * a quorum store that separates spreading transactions from ordering them (as Narwhal and Aptos' Quorum
+ * Store do): each validator batches the transactions of its own mempool and sends the batch to the others,
+ * which check every signature, keep it and acknowledge it; f + 1 acknowledgements make a proof of
+ * availability, and a leader's block orders proofs (a few hundred bytes each), not transactions, so no
+ * leader's bandwidth bounds throughput. Order-then-execute: when a block is final (2-chain rule), every
+ * validator takes its batches' transactions in order (fetching a batch it lacks from peers), builds the
+ * ledger block deterministically (the leader as proposer, the leader's time) and commits it with a
+ * certificate holding its own signature over the ledger block and, as proof, the consensus block and the
+ * quorum certificate that finalised it. The safety state is written (forced) to {@code safetyFile} before
+ * any vote or timeout leaves.
  */
 public final class BftEngine implements ConsensusEngine {
 
     public static final String NAME = "bft";
     private static final Logger LOG = LoggerFactory.getLogger(BftEngine.class);
 
-    /** What the engine needs to know of its validator. */
+    /**
+     * What the engine needs to know of its validator: the set and its index, the base round timeout, how long a
+     * leader with nothing to order waits before proposing an empty block, and the quorum store's batches (at
+     * most {@code maxBatchTransactions}, sent when full or {@code batchIntervalMillis} after the first waiting
+     * transaction; at most {@code maxBlockBatches} ordered per block).
+     */
     public record Settings(ValidatorSet validators, int me, long baseTimeoutMillis, long idleProposalWaitMillis,
-            int maxBlockTransactions) {
+            int maxBatchTransactions, long batchIntervalMillis, int maxBlockBatches) {
     }
 
     private final Settings settings;
@@ -109,7 +125,7 @@ public final class BftEngine implements ConsensusEngine {
         inbox.clear();
         timers = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "bft-timers-" + settings.me()));
         Loop loop = new Loop(context);
-        transport.register(settings.me(), (from, message) -> inbox.add(() -> loop.jolteon.onMessage(from, message)));
+        transport.register(settings.me(), (from, message) -> inbox.add(() -> loop.onMessage(from, message)));
         thread = new Thread(loop, "bft-engine-" + settings.me());
         thread.start();
     }
@@ -134,26 +150,45 @@ public final class BftEngine implements ConsensusEngine {
         }
     }
 
-    /** The event loop and Jolteon's environment. */
+    /** The event loop: Jolteon's environment and the quorum store. Everything here runs on the engine thread. */
     private final class Loop implements Runnable, Environment {
 
         private final EngineContext context;
         final Jolteon jolteon;
-        /** The ledger head after each known consensus block (its own ledger block, or its parent's). */
-        private final Map<Id, BlockHeader> ledgerAfter = new HashMap<>();
+        private final SignatureBatch verifier = SignatureBatch.ofAvailableProcessors();
         private final Map<Long, Long> timerGeneration = new HashMap<>();
+        // Quorum store.
+        /** Batches held here: ours and those we acknowledged (most recent 10,000 once ordered). */
+        private final Map<Id, Messages.Batch> batches = new LinkedHashMap<>();
+        private final Map<Id, Map<Integer, Signed>> acks = new HashMap<>();
+        /** Proofs of availability not yet ordered, in arrival order. */
+        private final Map<Id, Messages.BatchProof> ready = new LinkedHashMap<>();
+        /** Ids of our own transactions in batches not yet executed. */
+        private final Set<ByteBuffer> batched = new HashSet<>();
+        /** Batches executed (the most recent 10,000): a proof of one is not ordered again. */
+        private final Map<Id, Boolean> executedBatches = new LinkedHashMap<>();
+        private long sequence;
+        private long firstWaitingAt = -1;
+        private long lastBatchCheck;
+        /** Batches asked of peers, and when. */
+        private final Map<Id, Long> requested = new HashMap<>();
+        // Ordering.
+        private final Map<Id, Codec.OrderedBatches> payloads = new LinkedHashMap<>();
+        private final Map<Id, Id> parents = new LinkedHashMap<>();
+        private final ArrayDeque<Messages.Block> toExecute = new ArrayDeque<>();
+        private final Map<Messages.Block, QuorumCert> finalisedBy = new HashMap<>();
 
         Loop(EngineContext context) {
             this.context = context;
             BlockHeader genesisHeader = genesisHeader(context);
-            SafetyState safety = readSafety();
-            Messages.Block lastCommitted = lastCommitted(context);
             this.jolteon = new Jolteon(context.chainId(), settings.validators(), settings.me(), signatures, this,
-                    settings.baseTimeoutMillis(), genesisHeader.encode(), safety, lastCommitted);
-            ledgerAfter.put(jolteon.genesisId(), genesisHeader);
-            if (lastCommitted != null) {
-                ledgerAfter.put(lastCommitted.id(), context.head());
+                    settings.baseTimeoutMillis(), genesisHeader.encode(), readSafety(), lastCommitted(context));
+            payloads.put(jolteon.genesisId(), new Codec.OrderedBatches(genesisHeader.timeMillis(), List.of()));
+            Messages.Block last = lastCommitted(context);
+            if (last != null) { // restarted: blocks from peers extend the last block this validator committed
+                payloads.put(last.id(), Codec.decodeOrdered(last.payload()));
             }
+            sequence = clock.getAsLong(); // batch ids stay unique across restarts
         }
 
         @Override
@@ -161,12 +196,292 @@ public final class BftEngine implements ConsensusEngine {
             try {
                 jolteon.start();
                 while (running) {
-                    inbox.take().run();
+                    Runnable event = inbox.poll(Math.max(1, settings.batchIntervalMillis()), TimeUnit.MILLISECONDS);
+                    if (event != null) {
+                        event.run();
+                    }
+                    maybeBatch();
+                    execute();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
                 LOG.error("the BFT engine of validator {} stopped: {}", settings.me(), e.toString(), e);
+            } finally {
+                verifier.close();
+            }
+        }
+
+        void onMessage(int from, Messages.Message message) {
+            switch (message) {
+                case Messages.Batch b -> onBatch(from, b);
+                case Messages.BatchAck a -> onAck(a);
+                case Messages.BatchProof p -> onProof(p);
+                case Messages.BatchRequest r -> {
+                    Messages.Batch batch = batches.get(r.batchId());
+                    if (batch != null) {
+                        transport.send(settings.me(), from, batch);
+                    }
+                }
+                default -> jolteon.onMessage(from, message);
+            }
+        }
+
+        // ---- quorum store ----
+
+        private void maybeBatch() {
+            long checkAt = clock.getAsLong();
+            if (checkAt - lastBatchCheck < Math.max(1, settings.batchIntervalMillis() / 4)
+                    || context.head().height() >= context.lastHeight()) {
+                return; // looking at the mempool costs: a few times per batch interval, not after every message
+            }
+            lastBatchCheck = checkAt;
+            List<Transaction> fresh = new ArrayList<>();
+            for (Transaction tx : context.candidates(context.head(), settings.maxBatchTransactions() * 4)) {
+                if (!batched.contains(ByteBuffer.wrap(tx.id()))) {
+                    fresh.add(tx);
+                    if (fresh.size() == settings.maxBatchTransactions()) {
+                        break;
+                    }
+                }
+            }
+            long now = clock.getAsLong();
+            if (fresh.isEmpty()) {
+                firstWaitingAt = -1;
+                return;
+            }
+            if (firstWaitingAt < 0) {
+                firstWaitingAt = now;
+            }
+            if (fresh.size() < settings.maxBatchTransactions() && now - firstWaitingAt < settings.batchIntervalMillis()) {
+                return;
+            }
+            List<byte[]> encoded = new ArrayList<>(fresh.size());
+            for (Transaction tx : fresh) {
+                encoded.add(TransactionCodec.encode(tx));
+                batched.add(ByteBuffer.wrap(tx.id()));
+            }
+            Messages.Batch batch = new Messages.Batch(settings.me(), sequence++, encoded);
+            Id id = batch.id();
+            batches.put(id, batch);
+            firstWaitingAt = -1;
+            transport.broadcast(settings.me(), batch);
+            onAck(new Messages.BatchAck(id, new Signed(settings.me(), 0,
+                    sign.apply(Messages.batchAckBytes(context.chainId(), id)))));
+        }
+
+        private void onBatch(int from, Messages.Batch batch) {
+            Id id = batch.id();
+            // From its author, or, for a batch we asked for, from anyone (the id is the hash of its contents).
+            if ((batch.author() != from && !requested.containsKey(id)) || batch.author() < 0
+                    || batch.author() >= settings.validators().size()
+                    || batch.transactions().size() > settings.maxBatchTransactions() * 2) {
+                return;
+            }
+            if (batches.containsKey(id)) {
+                return;
+            }
+            List<SignatureBatch.Item> items = new ArrayList<>(batch.transactions().size());
+            try {
+                for (byte[] bytes : batch.transactions()) {
+                    Transaction tx = TransactionCodec.decode(bytes);
+                    items.add(new SignatureBatch.Item(tx.sender(), TransactionCodec.signingBytes(tx.chainId(), tx.sender(),
+                            tx.nonce(), tx.fee(), tx.payloadType(), tx.payload()), tx.signature()));
+                }
+            } catch (Rejection e) {
+                LOG.warn("validator {} sent a batch with a malformed transaction ({}); not acknowledged", from, e.getMessage());
+                return;
+            }
+            if (!verifier.invalid(items).isEmpty()) {
+                LOG.warn("validator {} sent a batch with a forged signature; not acknowledged", from);
+                return;
+            }
+            batches.put(id, batch);
+            requested.remove(id);
+            if (batch.author() != settings.me()) {
+                transport.send(settings.me(), batch.author(), new Messages.BatchAck(id, new Signed(settings.me(), 0,
+                        sign.apply(Messages.batchAckBytes(context.chainId(), id)))));
+            }
+        }
+
+        private void onAck(Messages.BatchAck ack) {
+            Messages.Batch batch = batches.get(ack.batchId());
+            Signed s = ack.signed();
+            if (batch == null || batch.author() != settings.me() || ready.containsKey(ack.batchId())
+                    || executedBatches.containsKey(ack.batchId())
+                    || !signatures.verify(s.validator(), Messages.batchAckBytes(context.chainId(), ack.batchId()), s.signature())) {
+                return;
+            }
+            Map<Integer, Signed> forBatch = acks.computeIfAbsent(ack.batchId(), k -> new LinkedHashMap<>());
+            forBatch.putIfAbsent(s.validator(), s);
+            if (forBatch.size() == settings.validators().faults() + 1) {
+                Messages.BatchProof proof = new Messages.BatchProof(ack.batchId(), settings.me(), batch.transactions().size(),
+                        List.copyOf(forBatch.values()));
+                acks.remove(ack.batchId());
+                ready.put(ack.batchId(), proof);
+                transport.broadcast(settings.me(), proof);
+            }
+        }
+
+        private void onProof(Messages.BatchProof proof) {
+            if (!ready.containsKey(proof.batchId()) && !executedBatches.containsKey(proof.batchId())
+                    && proof.valid(context.chainId(), settings.validators(), signatures)) {
+                ready.put(proof.batchId(), proof);
+            }
+        }
+
+        // ---- ordering (Jolteon's environment) ----
+
+        /** Batches ordered by {@code block} and its ancestors not yet executed. */
+        private Set<Id> orderedAbove(Id block) {
+            Set<Id> ordered = new HashSet<>();
+            for (Id cursor = block; cursor != null; cursor = parents.get(cursor)) {
+                Codec.OrderedBatches payload = payloads.get(cursor);
+                if (payload == null) {
+                    break;
+                }
+                payload.proofs().forEach(p -> ordered.add(p.batchId()));
+            }
+            return ordered;
+        }
+
+        @Override
+        public byte[] payload(Messages.Block parent) {
+            Set<Id> above = orderedAbove(parent.id());
+            List<Messages.BatchProof> chosen = new ArrayList<>();
+            for (Messages.BatchProof proof : ready.values()) {
+                if (!above.contains(proof.batchId()) && chosen.size() < settings.maxBlockBatches()) {
+                    chosen.add(proof);
+                }
+            }
+            if (chosen.isEmpty() && settings.idleProposalWaitMillis() > 0) {
+                try {
+                    Thread.sleep(settings.idleProposalWaitMillis()); // pace empty rounds while idle
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            Codec.OrderedBatches parentPayload = payloads.get(parent.id());
+            long time = Math.max(clock.getAsLong(), parentPayload == null ? 0 : parentPayload.timeMillis());
+            return Codec.encodeOrdered(new Codec.OrderedBatches(time, chosen));
+        }
+
+        @Override
+        public boolean validPayload(Messages.Block block, Messages.Block parent) {
+            Codec.OrderedBatches parentPayload = payloads.get(parent.id());
+            if (parentPayload == null) {
+                return false;
+            }
+            try {
+                Codec.OrderedBatches ordered = Codec.decodeOrdered(block.payload());
+                if (ordered.timeMillis() < parentPayload.timeMillis() || ordered.timeMillis() > clock.getAsLong() + 10_000
+                        || ordered.proofs().size() > settings.maxBlockBatches()) {
+                    return false;
+                }
+                Set<Id> above = orderedAbove(parent.id());
+                for (Messages.BatchProof proof : ordered.proofs()) {
+                    if (!above.add(proof.batchId()) || executedBatches.containsKey(proof.batchId())
+                            || !proof.valid(context.chainId(), settings.validators(), signatures)) {
+                        return false;
+                    }
+                }
+                payloads.put(block.id(), ordered);
+                parents.put(block.id(), parent.id());
+                return true;
+            } catch (IllegalArgumentException e) {
+                return false;
+            }
+        }
+
+        @Override
+        public void commit(Messages.Block block, QuorumCert qc) {
+            toExecute.add(block);
+            finalisedBy.put(block, qc);
+        }
+
+        /** Executes final blocks in order, as long as their batches are here (fetching those that are not). */
+        private void execute() {
+            while (!toExecute.isEmpty()) {
+                Messages.Block block = toExecute.peek();
+                Codec.OrderedBatches ordered = payloads.containsKey(block.id()) ? payloads.get(block.id())
+                        : Codec.decodeOrdered(block.payload());
+                boolean complete = true;
+                long now = clock.getAsLong();
+                for (Messages.BatchProof proof : ordered.proofs()) {
+                    if (!batches.containsKey(proof.batchId())) {
+                        complete = false;
+                        Long asked = requested.get(proof.batchId());
+                        if (asked == null || now - asked > 500) { // ask again only if no answer came for a while
+                            requested.put(proof.batchId(), now);
+                            transport.broadcast(settings.me(), new Messages.BatchRequest(proof.batchId()));
+                        }
+                    }
+                }
+                if (!complete) {
+                    return; // retried after the next event; the requests are answered by holders
+                }
+                toExecute.poll();
+                QuorumCert qc = finalisedBy.remove(block);
+                List<Transaction> txs = new ArrayList<>();
+                for (Messages.BatchProof proof : ordered.proofs()) {
+                    for (byte[] bytes : batches.get(proof.batchId()).transactions()) {
+                        try {
+                            txs.add(TransactionCodec.decode(bytes));
+                        } catch (Rejection e) {
+                            // acknowledged batches decode; a malformed one is skipped whole by the ledger anyway
+                        }
+                    }
+                    executedBatches.put(proof.batchId(), true);
+                    ready.remove(proof.batchId());
+                }
+                for (Transaction tx : txs) {
+                    batched.remove(ByteBuffer.wrap(tx.id()));
+                }
+                forget(block);
+                if (txs.isEmpty() || context.head().height() >= context.lastHeight()) {
+                    continue;
+                }
+                BlockHeader head = context.head();
+                Block ledgerBlock = context.propose(head, txs, settings.validators().key(block.author()), ordered.timeMillis());
+                if (ledgerBlock.transactions().isEmpty()) {
+                    continue; // every transaction was ordered twice or no longer applies
+                }
+                BlockHeader header = ledgerBlock.header();
+                CommitCertificate certificate = new CommitCertificate(NAME, header.height(), header.hash(),
+                        List.of(new CommitCertificate.Vote(settings.validators().key(settings.me()),
+                                sign.apply(CommitCertificate.signingBytes(context.chainId(), header.height(), header.hash())))),
+                        Codec.encodeCertified(block, qc));
+                try {
+                    context.commit(ledgerBlock, certificate);
+                } catch (Rejection e) {
+                    throw new IllegalStateException("a final block does not commit on validator " + settings.me() + ": "
+                            + e.getMessage(), e);
+                }
+            }
+        }
+
+        /**
+         * Drops what is no longer needed once {@code block} is executed: its ancestors' payloads (its own stays, a
+         * parent for the next), the oldest entries beyond 10,000 (forks never ordered), and batches beyond the
+         * 10,000 most recent (kept for peers catching up).
+         */
+        private void forget(Messages.Block block) {
+            for (Id cursor = parents.get(block.id()); cursor != null; ) {
+                Id next = parents.remove(cursor);
+                payloads.remove(cursor);
+                cursor = next;
+            }
+            trim(payloads);
+            trim(parents);
+            trim(batches);
+            trim(executedBatches);
+        }
+
+        private static <K, V> void trim(Map<K, V> map) {
+            var it = map.keySet().iterator();
+            while (map.size() > 10_000 && it.hasNext()) {
+                it.next();
+                it.remove();
             }
         }
 
@@ -186,28 +501,6 @@ public final class BftEngine implements ConsensusEngine {
         }
 
         @Override
-        public void commit(Messages.Block block, QuorumCert finalisedBy) {
-            if (block.payload().length == 0) {
-                return;
-            }
-            try {
-                Block ledgerBlock = Block.decode(block.payload());
-                BlockHeader header = ledgerBlock.header();
-                if (header.height() > context.lastHeight()) {
-                    return; // beyond this engine's slot: the next engine orders it
-                }
-                CommitCertificate certificate = new CommitCertificate(NAME, header.height(), header.hash(),
-                        List.of(new CommitCertificate.Vote(settings.validators().key(settings.me()),
-                                sign.apply(CommitCertificate.signingBytes(context.chainId(), header.height(), header.hash())))),
-                        Codec.encodeCertified(block, finalisedBy));
-                context.commit(ledgerBlock, certificate);
-            } catch (Rejection e) {
-                throw new IllegalStateException("a final block does not commit on validator " + settings.me() + ": "
-                        + e.getMessage(), e);
-            }
-        }
-
-        @Override
         public void setTimer(long round, long delayMillis) {
             long generation = timerGeneration.merge(round, 1L, Long::sum);
             timerGeneration.keySet().removeIf(r -> r < round - 2);
@@ -217,49 +510,6 @@ public final class BftEngine implements ConsensusEngine {
                     jolteon.onTimer(round);
                 }
             }), delayMillis, TimeUnit.MILLISECONDS);
-        }
-
-        @Override
-        public byte[] payload(Messages.Block parent) {
-            BlockHeader parentLedger = ledgerAfter.get(parent.id());
-            if (parentLedger == null || parentLedger.height() >= context.lastHeight()) {
-                return new byte[0];
-            }
-            try {
-                context.awaitTransactions(settings.idleProposalWaitMillis()); // pace rounds while idle
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            List<Transaction> candidates = context.candidates(parentLedger, settings.maxBlockTransactions());
-            if (candidates.isEmpty()) {
-                return new byte[0];
-            }
-            Block block = context.propose(parentLedger, candidates, settings.validators().key(settings.me()), clock.getAsLong());
-            return block.transactions().isEmpty() ? new byte[0] : block.encode();
-        }
-
-        @Override
-        public boolean validPayload(Messages.Block block, Messages.Block parent) {
-            BlockHeader parentLedger = ledgerAfter.get(parent.id());
-            if (parentLedger == null) {
-                return false;
-            }
-            if (block.payload().length == 0) {
-                ledgerAfter.put(block.id(), parentLedger);
-                return true;
-            }
-            try {
-                Block ledgerBlock = Block.decode(block.payload());
-                if (!java.util.Arrays.equals(ledgerBlock.header().previousHash(), parentLedger.hash())) {
-                    return false;
-                }
-                context.validate(ledgerBlock);
-                ledgerAfter.put(block.id(), ledgerBlock.header());
-                return true;
-            } catch (Rejection | RuntimeException e) {
-                LOG.debug("validator {} rejects block of round {}: {}", settings.me(), block.round(), e.toString());
-                return false;
-            }
         }
     }
 

@@ -28,6 +28,12 @@ public final class Codec {
     private static final byte TIMEOUT = 3;
     private static final byte BLOCK_REQUEST = 4;
     private static final byte BLOCK_RESPONSE = 5;
+    private static final byte BATCH = 6;
+    private static final byte BATCH_ACK = 7;
+    private static final byte BATCH_PROOF = 8;
+    private static final byte BATCH_REQUEST = 9;
+    public static final int MAX_BATCH_TRANSACTIONS = 100_000;
+    public static final int MAX_TRANSACTION_BYTES = 64 * 1024;
 
     private Codec() {
     }
@@ -40,6 +46,13 @@ public final class Codec {
             case Timeout t -> out.u8(TIMEOUT).i64(t.round()).qc(t.highQc()).tc(t.lastTc()).signed(t.signed());
             case BlockRequest r -> out.u8(BLOCK_REQUEST).id(r.blockId());
             case BlockResponse r -> out.u8(BLOCK_RESPONSE).proposal(r.proposal());
+            case Messages.Batch b -> {
+                out.u8(BATCH).i32(b.author()).i64(b.sequence()).i32(b.transactions().size());
+                b.transactions().forEach(out::bytes);
+            }
+            case Messages.BatchAck a -> out.u8(BATCH_ACK).id(a.batchId()).signed(a.signed());
+            case Messages.BatchProof p -> out.u8(BATCH_PROOF).proof(p);
+            case Messages.BatchRequest r -> out.u8(BATCH_REQUEST).id(r.batchId());
         }
         return out.bytes();
     }
@@ -53,12 +66,45 @@ public final class Codec {
                 case TIMEOUT -> new Timeout(in.i64(), in.qc(), in.tc(), in.signed());
                 case BLOCK_REQUEST -> new BlockRequest(in.id());
                 case BLOCK_RESPONSE -> new BlockResponse(in.proposal());
+                case BATCH -> in.batch();
+                case BATCH_ACK -> new Messages.BatchAck(in.id(), in.signed());
+                case BATCH_PROOF -> in.proof();
+                case BATCH_REQUEST -> new Messages.BatchRequest(in.id());
                 default -> throw new IllegalArgumentException("unknown consensus message type " + bytes[0]);
             };
             in.end();
             return message;
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("a consensus message ends early");
+        }
+    }
+
+    /** A block's payload under the quorum store: the leader's time and the proofs of the batches it orders. */
+    public record OrderedBatches(long timeMillis, List<Messages.BatchProof> proofs) {
+    }
+
+    public static byte[] encodeOrdered(OrderedBatches ordered) {
+        Out out = new Out().i64(ordered.timeMillis()).i32(ordered.proofs().size());
+        ordered.proofs().forEach(out::proof);
+        return out.bytes();
+    }
+
+    public static OrderedBatches decodeOrdered(byte[] bytes) {
+        In in = new In(bytes);
+        try {
+            long time = in.i64();
+            int n = in.i32();
+            if (n < 0 || n > MAX_SIGNED) {
+                throw new IllegalArgumentException("a block claims " + n + " batches (at most " + MAX_SIGNED + ")");
+            }
+            List<Messages.BatchProof> proofs = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                proofs.add(in.proof());
+            }
+            in.end();
+            return new OrderedBatches(time, proofs);
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("a block's batch list ends early");
         }
     }
 
@@ -166,6 +212,10 @@ public final class Codec {
             return block(p.block()).bytes(p.signature());
         }
 
+        Out proof(Messages.BatchProof p) {
+            return id(p.batchId()).i32(p.author()).i32(p.transactionCount()).signedList(p.acks());
+        }
+
         byte[] bytes() {
             byte[] out = new byte[buffer.position()];
             buffer.flip().get(out);
@@ -242,6 +292,24 @@ public final class Codec {
 
         Proposal proposal() {
             return new Proposal(block(), bytes(64));
+        }
+
+        Messages.BatchProof proof() {
+            return new Messages.BatchProof(id(), i32(), i32(), signedList());
+        }
+
+        Messages.Batch batch() {
+            int author = i32();
+            long sequence = i64();
+            int n = i32();
+            if (n < 0 || n > MAX_BATCH_TRANSACTIONS) {
+                throw new IllegalArgumentException("a batch claims " + n + " transactions (at most " + MAX_BATCH_TRANSACTIONS + ")");
+            }
+            List<byte[]> txs = new ArrayList<>(Math.min(n, 1024));
+            for (int i = 0; i < n; i++) {
+                txs.add(bytes(MAX_TRANSACTION_BYTES));
+            }
+            return new Messages.Batch(author, sequence, txs);
         }
 
         void end() {

@@ -40,6 +40,9 @@ import org.commonweal.consensus.bft.protocol.Messages.Vote;
  */
 public final class Jolteon {
 
+    /** Committed blocks kept to answer peers catching up, in rounds behind the last commit. */
+    static final long KEPT_ROUNDS = 10_000;
+
     private final int chainId;
     private final ValidatorSet validators;
     private final int me;
@@ -162,6 +165,9 @@ public final class Jolteon {
                 }
             }
             case BlockResponse r -> onProposal(from, r.proposal(), false);
+            case Messages.BatchMessage b -> {
+                // the quorum store's, not the protocol's
+            }
         }
     }
 
@@ -399,6 +405,7 @@ public final class Jolteon {
         }
         committedId = chain.getFirst().block().id();
         committedRound = chain.getFirst().block().round();
-        blocks.values().removeIf(p -> p.block().round() > 0 && p.block().round() < committedRound - 100); // bounded memory
+        // Bounded memory; peers that fell further behind than this need state sync (not yet there).
+        blocks.values().removeIf(p -> p.block().round() > 0 && p.block().round() < committedRound - KEPT_ROUNDS);
     }
 }

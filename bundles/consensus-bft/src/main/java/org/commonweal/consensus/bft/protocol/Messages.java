@@ -16,7 +16,64 @@ public final class Messages {
     }
 
     /** Any message; {@code from} is the sending validator (authenticated by the channel, not trusted here). */
-    public sealed interface Message permits Proposal, Vote, Timeout, BlockRequest, BlockResponse {
+    public sealed interface Message permits Proposal, Vote, Timeout, BlockRequest, BlockResponse, BatchMessage {
+    }
+
+    /**
+     * The quorum store's messages (batch dissemination, apart from ordering): a validator spreads batches of
+     * transactions, others acknowledge holding them, f + 1 acknowledgements are a proof of availability, and
+     * leaders order proofs, not transactions. Jolteon ignores them; the engine handles them.
+     */
+    public sealed interface BatchMessage extends Message permits Batch, BatchAck, BatchProof, BatchRequest {
+    }
+
+    /** A batch of encoded transactions from {@code author}, its {@code sequence}-th. */
+    public record Batch(int author, long sequence, List<byte[]> transactions) implements BatchMessage {
+
+        public Batch {
+            transactions = transactions.stream().map(byte[]::clone).toList();
+        }
+
+        @Override
+        public List<byte[]> transactions() {
+            return transactions.stream().map(byte[]::clone).toList();
+        }
+
+        /** SHA-256 over author, sequence and each transaction's SHA-256. */
+        public Id id() {
+            ByteBuffer buffer = ByteBuffer.allocate(4 + 8 + 32 * transactions.size()).putInt(author).putLong(sequence);
+            transactions.forEach(tx -> buffer.put(Sha256.hash(tx)));
+            return new Id(Sha256.hash(buffer.array()));
+        }
+    }
+
+    /** "I hold batch {@code batchId}, and its transactions' signatures check": sent to the batch's author. */
+    public record BatchAck(Id batchId, Signed signed) implements BatchMessage {
+    }
+
+    /** A proof of availability: acknowledgements of batch {@code batchId} by f + 1 validators. Broadcast by its author. */
+    public record BatchProof(Id batchId, int author, int transactionCount, List<Signed> acks) implements BatchMessage {
+
+        public BatchProof {
+            acks = List.copyOf(acks);
+        }
+
+        /** Whether f + 1 distinct validators signed the acknowledgement (so at least one honest one holds it). */
+        public boolean valid(int chainId, ValidatorSet validators, Signatures signatures) {
+            java.util.BitSet seen = new java.util.BitSet();
+            for (Signed s : acks) {
+                if (s.validator() < 0 || s.validator() >= validators.size() || seen.get(s.validator())
+                        || !signatures.verify(s.validator(), batchAckBytes(chainId, batchId), s.signature())) {
+                    return false;
+                }
+                seen.set(s.validator());
+            }
+            return seen.cardinality() >= validators.faults() + 1 && author >= 0 && author < validators.size();
+        }
+    }
+
+    /** "Send me batch {@code batchId}" (ordered, but not received here). */
+    public record BatchRequest(Id batchId) implements BatchMessage {
     }
 
     /**
@@ -73,6 +130,10 @@ public final class Messages {
 
     static byte[] voteBytes(int chainId, long round, Id blockId) {
         return tagged("commonweal/bft/vote/v1", chainId, 8 + 32).putLong(round).put(blockId.bytes()).array();
+    }
+
+    public static byte[] batchAckBytes(int chainId, Id batchId) {
+        return tagged("commonweal/bft/batch/v1", chainId, 32).put(batchId.bytes()).array();
     }
 
     static byte[] timeoutBytes(int chainId, long round, long highQcRound) {
