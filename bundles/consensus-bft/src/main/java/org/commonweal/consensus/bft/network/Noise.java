@@ -6,17 +6,19 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.function.UnaryOperator;
 
-import org.bouncycastle.crypto.InvalidCipherTextException;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
 import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.macs.HMac;
-import org.bouncycastle.crypto.modes.ChaCha20Poly1305;
-import org.bouncycastle.crypto.params.AEADParameters;
 import org.bouncycastle.crypto.params.KeyParameter;
 import org.bouncycastle.math.ec.rfc7748.X25519;
 
 /**
- * {@code Noise_XX_25519_ChaChaPoly_SHA256} (The Noise Protocol Framework, revision 34), on Bouncy Castle's
- * lightweight primitives:
+ * {@code Noise_XX_25519_ChaChaPoly_SHA256} (The Noise Protocol Framework, revision 34): X25519, SHA-256 and
+ * HMAC from Bouncy Castle's lightweight API, ChaCha20-Poly1305 from the JDK (see {@link CipherState}):
  *
  * <pre>
  * XX:
@@ -283,16 +285,23 @@ final class Noise {
     /**
      * A key and a 64-bit message counter (the nonce: 4 zero bytes, then the counter little-endian). Each
      * encryption or successful decryption moves the counter on, so a nonce is never used twice with a key and
-     * the receiver accepts records only in the order they were sent, each once. Not thread-safe.
+     * the receiver accepts records only in the order they were sent, each once. The AEAD is the JDK's
+     * ChaCha20-Poly1305: the same bytes as Bouncy Castle's (the test vector checks them), about eight times
+     * faster here once its intrinsics are compiled. Not thread-safe.
      */
     static final class CipherState {
-        private final KeyParameter key;
-        private final ChaCha20Poly1305 aead = new ChaCha20Poly1305();
+        private final SecretKeySpec key;
+        private final Cipher aead;
         private final byte[] nonce = new byte[12];
         private long n;
 
         CipherState(byte[] key) {
-            this.key = new KeyParameter(key);
+            this.key = new SecretKeySpec(key, "ChaCha20");
+            try {
+                this.aead = Cipher.getInstance("ChaCha20-Poly1305");
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("this JDK has no ChaCha20-Poly1305 (Java 11 and later do)", e);
+            }
         }
 
         /** Records sent or received with this key so far. */
@@ -305,14 +314,8 @@ final class Noise {
         }
 
         byte[] encrypt(byte[] ad, byte[] plaintext, int offset, int length) throws GeneralSecurityException {
-            init(true, ad);
-            byte[] out = new byte[length + TAG_LENGTH];
-            try {
-                int written = aead.processBytes(plaintext, offset, length, out, 0);
-                aead.doFinal(out, written);
-            } catch (InvalidCipherTextException e) {
-                throw new GeneralSecurityException(e.getMessage(), e);
-            }
+            init(Cipher.ENCRYPT_MODE, ad);
+            byte[] out = aead.doFinal(plaintext, offset, length);
             n++;
             return out;
         }
@@ -322,12 +325,11 @@ final class Noise {
             if (length < TAG_LENGTH) {
                 throw new TamperedException("a record of " + length + " bytes is shorter than its authentication tag");
             }
-            init(false, ad);
-            byte[] out = new byte[length - TAG_LENGTH];
+            init(Cipher.DECRYPT_MODE, ad);
+            byte[] out;
             try {
-                int written = aead.processBytes(ciphertext, offset, length, out, 0);
-                aead.doFinal(out, written);
-            } catch (InvalidCipherTextException e) {
+                out = aead.doFinal(ciphertext, offset, length);
+            } catch (AEADBadTagException e) {
                 throw new TamperedException("a record failed authentication (altered, replayed, reordered or from"
                         + " another session)");
             }
@@ -335,7 +337,7 @@ final class Noise {
             return out;
         }
 
-        private void init(boolean encrypt, byte[] ad) throws GeneralSecurityException {
+        private void init(int mode, byte[] ad) throws GeneralSecurityException {
             if (n == -1L) { // 2^64 - 1 is reserved; no connection lives that long, but never wrap
                 throw new GeneralSecurityException("the nonce space of this session is exhausted");
             }
@@ -344,7 +346,10 @@ final class Noise {
                 nonce[i] = (byte) v;
                 v >>>= 8;
             }
-            aead.init(encrypt, new AEADParameters(key, TAG_LENGTH * 8, nonce, ad));
+            aead.init(mode, key, new IvParameterSpec(nonce));
+            if (ad.length > 0) {
+                aead.updateAAD(ad);
+            }
         }
     }
 

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -134,6 +135,7 @@ public final class TcpTransport implements Transport, AutoCloseable {
     private final Peer[] peers;
     private final Semaphore handshakes = new Semaphore(MAX_CONCURRENT_HANDSHAKES);
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    private final Map<String, Long> warned = new ConcurrentHashMap<>();
     private volatile BiConsumer<Integer, Message> inbox;
     private volatile boolean running = true;
 
@@ -353,12 +355,26 @@ public final class TcpTransport implements Transport, AutoCloseable {
             peers[channel.peer()].attach(channel, "accepted from " + from, System.nanoTime() - started);
         } catch (SecureChannel.RefusedException e) {
             refused.incrementAndGet();
-            LOG.warn("validator {} refused a connection from {}: {}", me, from, e.getMessage());
+            if (firstInAWhile(e.getMessage())) {
+                LOG.warn("validator {} refused a connection from {}: {}", me, from, e.getMessage());
+            } else {
+                LOG.debug("validator {} refused a connection from {} again: {}", me, from, e.getMessage());
+            }
             closeQuietly(socket);
         } catch (IOException e) {
             LOG.debug("validator {}: a handshake from {} failed: {}", me, from, e.toString());
             closeQuietly(socket);
         }
+    }
+
+    /** Whether {@code problem} was not logged in the last minute (a refused peer retries every few seconds). */
+    private boolean firstInAWhile(String problem) {
+        long now = System.nanoTime();
+        if (warned.size() > 1_000) {
+            warned.clear();
+        }
+        Long last = warned.put(problem, now);
+        return last == null || now - last > TimeUnit.MINUTES.toNanos(1);
     }
 
     private static void closeQuietly(Socket socket) {
@@ -526,7 +542,7 @@ public final class TcpTransport implements Transport, AutoCloseable {
                     closeQuietly(socket);
                     refused.incrementAndGet();
                     failures++;
-                    if (!e.getMessage().equals(lastProblem)) {
+                    if (firstInAWhile(e.getMessage())) {
                         LOG.warn("validator {} refused {}: {}", me, name(), e.getMessage());
                     }
                     lastProblem = e.getMessage();
@@ -541,14 +557,20 @@ public final class TcpTransport implements Transport, AutoCloseable {
                     lastProblem = String.valueOf(problem);
                 }
                 try {
+                    boolean lasted = false;
                     if (connection != null) {
                         connection.done.await();
-                        backoff = limits.backoffMinMillis();
+                        // a connection that lasted starts a new series of attempts; one that ends at once (the peer
+                        // refuses us after the handshake) backs off like a failure
+                        lasted = System.nanoTime() - started >= TimeUnit.MILLISECONDS.toNanos(limits.backoffMaxMillis());
+                        if (lasted) {
+                            backoff = limits.backoffMinMillis();
+                        }
                     }
                     if (running) {
                         Thread.sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
                     }
-                    if (connection == null) {
+                    if (!lasted) {
                         backoff = Math.min(backoff * 2, limits.backoffMaxMillis());
                     }
                 } catch (InterruptedException e) {
