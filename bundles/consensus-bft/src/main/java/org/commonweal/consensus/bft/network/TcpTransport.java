@@ -162,16 +162,27 @@ public final class TcpTransport implements Transport, AutoCloseable {
 
     /**
      * Listens, and dials every validator with a higher index. {@code sign}: this validator's node key (its
-     * Ed25519 signature; it must be the validator set's key at {@link Settings#me()}).
+     * Ed25519 signature; it must be the validator set's key at {@link Settings#me()}). Messages that arrive while
+     * no inbox is registered are dropped (the protocol recovers them through its timeouts).
      */
     public static TcpTransport start(Settings settings, UnaryOperator<byte[]> sign) throws IOException {
+        return start(settings, sign, null);
+    }
+
+    /** {@link #start(Settings, UnaryOperator)} with {@code inbox} registered before any connection is made. */
+    public static TcpTransport start(Settings settings, UnaryOperator<byte[]> sign, BiConsumer<Integer, Message> inbox)
+            throws IOException {
         byte[] probe = "commonweal/bft-net/key-check".getBytes(StandardCharsets.US_ASCII);
         if (!Ed25519.verify(settings.validators().key(settings.me()), probe, sign.apply(probe))) {
             throw new IllegalArgumentException("this node's key is not validator " + settings.me() + "'s key "
                     + settings.validators().key(settings.me()).hex() + " in the validator set: the other validators would refuse"
                     + " it; check the node key and the validator list of the genesis configuration");
         }
-        InetSocketAddress listen = settings.listen() != null ? settings.listen() : settings.addresses().get(settings.me());
+        InetSocketAddress listen = resolved(settings.listen() != null ? settings.listen() : settings.addresses().get(settings.me()));
+        if (listen.isUnresolved()) {
+            throw new IOException("validator " + settings.me() + " cannot listen on " + describe(listen) + ": the host name does"
+                    + " not resolve here; give a listen address of this machine");
+        }
         ServerSocket server = new ServerSocket();
         try {
             server.setReuseAddress(true); // a restarted validator takes its port back at once
@@ -182,6 +193,7 @@ public final class TcpTransport implements Transport, AutoCloseable {
                     + "): is another node running with this configuration, or is the address not this machine's?", e);
         }
         TcpTransport transport = new TcpTransport(settings, sign, server);
+        transport.inbox = inbox;
         transport.begin();
         return transport;
     }
@@ -193,7 +205,8 @@ public final class TcpTransport implements Transport, AutoCloseable {
                 spawn("bft-net-" + me + "-dial-" + peer.index, peer::dialLoop);
             }
         }
-        LOG.info("validator {} listens for validators on {} (chain {}, {} validators)", me, server.getLocalSocketAddress(),
+        LOG.info("validator {} listens for validators on {} (chain {}, {} validators)", me,
+                describe((InetSocketAddress) server.getLocalSocketAddress()),
                 settings.chainId(), peers.length);
     }
 
@@ -367,6 +380,15 @@ public final class TcpTransport implements Transport, AutoCloseable {
         }
     }
 
+    /** A fresh lookup of an address given by name (null-safe for addresses given by number). */
+    private static InetSocketAddress resolved(InetSocketAddress address) {
+        return address.isUnresolved() ? new InetSocketAddress(address.getHostString(), address.getPort()) : address;
+    }
+
+    static String describe(InetSocketAddress address) {
+        return address.getHostString() + ":" + address.getPort();
+    }
+
     /** Whether {@code problem} was not logged in the last minute (a refused peer retries every few seconds). */
     private boolean firstInAWhile(String problem) {
         long now = System.nanoTime();
@@ -402,7 +424,7 @@ public final class TcpTransport implements Transport, AutoCloseable {
         }
 
         String name() {
-            return "validator " + index + " (" + address + ")";
+            return "validator " + index + " (" + describe(address) + ")";
         }
 
         void offer(byte[] bytes) {
@@ -528,7 +550,11 @@ public final class TcpTransport implements Transport, AutoCloseable {
                 try {
                     socket.setTcpNoDelay(true);
                     socket.setKeepAlive(true);
-                    socket.connect(address, limits.connectTimeoutMillis());
+                    InetSocketAddress target = resolved(address); // names are looked up again at each attempt
+                    if (target.isUnresolved()) {
+                        throw new IOException("the host name " + address.getHostString() + " does not resolve");
+                    }
+                    socket.connect(target, limits.connectTimeoutMillis());
                     socket.setSoTimeout(limits.handshakeTimeoutMillis());
                     SecureChannel channel = SecureChannel.initiate(socket, identity, settings.validators(), index,
                             limits.maxMessageBytes());

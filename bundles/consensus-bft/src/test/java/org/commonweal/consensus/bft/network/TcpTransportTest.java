@@ -92,9 +92,9 @@ class TcpTransportTest {
 
     private TcpTransport start(int me, ValidatorSet validators, List<InetSocketAddress> addresses, PrivateKey key,
             TcpTransport.Limits limits) throws IOException {
-        TcpTransport transport = TcpTransport.start(new TcpTransport.Settings(CHAIN, validators, addresses, me, limits), key::sign);
+        TcpTransport transport = TcpTransport.start(new TcpTransport.Settings(CHAIN, validators, addresses, me, limits), key::sign,
+                (from, message) -> inboxes[me].add(new Received(from, message)));
         open.add(transport);
-        transport.register(me, (from, message) -> inboxes[me].add(new Received(from, message)));
         return transport;
     }
 
