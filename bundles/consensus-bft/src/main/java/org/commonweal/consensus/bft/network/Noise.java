@@ -304,11 +304,6 @@ final class Noise {
             }
         }
 
-        /** Records sent or received with this key so far. */
-        long count() {
-            return n;
-        }
-
         byte[] encrypt(byte[] ad, byte[] plaintext) throws GeneralSecurityException {
             return encrypt(ad, plaintext, 0, plaintext.length);
         }

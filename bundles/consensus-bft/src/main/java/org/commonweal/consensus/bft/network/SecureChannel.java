@@ -133,7 +133,6 @@ final class SecureChannel implements Closeable {
             }
             int index = verifyIdentity(payload, noise.remoteStatic(), noise.lastPayloadHash(), me.chainId(), validators,
                     i -> i == expected, "it should be validator " + expected);
-            assert index == expected;
             writeHandshake(out, noise.writeMessage(h -> identity(me, noise.staticPublic(), h)));
             return new SecureChannel(socket, index, in, out, noise.split(), maxMessageBytes);
         } catch (GeneralSecurityException e) {

@@ -361,9 +361,15 @@ public final class TcpTransport implements Transport, AutoCloseable {
             socket.setTcpNoDelay(true);
             socket.setKeepAlive(true);
             socket.setSoTimeout(limits.handshakeTimeoutMillis());
-            SecureChannel channel = SecureChannel.accept(socket, identity, settings.validators(), i -> i < me,
-                    "only validators with lower indexes than " + me + " dial it (is its validator list in another order?)",
-                    limits.maxMessageBytes());
+            SecureChannel channel;
+            Thread deadline = handshakeDeadline(socket);
+            try {
+                channel = SecureChannel.accept(socket, identity, settings.validators(), i -> i < me,
+                        "only validators with lower indexes than " + me + " dial it (is its validator list in another order?)",
+                        limits.maxMessageBytes());
+            } finally {
+                deadline.interrupt();
+            }
             socket.setSoTimeout(3 * limits.keepaliveMillis());
             peers[channel.peer()].attach(channel, "accepted from " + from, System.nanoTime() - started);
         } catch (SecureChannel.RefusedException e) {
@@ -378,6 +384,21 @@ public final class TcpTransport implements Transport, AutoCloseable {
             LOG.debug("validator {}: a handshake from {} failed: {}", me, from, e.toString());
             closeQuietly(socket);
         }
+    }
+
+    /**
+     * Closes {@code socket} unless interrupted within the handshake timeout: the timeout of each read alone would let
+     * a peer hold a handshake open for minutes by trickling bytes.
+     */
+    private Thread handshakeDeadline(Socket socket) {
+        return Thread.ofVirtual().name("bft-net-" + me + "-deadline").start(() -> {
+            try {
+                Thread.sleep(limits.handshakeTimeoutMillis());
+                closeQuietly(socket);
+            } catch (InterruptedException e) {
+                // the handshake ended in time
+            }
+        });
     }
 
     /** A fresh lookup of an address given by name (null-safe for addresses given by number). */
@@ -556,8 +577,13 @@ public final class TcpTransport implements Transport, AutoCloseable {
                     }
                     socket.connect(target, limits.connectTimeoutMillis());
                     socket.setSoTimeout(limits.handshakeTimeoutMillis());
-                    SecureChannel channel = SecureChannel.initiate(socket, identity, settings.validators(), index,
-                            limits.maxMessageBytes());
+                    SecureChannel channel;
+                    Thread deadline = handshakeDeadline(socket);
+                    try {
+                        channel = SecureChannel.initiate(socket, identity, settings.validators(), index, limits.maxMessageBytes());
+                    } finally {
+                        deadline.interrupt();
+                    }
                     socket.setSoTimeout(3 * limits.keepaliveMillis());
                     attach(channel, failures == 0 ? "dialed" : "dialed after " + failures + " failed attempts",
                             System.nanoTime() - started);

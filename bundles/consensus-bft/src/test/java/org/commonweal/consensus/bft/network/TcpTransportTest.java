@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -327,6 +328,31 @@ class TcpTransportTest {
             for (Socket s : accepted) {
                 s.close();
             }
+        }
+    }
+
+    @Test
+    void aHandshakeTrickledByteByByteIsCutOffAtItsDeadline() throws Exception {
+        start(1, new TcpTransport.Limits(1 << 20, 16, 1 << 20, 1_000, 300, 1_000, 50, 100));
+        try (Socket socket = new Socket()) {
+            socket.connect(addresses.get(1), 1_000);
+            long started = System.nanoTime();
+            OutputStream out = socket.getOutputStream();
+            out.write(0);
+            out.write(32); // a valid length for message 1, whose 32 bytes come one every 100 ms (3.2 s in all)
+            try {
+                for (int i = 0; i < 32; i++) {
+                    Thread.sleep(100);
+                    out.write(i);
+                    out.flush();
+                }
+                socket.setSoTimeout(5_000);
+                assertEquals(-1, socket.getInputStream().read(), "closed by the listener");
+            } catch (IOException e) {
+                // closed by the listener: a write failed
+            }
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertTrue(millis < 2_500, "cut off after " + millis + " ms, not at the 300 ms deadline");
         }
     }
 
