@@ -1,6 +1,7 @@
 package org.commonweal.consensus.bft.network;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -18,6 +19,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -50,15 +52,17 @@ import org.slf4j.LoggerFactory;
  * The queue outlives connections, so what was queued while a peer was away is sent when it comes back.</li>
  * <li><b>Limits</b>: a message over {@link Limits#maxMessageBytes()} is neither sent nor accepted (the connection
  * of a peer that sends one is dropped, naming it); the default admits the largest message {@link Codec} accepts.
- * Handshakes must finish within {@link Limits#handshakeTimeoutMillis()}, at most 32 run at once; a connection
- * silent for three keepalive intervals is dropped (each side sends a keepalive when it had nothing to send for
- * {@link Limits#keepaliveMillis()}), so a peer that vanished without closing is noticed.</li>
+ * Handshakes must finish within {@link Limits#handshakeTimeoutMillis()} and at most 32 run at once (8 from one
+ * address); a connection silent for three keepalive intervals is dropped (each side sends a keepalive when it had
+ * nothing to send for {@link Limits#keepaliveMillis()}), so a peer that vanished without closing is noticed.</li>
  * </ul>
  */
 public final class TcpTransport implements Transport, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(TcpTransport.class);
+    /** Handshakes in progress at once, in all and from one address (a validator needs one at a time). */
     private static final int MAX_CONCURRENT_HANDSHAKES = 32;
+    private static final int MAX_HANDSHAKES_PER_SOURCE = 8;
 
     /** Sizes and times; {@link #defaults()} for validators. */
     public record Limits(int maxMessageBytes, int queueMessages, long queueBytes, int connectTimeoutMillis,
@@ -134,6 +138,7 @@ public final class TcpTransport implements Transport, AutoCloseable {
     private final ServerSocket server;
     private final Peer[] peers;
     private final Semaphore handshakes = new Semaphore(MAX_CONCURRENT_HANDSHAKES);
+    private final Map<InetAddress, AtomicInteger> handshakesBySource = new ConcurrentHashMap<>();
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> warned = new ConcurrentHashMap<>();
     private volatile BiConsumer<Integer, Message> inbox;
@@ -339,7 +344,10 @@ public final class TcpTransport implements Transport, AutoCloseable {
                 }
                 return;
             }
-            if (!handshakes.tryAcquire()) {
+            InetAddress source = socket.getInetAddress();
+            AtomicInteger fromSource = handshakesBySource.computeIfAbsent(source, a -> new AtomicInteger());
+            if (fromSource.incrementAndGet() > MAX_HANDSHAKES_PER_SOURCE || !handshakes.tryAcquire()) {
+                releaseSource(source, fromSource);
                 LOG.debug("validator {}: too many handshakes at once; closing {}", me, socket.getRemoteSocketAddress());
                 closeQuietly(socket);
                 continue;
@@ -349,8 +357,15 @@ public final class TcpTransport implements Transport, AutoCloseable {
                     acceptOne(socket);
                 } finally {
                     handshakes.release();
+                    releaseSource(source, fromSource);
                 }
             });
+        }
+    }
+
+    private void releaseSource(InetAddress source, AtomicInteger count) {
+        if (count.decrementAndGet() <= 0) {
+            handshakesBySource.remove(source, count);
         }
     }
 
@@ -511,15 +526,6 @@ public final class TcpTransport implements Transport, AutoCloseable {
             lock.lock();
             try {
                 return poll();
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        void wake() {
-            lock.lock();
-            try {
-                changed.signalAll();
             } finally {
                 lock.unlock();
             }
