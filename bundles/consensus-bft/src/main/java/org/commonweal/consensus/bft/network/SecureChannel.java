@@ -242,6 +242,11 @@ final class SecureChannel implements Closeable {
         writeRecord(new byte[4], 0, 4);
     }
 
+    /** For tests: one record with this plaintext, whatever it says. */
+    void writeRecord(byte[] plaintext) throws IOException {
+        writeRecord(plaintext, 0, plaintext.length);
+    }
+
     void flush() throws IOException {
         out.flush();
     }
@@ -272,7 +277,7 @@ final class SecureChannel implements Closeable {
             return null;
         }
         if (length > maxMessageBytes) {
-            throw new ViolationException(ViolationException.Kind.OVERSIZED, "it sent a message of " + length
+            throw new ViolationException(ViolationException.Kind.OVERSIZED, "it announced a message of " + length
                     + " bytes, over the limit of " + maxMessageBytes);
         }
         if (first.length - 4 > length) {

@@ -267,6 +267,34 @@ class TcpTransportTest {
     }
 
     @Test
+    void anAuthenticatedPeerThatClaimsAHugeMessageOrSendsJunkIsDropped() throws Exception {
+        TcpTransport one = start(1, LIMITS);
+        SecureChannel.Identity zero = new SecureChannel.Identity(CHAIN, 0, VALIDATORS.key(0), KEYS.get(0)::sign,
+                Noise.generatePrivate(new java.security.SecureRandom()));
+        for (byte[] record : new byte[][] {
+            {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 2, 3}, // "a message of 2 GiB follows"
+            {0, 0, 0, 3, 99, 0, 0}, // a 3-byte message that is no consensus message
+            {0, 0, 0, 5, 1}}) { // a 5-byte message: the keepalive after it is read as its last 4 bytes
+            long before = one.stats().violations();
+            Socket socket = new Socket();
+            socket.connect(addresses.get(1), 1_000);
+            SecureChannel channel = SecureChannel.initiate(socket, zero, VALIDATORS, 1, Integer.MAX_VALUE);
+            channel.writeRecord(record);
+            channel.writeKeepalive();
+            channel.flush();
+            await(() -> one.stats().violations() == before + 1, "validator 1 dropped the connection");
+            socket.setSoTimeout(5_000);
+            assertThrows(IOException.class, () -> {
+                while (true) {
+                    channel.read(); // keepalives, then the end
+                }
+            });
+            channel.close();
+        }
+        assertEquals(0, one.stats().received());
+    }
+
+    @Test
     void aRestartedPeerIsReconnectedAndMessagesFlowAgain() throws Exception {
         TcpTransport[] t = new TcpTransport[4];
         for (int i = 0; i < 4; i++) {
