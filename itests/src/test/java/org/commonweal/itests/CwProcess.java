@@ -24,6 +24,11 @@ final class CwProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(DevDistribution.home().resolve("cw").toAbsolutePath().toString());
         command.addAll(List.of(arguments));
+        return run(environment, command);
+    }
+
+    /** Any command (an assembled distribution's launch script), its output captured the same way. */
+    static CwProcess run(Map<String, String> environment, List<String> command) {
         Path output = DevDistribution.workFolder("cw-output").resolve("output.txt");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
         builder.environment().putAll(environment);

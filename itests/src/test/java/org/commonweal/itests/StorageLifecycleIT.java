@@ -50,7 +50,7 @@ public class StorageLifecycleIT {
         // Every call into Chronicle runs on threads that end: Chronicle keeps ThreadLocals in every thread that
         // calls it, and a ThreadLocal value of a live thread pins the class loader that defined its class.
         List<WeakReference<ClassLoader>> first = onThreadThatEnds(this::updateAndReopen);
-        for (int i = 0; i < 50 && first.get(0).get() != null; i++) {
+        for (int i = 0; i < 200 && first.get(0).get() != null; i++) { // up to 20 s: a loaded machine collects late
             System.gc();
             Thread.sleep(100);
         }
@@ -60,11 +60,47 @@ public class StorageLifecycleIT {
             if (old != null && (thread.getContextClassLoader() == old || thread.getClass().getClassLoader() == old)) {
                 threads.append(thread.getName()).append("; ");
             }
+            if (old != null) {
+                threadLocalsOf(thread, old, threads);
+            }
         }
         // Needs the bundle's activator too: without it Chronicle's disk space checker and background releaser
         // threads outlive the bundle and hold the old revision.
         assertTrue("the old revision's class loader is still reachable; threads holding it: [" + threads + "]",
                 first.get(0).get() == null);
+    }
+
+    /** Names the thread and value class of every ThreadLocal value of {@code thread} defined by {@code loader}. */
+    private static void threadLocalsOf(Thread thread, ClassLoader loader, StringBuilder out) {
+        try {
+            for (String field : List.of("threadLocals", "inheritableThreadLocals")) {
+                java.lang.reflect.Field mapField = Thread.class.getDeclaredField(field);
+                mapField.setAccessible(true);
+                Object map = mapField.get(thread);
+                if (map == null) {
+                    continue;
+                }
+                java.lang.reflect.Field tableField = map.getClass().getDeclaredField("table");
+                tableField.setAccessible(true);
+                for (Object entry : (Object[]) tableField.get(map)) {
+                    if (entry == null) {
+                        continue;
+                    }
+                    java.lang.reflect.Field valueField = entry.getClass().getDeclaredField("value");
+                    valueField.setAccessible(true);
+                    Object value = valueField.get(entry);
+                    Object key = ((java.lang.ref.Reference<?>) entry).get();
+                    if ((value != null && value.getClass().getClassLoader() == loader)
+                            || (key != null && key.getClass().getClassLoader() == loader)) {
+                        out.append(thread.getName()).append(" has a ThreadLocal ").append(field).append(" value ")
+                                .append(value == null ? null : value.getClass().getName()).append(" key ")
+                                .append(key == null ? null : key.getClass().getName()).append("; ");
+                    }
+                }
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            out.append("(cannot inspect ").append(thread.getName()).append(": ").append(e).append(") ");
+        }
     }
 
     private static List<WeakReference<ClassLoader>> onThreadThatEnds(
@@ -91,6 +127,10 @@ public class StorageLifecycleIT {
                 .filter(b -> "org.commonweal.storage".equals(b.getSymbolicName())).findFirst().orElseThrow();
         Path dir = Files.createTempDirectory(Path.of(context.getProperty("commonweal.data.dir")), "blocklog-lifecycle-");
 
+        // The chain bundle keeps a log open through storage while this runs: the refresh restarts it on the new
+        // revision, and it must not keep the old one alive either.
+        Bundle chain = List.of(context.getBundles()).stream()
+                .filter(b -> "org.commonweal.chain".equals(b.getSymbolicName())).findFirst().orElseThrow();
         ClassLoader firstLoader = storage.adapt(BundleWiring.class).getClassLoader();
         Object log = open(storage, dir);
         for (int i = 0; i < 3; i++) {
@@ -123,6 +163,7 @@ public class StorageLifecycleIT {
         assertArrayEquals(new byte[] {2, 42}, (byte[]) call(reopened, "read", 2L));
         assertEquals(3L, call(reopened, "append", new byte[] {3}));
         call(reopened, "close");
+        assertEquals(Bundle.ACTIVE, chain.getState());
 
         return new WeakReference<>(firstLoader);
     }

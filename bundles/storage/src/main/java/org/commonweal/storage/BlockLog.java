@@ -8,7 +8,6 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import org.commonweal.storage.internal.OpenLogs;
@@ -82,7 +81,11 @@ public final class BlockLog implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the block log directory " + dir, e);
         }
-        ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+        // A plain ThreadPoolExecutor: Executors.newSingleThreadExecutor wraps it in an executor that registers
+        // with the JDK's common Cleaner, which keeps this bundle's thread factory (and so this revision) reachable
+        // until the cleaner has run.
+        ExecutorService thread = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, java.util.concurrent.TimeUnit.MILLISECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "block-log " + dir.getFileName());
             t.setDaemon(true);
             // Chronicle loads classes (and generates code) through the thread context class loader: this

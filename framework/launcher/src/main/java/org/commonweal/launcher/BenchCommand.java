@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 
 /** {@code cw bench}: benchmarks that report ratios to a baseline measured in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure Commonweal's performance on this machine.",
-        subcommands = { BenchCommand.Kernels.class, BenchCommand.Ledger.class })
+        subcommands = { BenchCommand.Kernels.class, BenchCommand.Ledger.class, BenchCommand.Consensus.class,
+                BenchCommand.Assemble.class })
 final class BenchCommand {
 
     @Command(name = "kernels", mixinStandardHelpOptions = true, sortOptions = false, description = {
@@ -57,6 +58,132 @@ final class BenchCommand {
             RuntimeSettings.checkJvm(); // Chronicle needs the runtime's JVM flags
             LedgerBench.run(System.out, json, dir);
             return 0;
+        }
+    }
+
+    @Command(name = "consensus", mixinStandardHelpOptions = true, description = {
+            "The BFT engine with 4 validators in this process: ordering alone (Jolteon, Ed25519 votes, no execution), then"
+                    + " end to end (signature checks, ordering, execution, durable block logs) as a share of the limit"
+                    + " signature verification sets, measured in the same run (about a minute)." })
+    static final class Consensus implements Callable<Integer> {
+
+        @Option(names = "--json", description = "Also print the figures as one JSON object, the last line of output.")
+        boolean json;
+
+        @Option(names = "--dir", paramLabel = "DIR", defaultValue = "${java.io.tmpdir}",
+                description = "Where to write the validators' block logs (default: ${DEFAULT-VALUE}); removed afterwards.")
+        java.nio.file.Path dir;
+
+        @Override
+        public Integer call() throws LaunchException, InterruptedException {
+            RuntimeSettings.checkJvm();
+            double raw = LedgerBench.rawVerifyPerSecond();
+            System.out.printf("  (Bouncy Castle Ed25519 verify, 1 thread, this run: %,.0f /s)%n", raw);
+            ConsensusBench.run(System.out, json, dir, raw);
+            return 0;
+        }
+    }
+
+    @Command(name = "assemble", mixinStandardHelpOptions = true, sortOptions = false, description = {
+            "Time cw assemble: cold (resolving, as --update) and from the lock file, each several times, median per"
+                    + " phase.",
+            "By default on a bench distribution of about 40 real bundles: the dev distribution's 32 and the bundles on"
+                    + " the launcher's own class path (picocli, bndlib, jakarta.json, the Feature Service, ...), published"
+                    + " into a temporary repository with a temporary key. --dist times a distribution as it is." })
+    static final class Assemble implements Callable<Integer> {
+
+        @Option(names = "--dist", paramLabel = "NAME|DIR", description = "Time this distribution instead.")
+        String distribution;
+
+        @Option(names = "--runs", paramLabel = "N", defaultValue = "5", description = "Runs of each kind (default: ${DEFAULT-VALUE}).")
+        int runs;
+
+        @Override
+        public Integer call() throws Exception {
+            java.nio.file.Path work = java.nio.file.Files.createTempDirectory("cw-bench-assemble-");
+            try {
+                java.nio.file.Path source = distribution != null ? AssembleCommand.distributionFolder(distribution)
+                        : benchDistribution(work);
+                java.nio.file.Path out = work.resolve("out");
+                for (boolean cold : new boolean[] { true, false }) {
+                    java.util.List<Long> totals = new java.util.ArrayList<>();
+                    java.util.Map<String, java.util.List<Long>> phases = new java.util.LinkedHashMap<>();
+                    Assembler.Result result = null;
+                    for (int i = 0; i < runs; i++) {
+                        long start = System.nanoTime();
+                        result = Assembler.assemble(new Assembler.Options(source, null, out, cold, Assembler.launcherJars()));
+                        totals.add(System.nanoTime() - start);
+                        result.nanos().forEach((k, v) -> phases.computeIfAbsent(k, x -> new java.util.ArrayList<>()).add(v));
+                    }
+                    long bytes = 0;
+                    for (var artifact : result.artifacts()) {
+                        bytes += artifact.size();
+                    }
+                    System.out.printf("%s, %d bundles (%.1f MB): %.0f ms (median of %d)%n", cold ? "cold (resolve)"
+                            : "with the lock file", result.artifacts().size(), bytes / 1e6, median(totals) / 1e6, runs);
+                    phases.forEach((k, v) -> System.out.printf("  %-50s %7.0f ms%n", k, median(v) / 1e6));
+                }
+            } finally {
+                Assembler.deleteRecursively(work);
+            }
+            return 0;
+        }
+
+        private static final java.util.List<String> BENCH_EXTRAS = java.util.List.of("picocli", "jakarta.json",
+                "org.eclipse.parsson", "org.apache.felix.feature", "org.apache.felix.cm.json", "org.osgi.", "biz.aQute.");
+
+        /** A repository and a feature of the dev bundles plus the launcher's class path bundles. */
+        private static java.nio.file.Path benchDistribution(java.nio.file.Path work) throws Exception {
+            java.nio.file.Path devBundles = Cw.home().resolve("distributions/dev/target/dist/bundles");
+            if (!java.nio.file.Files.isDirectory(devBundles)) {
+                throw new LaunchException("the dev distribution is not built (no " + devBundles + "). Fix: ./mvnw install"
+                        + " -DskipTests");
+            }
+            java.util.List<org.commonweal.repo.LocalRepository.Publication> publications = new java.util.ArrayList<>(
+                    org.commonweal.repo.LocalRepository.mavenLayout(devBundles));
+            java.util.Set<String> names = new java.util.HashSet<>();
+            for (var publication : publications) {
+                names.add(symbolicName(publication.jar()));
+            }
+            for (java.nio.file.Path jar : Assembler.launcherJars()) {
+                String bsn = symbolicName(jar);
+                // The launcher's own libraries that are bundles resolving among themselves (Chronicle's jars on the
+                // class path do not resolve as bundles: see Storage), each once.
+                if (bsn != null && BENCH_EXTRAS.stream().anyMatch(bsn::startsWith) && names.add(bsn)) {
+                    publications.add(new org.commonweal.repo.LocalRepository.Publication(jar, null));
+                }
+            }
+            var key = org.commonweal.crypto.Ed25519.generate(new java.security.SecureRandom());
+            var published = org.commonweal.repo.LocalRepository.at(work.resolve("repo")).publish(publications, key);
+            var bundles = jakarta.json.Json.createArrayBuilder();
+            published.added().forEach(a -> bundles.add(jakarta.json.Json.createObjectBuilder().add("id", a.mavenId())));
+            var feature = jakarta.json.Json.createObjectBuilder().add("feature-resource-version", "1.0")
+                    .add("id", "org.commonweal:bench:1.0.0").add("name", "bench").add("bundles", bundles)
+                    .add("extensions", jakarta.json.Json.createObjectBuilder().add(Assembler.EXTENSION, jakarta.json.Json
+                            .createObjectBuilder().add("type", "json").add("kind", "mandatory").add("json", jakarta.json.Json
+                                    .createObjectBuilder().add("repositories", jakarta.json.Json.createArrayBuilder().add("../repo"))
+                                    .add("trust", jakarta.json.Json.createObjectBuilder().add("publishers", jakarta.json.Json
+                                            .createArrayBuilder().add(jakarta.json.Json.createObjectBuilder()
+                                                    .add("name", "bench").add("key", key.publicKey().hex())
+                                                    .add("bundles", jakarta.json.Json.createArrayBuilder().add("*"))))))))
+                    .build();
+            java.nio.file.Path dist = work.resolve("bench");
+            java.nio.file.Files.createDirectories(dist);
+            java.nio.file.Files.writeString(dist.resolve(Distribution.FEATURE_FILE), feature.toString());
+            return dist;
+        }
+
+        private static String symbolicName(java.nio.file.Path jar) throws java.io.IOException {
+            try (var file = new java.util.jar.JarFile(jar.toFile())) {
+                var manifest = file.getManifest();
+                String bsn = manifest == null ? null : manifest.getMainAttributes().getValue("Bundle-SymbolicName");
+                return bsn == null ? null : bsn.split(";", 2)[0].strip();
+            }
+        }
+
+        private static double median(java.util.List<Long> values) {
+            java.util.List<Long> sorted = values.stream().sorted().toList();
+            return sorted.get(sorted.size() / 2);
         }
     }
 }

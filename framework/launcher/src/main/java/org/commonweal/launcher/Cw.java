@@ -2,6 +2,8 @@ package org.commonweal.launcher;
 
 import java.nio.file.Path;
 
+import org.commonweal.repo.RepositoryException;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,7 +13,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cw", mixinStandardHelpOptions = true, versionProvider = Cw.Version.class,
         description = "Commonweal: node software for a public, useful-work intelligent internet.",
-        subcommands = { NodeCommand.class, ChainCommands.Tx.class, ChainCommands.AccountCommand.class, BenchCommand.class,
+        subcommands = { NodeCommand.class, ChainCommands.Tx.class, ChainCommands.AccountCommand.class, RepoCommand.class,
+                AssembleCommand.class, ExplainCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class })
 public final class Cw {
 
@@ -25,7 +28,7 @@ public final class Cw {
     static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new Cw());
         commandLine.setExecutionExceptionHandler((exception, line, parseResult) -> {
-            if (exception instanceof LaunchException) {
+            if (exception instanceof LaunchException || exception instanceof RepositoryException) {
                 line.getErr().println("error: " + exception.getMessage());
                 return 1;
             }

@@ -102,7 +102,7 @@ public record Distribution(Path directory, Path featureFile, String id, String n
         return Path.of(id.getGroupId().replace('.', '/'), id.getArtifactId(), id.getVersion(), file);
     }
 
-    private static Feature read(Path featureFile) throws LaunchException {
+    static Feature read(Path featureFile) throws LaunchException {
         try (Reader reader = Files.newBufferedReader(featureFile)) {
             return new FeatureServiceImpl().readFeature(reader);
         } catch (IOException | RuntimeException e) {

@@ -117,6 +117,7 @@ public final class Node implements AutoCloseable {
     public static Node start(Options options, PrintStream progress) throws LaunchException {
         RuntimeSettings.checkJvm();
         Distribution distribution = Distribution.load(options.distribution());
+        Assembler.verifyAssembled(distribution);
         warnAboutUnlistedJars(distribution, progress);
         DataDirectory data = DataDirectory.open(options.dataDirectory());
         Framework framework = null;

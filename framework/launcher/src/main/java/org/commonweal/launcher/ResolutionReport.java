@@ -6,11 +6,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
+import org.commonweal.repo.RequirementText;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.Constants;
 import org.osgi.framework.wiring.BundleCapability;
 import org.osgi.framework.wiring.BundleRequirement;
 import org.osgi.framework.wiring.BundleRevision;
@@ -109,43 +107,8 @@ final class ResolutionReport {
                 && Namespace.EFFECTIVE_RESOLVE.equals(effective);
     }
 
-    private static final Pattern LOWER = Pattern.compile("(?<!!)\\((?:bundle-)?version>=([^)]+)\\)");
-    private static final Pattern UPPER = Pattern.compile("\\(!\\((?:bundle-)?version>=([^)]+)\\)\\)");
-    private static final Pattern EXACT = Pattern.compile("\\((?:bundle-)?version=([^)]+)\\)");
-
-    /** "package org.foo [1.0.0,2.0.0)", "service org.foo.Bar", "Java 25", ... */
+    /** "package org.foo [1.0.0,2.0.0)", "service org.foo.Bar", "execution environment JavaSE 25", ... */
     static String describe(Requirement requirement) {
-        String filter = requirement.getDirectives().getOrDefault(Constants.FILTER_DIRECTIVE, "");
-        String namespace = requirement.getNamespace();
-        return switch (namespace) {
-            case "osgi.wiring.package" -> "package " + attribute(filter, namespace) + versionRange(filter);
-            case "osgi.wiring.bundle" -> "bundle " + attribute(filter, namespace) + versionRange(filter);
-            case "osgi.wiring.host" -> "fragment host " + attribute(filter, namespace) + versionRange(filter);
-            case "osgi.ee" -> "execution environment " + attribute(filter, namespace) + versionRange(filter);
-            case "osgi.service" -> "service " + attribute(filter, "objectClass");
-            case "osgi.extender", "osgi.implementation", "osgi.contract", "osgi.serviceloader" ->
-                    namespace.substring("osgi.".length()) + " " + attribute(filter, namespace) + versionRange(filter);
-            default -> namespace + " " + filter;
-        };
-    }
-
-    private static String attribute(String filter, String name) {
-        Matcher m = Pattern.compile("\\(" + Pattern.quote(name) + "=([^)]+)\\)").matcher(filter);
-        return m.find() ? m.group(1) : filter;
-    }
-
-    private static String versionRange(String filter) {
-        Matcher exact = EXACT.matcher(filter);
-        if (exact.find()) {
-            return " " + exact.group(1);
-        }
-        Matcher lower = LOWER.matcher(filter);
-        Matcher upper = UPPER.matcher(filter);
-        boolean hasLower = lower.find();
-        boolean hasUpper = upper.find();
-        if (!hasLower && !hasUpper) {
-            return "";
-        }
-        return " [" + (hasLower ? lower.group(1) : "0") + "," + (hasUpper ? upper.group(1) + ")" : ")");
+        return RequirementText.of(requirement);
     }
 }

@@ -33,6 +33,11 @@ public final class RuntimeSettings {
         return result;
     }
 
+    /** The text of jvm.options, the JVM flags of every runtime (an assembled distribution carries a copy). */
+    public static String jvmOptions() {
+        return read(JVM_OPTIONS);
+    }
+
     /**
      * Fails early, with the fix, when this JVM was started without the flags of jvm.options: otherwise
      * the kernels would fail much later with a NoClassDefFoundError deep inside a bundle.

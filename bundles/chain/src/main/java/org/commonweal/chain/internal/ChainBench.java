@@ -36,7 +36,84 @@ public final class ChainBench {
     public record Commits(int transactions, double perSecond, long blocks) {
     }
 
+    /** Transactions committed end to end per second by every validator of a cluster. */
+    public record ClusterCommits(int validators, int transactions, double perSecond, long blocks) {
+    }
+
     private ChainBench() {
+    }
+
+    /**
+     * {@code validators} validators in this process, each with its own chain (block log, snapshots, mempool)
+     * in {@code dir}, and the engine {@code engineFor} makes for it (given its index and every validator's
+     * key); {@code count} signed transfers, submitted to every validator's mempool (so each validator checks
+     * every signature, as it would after gossip); timed until every validator has committed all of them.
+     */
+    public static ClusterCommits cluster(Path dir, int validators, int count,
+            java.util.function.BiFunction<Integer, List<PrivateKey>, ConsensusEngine> engineFor, PrintStream progress)
+            throws InterruptedException {
+        SplittableRandom random = new SplittableRandom(9);
+        int accounts = 2_000;
+        List<PrivateKey> keys = new ArrayList<>();
+        Map<PublicKey, Long> balances = new LinkedHashMap<>();
+        for (int i = 0; i < accounts; i++) {
+            byte[] seed = new byte[32];
+            random.nextBytes(seed);
+            keys.add(Ed25519.fromSeed(seed));
+            balances.put(keys.get(i).publicKey(), 1_000_000_000L);
+        }
+        List<PrivateKey> validatorKeys = new ArrayList<>();
+        for (int i = 0; i < validators; i++) {
+            byte[] seed = new byte[32];
+            random.nextBytes(seed);
+            validatorKeys.add(Ed25519.fromSeed(seed));
+        }
+        progress.printf("  (signing %,d transfers for the %d-validator run...)%n", count, validators);
+        long[] nonces = new long[accounts];
+        List<Transaction> txs = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int from = i % accounts;
+            int to = (from + 1 + random.nextInt(accounts - 1)) % accounts;
+            txs.add(TransactionCodec.sign(keys.get(from), 1, nonces[from]++, 1, Transfer.TYPE,
+                    new Transfer(keys.get(to).publicKey(), 1 + random.nextInt(1_000)).encode()));
+        }
+        ChainSettings settings = new ChainSettings(1, balances, 0, 20_000, 1_000_000, 1,
+                new Mempool.Limits(count, 1L << 30, 64, 600_000));
+        List<LocalChain> chains = new ArrayList<>();
+        List<ConsensusEngine> engines = new ArrayList<>();
+        List<SignatureBatch> batches = new ArrayList<>();
+        try {
+            java.util.concurrent.CountDownLatch committed = new java.util.concurrent.CountDownLatch(validators * count);
+            for (int v = 0; v < validators; v++) {
+                SignatureBatch signatures = SignatureBatch.ofAvailableProcessors();
+                batches.add(signatures);
+                LocalChain chain = LocalChain.open(dir.resolve("validator-" + v), settings, PayloadTypes.standard(), signatures,
+                        System::currentTimeMillis);
+                chains.add(chain);
+                chain.subscribe(block -> block.transactions().forEach(tx -> committed.countDown()));
+            }
+            long start = System.nanoTime();
+            for (int v = 0; v < validators; v++) {
+                ConsensusEngine engine = engineFor.apply(v, validatorKeys);
+                engines.add(engine);
+                engine.start(chains.get(v).session(Long.MAX_VALUE));
+            }
+            for (int i = 0; i < count; i += 1_000) {
+                List<Transaction> slice = txs.subList(i, Math.min(count, i + 1_000));
+                for (LocalChain chain : chains) {
+                    chain.submit(slice);
+                }
+            }
+            if (!committed.await(300, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the validators did not commit every transfer within 300 s");
+            }
+            long elapsed = System.nanoTime() - start;
+            return new ClusterCommits(validators, count, count * 1e9 / elapsed, chains.getFirst().head().height());
+        } finally {
+            engines.forEach(ConsensusEngine::stop);
+            chains.forEach(LocalChain::close);
+            batches.forEach(SignatureBatch::close);
+        }
     }
 
     /** Durable appends of blocks the size of {@code transactionsPerBlock} transfers, for about a second. */
