@@ -90,7 +90,7 @@ class BftTcpClusterTest {
         ChainSettings settings = new ChainSettings(CHAIN, balances, 0, 1_000, 5, 2, Mempool.Limits.defaults());
         chains[i] = LocalChain.open(dir.resolve("validator-" + i), settings, PayloadTypes.standard(), SIGNATURES,
                 System::currentTimeMillis);
-        engines[i] = new BftEngine(new BftEngine.Settings(validators, i, 200, 20, 1_000), VALIDATORS.get(i)::sign,
+        engines[i] = new BftEngine(new BftEngine.Settings(validators, i, 200, 20, 1_000, 10, 64), VALIDATORS.get(i)::sign,
                 transports[i],
                 dir.resolve("validator-" + i).resolve("bft-safety"), System::currentTimeMillis);
         engines[i].start(chains[i].session(Long.MAX_VALUE));
