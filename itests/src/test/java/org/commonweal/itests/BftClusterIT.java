@@ -1,0 +1,206 @@
+package org.commonweal.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.commonweal.crypto.Ed25519;
+import org.commonweal.crypto.KeyFiles;
+import org.commonweal.crypto.PrivateKey;
+import org.commonweal.crypto.PublicKey;
+import org.commonweal.ledger.Transaction;
+import org.commonweal.ledger.TransactionCodec;
+import org.commonweal.ledger.Transfer;
+import org.junit.Test;
+
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.json.JsonValue;
+
+/**
+ * Black box: four validators as separate {@code cw node} processes on loopback, running the BFT engine over
+ * the validator network. Transactions sent to different nodes are committed by all; one validator is
+ * SIGKILLed while transactions flow and the other three go on; restarted, it catches up; every node has the
+ * same block at every height (no fork) and every transaction reported committed is there.
+ */
+public class BftClusterIT {
+
+    private static final int CHAIN = 4242;
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private static PrivateKey key(int i) {
+        byte[] seed = new byte[32];
+        seed[0] = (byte) i;
+        seed[9] = 99;
+        return Ed25519.fromSeed(seed);
+    }
+
+    /** The dev distribution with the BFT engine in place of solo, and this chain's genesis and validators. */
+    private static Path distribution(Path folder, List<PrivateKey> validators, int[] ports, PublicKey user) throws IOException {
+        Path dev = DevDistribution.directory();
+        try (Stream<Path> files = Files.walk(dev)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Path target = folder.resolve(dev.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        Path jar;
+        try (Stream<Path> jars = Files.list(DevDistribution.home().resolve("bundles/consensus-bft/target"))) {
+            jar = jars.filter(p -> p.getFileName().toString().matches("org\\.commonweal\\.consensus\\.bft-.*\\.jar")
+                    && !p.getFileName().toString().contains("sources")).findFirst().orElseThrow();
+        }
+        String version = jar.getFileName().toString().replaceAll("^org\\.commonweal\\.consensus\\.bft-(.*)\\.jar$", "$1");
+        Path target = folder.resolve("bundles/org/commonweal/org.commonweal.consensus.bft/" + version + "/" + jar.getFileName());
+        Files.createDirectories(target.getParent());
+        Files.copy(jar, target);
+
+        JsonObject feature = Json.createReader(new StringReader(Files.readString(folder.resolve("feature.json")))).readObject();
+        JsonArrayBuilder bundles = Json.createArrayBuilder();
+        for (JsonValue bundle : feature.getJsonArray("bundles")) {
+            String id = bundle.asJsonObject().getString("id");
+            bundles.add(id.contains("consensus.solo") ? Json.createObjectBuilder()
+                    .add("id", "org.commonweal:org.commonweal.consensus.bft:" + version).build() : bundle);
+        }
+        JsonArrayBuilder addresses = Json.createArrayBuilder();
+        for (int i = 0; i < validators.size(); i++) {
+            addresses.add(validators.get(i).publicKey().hex() + "@127.0.0.1:" + ports[i]);
+        }
+        JsonObjectBuilder configurations = Json.createObjectBuilder(feature.getJsonObject("configurations"))
+                .add("org.commonweal.chain", Json.createObjectBuilder().add("chainId:Integer", CHAIN)
+                        .add("genesis.balances", Json.createArrayBuilder().add(user.hex() + "=1000000000"))
+                        .add("engines", Json.createArrayBuilder().add("bft@1")))
+                .add("org.commonweal.consensus.bft", Json.createObjectBuilder().add("validators", addresses)
+                        .add("baseTimeoutMillis:Long", 1_000));
+        JsonObject edited = Json.createObjectBuilder(feature).add("name", "bft-cluster-itest").add("bundles", bundles)
+                .add("configurations", configurations).build();
+        Files.writeString(folder.resolve("feature.json"), edited.toString());
+        return folder;
+    }
+
+    private static HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonObject json(HttpResponse<String> response) {
+        return Json.createReader(new StringReader(response.body())).readObject();
+    }
+
+    private static void submit(int port, Transaction tx) throws IOException, InterruptedException {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                + "/api/chain/transactions")).header("Content-Type", "application/octet-stream").timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(TransactionCodec.encode(tx))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(response.body(), 202, response.statusCode());
+    }
+
+    private static void awaitCommitted(int port, List<Transaction> txs) throws Exception {
+        long deadline = System.currentTimeMillis() + 90_000;
+        for (Transaction tx : txs) {
+            String id = HexFormat.of().formatHex(tx.id());
+            while (true) {
+                HttpResponse<String> response = get(port, "/api/chain/transactions/" + id);
+                if (response.statusCode() == 200 && json(response).getString("status").equals("committed")) {
+                    break;
+                }
+                assertTrue("node on port " + port + " committed " + id + " within 90 s", System.currentTimeMillis() < deadline);
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    @Test
+    public void fourValidatorProcessesAgreeAndOneKilledAndRestartedCatchesUp() throws Exception {
+        List<PrivateKey> validators = List.of(key(1), key(2), key(3), key(4));
+        PrivateKey user = key(50);
+        int[] bftPorts = new int[4];
+        int[] httpPorts = new int[4];
+        Path[] data = new Path[4];
+        for (int i = 0; i < 4; i++) {
+            bftPorts[i] = DevDistribution.freePort();
+            httpPorts[i] = DevDistribution.freePort();
+            data[i] = DevDistribution.workFolder("bft-node-" + i);
+            KeyFiles.write(data[i].resolve("node.key"), validators.get(i), null);
+        }
+        Path dist = distribution(DevDistribution.workFolder("bft-dist"), validators, bftPorts, user.publicKey());
+        CwProcess[] nodes = new CwProcess[4];
+        try {
+            for (int i = 0; i < 4; i++) {
+                nodes[i] = CwProcess.start("node", "--dist", dist.toString(), "--port", Integer.toString(httpPorts[i]),
+                        "--data", data[i].toString());
+            }
+            for (int i = 0; i < 4; i++) {
+                CwNodeIT.awaitHealthy(nodes[i], httpPorts[i]);
+            }
+            long nonce = 0;
+            List<Transaction> first = new ArrayList<>();
+            for (int n = 0; n < 12; n++) {
+                Transaction tx = TransactionCodec.sign(user, CHAIN, nonce++, 1, Transfer.TYPE,
+                        new Transfer(key(60 + n).publicKey(), 5).encode());
+                first.add(tx);
+                submit(httpPorts[0], tx); // one client, one node: the quorum store spreads it
+            }
+            for (int i = 0; i < 4; i++) {
+                awaitCommitted(httpPorts[i], first);
+            }
+
+            nodes[3].kill();
+            List<Transaction> second = new ArrayList<>();
+            for (int n = 0; n < 12; n++) {
+                Transaction tx = TransactionCodec.sign(user, CHAIN, nonce++, 1, Transfer.TYPE,
+                        new Transfer(key(80 + n).publicKey(), 5).encode());
+                second.add(tx);
+                submit(httpPorts[1], tx);
+            }
+            for (int i = 0; i < 3; i++) {
+                awaitCommitted(httpPorts[i], second);
+            }
+
+            nodes[3] = CwProcess.start("node", "--dist", dist.toString(), "--port", Integer.toString(httpPorts[3]), "--data",
+                    data[3].toString());
+            CwNodeIT.awaitHealthy(nodes[3], httpPorts[3]);
+            awaitCommitted(httpPorts[3], second);
+
+            long height = Long.MAX_VALUE;
+            for (int i = 0; i < 4; i++) {
+                height = Math.min(height, json(get(httpPorts[i], "/api/chain")).getJsonObject("head").getJsonNumber("height")
+                        .longValue());
+            }
+            assertTrue("blocks committed: " + height, height >= 2);
+            for (long h = 1; h <= height; h++) {
+                String hash = json(get(httpPorts[0], "/api/chain/blocks/" + h)).getString("hash");
+                for (int i = 1; i < 4; i++) {
+                    assertEquals("block " + h + " on nodes 0 and " + i, hash,
+                            json(get(httpPorts[i], "/api/chain/blocks/" + h)).getString("hash"));
+                }
+            }
+            assertEquals("bft", json(get(httpPorts[2], "/api/chain")).getString("engine"));
+        } finally {
+            for (CwProcess node : nodes) {
+                if (node != null) {
+                    node.close();
+                }
+            }
+        }
+    }
+}
