@@ -9,29 +9,22 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Stream;
 
 import org.commonweal.crypto.Ed25519;
 import org.commonweal.crypto.KeyFiles;
 import org.commonweal.crypto.PrivateKey;
-import org.commonweal.crypto.PublicKey;
 import org.commonweal.ledger.Transaction;
 import org.commonweal.ledger.TransactionCodec;
 import org.commonweal.ledger.Transfer;
 import org.junit.Test;
 
 import jakarta.json.Json;
-import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonObjectBuilder;
-import jakarta.json.JsonValue;
 
 /**
  * Black box: four validators as separate {@code cw node} processes on loopback, running the BFT engine over
@@ -49,52 +42,6 @@ public class BftClusterIT {
         seed[0] = (byte) i;
         seed[9] = 99;
         return Ed25519.fromSeed(seed);
-    }
-
-    /** The dev distribution with the BFT engine in place of solo, and this chain's genesis and validators. */
-    private static Path distribution(Path folder, List<PrivateKey> validators, int[] ports, PublicKey user) throws IOException {
-        Path dev = DevDistribution.directory();
-        try (Stream<Path> files = Files.walk(dev)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
-                Path target = folder.resolve(dev.relativize(file).toString());
-                if (Files.isDirectory(file)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        }
-        Path jar;
-        try (Stream<Path> jars = Files.list(DevDistribution.home().resolve("bundles/consensus-bft/target"))) {
-            jar = jars.filter(p -> p.getFileName().toString().matches("org\\.commonweal\\.consensus\\.bft-.*\\.jar")
-                    && !p.getFileName().toString().contains("sources")).findFirst().orElseThrow();
-        }
-        String version = jar.getFileName().toString().replaceAll("^org\\.commonweal\\.consensus\\.bft-(.*)\\.jar$", "$1");
-        Path target = folder.resolve("bundles/org/commonweal/org.commonweal.consensus.bft/" + version + "/" + jar.getFileName());
-        Files.createDirectories(target.getParent());
-        Files.copy(jar, target);
-
-        JsonObject feature = Json.createReader(new StringReader(Files.readString(folder.resolve("feature.json")))).readObject();
-        JsonArrayBuilder bundles = Json.createArrayBuilder();
-        for (JsonValue bundle : feature.getJsonArray("bundles")) {
-            String id = bundle.asJsonObject().getString("id");
-            bundles.add(id.contains("consensus.solo") ? Json.createObjectBuilder()
-                    .add("id", "org.commonweal:org.commonweal.consensus.bft:" + version).build() : bundle);
-        }
-        JsonArrayBuilder addresses = Json.createArrayBuilder();
-        for (int i = 0; i < validators.size(); i++) {
-            addresses.add(validators.get(i).publicKey().hex() + "@127.0.0.1:" + ports[i]);
-        }
-        JsonObjectBuilder configurations = Json.createObjectBuilder(feature.getJsonObject("configurations"))
-                .add("org.commonweal.chain", Json.createObjectBuilder().add("chainId:Integer", CHAIN)
-                        .add("genesis.balances", Json.createArrayBuilder().add(user.hex() + "=1000000000"))
-                        .add("engines", Json.createArrayBuilder().add("bft@1")))
-                .add("org.commonweal.consensus.bft", Json.createObjectBuilder().add("validators", addresses)
-                        .add("baseTimeoutMillis:Long", 1_000));
-        JsonObject edited = Json.createObjectBuilder(feature).add("name", "bft-cluster-itest").add("bundles", bundles)
-                .add("configurations", configurations).build();
-        Files.writeString(folder.resolve("feature.json"), edited.toString());
-        return folder;
     }
 
     private static HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
@@ -142,7 +89,9 @@ public class BftClusterIT {
             data[i] = DevDistribution.workFolder("bft-node-" + i);
             KeyFiles.write(data[i].resolve("node.key"), validators.get(i), null);
         }
-        Path dist = distribution(DevDistribution.workFolder("bft-dist"), validators, bftPorts, user.publicKey());
+        Path dist = org.commonweal.launcher.BftDistribution.write(DevDistribution.directory(),
+                org.commonweal.launcher.BftDistribution.engineJar(DevDistribution.home()), DevDistribution.workFolder("bft-dist"),
+                CHAIN, user.publicKey(), 1_000_000_000L, validators.stream().map(PrivateKey::publicKey).toList(), bftPorts);
         CwProcess[] nodes = new CwProcess[4];
         try {
             for (int i = 0; i < 4; i++) {
