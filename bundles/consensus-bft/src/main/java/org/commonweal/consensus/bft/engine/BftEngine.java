@@ -81,7 +81,12 @@ public final class BftEngine implements ConsensusEngine {
     private final Transport transport;
     private final Path safetyFile;
     private final LongSupplier clock;
-    private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+    /** Messages from peers, bounded: a peer flooding well-formed messages makes them drop, not the heap grow. */
+    private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>(INBOX_MESSAGES);
+    /** Timer events and the stop signal: few, never dropped. */
+    private final BlockingQueue<Runnable> control = new LinkedBlockingQueue<>();
+    private final java.util.concurrent.atomic.AtomicLong droppedMessages = new java.util.concurrent.atomic.AtomicLong();
+    static final int INBOX_MESSAGES = 65_536;
     private Thread thread;
     private ScheduledExecutorService timers;
     private volatile boolean running;
@@ -123,9 +128,16 @@ public final class BftEngine implements ConsensusEngine {
         }
         running = true;
         inbox.clear();
+        control.clear();
         timers = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "bft-timers-" + settings.me()));
         Loop loop = new Loop(context);
-        transport.register(settings.me(), (from, message) -> inbox.add(() -> loop.onMessage(from, message)));
+        transport.register(settings.me(), (from, message) -> {
+            if (!inbox.offer(() -> loop.onMessage(from, message)) && droppedMessages.getAndIncrement() % 10_000 == 0) {
+                LOG.warn("validator {}: the engine's inbox is full ({} messages); dropping messages from the network"
+                        + " (dropped so far: {}); the protocol recovers them through timeouts", settings.me(),
+                        INBOX_MESSAGES, droppedMessages.get());
+            }
+        });
         thread = new Thread(loop, "bft-engine-" + settings.me());
         thread.start();
     }
@@ -140,7 +152,7 @@ public final class BftEngine implements ConsensusEngine {
         }
         if (stopping != null) {
             transport.unregister(settings.me());
-            inbox.add(() -> { });
+            control.add(() -> { });
             try {
                 stopping.join();
             } catch (InterruptedException e) {
@@ -196,7 +208,10 @@ public final class BftEngine implements ConsensusEngine {
             try {
                 jolteon.start();
                 while (running) {
-                    Runnable event = inbox.poll(Math.max(1, settings.batchIntervalMillis()), TimeUnit.MILLISECONDS);
+                    for (Runnable timer = control.poll(); timer != null; timer = control.poll()) {
+                        timer.run();
+                    }
+                    Runnable event = inbox.poll(Math.max(1, Math.min(5, settings.batchIntervalMillis())), TimeUnit.MILLISECONDS);
                     if (event != null) {
                         event.run();
                     }
@@ -504,7 +519,7 @@ public final class BftEngine implements ConsensusEngine {
         public void setTimer(long round, long delayMillis) {
             long generation = timerGeneration.merge(round, 1L, Long::sum);
             timerGeneration.keySet().removeIf(r -> r < round - 2);
-            timers.schedule(() -> inbox.add(() -> {
+            timers.schedule(() -> control.add(() -> {
                 Long current = timerGeneration.get(round);
                 if (current != null && current == generation) {
                     jolteon.onTimer(round);
