@@ -43,6 +43,36 @@ public final class ChainBench {
     private ChainBench() {
     }
 
+    /** Funded accounts and transfers among them, signed beforehand: account i's nonces in order, round-robin. */
+    private record Workload(List<PrivateKey> keys, Map<PublicKey, Long> balances, List<Transaction> transfers) {
+
+        static final int ACCOUNTS = 2_000;
+
+        static Workload of(SplittableRandom random, int count) {
+            List<PrivateKey> keys = new ArrayList<>();
+            Map<PublicKey, Long> balances = new LinkedHashMap<>();
+            for (int i = 0; i < ACCOUNTS; i++) {
+                keys.add(key(random));
+                balances.put(keys.get(i).publicKey(), 1_000_000_000L);
+            }
+            long[] nonces = new long[ACCOUNTS];
+            List<Transaction> txs = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                int from = i % ACCOUNTS;
+                int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
+                txs.add(TransactionCodec.sign(keys.get(from), 1, nonces[from]++, 1, Transfer.TYPE,
+                        new Transfer(keys.get(to).publicKey(), 1 + random.nextInt(1_000)).encode()));
+            }
+            return new Workload(keys, balances, txs);
+        }
+    }
+
+    private static PrivateKey key(SplittableRandom random) {
+        byte[] seed = new byte[32];
+        random.nextBytes(seed);
+        return Ed25519.fromSeed(seed);
+    }
+
     /**
      * {@code validators} validators in this process, each with its own chain (block log, snapshots, mempool)
      * in {@code dir}, and the engine {@code engineFor} makes for it (given its index and every validator's
@@ -53,30 +83,15 @@ public final class ChainBench {
             java.util.function.BiFunction<Integer, List<PrivateKey>, ConsensusEngine> engineFor, PrintStream progress)
             throws InterruptedException {
         SplittableRandom random = new SplittableRandom(9);
-        int accounts = 2_000;
-        List<PrivateKey> keys = new ArrayList<>();
-        Map<PublicKey, Long> balances = new LinkedHashMap<>();
-        for (int i = 0; i < accounts; i++) {
-            byte[] seed = new byte[32];
-            random.nextBytes(seed);
-            keys.add(Ed25519.fromSeed(seed));
-            balances.put(keys.get(i).publicKey(), 1_000_000_000L);
-        }
+        int accounts = Workload.ACCOUNTS;
         List<PrivateKey> validatorKeys = new ArrayList<>();
         for (int i = 0; i < validators; i++) {
-            byte[] seed = new byte[32];
-            random.nextBytes(seed);
-            validatorKeys.add(Ed25519.fromSeed(seed));
+            validatorKeys.add(key(random));
         }
         progress.printf("  (signing %,d transfers for the %d-validator run...)%n", count, validators);
-        long[] nonces = new long[accounts];
-        List<Transaction> txs = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            int from = i % accounts;
-            int to = (from + 1 + random.nextInt(accounts - 1)) % accounts;
-            txs.add(TransactionCodec.sign(keys.get(from), 1, nonces[from]++, 1, Transfer.TYPE,
-                    new Transfer(keys.get(to).publicKey(), 1 + random.nextInt(1_000)).encode()));
-        }
+        Workload workload = Workload.of(random, count);
+        Map<PublicKey, Long> balances = workload.balances();
+        List<Transaction> txs = workload.transfers();
         ChainSettings settings = new ChainSettings(1, balances, 0, 20_000, 1_000_000, 1,
                 new Mempool.Limits(count, 1L << 30, 64, 600_000));
         List<LocalChain> chains = new ArrayList<>();
@@ -156,25 +171,11 @@ public final class ChainBench {
      */
     public static Commits engine(Path dir, int count, java.util.function.Function<PrivateKey, ConsensusEngine> engineFor,
             PrintStream progress) throws InterruptedException {
-        int accounts = 2_000;
-        SplittableRandom random = new SplittableRandom(5);
-        List<PrivateKey> keys = new ArrayList<>();
-        Map<PublicKey, Long> balances = new LinkedHashMap<>();
-        for (int i = 0; i < accounts; i++) {
-            byte[] seed = new byte[32];
-            random.nextBytes(seed);
-            keys.add(Ed25519.fromSeed(seed));
-            balances.put(keys.get(i).publicKey(), 1_000_000_000L);
-        }
         progress.printf("  (signing %,d transfers for the solo engine run...)%n", count);
-        long[] nonces = new long[accounts];
-        List<Transaction> txs = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            int from = i % accounts; // round-robin: each sender's nonces arrive in order, 20 deep at most
-            int to = (from + 1 + random.nextInt(accounts - 1)) % accounts;
-            txs.add(TransactionCodec.sign(keys.get(from), 1, nonces[from]++, 1, Transfer.TYPE,
-                    new Transfer(keys.get(to).publicKey(), 1 + random.nextInt(1_000)).encode()));
-        }
+        Workload workload = Workload.of(new SplittableRandom(5), count);
+        Map<PublicKey, Long> balances = workload.balances();
+        List<PrivateKey> keys = workload.keys();
+        List<Transaction> txs = workload.transfers();
         PrivateKey sequencer = keys.getFirst();
         ChainSettings settings = new ChainSettings(1, balances, 0, 20_000, 1_000_000, 1,
                 new Mempool.Limits(count, 1L << 30, 64, 600_000));

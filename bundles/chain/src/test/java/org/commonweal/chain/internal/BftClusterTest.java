@@ -12,6 +12,7 @@ import java.util.Map;
 import org.commonweal.consensus.CommitCertificate;
 import org.commonweal.consensus.bft.engine.BftEngine;
 import org.commonweal.consensus.bft.engine.InProcessTransport;
+import org.commonweal.consensus.bft.engine.Transport;
 import org.commonweal.consensus.bft.protocol.ValidatorSet;
 import org.commonweal.crypto.Ed25519;
 import org.commonweal.crypto.PrivateKey;
@@ -22,7 +23,7 @@ import org.commonweal.ledger.PayloadTypes;
 import org.commonweal.ledger.Transaction;
 import org.commonweal.ledger.TransactionCodec;
 import org.commonweal.ledger.Transfer;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,17 +34,17 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BftClusterTest {
 
-    private static final int CHAIN = 11;
-    private static final SignatureBatch SIGNATURES = new SignatureBatch(2);
-    private static final List<PrivateKey> VALIDATORS = List.of(key(1), key(2), key(3), key(4));
+    static final int CHAIN = 11;
+    private final SignatureBatch signatures = new SignatureBatch(2);
+    static final List<PrivateKey> VALIDATORS = List.of(key(1), key(2), key(3), key(4));
     private static final List<PrivateKey> USERS = List.of(key(10), key(11), key(12));
 
     @TempDir
     Path dir;
 
-    @AfterAll
-    static void close() {
-        SIGNATURES.close();
+    @AfterEach
+    void close() {
+        signatures.close();
     }
 
     private static PrivateKey key(int i) {
@@ -53,24 +54,38 @@ class BftClusterTest {
         return Ed25519.fromSeed(seed);
     }
 
-    private final InProcessTransport transport = new InProcessTransport();
-    private final ValidatorSet validators = new ValidatorSet(VALIDATORS.stream().map(PrivateKey::publicKey).toList());
+    private final InProcessTransport inProcess = new InProcessTransport();
+    final ValidatorSet validators = new ValidatorSet(VALIDATORS.stream().map(PrivateKey::publicKey).toList());
     private final LocalChain[] chains = new LocalChain[4];
     private final BftEngine[] engines = new BftEngine[4];
 
-    private void startValidator(int i) {
+    /** Validator {@code i}'s transport (in process here; over TCP in {@link BftTcpClusterTest}). */
+    Transport transport(int i) throws java.io.IOException {
+        return inProcess;
+    }
+
+    /** Closes validator {@code i}'s transport, if it has one of its own. */
+    void closeTransport(int i) {
+    }
+
+    /** Checks on the transports once the flow is done. */
+    void checkTransports() {
+    }
+
+    private void startValidator(int i) throws java.io.IOException {
         Map<PublicKey, Long> balances = new LinkedHashMap<>();
         USERS.forEach(u -> balances.put(u.publicKey(), 1_000_000L));
         ChainSettings settings = new ChainSettings(CHAIN, balances, 0, 1_000, 5, 2, Mempool.Limits.defaults());
-        chains[i] = LocalChain.open(dir.resolve("validator-" + i), settings, PayloadTypes.standard(), SIGNATURES,
+        chains[i] = LocalChain.open(dir.resolve("validator-" + i), settings, PayloadTypes.standard(), signatures,
                 System::currentTimeMillis);
-        engines[i] = new BftEngine(new BftEngine.Settings(validators, i, 200, 20, 1_000, 10, 64), VALIDATORS.get(i)::sign, transport,
-                dir.resolve("validator-" + i).resolve("bft-safety"), System::currentTimeMillis);
+        engines[i] = new BftEngine(new BftEngine.Settings(validators, i, 200, 20, 1_000, 10, 64), VALIDATORS.get(i)::sign,
+                transport(i), dir.resolve("validator-" + i).resolve("bft-safety"), System::currentTimeMillis);
         engines[i].start(chains[i].session(Long.MAX_VALUE));
     }
 
     private void stopValidator(int i) {
         engines[i].stop();
+        closeTransport(i);
         chains[i].close();
     }
 
@@ -128,11 +143,13 @@ class BftClusterTest {
                 assertEquals("bft", certificate.engine());
                 assertTrue(certificate.signaturesValid(CHAIN));
             }
+            checkTransports();
         } finally {
             for (int i = 0; i < 4; i++) {
                 if (engines[i] != null) {
                     engines[i].stop();
                 }
+                closeTransport(i);
                 if (chains[i] != null) {
                     chains[i].close();
                 }

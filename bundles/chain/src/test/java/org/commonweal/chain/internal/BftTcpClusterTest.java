@@ -8,28 +8,11 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
-import org.commonweal.consensus.CommitCertificate;
-import org.commonweal.consensus.bft.engine.BftEngine;
+import org.commonweal.consensus.bft.engine.Transport;
 import org.commonweal.consensus.bft.network.TcpTransport;
-import org.commonweal.consensus.bft.protocol.ValidatorSet;
-import org.commonweal.crypto.Ed25519;
-import org.commonweal.crypto.PrivateKey;
-import org.commonweal.crypto.PublicKey;
-import org.commonweal.crypto.SignatureBatch;
-import org.commonweal.ledger.Mempool;
-import org.commonweal.ledger.PayloadTypes;
-import org.commonweal.ledger.Transaction;
-import org.commonweal.ledger.TransactionCodec;
-import org.commonweal.ledger.Transfer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link BftClusterTest}'s flow over the validator network: four validators in one JVM, each with its own chain,
@@ -37,33 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
  * validators' node keys). They commit the same blocks; one is stopped with its transport (its peers see the
  * connections close) and restarted from its data on the same port, is reconnected, and catches up.
  */
-class BftTcpClusterTest {
-
-    private static final int CHAIN = 11;
-    private static final SignatureBatch SIGNATURES = new SignatureBatch(2);
-    private static final List<PrivateKey> VALIDATORS = List.of(key(1), key(2), key(3), key(4));
-    private static final List<PrivateKey> USERS = List.of(key(10), key(11), key(12));
-
-    @TempDir
-    Path dir;
-
-    @AfterAll
-    static void close() {
-        SIGNATURES.close();
-    }
-
-    private static PrivateKey key(int i) {
-        byte[] seed = new byte[32];
-        seed[0] = (byte) i;
-        seed[5] = 77;
-        return Ed25519.fromSeed(seed);
-    }
+class BftTcpClusterTest extends BftClusterTest {
 
     private final List<InetSocketAddress> addresses = freeAddresses(4);
     private final TcpTransport[] transports = new TcpTransport[4];
-    private final ValidatorSet validators = new ValidatorSet(VALIDATORS.stream().map(PrivateKey::publicKey).toList());
-    private final LocalChain[] chains = new LocalChain[4];
-    private final BftEngine[] engines = new BftEngine[4];
 
     private static List<InetSocketAddress> freeAddresses(int n) {
         List<ServerSocket> sockets = new ArrayList<>();
@@ -82,97 +42,27 @@ class BftTcpClusterTest {
         }
     }
 
-    private void startValidator(int i) throws IOException {
+    @Override
+    Transport transport(int i) throws IOException {
         transports[i] = TcpTransport.start(new TcpTransport.Settings(CHAIN, validators, addresses, i,
                 TcpTransport.Limits.defaults().withTimes(1_000, 50, 500)), VALIDATORS.get(i)::sign);
-        Map<PublicKey, Long> balances = new LinkedHashMap<>();
-        USERS.forEach(u -> balances.put(u.publicKey(), 1_000_000L));
-        ChainSettings settings = new ChainSettings(CHAIN, balances, 0, 1_000, 5, 2, Mempool.Limits.defaults());
-        chains[i] = LocalChain.open(dir.resolve("validator-" + i), settings, PayloadTypes.standard(), SIGNATURES,
-                System::currentTimeMillis);
-        engines[i] = new BftEngine(new BftEngine.Settings(validators, i, 200, 20, 1_000, 10, 64), VALIDATORS.get(i)::sign,
-                transports[i],
-                dir.resolve("validator-" + i).resolve("bft-safety"), System::currentTimeMillis);
-        engines[i].start(chains[i].session(Long.MAX_VALUE));
+        return transports[i];
     }
 
-    private void stopValidator(int i) {
-        engines[i].stop();
-        chains[i].close();
-        transports[i].close();
-    }
-
-    /** Transfers from every user, nonces from {@code first}; submitted to every running validator (gossip's job, later). */
-    private List<Transaction> submit(int perUser, long first, int... to) {
-        List<Transaction> txs = new ArrayList<>();
-        for (int n = 0; n < perUser; n++) {
-            for (int u = 0; u < USERS.size(); u++) {
-                txs.add(TransactionCodec.sign(USERS.get(u), CHAIN, first + n, 1, Transfer.TYPE,
-                        new Transfer(USERS.get((u + 1) % USERS.size()).publicKey(), 7).encode()));
-            }
-        }
-        for (int i : to) {
-            chains[i].submit(txs);
-        }
-        return txs;
-    }
-
-    private void awaitCommitted(List<Transaction> txs, int... on) throws InterruptedException {
-        for (int i : on) {
-            for (Transaction tx : txs) {
-                assertTrue(chains[i].awaitCommitted(tx.id(), 30_000).orElseThrow().committed(),
-                        "validator " + i + " committed " + tx);
-            }
+    @Override
+    void closeTransport(int i) {
+        if (transports[i] != null) {
+            transports[i].close();
+            transports[i] = null;
         }
     }
 
-    @Test
-    void fourValidatorsCommitTheSameChainOverTcpAndARestartedOneCatchesUp() throws Exception {
-        try {
-            for (int i = 0; i < 4; i++) {
-                startValidator(i);
-            }
-            List<Transaction> first = submit(20, 0, 0, 1, 2, 3);
-            awaitCommitted(first, 0, 1, 2, 3);
-
-            stopValidator(3); // three of four are a quorum: the chain goes on without it
-            List<Transaction> second = submit(10, 20, 0, 1, 2);
-            awaitCommitted(second, 0, 1, 2);
-
-            startValidator(3); // from its own data: safety state, block log, snapshots
-            List<Transaction> third = submit(5, 30, 0, 1, 2, 3);
-            awaitCommitted(third, 0, 1, 2, 3);
-            awaitCommitted(second, 3);
-
-            long height = Math.min(Math.min(chains[0].head().height(), chains[1].head().height()),
-                    Math.min(chains[2].head().height(), chains[3].head().height()));
-            assertTrue(height >= 3, "blocks committed: " + height);
-            for (long h = 1; h <= height; h++) {
-                for (int i = 1; i < 4; i++) {
-                    assertEquals(chains[0].block(h).orElseThrow().header(), chains[i].block(h).orElseThrow().header(),
-                            "block " + h + " on validators 0 and " + i);
-                }
-                CommitCertificate certificate = chains[3].certificate(h).orElseThrow();
-                assertEquals("bft", certificate.engine());
-                assertTrue(certificate.signaturesValid(CHAIN));
-            }
-            for (int i = 0; i < 4; i++) {
-                TcpTransport.Stats stats = transports[i].stats();
-                assertEquals(0, stats.refused() + stats.violations(), "validator " + i + ": " + stats);
-                assertTrue(stats.sent() > 0 && stats.received() > 0, "validator " + i + ": " + stats);
-            }
-        } finally {
-            for (int i = 0; i < 4; i++) {
-                if (engines[i] != null) {
-                    engines[i].stop();
-                }
-                if (chains[i] != null) {
-                    chains[i].close();
-                }
-                if (transports[i] != null) {
-                    transports[i].close();
-                }
-            }
+    @Override
+    void checkTransports() {
+        for (int i = 0; i < 4; i++) {
+            TcpTransport.Stats stats = transports[i].stats();
+            assertEquals(0, stats.refused() + stats.violations(), "validator " + i + ": " + stats);
+            assertTrue(stats.sent() > 0 && stats.received() > 0, "validator " + i + ": " + stats);
         }
     }
 }
