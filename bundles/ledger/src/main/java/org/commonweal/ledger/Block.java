@@ -28,7 +28,7 @@ public record Block(BlockHeader header, List<Transaction> transactions) {
         List<byte[]> encoded = new ArrayList<>(transactions.size());
         int size = BlockHeader.BYTES;
         for (Transaction tx : transactions) {
-            byte[] bytes = TransactionCodec.encode(tx);
+            byte[] bytes = tx.encoding();
             encoded.add(bytes);
             size += 4 + bytes.length;
         }
@@ -70,7 +70,7 @@ public record Block(BlockHeader header, List<Transaction> transactions) {
     /** The RFC 6962 root over the transactions' encodings, in block order. */
     public static byte[] transactionRoot(List<Transaction> txs) {
         List<byte[]> leaves = new ArrayList<>(txs.size());
-        txs.forEach(tx -> leaves.add(TransactionCodec.encode(tx)));
+        txs.forEach(tx -> leaves.add(tx.encoding()));
         return MerkleTree.root(leaves);
     }
 

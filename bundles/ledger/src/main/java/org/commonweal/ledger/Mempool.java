@@ -108,7 +108,7 @@ public final class Mempool {
                 return new Admission(Outcome.REJECTED, rejection);
             }
         }
-        Entry entry = new Entry(tx, id, TransactionCodec.encode(tx).length, now);
+        Entry entry = new Entry(tx, id, TransactionCodec.encodedLength(tx), now);
         TreeMap<Long, Entry> queue = bySender.get(tx.sender());
         Entry same = queue == null ? null : queue.get(tx.nonce());
         Outcome outcome = Outcome.ACCEPTED;

@@ -33,13 +33,23 @@ public final class TransactionCodec {
     private TransactionCodec() {
     }
 
+    /** The transaction's one encoding (a copy of what the transaction computed once). */
     public static byte[] encode(Transaction tx) {
-        if (tx.signature().length != Ed25519.SIGNATURE_LENGTH) { // else a short one was zero-padded, a long one overflowed
-            throw new IllegalArgumentException("a signature has " + Ed25519.SIGNATURE_LENGTH + " bytes, not " + tx.signature().length);
+        return tx.encoding().clone();
+    }
+
+    /** The length of {@code tx}'s encoding. */
+    public static int encodedLength(Transaction tx) {
+        return tx.encoding().length;
+    }
+
+    static byte[] encodeFresh(Transaction tx) {
+        if (tx.signatureLength() != Ed25519.SIGNATURE_LENGTH) { // else a short one was zero-padded, a long one overflowed
+            throw new IllegalArgumentException("a signature has " + Ed25519.SIGNATURE_LENGTH + " bytes, not " + tx.signatureLength());
         }
-        ByteBuffer out = ByteBuffer.allocate(FIXED_BYTES + tx.payload().length);
+        ByteBuffer out = ByteBuffer.allocate(FIXED_BYTES + tx.payloadLength());
         writeUnsigned(out, tx);
-        out.put(tx.signature());
+        out.put(tx.signatureUnsafe());
         return out.array();
     }
 
