@@ -39,25 +39,27 @@ public final class SignatureBatch implements AutoCloseable {
         return new SignatureBatch(Runtime.getRuntime().availableProcessors());
     }
 
-    /** The indexes of the items whose signature does not verify (empty: all valid). */
+    /** Items per chunk that a thread takes at a time: small enough that no thread waits long for another. */
+    private static final int CHUNK = 32;
+
+    /**
+     * The indexes of the items whose signature does not verify (empty: all valid). The caller and the workers
+     * take chunks of {@value #CHUNK} items from a shared counter until none are left, so a thread that is slowed
+     * (another process on its core) does less instead of holding everyone up.
+     */
     public BitSet invalid(List<Item> items) {
         BitSet invalid = new BitSet(items.size());
-        int parts = Math.max(1, Math.min(threads, items.size() / 16));
-        if (parts == 1) {
+        int helpers = Math.min(threads - 1, (items.size() - 1) / CHUNK);
+        if (helpers <= 0) {
             check(items, 0, items.size(), invalid);
             return invalid;
         }
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         List<Future<BitSet>> futures = new ArrayList<>();
-        for (int p = 1; p < parts; p++) {
-            int from = (int) ((long) items.size() * p / parts);
-            int to = (int) ((long) items.size() * (p + 1) / parts);
-            futures.add(workers.submit(() -> {
-                BitSet part = new BitSet();
-                check(items, from, to, part);
-                return part;
-            }));
+        for (int h = 0; h < helpers; h++) {
+            futures.add(workers.submit(() -> drain(items, next)));
         }
-        check(items, 0, items.size() / parts, invalid);
+        invalid.or(drain(items, next));
         for (Future<BitSet> future : futures) {
             try {
                 invalid.or(future.get());
@@ -69,6 +71,15 @@ public final class SignatureBatch implements AutoCloseable {
             }
         }
         return invalid;
+    }
+
+    /** Checks chunks until none are left; the invalid indexes it found. */
+    private static BitSet drain(List<Item> items, java.util.concurrent.atomic.AtomicInteger next) {
+        BitSet found = new BitSet();
+        for (int from = next.getAndAdd(CHUNK); from < items.size(); from = next.getAndAdd(CHUNK)) {
+            check(items, from, Math.min(items.size(), from + CHUNK), found);
+        }
+        return found;
     }
 
     private static void check(List<Item> items, int from, int to, BitSet invalid) {
