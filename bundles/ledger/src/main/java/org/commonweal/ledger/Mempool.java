@@ -164,6 +164,34 @@ public final class Mempool {
     }
 
     /** After a block: drops what is now used (nonce below the account's) and what waited too long. */
+    /**
+     * After a block: drops the transactions of {@code senders} whose nonces {@code state} has used (cost in
+     * proportion to the block, not to the pool), and, at most once a second, every expired transaction.
+     */
+    public synchronized void committed(java.util.Collection<PublicKey> senders, AccountView state, long nowMillis) {
+        for (PublicKey sender : senders) {
+            TreeMap<Long, Entry> queue = bySender.get(sender);
+            if (queue == null) {
+                continue;
+            }
+            long next = state.account(sender).nonce();
+            for (Entry used : List.copyOf(queue.headMap(next).values())) {
+                remove(used);
+            }
+        }
+        if (nowMillis - lastExpiry >= 1_000) {
+            lastExpiry = nowMillis;
+            for (Entry entry : List.copyOf(byId.values())) {
+                if (nowMillis - entry.admittedMillis() > limits.maxAgeMillis()) {
+                    remove(entry);
+                }
+            }
+        }
+    }
+
+    private long lastExpiry;
+
+    /** Drops every transaction whose nonce {@code state} has used, and every expired one (a full scan). */
     public synchronized void prune(AccountView state, long nowMillis) {
         for (Entry entry : List.copyOf(byId.values())) {
             boolean used = entry.tx().nonce() < state.account(entry.tx().sender()).nonce();

@@ -289,7 +289,8 @@ final class LocalChain implements Chain, AutoCloseable {
                 index(block);
                 recentBlocks.put(header.height(), block);
             }
-            mempool.prune(ledger, clock.getAsLong());
+            mempool.committed(block.transactions().stream().map(Transaction::sender).distinct().toList(), ledger,
+                    clock.getAsLong());
             if (header.height() % settings.snapshotInterval() == 0) {
                 store.writeSnapshot(header.height(), ledger.snapshot(), settings.snapshotsKept());
             }
