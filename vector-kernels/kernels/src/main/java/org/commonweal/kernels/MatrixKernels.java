@@ -37,6 +37,13 @@ public final class MatrixKernels {
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorOperators.Conversion<Byte, Integer> B2I = VectorOperators.B2I;
+    private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
+    private static final VectorOperators.Binary LSHL = VectorOperators.LSHL;
+    private static final VectorOperators.Binary LSHR = VectorOperators.LSHR;
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VectorShuffle<Float> DOWN_8 = VectorShuffle.fromOp(F, i -> (i + 8) & 15);
     private static final VectorShuffle<Float> DOWN_4 = VectorShuffle.fromOp(F, i -> (i + 4) & 15);
     private static final VectorShuffle<Float> DOWN_2 = VectorShuffle.fromOp(F, i -> (i + 2) & 15);
@@ -61,26 +68,25 @@ public final class MatrixKernels {
             KernelPool pool) {
         check(w, x, xStride, tokens, out, outStride);
         pool.checkAccessible(w.data(), "the " + w.rows() + "x" + w.cols() + " " + w.type() + " weight matrix");
-        pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> rows(w, x, xStride, tokens, out, outStride, from, to));
+        GgmlType activations = Q8Activations.typeFor(w.type());
+        if (activations == null) {
+            pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> floatRows(w, x, xStride, tokens, out, outStride, from, to));
+            return;
+        }
+        Q8Activations[] q = new Q8Activations[tokens];
+        for (int t = 0; t < tokens; t++) {
+            q[t] = Q8Activations.quantize(activations, x, t * xStride, w.cols());
+        }
+        pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> quantizedRows(w, q, out, outStride, from, to));
     }
 
     /**
-     * Rows {@code [from, to)}: F32 matvec reads the weights directly, four rows at a time; everything
-     * else first decodes each row into an L1-resident float scratch with a small per-type SIMD loop
-     * ({@link #rowDecoder}), then runs the one F32 kernel. Small, single-purpose loops are what the JIT
-     * compiles best: one method mixing every type's decoding ran several times slower.
+     * Rows {@code [from, to)} of F32, F16 or BF16 weights: F32 matvec reads the weights directly, four
+     * rows at a time; otherwise each row is first decoded into an L1-resident float scratch.
      */
-    private static void rows(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
-        int cols = w.cols();
+    private static void floatRows(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
         if (tokens == 1 && w.type() == GgmlType.F32) {
             matvecF32(w, x, out, from, to);
-            return;
-        }
-        RowDot fused = tokens == 1 ? fusedDot(w.type()) : null;
-        if (fused != null) {
-            for (int r = from; r < to; r++) {
-                out[r] = fused.dot(w.data(), w.rowOffset(r), x, cols);
-            }
             return;
         }
         matmulRows(w, rowDecoder(w.type()), x, xs, tokens, out, os, from, to);
@@ -120,235 +126,327 @@ public final class MatrixKernels {
         }
     }
 
-    /** A matvec row kernel that decodes as it goes. */
-    @FunctionalInterface
-    private interface RowDot {
-        float dot(MemorySegment m, long row, float[] x, int cols);
-    }
-
-    /** The fused matvec row kernel of a type, or null where decoding into a scratch row is the way. */
-    private static RowDot fusedDot(GgmlType type) {
-        return switch (type) {
-            case Q8_0 -> MatrixKernels::dotQ8_0;
-            case Q4_0 -> MatrixKernels::dotQ4_0;
-            case Q4_K -> MatrixKernels::dotQ4_K;
-            case Q6_K -> MatrixKernels::dotQ6_K;
-            default -> null;
-        };
-    }
-
     /** Decodes a row of {@code cols} weights at {@code row} into {@code dst}, exactly as {@link Dequantize#row}. */
     @FunctionalInterface
     private interface RowDecoder {
         void decode(MemorySegment m, long row, float[] dst, int cols);
     }
 
-    /**
-     * The row decoder of a type, chosen once per call: through this interface each decoder compiles on
-     * its own. (A type switch inlined four times into the tile loop exhausted C2's budget, and the
-     * vectors it could no longer keep in registers were boxed: matmul ran six times slower.)
-     */
     private static RowDecoder rowDecoder(GgmlType type) {
         return switch (type) {
             case F32 -> (m, row, dst, cols) -> MemorySegment.copy(m, LE_FLOAT, row, dst, 0, cols);
-            case Q8_0 -> MatrixKernels::decodeQ8_0;
-            case Q4_0 -> MatrixKernels::decodeQ4_0;
-            case Q4_K -> MatrixKernels::decodeQ4_K;
-            case Q6_K -> MatrixKernels::decodeQ6_K;
             default -> (m, row, dst, cols) -> Dequantize.row(type, m, row, dst, 0, cols);
         };
     }
 
-    private static void decodeQ8_0(MemorySegment m, long row, float[] dst, int cols) {
-        for (int b = 0; b < cols / 32; b++) {
-            long block = row + 34L * b;
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
-            bytesToFloats(m, block + 2).mul(d).intoArray(dst, 32 * b);
-            bytesToFloats(m, block + 18).mul(d).intoArray(dst, 32 * b + 16);
-        }
-    }
-
-    private static void decodeQ4_0(MemorySegment m, long row, float[] dst, int cols) {
-        for (int b = 0; b < cols / 32; b++) {
-            long block = row + 18L * b;
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
-            IntVector q = bytesToInts(m, block + 2);
-            ((FloatVector) q.and(0x0F).sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(dst, 32 * b);
-            ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convertShape(VectorOperators.I2F, F, 0))
-                    .mul(d).intoArray(dst, 32 * b + 16);
-        }
-    }
-
-    /** Matvec row of Q8_0, block by block: the scale read once per 32 weights. */
-    private static float dotQ8_0(MemorySegment m, long row, float[] x, int cols) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < cols / 32; b++) {
-            long block = row + 34L * b;
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
-            acc = bytesToFloats(m, block + 2).mul(d).fma(FloatVector.fromArray(F, x, 32 * b), acc);
-            acc = bytesToFloats(m, block + 18).mul(d).fma(FloatVector.fromArray(F, x, 32 * b + 16), acc);
-        }
-        return reduce(acc);
-    }
-
-    /** Matvec row of Q4_0, block by block: 16 bytes loaded once give both halves. */
-    private static float dotQ4_0(MemorySegment m, long row, float[] x, int cols) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < cols / 32; b++) {
-            long block = row + 18L * b;
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
-            IntVector q = bytesToInts(m, block + 2);
-            FloatVector lo = ((FloatVector) q.and(0x0F).sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(d);
-            FloatVector hi = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8)
-                    .convertShape(VectorOperators.I2F, F, 0)).mul(d);
-            acc = lo.fma(FloatVector.fromArray(F, x, 32 * b), acc);
-            acc = hi.fma(FloatVector.fromArray(F, x, 32 * b + 16), acc);
-        }
-        return reduce(acc);
-    }
+    // ---- quantized weights times Q8 activations (the spec is ReferenceDot's) ----
 
     /**
-     * Matvec row of Q4_K, block by block: the eight (scale, min) pairs unpacked once per 256 weights.
-     * It decodes as {@link #decodeBlockQ4_K} does, fused with the FMAs: decoding into a scratch block
-     * first (one source for both) made Q4_K matvec 45% slower. Everything stays in this body: C2 would
-     * not inline a helper that takes or returns vectors here, and boxed vectors ran twenty times slower.
+     * Rows {@code [from, to)} of quantized weights. Matvec of the common types reads the weights
+     * directly with integer products ({@link #matvecQ8_0}, ...); everything else decodes each row's
+     * integer multipliers once into a float scratch (exact: small integers) and runs register tiles
+     * of 2 rows x 4 tokens whose float products and sums of integers are exact, so they give the
+     * integer kernels' bits.
      */
-    private static float dotQ4_K(MemorySegment m, long row, float[] x, int cols) {
-        FloatVector acc = FloatVector.zero(F);
-        float[] scale = new float[8];
-        float[] min = new float[8];
-        for (int b = 0; b < cols / 256; b++) {
-            long block = row + 144L * b;
-            q4_KScales(m, block, scale, min);
-            for (int k = 0; k < 16; k++) {
-                int group = k >> 2;
-                int high = (k >> 1) & 1;
-                int pair = 2 * group + high;
-                ByteVector q = ByteVector.fromMemorySegment(B16, m, block + 16 + 32L * group + 16 * (k & 1),
-                        ByteOrder.LITTLE_ENDIAN);
-                IntVector nibbles = ((IntVector) q.convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.ASHR, 4 * high).and(0x0F);
-                FloatVector w = ((FloatVector) nibbles.convertShape(VectorOperators.I2F, F, 0)).mul(scale[pair]).sub(min[pair]);
-                acc = w.fma(FloatVector.fromArray(F, x, 256 * b + 16 * k), acc);
+    static void quantizedRows(WeightMatrix w, Q8Activations[] q, float[] out, int os, int from, int to) {
+        if (q.length == 1) {
+            switch (w.type()) {
+                case Q8_0 -> {
+                    matvecQ8_0(w, q[0], out, from, to);
+                    return;
+                }
+                case Q4_0 -> {
+                    matvecQ4_0(w, q[0], out, from, to);
+                    return;
+                }
+                case Q4_K -> {
+                    matvecQ4_K(w, q[0], out, from, to);
+                    return;
+                }
+                case Q6_K -> {
+                    matvecQ6_K(w, q[0], out, from, to);
+                    return;
+                }
+                default -> {
+                }
             }
         }
-        return reduce(acc);
+        QuantizedTiles.rows(w, q, out, os, from, to);
     }
 
-    /** A Q4_K block's eight {@code d * scale} and {@code dmin * min}, unpacked from their 6-bit fields. */
-    private static void q4_KScales(MemorySegment m, long block, float[] scale, float[] min) {
-        float d = Float.float16ToFloat(m.get(LE_SHORT, block));
-        float dmin = Float.float16ToFloat(m.get(LE_SHORT, block + 2));
-        long s = block + 4;
-        for (int j = 0; j < 8; j++) {
-            int sc;
-            int mn;
-            if (j < 4) {
-                sc = m.get(ValueLayout.JAVA_BYTE, s + j) & 63;
-                mn = m.get(ValueLayout.JAVA_BYTE, s + j + 4) & 63;
-            } else {
-                int b4 = m.get(ValueLayout.JAVA_BYTE, s + j + 4) & 0xFF;
-                sc = (b4 & 0x0F) | (((m.get(ValueLayout.JAVA_BYTE, s + j - 4) & 0xFF) >> 6) << 4);
-                mn = (b4 >> 4) | (((m.get(ValueLayout.JAVA_BYTE, s + j) & 0xFF) >> 6) << 4);
-            }
-            scale[j] = d * sc;
-            min[j] = dmin * mn;
-        }
-    }
-
-    /** Matvec row of Q6_K: {@link #decodeBlockQ6_K} fused with the FMAs, everything inline (see {@link #dotQ4_K}). */
-    private static float dotQ6_K(MemorySegment m, long row, float[] x, int cols) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < cols / 256; b++) {
-            long block = row + 210L * b;
-            float d = Float.float16ToFloat(m.get(LE_SHORT, block + 208));
-            for (int k = 0; k < 16; k++) {
-                int half = k >> 3;
-                int quarter = (k >> 1) & 3;
-                int l0 = 16 * (k & 1);
-                ByteVector ql = ByteVector.fromMemorySegment(B16, m, block + 64L * half + 32 * (quarter & 1) + l0,
-                        ByteOrder.LITTLE_ENDIAN);
-                ByteVector qh = ByteVector.fromMemorySegment(B16, m, block + 128 + 32L * half + l0, ByteOrder.LITTLE_ENDIAN);
-                IntVector low = ((IntVector) ql.convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.ASHR, quarter >= 2 ? 4 : 0).and(0x0F);
-                IntVector high = ((IntVector) qh.convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.ASHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4);
-                int scale = m.get(ValueLayout.JAVA_BYTE, block + 192 + 8 * half + (l0 >> 4) + 2 * quarter);
-                FloatVector w = ((FloatVector) low.or(high).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(d * scale);
-                acc = w.fma(FloatVector.fromArray(F, x, 256 * b + 16 * k), acc);
-            }
-        }
-        return reduce(acc);
-    }
+    /*
+     * The matvec kernels below write every vector operation out in the loop body, never through a helper
+     * of ours: C2 stops inlining non-JDK methods once a compilation passes its fixed node budget
+     * (NodeCountInliningCutoff, 18000 nodes, which four rows of Vector API code reach), and a helper that
+     * takes or returns vectors and is not inlined boxes them (tens of times slower). The JDK's own
+     * Vector API and memory-segment methods are @ForceInline and are exempt from that budget.
+     */
 
     /**
-     * One Q4_K block (144 bytes, 256 weights): F16 d and dmin, 12 bytes packing eight 6-bit (scale, min)
-     * pairs, 128 bytes of 4-bit values; each 64 weights share 32 bytes, low nibbles first (pair 2g),
-     * high nibbles next (pair 2g+1). Weight: {@code (d * scale) * q - (dmin * min)}, multiply then
-     * subtract, as ggml's reference. Everything stays in this body: C2 would not inline a helper that
-     * takes or returns vectors here, and boxed vectors ran twenty times slower.
+     * Q8_0 matvec, four rows at a time: the activation block loaded once serves four rows, four FMA
+     * chains. The four rows are a quarter of the range apart: four adjacent rows (4 KiB each) read as
+     * four interleaved streams defeat the hardware prefetcher (12 GB/s where one stream reads 26-30).
      */
-    private static void decodeBlockQ4_K(MemorySegment m, long block, float[] dst, int at, float[] scale, float[] min) {
-        q4_KScales(m, block, scale, min);
-        for (int k = 0; k < 16; k++) {
-            int group = k >> 2;
-            int high = (k >> 1) & 1;
-            int pair = 2 * group + high;
-            ByteVector q = ByteVector.fromMemorySegment(B16, m, block + 16 + 32L * group + 16 * (k & 1), ByteOrder.LITTLE_ENDIAN);
-            IntVector nibbles = ((IntVector) q.convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.ASHR, 4 * high).and(0x0F);
-            ((FloatVector) nibbles.convertShape(VectorOperators.I2F, F, 0)).mul(scale[pair]).sub(min[pair])
-                    .intoArray(dst, at + 16 * k);
+    private static void matvecQ8_0(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
+        MemorySegment m = w.data();
+        int quarter = (to - from) / 4;
+        long stride = w.rowBytes() * quarter;
+        int blocks = w.cols() / 32;
+        int[] q = a.q;
+        float[] dx = a.d;
+        float[] lanes = new float[16];
+        for (int r = from; r < from + quarter; r++) {
+            long o0 = w.rowOffset(r);
+            long o1 = o0 + stride;
+            long o2 = o1 + stride;
+            long o3 = o2 + stride;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int b = 0; b < blocks; b++) {
+                IntVector xl = IntVector.fromArray(I, q, 32 * b);
+                IntVector xh = IntVector.fromArray(I, q, 32 * b + 16);
+                float d = dx[b];
+                long p0 = o0 + 34L * b;
+                long p1 = o1 + 34L * b;
+                long p2 = o2 + 34L * b;
+                long p3 = o3 + 34L * b;
+                IntVector s0 = ((IntVector) ByteVector.fromMemorySegment(B16, m, p0 + 2, LE).convertShape(B2I, I, 0)).mul(xl)
+                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p0 + 18, LE).convertShape(B2I, I, 0)).mul(xh));
+                IntVector s1 = ((IntVector) ByteVector.fromMemorySegment(B16, m, p1 + 2, LE).convertShape(B2I, I, 0)).mul(xl)
+                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p1 + 18, LE).convertShape(B2I, I, 0)).mul(xh));
+                IntVector s2 = ((IntVector) ByteVector.fromMemorySegment(B16, m, p2 + 2, LE).convertShape(B2I, I, 0)).mul(xl)
+                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p2 + 18, LE).convertShape(B2I, I, 0)).mul(xh));
+                IntVector s3 = ((IntVector) ByteVector.fromMemorySegment(B16, m, p3 + 2, LE).convertShape(B2I, I, 0)).mul(xl)
+                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p3 + 18, LE).convertShape(B2I, I, 0)).mul(xh));
+                a0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p0)) * d), a0);
+                a1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p1)) * d), a1);
+                a2 = ((FloatVector) s2.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p2)) * d), a2);
+                a3 = ((FloatVector) s3.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p3)) * d), a3);
+            }
+            a0.intoArray(lanes, 0);
+            out[r] = tree(lanes);
+            a1.intoArray(lanes, 0);
+            out[r + quarter] = tree(lanes);
+            a2.intoArray(lanes, 0);
+            out[r + 2 * quarter] = tree(lanes);
+            a3.intoArray(lanes, 0);
+            out[r + 3 * quarter] = tree(lanes);
+        }
+        if (from + 4 * quarter < to) {
+            matvecQ8_0Rows(w, a, out, from + 4 * quarter, to);
+        }
+    }
+
+    /** The last rows of {@link #matvecQ8_0}, one at a time, with the same arithmetic. */
+    private static void matvecQ8_0Rows(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
+        MemorySegment m = w.data();
+        int[] q = a.q;
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long o = w.rowOffset(r);
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < w.cols() / 32; b++) {
+                long p = o + 34L * b;
+                IntVector s = ((IntVector) ByteVector.fromMemorySegment(B16, m, p + 2, LE).convertShape(B2I, I, 0))
+                        .mul(IntVector.fromArray(I, q, 32 * b))
+                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p + 18, LE).convertShape(B2I, I, 0))
+                                .mul(IntVector.fromArray(I, q, 32 * b + 16)));
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p)) * a.d[b]), acc);
+            }
+            acc.intoArray(lanes, 0);
+            out[r] = tree(lanes);
         }
     }
 
     /**
-     * One Q6_K block (210 bytes, 256 weights): 128 bytes of low 4 bits, 64 bytes of high 2 bits, 16 signed
-     * scales, F16 d last. Each half of 128 uses 64 low-bit bytes, 32 high-bit bytes and 8 scales; its
-     * quarter qd takes the low (qd 0, 1) or high (qd 2, 3) nibbles of bytes [32*(qd&1), +32) and bits
-     * 2*qd, 2*qd+1 of the high bytes. Weight: {@code (d * scale) * (q - 32)}. Everything inline, as Q4_K.
+     * Q4_0 matvec, four rows at a time, as Q8_0. A block's lane sums (q[l] - 8) * x[l] + (q[l+16] - 8) *
+     * x[l+16] are computed as the nibbles times x minus 8 * (x[l] + x[l+16]), the latter once per block
+     * for all four rows.
      */
-    private static void decodeBlockQ6_K(MemorySegment m, long block, float[] dst, int at) {
-        float d = Float.float16ToFloat(m.get(LE_SHORT, block + 208));
-        for (int k = 0; k < 16; k++) {
-            int half = k >> 3;
-            int quarter = (k >> 1) & 3;
-            int l0 = 16 * (k & 1);
-            ByteVector ql = ByteVector.fromMemorySegment(B16, m, block + 64L * half + 32 * (quarter & 1) + l0,
-                    ByteOrder.LITTLE_ENDIAN);
-            ByteVector qh = ByteVector.fromMemorySegment(B16, m, block + 128 + 32L * half + l0, ByteOrder.LITTLE_ENDIAN);
-            IntVector low = ((IntVector) ql.convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.ASHR, quarter >= 2 ? 4 : 0).and(0x0F);
-            IntVector high = ((IntVector) qh.convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.ASHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4);
-            int scale = m.get(ValueLayout.JAVA_BYTE, block + 192 + 8 * half + (l0 >> 4) + 2 * quarter);
-            ((FloatVector) low.or(high).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(d * scale)
-                    .intoArray(dst, at + 16 * k);
+    private static void matvecQ4_0(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
+        MemorySegment m = w.data();
+        int quarter = (to - from) / 4;
+        long stride = w.rowBytes() * quarter;
+        int blocks = w.cols() / 32;
+        int[] q = a.q;
+        float[] dx = a.d;
+        float[] lanes = new float[16];
+        for (int r = from; r < from + quarter; r++) {
+            long o0 = w.rowOffset(r);
+            long o1 = o0 + stride;
+            long o2 = o1 + stride;
+            long o3 = o2 + stride;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int b = 0; b < blocks; b++) {
+                IntVector xl = IntVector.fromArray(I, q, 32 * b);
+                IntVector xh = IntVector.fromArray(I, q, 32 * b + 16);
+                IntVector x8 = xl.add(xh).lanewise(LSHL, 3);
+                float d = dx[b];
+                long p0 = o0 + 18L * b;
+                long p1 = o1 + 18L * b;
+                long p2 = o2 + 18L * b;
+                long p3 = o3 + 18L * b;
+                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, p0 + 2, LE).convertShape(B2I, I, 0);
+                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, p1 + 2, LE).convertShape(B2I, I, 0);
+                IntVector v2 = (IntVector) ByteVector.fromMemorySegment(B16, m, p2 + 2, LE).convertShape(B2I, I, 0);
+                IntVector v3 = (IntVector) ByteVector.fromMemorySegment(B16, m, p3 + 2, LE).convertShape(B2I, I, 0);
+                IntVector s0 = v0.and(0x0F).mul(xl).add(v0.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(x8);
+                IntVector s1 = v1.and(0x0F).mul(xl).add(v1.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(x8);
+                IntVector s2 = v2.and(0x0F).mul(xl).add(v2.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(x8);
+                IntVector s3 = v3.and(0x0F).mul(xl).add(v3.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(x8);
+                a0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p0)) * d), a0);
+                a1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p1)) * d), a1);
+                a2 = ((FloatVector) s2.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p2)) * d), a2);
+                a3 = ((FloatVector) s3.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p3)) * d), a3);
+            }
+            a0.intoArray(lanes, 0);
+            out[r] = tree(lanes);
+            a1.intoArray(lanes, 0);
+            out[r + quarter] = tree(lanes);
+            a2.intoArray(lanes, 0);
+            out[r + 2 * quarter] = tree(lanes);
+            a3.intoArray(lanes, 0);
+            out[r + 3 * quarter] = tree(lanes);
+        }
+        if (from + 4 * quarter < to) {
+            matvecQ4_0Rows(w, a, out, from + 4 * quarter, to);
         }
     }
 
-    private static FloatVector bytesToFloats(MemorySegment m, long offset) {
-        return (FloatVector) ByteVector.fromMemorySegment(B16, m, offset, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.B2F, F, 0);
+    /** The last rows of {@link #matvecQ4_0}, one at a time, with the same arithmetic. */
+    private static void matvecQ4_0Rows(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
+        MemorySegment m = w.data();
+        int[] q = a.q;
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long o = w.rowOffset(r);
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < w.cols() / 32; b++) {
+                long p = o + 18L * b;
+                IntVector xl = IntVector.fromArray(I, q, 32 * b);
+                IntVector xh = IntVector.fromArray(I, q, 32 * b + 16);
+                IntVector v = (IntVector) ByteVector.fromMemorySegment(B16, m, p + 2, LE).convertShape(B2I, I, 0);
+                IntVector s = v.and(0x0F).mul(xl).add(v.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(xl.add(xh).lanewise(LSHL, 3));
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p)) * a.d[b]), acc);
+            }
+            acc.intoArray(lanes, 0);
+            out[r] = tree(lanes);
+        }
+    }
+
+    /** The fixed combination of 16 lanes, (l + l+8), (l + l+4), (l + l+2), (l + l+1), in scalar code (as {@link #reduce}). */
+    static float tree(float[] lanes) {
+        for (int half = 8; half >= 1; half /= 2) {
+            for (int l = 0; l < half; l++) {
+                lanes[l] = lanes[l] + lanes[l + half];
+            }
+        }
+        return lanes[0];
+    }
+
+    /**
+     * Q4_K matvec, one row at a time: a block has 16 independent vectors of work and one FMA into the
+     * accumulator, so one row keeps the core busy. The eight 6-bit (scale, min) pairs are unpacked once
+     * per block; the mins meet the activations' sums of 32 in one scalar sum per block.
+     */
+    private static void matvecQ4_K(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
+        MemorySegment m = w.data();
+        int blocks = w.cols() / 256;
+        int[] q = a.q;
+        int[] sums = a.sums;
+        int[] sc = new int[8];
+        int[] mn = new int[8];
+        for (int r = from; r < to; r++) {
+            long row = w.rowOffset(r);
+            FloatVector acc = FloatVector.zero(F);
+            float c = 0;
+            for (int b = 0; b < blocks; b++) {
+                long block = row + 144L * b;
+                q4_KScales(m, block + 4, sc, mn);
+                IntVector s = IntVector.zero(I);
+                for (int g = 0; g < 4; g++) {
+                    int e = 256 * b + 64 * g;
+                    IntVector v0 = bytesToInts(m, block + 16 + 32 * g);
+                    IntVector v1 = bytesToInts(m, block + 32 + 32 * g);
+                    IntVector lo = v0.and(0x0F).mul(IntVector.fromArray(I, q, e))
+                            .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 16)));
+                    IntVector hi = v0.lanewise(VectorOperators.LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 32))
+                            .add(v1.lanewise(VectorOperators.LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 48)));
+                    s = s.add(lo.mul(sc[2 * g])).add(hi.mul(sc[2 * g + 1]));
+                }
+                float dx = a.d[b];
+                acc = ((FloatVector) s.convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)) * dx), acc);
+                int msum = 0;
+                for (int j = 0; j < 8; j++) {
+                    msum += mn[j] * sums[8 * b + j];
+                }
+                c = Math.fma((float) msum, Float.float16ToFloat(m.get(LE_SHORT, block + 2)) * dx, c);
+            }
+            out[r] = reduce(acc) - c;
+        }
+    }
+
+    /** A Q4_K/Q5_K block's eight 6-bit scales and mins, from the 12 bytes at {@code s} (see {@link Dequantize#scaleMinK4}). */
+    static void q4_KScales(MemorySegment m, long s, int[] sc, int[] mn) {
+        long lo = m.get(LE_LONG, s);
+        int hi = m.get(LE_INT, s + 8);
+        for (int j = 0; j < 4; j++) {
+            sc[j] = (int) (lo >>> (8 * j)) & 63;
+            mn[j] = (int) (lo >>> (8 * j + 32)) & 63;
+            int packed = hi >>> (8 * j);
+            sc[j + 4] = (packed & 0x0F) | (((int) (lo >>> (8 * j + 6)) & 3) << 4);
+            mn[j + 4] = ((packed >>> 4) & 0x0F) | (((int) (lo >>> (8 * j + 38)) & 3) << 4);
+        }
+    }
+
+    /**
+     * Q6_K matvec, one row at a time (see {@link #matvecQ4_K}): each 16 bytes of low bits and of high
+     * bits loaded once give four vectors of 6-bit values; (q - 32) * x times the vector's scale, summed.
+     */
+    private static void matvecQ6_K(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
+        MemorySegment m = w.data();
+        int blocks = w.cols() / 256;
+        int[] q = a.q;
+        for (int r = from; r < to; r++) {
+            long row = w.rowOffset(r);
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                long block = row + 210L * b;
+                IntVector s = IntVector.zero(I);
+                for (int k = 0; k < 4; k++) {
+                    int half = k >> 1;
+                    int l0 = 16 * (k & 1);
+                    IntVector qa = bytesToInts(m, block + 64 * half + l0);
+                    IntVector qb = bytesToInts(m, block + 64 * half + 32 + l0);
+                    IntVector qh = bytesToInts(m, block + 128 + 32 * half + l0);
+                    int e = 256 * b + 128 * half + l0;
+                    long sc = block + 192 + 8 * half + (l0 >> 4);
+                    IntVector q0 = qa.and(0x0F).or(qh.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q1 = qb.and(0x0F).or(qh.and(12).lanewise(VectorOperators.LSHL, 2)).sub(32);
+                    IntVector q2 = qa.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(qh.and(48)).sub(32);
+                    IntVector q3 = qb.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                            .or(qh.lanewise(VectorOperators.LSHR, 2).and(48)).sub(32);
+                    s = s.add(q0.mul(IntVector.fromArray(I, q, e)).mul(m.get(ValueLayout.JAVA_BYTE, sc)))
+                            .add(q1.mul(IntVector.fromArray(I, q, e + 32)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 2)))
+                            .add(q2.mul(IntVector.fromArray(I, q, e + 64)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 4)))
+                            .add(q3.mul(IntVector.fromArray(I, q, e + 96)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 6)));
+                }
+                acc = ((FloatVector) s.convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block + 208)) * a.d[b]), acc);
+            }
+            out[r] = reduce(acc);
+        }
     }
 
     private static IntVector bytesToInts(MemorySegment m, long offset) {
         return (IntVector) ByteVector.fromMemorySegment(B16, m, offset, ByteOrder.LITTLE_ENDIAN)
                 .convertShape(VectorOperators.B2I, I, 0);
-    }
-
-    private static void decodeQ4_K(MemorySegment m, long row, float[] dst, int cols) {
-        float[] scale = new float[8];
-        float[] min = new float[8];
-        for (int b = 0; b < cols / 256; b++) {
-            decodeBlockQ4_K(m, row + 144L * b, dst, 256 * b, scale, min);
-        }
-    }
-
-    private static void decodeQ6_K(MemorySegment m, long row, float[] dst, int cols) {
-        for (int b = 0; b < cols / 256; b++) {
-            decodeBlockQ6_K(m, row + 210L * b, dst, 256 * b);
-        }
     }
 
     /** F32 matvec straight from the segment, four rows at a time (four independent FMA chains). */

@@ -49,6 +49,7 @@ public final class KernelBench {
     static final GgmlType[] TYPES = { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K };
     private static final int COLS = 4096;
     private static final int REPETITIONS = 5;
+    private static final long WARM_UP_MILLIS = 1000;
 
     private KernelBench() {
     }
@@ -149,8 +150,16 @@ public final class KernelBench {
         return System.nanoTime() - start;
     }
 
+    /**
+     * Best of {@value #REPETITIONS} runs after at least {@value #WARM_UP_MILLIS} ms of warm-up: C2 takes a
+     * few hundred milliseconds to compile a large kernel, and the code before it (C1's, which boxes every
+     * vector) is ten times slower, so a single warm-up run would time the wrong code.
+     */
     private static double best(LongSupplier run) {
-        run.getAsLong();
+        long warmUpStart = System.nanoTime();
+        for (int i = 0; i < 3 || System.nanoTime() - warmUpStart < WARM_UP_MILLIS * 1_000_000L; i++) {
+            run.getAsLong();
+        }
         long best = Long.MAX_VALUE;
         for (int i = 0; i < REPETITIONS; i++) {
             best = Math.min(best, run.getAsLong());

@@ -1,0 +1,357 @@
+package org.commonweal.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Quantized weights times several Q8 activation vectors (matmul), and the matvec of the types that
+ * have no integer kernel of their own: {@link ReferenceDot}'s numbers, computed in float.
+ * <p>
+ * Each row is decoded once into a float scratch of its integer multipliers {@code m[j]} (small
+ * integers, exact as floats), its block scales and (Q4_1, K-quants) offsets. The activations' quants
+ * are floats too, so a block's lane sums {@code S[l]} come out of ordinary float multiplies and FMAs
+ * exactly (every partial sum is an integer below 2^24), and {@code acc[l] = fma(S[l], dw * dx, acc[l])}
+ * gives the integer kernels' bits. Register tiles of 2 rows x 4 tokens share every load.
+ */
+final class QuantizedTiles {
+
+    private static final VectorSpecies<Float> F = MatrixKernels.F;
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final int TOKENS = 4;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorOperators.Conversion<Byte, Integer> B2I = VectorOperators.B2I;
+    private static final VectorOperators.Conversion<Byte, Float> B2F = VectorOperators.B2F;
+    private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
+    private static final VectorOperators.Binary LSHL = VectorOperators.LSHL;
+    private static final VectorOperators.Binary LSHR = VectorOperators.LSHR;
+
+    private QuantizedTiles() {
+    }
+
+    /** One decoded row: multipliers, per-block scale dw and offset scale e, per-32 mins (K-quants). */
+    private static final class Row {
+        final float[] m;
+        final float[] dw;
+        final float[] e;
+        final int[] mins;
+
+        Row(int cols, int blockSize) {
+            m = new float[cols];
+            dw = new float[cols / blockSize];
+            e = new float[cols / blockSize];
+            mins = new int[cols / 32];
+        }
+    }
+
+    static void rows(WeightMatrix w, Q8Activations[] q, float[] out, int os, int from, int to) {
+        GgmlType type = w.type();
+        int cols = w.cols();
+        int blockSize = type.blockSize();
+        int tokens = q.length;
+        Row r0 = new Row(cols, blockSize);
+        Row r1 = new Row(cols, blockSize);
+        int r = from;
+        for (; r + 2 <= to; r += 2) {
+            decode(w, r, r0);
+            decode(w, r + 1, r1);
+            int t = 0;
+            for (; t + TOKENS <= tokens; t += TOKENS) {
+                if (blockSize == 32) {
+                    tile32(r0, r1, q[t], q[t + 1], q[t + 2], q[t + 3], out, t * os + r, os);
+                } else {
+                    tile256(r0, r1, q[t], q[t + 1], q[t + 2], q[t + 3], out, t * os + r, os);
+                }
+            }
+            for (; t < tokens; t++) {
+                out[t * os + r] = dot(r0, q[t], blockSize);
+                out[t * os + r + 1] = dot(r1, q[t], blockSize);
+            }
+            for (t = 0; t < tokens; t++) {
+                out[t * os + r] = offset(type, r0, q[t], out[t * os + r]);
+                out[t * os + r + 1] = offset(type, r1, q[t], out[t * os + r + 1]);
+            }
+        }
+        for (; r < to; r++) {
+            decode(w, r, r0);
+            for (int t = 0; t < tokens; t++) {
+                out[t * os + r] = offset(type, r0, q[t], dot(r0, q[t], blockSize));
+            }
+        }
+    }
+
+    /** {@code tree(acc)} plus (Q4_1) or minus (Q4_K, Q5_K) the offset term; the value itself otherwise. */
+    private static float offset(GgmlType type, Row w, Q8Activations a, float tree) {
+        switch (type) {
+            case Q4_1 -> {
+                float c = 0;
+                for (int b = 0; b < w.e.length; b++) {
+                    c = Math.fma((float) a.sums[b], w.e[b] * a.d[b], c);
+                }
+                return tree + c;
+            }
+            case Q4_K, Q5_K -> {
+                float c = 0;
+                for (int b = 0; b < w.e.length; b++) {
+                    int sum = 0;
+                    for (int s = 0; s < 8; s++) {
+                        sum += w.mins[8 * b + s] * a.sums[8 * b + s];
+                    }
+                    c = Math.fma((float) sum, w.e[b] * a.d[b], c);
+                }
+                return tree - c;
+            }
+            default -> {
+                return tree;
+            }
+        }
+    }
+
+    /** One row times one token, without the offset term. */
+    private static float dot(Row w, Q8Activations a, int blockSize) {
+        FloatVector acc = FloatVector.zero(F);
+        float[] x = a.qf;
+        for (int b = 0; b < w.dw.length; b++) {
+            FloatVector s = FloatVector.zero(F);
+            for (int c = blockSize * b; c < blockSize * (b + 1); c += 16) {
+                s = FloatVector.fromArray(F, w.m, c).fma(FloatVector.fromArray(F, x, c), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, w.dw[b] * a.d[b]), acc);
+        }
+        float[] lanes = new float[16];
+        acc.intoArray(lanes, 0);
+        return MatrixKernels.tree(lanes);
+    }
+
+    /** 2 rows x 4 tokens of 32-element blocks: per block two products per pair, then its scale. */
+    private static void tile32(Row w0, Row w1, Q8Activations t0, Q8Activations t1, Q8Activations t2, Q8Activations t3,
+            float[] out, int oo, int os) {
+        float[] x0 = t0.qf, x1 = t1.qf, x2 = t2.qf, x3 = t3.qf;
+        float[] d0 = t0.d, d1 = t1.d, d2 = t2.d, d3 = t3.d;
+        float[] m0 = w0.m, m1 = w1.m, s0 = w0.dw, s1 = w1.dw;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        for (int b = 0; b < s0.length; b++) {
+            int c = 32 * b;
+            FloatVector u0 = FloatVector.fromArray(F, m0, c);
+            FloatVector v0 = FloatVector.fromArray(F, m0, c + 16);
+            FloatVector u1 = FloatVector.fromArray(F, m1, c);
+            FloatVector v1 = FloatVector.fromArray(F, m1, c + 16);
+            float e0 = s0[b];
+            float e1 = s1[b];
+            FloatVector xl = FloatVector.fromArray(F, x0, c);
+            FloatVector xh = FloatVector.fromArray(F, x0, c + 16);
+            a00 = v0.fma(xh, u0.mul(xl)).fma(FloatVector.broadcast(F, e0 * d0[b]), a00);
+            a10 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, e1 * d0[b]), a10);
+            xl = FloatVector.fromArray(F, x1, c);
+            xh = FloatVector.fromArray(F, x1, c + 16);
+            a01 = v0.fma(xh, u0.mul(xl)).fma(FloatVector.broadcast(F, e0 * d1[b]), a01);
+            a11 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, e1 * d1[b]), a11);
+            xl = FloatVector.fromArray(F, x2, c);
+            xh = FloatVector.fromArray(F, x2, c + 16);
+            a02 = v0.fma(xh, u0.mul(xl)).fma(FloatVector.broadcast(F, e0 * d2[b]), a02);
+            a12 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, e1 * d2[b]), a12);
+            xl = FloatVector.fromArray(F, x3, c);
+            xh = FloatVector.fromArray(F, x3, c + 16);
+            a03 = v0.fma(xh, u0.mul(xl)).fma(FloatVector.broadcast(F, e0 * d3[b]), a03);
+            a13 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, e1 * d3[b]), a13);
+        }
+        float[] lanes = new float[16];
+        a00.intoArray(lanes, 0);
+        out[oo] = MatrixKernels.tree(lanes);
+        a01.intoArray(lanes, 0);
+        out[oo + os] = MatrixKernels.tree(lanes);
+        a02.intoArray(lanes, 0);
+        out[oo + 2 * os] = MatrixKernels.tree(lanes);
+        a03.intoArray(lanes, 0);
+        out[oo + 3 * os] = MatrixKernels.tree(lanes);
+        a10.intoArray(lanes, 0);
+        out[oo + 1] = MatrixKernels.tree(lanes);
+        a11.intoArray(lanes, 0);
+        out[oo + os + 1] = MatrixKernels.tree(lanes);
+        a12.intoArray(lanes, 0);
+        out[oo + 2 * os + 1] = MatrixKernels.tree(lanes);
+        a13.intoArray(lanes, 0);
+        out[oo + 3 * os + 1] = MatrixKernels.tree(lanes);
+    }
+
+    /** 2 rows x 4 tokens of 256-element blocks: per block sixteen FMAs per pair, then its scale. */
+    private static void tile256(Row w0, Row w1, Q8Activations t0, Q8Activations t1, Q8Activations t2, Q8Activations t3,
+            float[] out, int oo, int os) {
+        float[] x0 = t0.qf, x1 = t1.qf, x2 = t2.qf, x3 = t3.qf;
+        float[] m0 = w0.m, m1 = w1.m;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        for (int b = 0; b < w0.dw.length; b++) {
+            FloatVector s00 = FloatVector.zero(F);
+            FloatVector s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+            for (int c = 256 * b; c < 256 * (b + 1); c += 16) {
+                FloatVector u0 = FloatVector.fromArray(F, m0, c);
+                FloatVector u1 = FloatVector.fromArray(F, m1, c);
+                FloatVector x = FloatVector.fromArray(F, x0, c);
+                s00 = u0.fma(x, s00);
+                s10 = u1.fma(x, s10);
+                x = FloatVector.fromArray(F, x1, c);
+                s01 = u0.fma(x, s01);
+                s11 = u1.fma(x, s11);
+                x = FloatVector.fromArray(F, x2, c);
+                s02 = u0.fma(x, s02);
+                s12 = u1.fma(x, s12);
+                x = FloatVector.fromArray(F, x3, c);
+                s03 = u0.fma(x, s03);
+                s13 = u1.fma(x, s13);
+            }
+            float e0 = w0.dw[b];
+            float e1 = w1.dw[b];
+            a00 = s00.fma(FloatVector.broadcast(F, e0 * t0.d[b]), a00);
+            a01 = s01.fma(FloatVector.broadcast(F, e0 * t1.d[b]), a01);
+            a02 = s02.fma(FloatVector.broadcast(F, e0 * t2.d[b]), a02);
+            a03 = s03.fma(FloatVector.broadcast(F, e0 * t3.d[b]), a03);
+            a10 = s10.fma(FloatVector.broadcast(F, e1 * t0.d[b]), a10);
+            a11 = s11.fma(FloatVector.broadcast(F, e1 * t1.d[b]), a11);
+            a12 = s12.fma(FloatVector.broadcast(F, e1 * t2.d[b]), a12);
+            a13 = s13.fma(FloatVector.broadcast(F, e1 * t3.d[b]), a13);
+        }
+        float[] lanes = new float[16];
+        a00.intoArray(lanes, 0);
+        out[oo] = MatrixKernels.tree(lanes);
+        a01.intoArray(lanes, 0);
+        out[oo + os] = MatrixKernels.tree(lanes);
+        a02.intoArray(lanes, 0);
+        out[oo + 2 * os] = MatrixKernels.tree(lanes);
+        a03.intoArray(lanes, 0);
+        out[oo + 3 * os] = MatrixKernels.tree(lanes);
+        a10.intoArray(lanes, 0);
+        out[oo + 1] = MatrixKernels.tree(lanes);
+        a11.intoArray(lanes, 0);
+        out[oo + os + 1] = MatrixKernels.tree(lanes);
+        a12.intoArray(lanes, 0);
+        out[oo + 2 * os + 1] = MatrixKernels.tree(lanes);
+        a13.intoArray(lanes, 0);
+        out[oo + 3 * os + 1] = MatrixKernels.tree(lanes);
+    }
+
+    // ---- row decoders: integer multipliers as floats ----
+
+    private static void decode(WeightMatrix w, int r, Row dst) {
+        MemorySegment m = w.data();
+        long row = w.rowOffset(r);
+        int cols = w.cols();
+        switch (w.type()) {
+            case Q8_0 -> decodeQ8_0(m, row, cols, dst);
+            case Q4_0 -> decodeQ4_0(m, row, cols, dst);
+            case Q4_K -> decodeQ4_K(m, row, cols, dst);
+            case Q6_K -> decodeQ6_K(m, row, cols, dst);
+            default -> decodeAny(w.type(), m, row, cols, dst);
+        }
+    }
+
+    /*
+     * The decoders write every vector operation out (no helper of ours taking or returning vectors) and
+     * cast each conversion to its concrete vector class: a helper C2 declines to inline, or a call on the
+     * Vector interface it cannot bind statically, boxes the vectors and runs tens of times slower.
+     */
+
+    private static void decodeQ8_0(MemorySegment m, long row, int cols, Row dst) {
+        float[] out = dst.m;
+        for (int b = 0; b < cols / 32; b++) {
+            long block = row + 34L * b;
+            dst.dw[b] = Float.float16ToFloat(m.get(LE_SHORT, block));
+            ((FloatVector) ByteVector.fromMemorySegment(B16, m, block + 2, LE).convertShape(B2F, F, 0)).intoArray(out, 32 * b);
+            ((FloatVector) ByteVector.fromMemorySegment(B16, m, block + 18, LE).convertShape(B2F, F, 0)).intoArray(out, 32 * b + 16);
+        }
+    }
+
+    private static void decodeQ4_0(MemorySegment m, long row, int cols, Row dst) {
+        float[] out = dst.m;
+        for (int b = 0; b < cols / 32; b++) {
+            long block = row + 18L * b;
+            dst.dw[b] = Float.float16ToFloat(m.get(LE_SHORT, block));
+            IntVector v = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 2, LE).convertShape(B2I, I, 0);
+            ((FloatVector) v.and(0x0F).sub(8).convert(I2F, 0)).intoArray(out, 32 * b);
+            ((FloatVector) v.lanewise(LSHR, 4).and(0x0F).sub(8).convert(I2F, 0)).intoArray(out, 32 * b + 16);
+        }
+    }
+
+    private static void decodeQ4_K(MemorySegment m, long row, int cols, Row dst) {
+        float[] out = dst.m;
+        int[] sc = new int[8];
+        int[] mn = new int[8];
+        for (int b = 0; b < cols / 256; b++) {
+            long block = row + 144L * b;
+            dst.dw[b] = Float.float16ToFloat(m.get(LE_SHORT, block));
+            dst.e[b] = Float.float16ToFloat(m.get(LE_SHORT, block + 2));
+            MatrixKernels.q4_KScales(m, block + 4, sc, mn);
+            System.arraycopy(mn, 0, dst.mins, 8 * b, 8);
+            for (int g = 0; g < 4; g++) {
+                int e = 256 * b + 64 * g;
+                int lo = sc[2 * g];
+                int hi = sc[2 * g + 1];
+                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 16 + 32 * g, LE).convertShape(B2I, I, 0);
+                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 32 + 32 * g, LE).convertShape(B2I, I, 0);
+                ((FloatVector) v0.and(0x0F).mul(lo).convert(I2F, 0)).intoArray(out, e);
+                ((FloatVector) v1.and(0x0F).mul(lo).convert(I2F, 0)).intoArray(out, e + 16);
+                ((FloatVector) v0.lanewise(LSHR, 4).and(0x0F).mul(hi).convert(I2F, 0)).intoArray(out, e + 32);
+                ((FloatVector) v1.lanewise(LSHR, 4).and(0x0F).mul(hi).convert(I2F, 0)).intoArray(out, e + 48);
+            }
+        }
+    }
+
+    private static void decodeQ6_K(MemorySegment m, long row, int cols, Row dst) {
+        float[] out = dst.m;
+        for (int b = 0; b < cols / 256; b++) {
+            long block = row + 210L * b;
+            dst.dw[b] = Float.float16ToFloat(m.get(LE_SHORT, block + 208));
+            for (int k = 0; k < 4; k++) {
+                int half = k >> 1;
+                int l0 = 16 * (k & 1);
+                IntVector qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 64 * half + l0, LE).convertShape(B2I, I, 0);
+                IntVector qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 64 * half + 32 + l0, LE)
+                        .convertShape(B2I, I, 0);
+                IntVector qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 128 + 32 * half + l0, LE)
+                        .convertShape(B2I, I, 0);
+                int e = 256 * b + 128 * half + l0;
+                long sc = block + 192 + 8 * half + (l0 >> 4);
+                int s0 = m.get(ValueLayout.JAVA_BYTE, sc);
+                int s1 = m.get(ValueLayout.JAVA_BYTE, sc + 2);
+                int s2 = m.get(ValueLayout.JAVA_BYTE, sc + 4);
+                int s3 = m.get(ValueLayout.JAVA_BYTE, sc + 6);
+                ((FloatVector) qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(s0).convert(I2F, 0)).intoArray(out, e);
+                ((FloatVector) qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(s1).convert(I2F, 0))
+                        .intoArray(out, e + 32);
+                ((FloatVector) qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(s2).convert(I2F, 0))
+                        .intoArray(out, e + 64);
+                ((FloatVector) qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32).mul(s3).convert(I2F, 0))
+                        .intoArray(out, e + 96);
+            }
+        }
+    }
+
+    /** Any other type, through the scalar reference's decoding (Q4_1, Q5_0, Q5_K, Q8_K: rarely used). */
+    private static void decodeAny(GgmlType type, MemorySegment m, long row, int cols, Row dst) {
+        int block = type.blockSize();
+        int[] mult = new int[block];
+        for (int b = 0; b < cols / block; b++) {
+            long at = row + (long) b * type.typeSize();
+            float[] scales = ReferenceDot.multipliers(type, m, at, mult);
+            for (int j = 0; j < block; j++) {
+                dst.m[block * b + j] = mult[j];
+            }
+            dst.dw[b] = scales[0];
+            dst.e[b] = scales[1];
+            if (type == GgmlType.Q5_K) {
+                for (int s = 0; s < 8; s++) {
+                    dst.mins[8 * b + s] = Dequantize.scaleMinK4(m, at + 4, s)[1];
+                }
+            }
+        }
+    }
+}
