@@ -92,50 +92,156 @@ public final class MatrixKernels {
         matmulRows(w, rowDecoder(w.type()), x, xs, tokens, out, os, from, to);
     }
 
+    /** Columns per cache block of the F32 tiles: four rows and four tokens of it (64 KiB) stay in L1/L2. */
+    private static final int K_BLOCK = 1024;
+
     /**
-     * Decodes each row into a scratch, two rows at a time, then 2 x 4 F32 tiles. (A 4 x 4 tile measured
-     * 104 GFLOP/s once, but C2 stops intrinsifying its vector loads in most compilations and boxes
-     * them: 11 GFLOP/s. Two rows stay within its budget.)
+     * Four rows at a time, decoded into scratches, then 4 x 4 register tiles (16 accumulators; per 16
+     * columns four weight and four activation vectors serve sixteen FMAs). The columns are taken in
+     * blocks of {@value #K_BLOCK}: the four rows' block stays in L1 while the tokens' blocks stream
+     * through; the accumulators wait in {@code acc} between blocks (a store and a load change no bits).
+     * The next four rows are decoded block by block between the tiles of the current ones, so that
+     * their reads from memory overlap the arithmetic instead of stalling it.
      */
     private static void matmulRows(WeightMatrix w, RowDecoder decoder, float[] x, int xs, int tokens, float[] out, int os,
             int from, int to) {
         int cols = w.cols();
         MemorySegment m = w.data();
-        float[] s0 = new float[cols];
-        float[] s1 = new float[cols];
+        int quads = tokens / TOKEN_TILE;
+        int whole = cols & ~15;
+        float[][] cur = new float[4][cols];
+        float[][] next = new float[4][cols];
+        float[] acc = new float[quads * 256];
+        float[] lanes = new float[16];
         int r = from;
-        if (tokens >= TOKEN_TILE) {
-            for (; r + 2 <= to; r += 2) {
-                decoder.decode(m, w.rowOffset(r), s0, cols);
-                decoder.decode(m, w.rowOffset(r + 1), s1, cols);
-                int t = 0;
-                for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
-                    tile2x4(s0, s1, cols, x, t * xs, xs, out, t * os + r, os);
+        if (quads > 0 && r + 4 <= to) {
+            for (int i = 0; i < 4; i++) {
+                decoder.decode(m, w.rowOffset(r + i), cur[i], 0, cols);
+            }
+            for (; r + 4 <= to; r += 4) {
+                boolean more = r + 8 <= to;
+                java.util.Arrays.fill(acc, 0f);
+                for (int k = 0; k < cols; k += K_BLOCK) {
+                    int end = k + K_BLOCK >= whole ? cols : k + K_BLOCK;
+                    if (more) {
+                        for (int i = 0; i < 4; i++) {
+                            decoder.decode(m, w.rowOffset(r + 4 + i), next[i], k, end);
+                        }
+                    }
+                    for (int g = 0; g < quads; g++) {
+                        tile4x4(cur[0], cur[1], cur[2], cur[3], k, Math.min(k + K_BLOCK, whole), x, 4 * g * xs, xs, acc, 256 * g);
+                    }
                 }
-                for (; t < tokens; t++) {
-                    out[t * os + r] = dot(s0, x, t * xs, cols);
-                    out[t * os + r + 1] = dot(s1, x, t * xs, cols);
+                for (int g = 0; g < quads; g++) {
+                    for (int i = 0; i < 16; i++) {
+                        int t = 4 * g + (i & 3);
+                        float[] row = cur[i >> 2];
+                        System.arraycopy(acc, 256 * g + 16 * i, lanes, 0, 16);
+                        for (int c = whole; c < cols; c++) {
+                            lanes[c & 15] = Math.fma(row[c], x[t * xs + c], lanes[c & 15]);
+                        }
+                        out[t * os + r + (i >> 2)] = tree(lanes);
+                    }
                 }
+                for (int t = 4 * quads; t < tokens; t++) {
+                    for (int i = 0; i < 4; i++) {
+                        out[t * os + r + i] = dot(cur[i], x, t * xs, cols);
+                    }
+                }
+                float[][] swap = cur;
+                cur = next;
+                next = swap;
             }
         }
+        float[] row = cur[0];
         for (; r < to; r++) {
-            decoder.decode(m, w.rowOffset(r), s0, cols);
+            decoder.decode(m, w.rowOffset(r), row, 0, cols);
             for (int t = 0; t < tokens; t++) {
-                out[t * os + r] = dot(s0, x, t * xs, cols);
+                out[t * os + r] = dot(row, x, t * xs, cols);
             }
         }
     }
 
-    /** Decodes a row of {@code cols} weights at {@code row} into {@code dst}, exactly as {@link Dequantize#row}. */
+    /**
+     * Columns {@code [from, to)} of a 4 x 4 tile: rows {@code w0..w3}, tokens at {@code xo + t * xs};
+     * the 16 accumulators (row-major, 16 lanes each) are read from and written back to {@code acc}.
+     */
+    private static void tile4x4(float[] w0, float[] w1, float[] w2, float[] w3, int from, int to, float[] x, int xo, int xs,
+            float[] acc, int ao) {
+        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
+        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 16);
+        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 32);
+        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 48);
+        FloatVector a10 = FloatVector.fromArray(F, acc, ao + 64);
+        FloatVector a11 = FloatVector.fromArray(F, acc, ao + 80);
+        FloatVector a12 = FloatVector.fromArray(F, acc, ao + 96);
+        FloatVector a13 = FloatVector.fromArray(F, acc, ao + 112);
+        FloatVector a20 = FloatVector.fromArray(F, acc, ao + 128);
+        FloatVector a21 = FloatVector.fromArray(F, acc, ao + 144);
+        FloatVector a22 = FloatVector.fromArray(F, acc, ao + 160);
+        FloatVector a23 = FloatVector.fromArray(F, acc, ao + 176);
+        FloatVector a30 = FloatVector.fromArray(F, acc, ao + 192);
+        FloatVector a31 = FloatVector.fromArray(F, acc, ao + 208);
+        FloatVector a32 = FloatVector.fromArray(F, acc, ao + 224);
+        FloatVector a33 = FloatVector.fromArray(F, acc, ao + 240);
+        int x0 = xo;
+        int x1 = xo + xs;
+        int x2 = xo + 2 * xs;
+        int x3 = xo + 3 * xs;
+        for (int c = from; c < to; c += 16) {
+            FloatVector v0 = FloatVector.fromArray(F, w0, c);
+            FloatVector v1 = FloatVector.fromArray(F, w1, c);
+            FloatVector v2 = FloatVector.fromArray(F, w2, c);
+            FloatVector v3 = FloatVector.fromArray(F, w3, c);
+            FloatVector t = FloatVector.fromArray(F, x, x0 + c);
+            a00 = v0.fma(t, a00);
+            a10 = v1.fma(t, a10);
+            a20 = v2.fma(t, a20);
+            a30 = v3.fma(t, a30);
+            t = FloatVector.fromArray(F, x, x1 + c);
+            a01 = v0.fma(t, a01);
+            a11 = v1.fma(t, a11);
+            a21 = v2.fma(t, a21);
+            a31 = v3.fma(t, a31);
+            t = FloatVector.fromArray(F, x, x2 + c);
+            a02 = v0.fma(t, a02);
+            a12 = v1.fma(t, a12);
+            a22 = v2.fma(t, a22);
+            a32 = v3.fma(t, a32);
+            t = FloatVector.fromArray(F, x, x3 + c);
+            a03 = v0.fma(t, a03);
+            a13 = v1.fma(t, a13);
+            a23 = v2.fma(t, a23);
+            a33 = v3.fma(t, a33);
+        }
+        a00.intoArray(acc, ao);
+        a01.intoArray(acc, ao + 16);
+        a02.intoArray(acc, ao + 32);
+        a03.intoArray(acc, ao + 48);
+        a10.intoArray(acc, ao + 64);
+        a11.intoArray(acc, ao + 80);
+        a12.intoArray(acc, ao + 96);
+        a13.intoArray(acc, ao + 112);
+        a20.intoArray(acc, ao + 128);
+        a21.intoArray(acc, ao + 144);
+        a22.intoArray(acc, ao + 160);
+        a23.intoArray(acc, ao + 176);
+        a30.intoArray(acc, ao + 192);
+        a31.intoArray(acc, ao + 208);
+        a32.intoArray(acc, ao + 224);
+        a33.intoArray(acc, ao + 240);
+    }
+
+    /** Decodes columns {@code [from, to)} of the row at {@code row} into {@code dst[from, to)}, exactly as {@link Dequantize#row}. */
     @FunctionalInterface
     private interface RowDecoder {
-        void decode(MemorySegment m, long row, float[] dst, int cols);
+        void decode(MemorySegment m, long row, float[] dst, int from, int to);
     }
 
     private static RowDecoder rowDecoder(GgmlType type) {
         return switch (type) {
-            case F32 -> (m, row, dst, cols) -> MemorySegment.copy(m, LE_FLOAT, row, dst, 0, cols);
-            default -> (m, row, dst, cols) -> Dequantize.row(type, m, row, dst, 0, cols);
+            case F32 -> (m, row, dst, from, to) -> MemorySegment.copy(m, LE_FLOAT, row + 4L * from, dst, from, to - from);
+            default -> (m, row, dst, from, to) -> Dequantize.row(type, m, row + 2L * from, dst, from, to - from);
         };
     }
 
@@ -488,38 +594,6 @@ public final class MatrixKernels {
             acc = FloatVector.fromArray(F, w, 16 * k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
         }
         return reduce(tail(w, n, x, xo, acc));
-    }
-
-    /** 2 rows x 4 tokens: eight FMA chains; each weight vector loaded once serves four tokens. */
-    private static void tile2x4(float[] w0, float[] w1, int n, float[] x, int xo, int xs, float[] out, int oo, int os) {
-        int chunks = n / 16;
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        for (int k = 0; k < chunks; k++) {
-            int c = 16 * k;
-            FloatVector v0 = FloatVector.fromArray(F, w0, c);
-            FloatVector v1 = FloatVector.fromArray(F, w1, c);
-            FloatVector x0 = FloatVector.fromArray(F, x, xo + c);
-            FloatVector x1 = FloatVector.fromArray(F, x, xo + xs + c);
-            FloatVector x2 = FloatVector.fromArray(F, x, xo + 2 * xs + c);
-            FloatVector x3 = FloatVector.fromArray(F, x, xo + 3 * xs + c);
-            a00 = v0.fma(x0, a00);
-            a01 = v0.fma(x1, a01);
-            a02 = v0.fma(x2, a02);
-            a03 = v0.fma(x3, a03);
-            a10 = v1.fma(x0, a10);
-            a11 = v1.fma(x1, a11);
-            a12 = v1.fma(x2, a12);
-            a13 = v1.fma(x3, a13);
-        }
-        out[oo] = reduce(tail(w0, n, x, xo, a00));
-        out[oo + os] = reduce(tail(w0, n, x, xo + xs, a01));
-        out[oo + 2 * os] = reduce(tail(w0, n, x, xo + 2 * xs, a02));
-        out[oo + 3 * os] = reduce(tail(w0, n, x, xo + 3 * xs, a03));
-        out[oo + 1] = reduce(tail(w1, n, x, xo, a10));
-        out[oo + os + 1] = reduce(tail(w1, n, x, xo + xs, a11));
-        out[oo + 2 * os + 1] = reduce(tail(w1, n, x, xo + 2 * xs, a12));
-        out[oo + 3 * os + 1] = reduce(tail(w1, n, x, xo + 3 * xs, a13));
     }
 
     /** The last n % 16 elements of a row held in an array, added lane by lane (only F32 rows have them). */

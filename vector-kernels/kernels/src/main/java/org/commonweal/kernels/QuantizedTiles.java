@@ -56,10 +56,52 @@ final class QuantizedTiles {
         GgmlType type = w.type();
         int cols = w.cols();
         int blockSize = type.blockSize();
+        int blocks = cols / blockSize;
         int tokens = q.length;
         Row r0 = new Row(cols, blockSize);
         Row r1 = new Row(cols, blockSize);
+        Row r2 = new Row(cols, blockSize);
+        Row r3 = new Row(cols, blockSize);
         int r = from;
+        if (blockSize == 32 && tokens >= TOKENS) {
+            // 4 x 4 tiles; each needs the 16 products dw[row] * dx[token] of every block, made with one
+            // vector multiply per block from the rows' scales and the tokens' scales, each repeated.
+            float[][] dxRep = new float[tokens / TOKENS][16 * blocks];
+            for (int g = 0; g < tokens / TOKENS; g++) {
+                for (int b = 0; b < blocks; b++) {
+                    for (int i = 0; i < 16; i++) {
+                        dxRep[g][16 * b + i] = q[TOKENS * g + (i & 3)].d[b];
+                    }
+                }
+            }
+            float[] dwRep = new float[16 * blocks];
+            float[] scales = new float[16 * blocks];
+            for (; r + 4 <= to; r += 4) {
+                decode(w, r, r0);
+                decode(w, r + 1, r1);
+                decode(w, r + 2, r2);
+                decode(w, r + 3, r3);
+                repeatScales(r0, r1, r2, r3, dwRep);
+                int t = 0;
+                for (; t + TOKENS <= tokens; t += TOKENS) {
+                    multiply(dwRep, dxRep[t / TOKENS], scales);
+                    tile32x4(r0.m, r1.m, r2.m, r3.m, q[t].qf, q[t + 1].qf, q[t + 2].qf, q[t + 3].qf, scales, blocks,
+                            out, t * os + r, os);
+                }
+                for (; t < tokens; t++) {
+                    out[t * os + r] = dot(r0, q[t], blockSize);
+                    out[t * os + r + 1] = dot(r1, q[t], blockSize);
+                    out[t * os + r + 2] = dot(r2, q[t], blockSize);
+                    out[t * os + r + 3] = dot(r3, q[t], blockSize);
+                }
+                for (t = 0; t < tokens; t++) {
+                    out[t * os + r] = offset(type, r0, q[t], out[t * os + r]);
+                    out[t * os + r + 1] = offset(type, r1, q[t], out[t * os + r + 1]);
+                    out[t * os + r + 2] = offset(type, r2, q[t], out[t * os + r + 2]);
+                    out[t * os + r + 3] = offset(type, r3, q[t], out[t * os + r + 3]);
+                }
+            }
+        }
         for (; r + 2 <= to; r += 2) {
             decode(w, r, r0);
             decode(w, r + 1, r1);
@@ -86,6 +128,110 @@ final class QuantizedTiles {
                 out[t * os + r] = offset(type, r0, q[t], dot(r0, q[t], blockSize));
             }
         }
+    }
+
+    /*
+     * rows() runs once per call and C2 compiles it on stack replacement only; vector code in it would run
+     * in the interpreter (boxed) until then, so it has none: everything vector is in small methods.
+     */
+
+    /** Each row's block scale four times, row-major per block: {@code dst[16b + 4r + t] = dw[r][b]}. */
+    private static void repeatScales(Row r0, Row r1, Row r2, Row r3, float[] dst) {
+        for (int b = 0; b < r0.dw.length; b++) {
+            for (int i = 0; i < 4; i++) {
+                dst[16 * b + i] = r0.dw[b];
+                dst[16 * b + 4 + i] = r1.dw[b];
+                dst[16 * b + 8 + i] = r2.dw[b];
+                dst[16 * b + 12 + i] = r3.dw[b];
+            }
+        }
+    }
+
+    private static void multiply(float[] a, float[] b, float[] dst) {
+        for (int i = 0; i < dst.length; i += 16) {
+            FloatVector.fromArray(F, a, i).mul(FloatVector.fromArray(F, b, i)).intoArray(dst, i);
+        }
+    }
+
+    /**
+     * 4 rows x 4 tokens of 32-element blocks: sixteen accumulators; per block the eight weight vectors
+     * and each token's two activation vectors are loaded once, and each pair's scale dw * dx is
+     * broadcast from {@code scales} (16 per block, row-major).
+     */
+    private static void tile32x4(float[] m0, float[] m1, float[] m2, float[] m3, float[] x0, float[] x1, float[] x2,
+            float[] x3, float[] scales, int blocks, float[] out, int oo, int os) {
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int b = 0; b < blocks; b++) {
+            int c = 32 * b;
+            int s = 16 * b;
+            FloatVector u0 = FloatVector.fromArray(F, m0, c);
+            FloatVector v0 = FloatVector.fromArray(F, m0, c + 16);
+            FloatVector u1 = FloatVector.fromArray(F, m1, c);
+            FloatVector v1 = FloatVector.fromArray(F, m1, c + 16);
+            FloatVector u2 = FloatVector.fromArray(F, m2, c);
+            FloatVector v2 = FloatVector.fromArray(F, m2, c + 16);
+            FloatVector u3 = FloatVector.fromArray(F, m3, c);
+            FloatVector v3 = FloatVector.fromArray(F, m3, c + 16);
+            FloatVector xl = FloatVector.fromArray(F, x0, c);
+            FloatVector xh = FloatVector.fromArray(F, x0, c + 16);
+            a00 = v0.fma(xh, u0.mul(xl)).fma(FloatVector.broadcast(F, scales[s]), a00);
+            a10 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 4]), a10);
+            a20 = v2.fma(xh, u2.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 8]), a20);
+            a30 = v3.fma(xh, u3.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 12]), a30);
+            xl = FloatVector.fromArray(F, x1, c);
+            xh = FloatVector.fromArray(F, x1, c + 16);
+            a01 = v0.fma(xh, u0.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 1]), a01);
+            a11 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 5]), a11);
+            a21 = v2.fma(xh, u2.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 9]), a21);
+            a31 = v3.fma(xh, u3.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 13]), a31);
+            xl = FloatVector.fromArray(F, x2, c);
+            xh = FloatVector.fromArray(F, x2, c + 16);
+            a02 = v0.fma(xh, u0.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 2]), a02);
+            a12 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 6]), a12);
+            a22 = v2.fma(xh, u2.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 10]), a22);
+            a32 = v3.fma(xh, u3.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 14]), a32);
+            xl = FloatVector.fromArray(F, x3, c);
+            xh = FloatVector.fromArray(F, x3, c + 16);
+            a03 = v0.fma(xh, u0.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 3]), a03);
+            a13 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 7]), a13);
+            a23 = v2.fma(xh, u2.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 11]), a23);
+            a33 = v3.fma(xh, u3.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 15]), a33);
+        }
+        float[] lanes = new float[16];
+        a00.intoArray(lanes, 0);
+        out[oo] = MatrixKernels.tree(lanes);
+        a01.intoArray(lanes, 0);
+        out[oo + os] = MatrixKernels.tree(lanes);
+        a02.intoArray(lanes, 0);
+        out[oo + 2 * os] = MatrixKernels.tree(lanes);
+        a03.intoArray(lanes, 0);
+        out[oo + 3 * os] = MatrixKernels.tree(lanes);
+        a10.intoArray(lanes, 0);
+        out[oo + 1] = MatrixKernels.tree(lanes);
+        a11.intoArray(lanes, 0);
+        out[oo + os + 1] = MatrixKernels.tree(lanes);
+        a12.intoArray(lanes, 0);
+        out[oo + 2 * os + 1] = MatrixKernels.tree(lanes);
+        a13.intoArray(lanes, 0);
+        out[oo + 3 * os + 1] = MatrixKernels.tree(lanes);
+        a20.intoArray(lanes, 0);
+        out[oo + 2] = MatrixKernels.tree(lanes);
+        a21.intoArray(lanes, 0);
+        out[oo + os + 2] = MatrixKernels.tree(lanes);
+        a22.intoArray(lanes, 0);
+        out[oo + 2 * os + 2] = MatrixKernels.tree(lanes);
+        a23.intoArray(lanes, 0);
+        out[oo + 3 * os + 2] = MatrixKernels.tree(lanes);
+        a30.intoArray(lanes, 0);
+        out[oo + 3] = MatrixKernels.tree(lanes);
+        a31.intoArray(lanes, 0);
+        out[oo + os + 3] = MatrixKernels.tree(lanes);
+        a32.intoArray(lanes, 0);
+        out[oo + 2 * os + 3] = MatrixKernels.tree(lanes);
+        a33.intoArray(lanes, 0);
+        out[oo + 3 * os + 3] = MatrixKernels.tree(lanes);
     }
 
     /** {@code tree(acc)} plus (Q4_1) or minus (Q4_K, Q5_K) the offset term; the value itself otherwise. */
