@@ -86,7 +86,9 @@ public final class MatrixKernels {
      */
     private static void floatRows(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
         if (tokens == 1 && w.type() == GgmlType.F32) {
-            matvecF32(w, x, out, from, to);
+            for (int r = from; r < to; r += MATVEC_CHUNK) {
+                matvecF32(w, x, out, r, Math.min(r + MATVEC_CHUNK, to));
+            }
             return;
         }
         matmulRows(w, rowDecoder(w.type()), x, xs, tokens, out, os, from, to);
@@ -255,30 +257,32 @@ public final class MatrixKernels {
      * integer kernels' bits.
      */
     static void quantizedRows(WeightMatrix w, Q8Activations[] q, float[] out, int os, int from, int to) {
-        if (q.length == 1) {
-            switch (w.type()) {
-                case Q8_0 -> {
-                    matvecQ8_0(w, q[0], out, from, to);
-                    return;
-                }
-                case Q4_0 -> {
-                    matvecQ4_0(w, q[0], out, from, to);
-                    return;
-                }
-                case Q4_K -> {
-                    matvecQ4_K(w, q[0], out, from, to);
-                    return;
-                }
-                case Q6_K -> {
-                    matvecQ6_K(w, q[0], out, from, to);
-                    return;
-                }
-                default -> {
+        if (q.length == 1 && hasMatvecKernel(w.type())) {
+            for (int r = from; r < to; r += MATVEC_CHUNK) {
+                int end = Math.min(r + MATVEC_CHUNK, to);
+                switch (w.type()) {
+                    case Q8_0 -> matvecQ8_0(w, q[0], out, r, end);
+                    case Q4_0 -> matvecQ4_0(w, q[0], out, r, end);
+                    case Q4_K -> matvecQ4_K(w, q[0], out, r, end);
+                    default -> matvecQ6_K(w, q[0], out, r, end);
                 }
             }
+            return;
         }
         QuantizedTiles.rows(w, q, out, os, from, to);
     }
+
+    private static boolean hasMatvecKernel(GgmlType type) {
+        return type == GgmlType.Q8_0 || type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+    }
+
+    /**
+     * Rows per call of a matvec kernel. A kernel called once with a long loop is compiled by C2 on stack
+     * replacement from a profile in which the loop never ends; at its end it deoptimizes, and can then
+     * run in C1's code (which boxes every vector, ten times slower) for seconds. Many short calls get it
+     * compiled normally.
+     */
+    private static final int MATVEC_CHUNK = 64;
 
     /*
      * The matvec kernels below write every vector operation out in the loop body, never through a helper
@@ -291,7 +295,8 @@ public final class MatrixKernels {
     /**
      * Q8_0 matvec, four rows at a time: the activation block loaded once serves four rows, four FMA
      * chains. The four rows are a quarter of the range apart: four adjacent rows (4 KiB each) read as
-     * four interleaved streams defeat the hardware prefetcher (12 GB/s where one stream reads 26-30).
+     * four interleaved streams defeat the hardware prefetcher (12 GB/s where one stream reads 26-30;
+     * rows a quarter of a {@value #MATVEC_CHUNK}-row chunk apart read as fast as one stream).
      */
     private static void matvecQ8_0(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
         MemorySegment m = w.data();

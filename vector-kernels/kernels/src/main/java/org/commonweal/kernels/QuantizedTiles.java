@@ -56,52 +56,10 @@ final class QuantizedTiles {
         GgmlType type = w.type();
         int cols = w.cols();
         int blockSize = type.blockSize();
-        int blocks = cols / blockSize;
         int tokens = q.length;
         Row r0 = new Row(cols, blockSize);
         Row r1 = new Row(cols, blockSize);
-        Row r2 = new Row(cols, blockSize);
-        Row r3 = new Row(cols, blockSize);
-        int r = from;
-        if (blockSize == 32 && tokens >= TOKENS) {
-            // 4 x 4 tiles; each needs the 16 products dw[row] * dx[token] of every block, made with one
-            // vector multiply per block from the rows' scales and the tokens' scales, each repeated.
-            float[][] dxRep = new float[tokens / TOKENS][16 * blocks];
-            for (int g = 0; g < tokens / TOKENS; g++) {
-                for (int b = 0; b < blocks; b++) {
-                    for (int i = 0; i < 16; i++) {
-                        dxRep[g][16 * b + i] = q[TOKENS * g + (i & 3)].d[b];
-                    }
-                }
-            }
-            float[] dwRep = new float[16 * blocks];
-            float[] scales = new float[16 * blocks];
-            for (; r + 4 <= to; r += 4) {
-                decode(w, r, r0);
-                decode(w, r + 1, r1);
-                decode(w, r + 2, r2);
-                decode(w, r + 3, r3);
-                repeatScales(r0, r1, r2, r3, dwRep);
-                int t = 0;
-                for (; t + TOKENS <= tokens; t += TOKENS) {
-                    multiply(dwRep, dxRep[t / TOKENS], scales);
-                    tile32x4(r0.m, r1.m, r2.m, r3.m, q[t].qf, q[t + 1].qf, q[t + 2].qf, q[t + 3].qf, scales, blocks,
-                            out, t * os + r, os);
-                }
-                for (; t < tokens; t++) {
-                    out[t * os + r] = dot(r0, q[t], blockSize);
-                    out[t * os + r + 1] = dot(r1, q[t], blockSize);
-                    out[t * os + r + 2] = dot(r2, q[t], blockSize);
-                    out[t * os + r + 3] = dot(r3, q[t], blockSize);
-                }
-                for (t = 0; t < tokens; t++) {
-                    out[t * os + r] = offset(type, r0, q[t], out[t * os + r]);
-                    out[t * os + r + 1] = offset(type, r1, q[t], out[t * os + r + 1]);
-                    out[t * os + r + 2] = offset(type, r2, q[t], out[t * os + r + 2]);
-                    out[t * os + r + 3] = offset(type, r3, q[t], out[t * os + r + 3]);
-                }
-            }
-        }
+        int r = blockSize == 32 && tokens >= 2 ? rows32(w, q, out, os, from, to) : from;
         for (; r + 2 <= to; r += 2) {
             decode(w, r, r0);
             decode(w, r + 1, r1);
@@ -130,20 +88,111 @@ final class QuantizedTiles {
         }
     }
 
+    /** Blocks of 32 per cache block of the tiles: four rows' 1024 columns (16 KiB) stay in L1. */
+    private static final int K_BLOCKS = 32;
+
     /*
-     * rows() runs once per call and C2 compiles it on stack replacement only; vector code in it would run
-     * in the interpreter (boxed) until then, so it has none: everything vector is in small methods.
+     * rows() and rows32() run once per call and C2 compiles them on stack replacement only; vector code in
+     * them would run in the interpreter (boxed) until then, so they have none: every vector operation is
+     * in small methods.
      */
 
-    /** Each row's block scale four times, row-major per block: {@code dst[16b + 4r + t] = dw[r][b]}. */
-    private static void repeatScales(Row r0, Row r1, Row r2, Row r3, float[] dst) {
-        for (int b = 0; b < r0.dw.length; b++) {
-            for (int i = 0; i < 4; i++) {
-                dst[16 * b + i] = r0.dw[b];
-                dst[16 * b + 4 + i] = r1.dw[b];
-                dst[16 * b + 8 + i] = r2.dw[b];
-                dst[16 * b + 12 + i] = r3.dw[b];
+    /**
+     * Rows of 32-element blocks, four at a time, times tokens two at a time: 4 x 2 register tiles (eight
+     * accumulators, eight weight vectors, each pair's scale broadcast from a table; more does not fit in
+     * the 32 vector registers and spills). Columns go in blocks of {@value #K_BLOCKS} blocks, the
+     * accumulators waiting in {@code acc} between them, and the next four rows are decoded block by
+     * block between the tiles so their memory reads overlap the arithmetic. Returns the first row left.
+     */
+    private static int rows32(WeightMatrix w, Q8Activations[] q, float[] out, int os, int from, int to) {
+        if (to - from < 4) {
+            return from;
+        }
+        GgmlType type = w.type();
+        int cols = w.cols();
+        int blocks = cols / 32;
+        int tokens = q.length;
+        int pairs = tokens / 2;
+        int table = (8 * blocks + 15) & ~15;
+        Row[] cur = new Row[4];
+        Row[] next = new Row[4];
+        for (int i = 0; i < 4; i++) {
+            cur[i] = new Row(cols, 32);
+            next[i] = new Row(cols, 32);
+        }
+        float[][] dxRep = new float[pairs][table];
+        for (int g = 0; g < pairs; g++) {
+            for (int b = 0; b < blocks; b++) {
+                for (int i = 0; i < 8; i++) {
+                    dxRep[g][8 * b + i] = q[2 * g + (i & 1)].d[b];
+                }
             }
+        }
+        float[] dwRep = new float[table];
+        float[][] scales = new float[pairs][table];
+        float[] acc = new float[pairs * 128];
+        float[] lanes = new float[16];
+        for (int i = 0; i < 4; i++) {
+            decode(w, from + i, cur[i], 0, blocks);
+        }
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            boolean more = r + 8 <= to;
+            repeatScales(cur[0].dw, cur[1].dw, cur[2].dw, cur[3].dw, dwRep);
+            for (int g = 0; g < pairs; g++) {
+                multiply(dwRep, dxRep[g], scales[g]);
+            }
+            java.util.Arrays.fill(acc, 0f);
+            for (int b = 0; b < blocks; b += K_BLOCKS) {
+                int end = Math.min(b + K_BLOCKS, blocks);
+                if (more) {
+                    for (int i = 0; i < 4; i++) {
+                        decode(w, r + 4 + i, next[i], b, end);
+                    }
+                }
+                for (int g = 0; g < pairs; g++) {
+                    tile4x2(cur[0].m, cur[1].m, cur[2].m, cur[3].m, b, end, q[2 * g].qf, q[2 * g + 1].qf, scales[g], acc, 128 * g);
+                }
+            }
+            for (int g = 0; g < pairs; g++) {
+                for (int i = 0; i < 8; i++) {
+                    System.arraycopy(acc, 128 * g + 16 * i, lanes, 0, 16);
+                    out[(2 * g + (i & 1)) * os + r + (i >> 1)] = MatrixKernels.tree(lanes);
+                }
+            }
+            for (int t = 2 * pairs; t < tokens; t++) {
+                for (int i = 0; i < 4; i++) {
+                    out[t * os + r + i] = dot(cur[i], q[t], 32);
+                }
+            }
+            for (int t = 0; t < tokens; t++) {
+                for (int i = 0; i < 4; i++) {
+                    out[t * os + r + i] = offset(type, cur[i], q[t], out[t * os + r + i]);
+                }
+            }
+            Row[] swap = cur;
+            cur = next;
+            next = swap;
+        }
+        return r;
+    }
+
+    /** {@code dst[8b + 2r + t] = dw_r[b]} for t = 0, 1. */
+    private static void repeatScales(float[] dw0, float[] dw1, float[] dw2, float[] dw3, float[] dst) {
+        for (int b = 0; b < dw0.length; b++) {
+            float d0 = dw0[b];
+            float d1 = dw1[b];
+            float d2 = dw2[b];
+            float d3 = dw3[b];
+            int i = 8 * b;
+            dst[i] = d0;
+            dst[i + 1] = d0;
+            dst[i + 2] = d1;
+            dst[i + 3] = d1;
+            dst[i + 4] = d2;
+            dst[i + 5] = d2;
+            dst[i + 6] = d3;
+            dst[i + 7] = d3;
         }
     }
 
@@ -154,18 +203,23 @@ final class QuantizedTiles {
     }
 
     /**
-     * 4 rows x 4 tokens of 32-element blocks: sixteen accumulators; per block the eight weight vectors
-     * and each token's two activation vectors are loaded once, and each pair's scale dw * dx is
-     * broadcast from {@code scales} (16 per block, row-major).
+     * Blocks {@code [from, to)} of a 4 x 2 tile: rows' multipliers {@code m0..m3}, tokens' quants
+     * {@code x0, x1}, scales {@code dw[r] * dx[t]} at {@code 8b + 2r + t}; the eight accumulators
+     * ({@code 2r + t}, 16 lanes each) are read from and written back to {@code acc} at {@code ao}.
      */
-    private static void tile32x4(float[] m0, float[] m1, float[] m2, float[] m3, float[] x0, float[] x1, float[] x2,
-            float[] x3, float[] scales, int blocks, float[] out, int oo, int os) {
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        for (int b = 0; b < blocks; b++) {
+    private static void tile4x2(float[] m0, float[] m1, float[] m2, float[] m3, int from, int to, float[] x0, float[] x1,
+            float[] scales, float[] acc, int ao) {
+        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
+        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 16);
+        FloatVector a10 = FloatVector.fromArray(F, acc, ao + 32);
+        FloatVector a11 = FloatVector.fromArray(F, acc, ao + 48);
+        FloatVector a20 = FloatVector.fromArray(F, acc, ao + 64);
+        FloatVector a21 = FloatVector.fromArray(F, acc, ao + 80);
+        FloatVector a30 = FloatVector.fromArray(F, acc, ao + 96);
+        FloatVector a31 = FloatVector.fromArray(F, acc, ao + 112);
+        for (int b = from; b < to; b++) {
             int c = 32 * b;
-            int s = 16 * b;
+            int s = 8 * b;
             FloatVector u0 = FloatVector.fromArray(F, m0, c);
             FloatVector v0 = FloatVector.fromArray(F, m0, c + 16);
             FloatVector u1 = FloatVector.fromArray(F, m1, c);
@@ -177,61 +231,24 @@ final class QuantizedTiles {
             FloatVector xl = FloatVector.fromArray(F, x0, c);
             FloatVector xh = FloatVector.fromArray(F, x0, c + 16);
             a00 = v0.fma(xh, u0.mul(xl)).fma(FloatVector.broadcast(F, scales[s]), a00);
-            a10 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 4]), a10);
-            a20 = v2.fma(xh, u2.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 8]), a20);
-            a30 = v3.fma(xh, u3.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 12]), a30);
+            a10 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 2]), a10);
+            a20 = v2.fma(xh, u2.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 4]), a20);
+            a30 = v3.fma(xh, u3.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 6]), a30);
             xl = FloatVector.fromArray(F, x1, c);
             xh = FloatVector.fromArray(F, x1, c + 16);
             a01 = v0.fma(xh, u0.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 1]), a01);
-            a11 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 5]), a11);
-            a21 = v2.fma(xh, u2.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 9]), a21);
-            a31 = v3.fma(xh, u3.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 13]), a31);
-            xl = FloatVector.fromArray(F, x2, c);
-            xh = FloatVector.fromArray(F, x2, c + 16);
-            a02 = v0.fma(xh, u0.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 2]), a02);
-            a12 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 6]), a12);
-            a22 = v2.fma(xh, u2.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 10]), a22);
-            a32 = v3.fma(xh, u3.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 14]), a32);
-            xl = FloatVector.fromArray(F, x3, c);
-            xh = FloatVector.fromArray(F, x3, c + 16);
-            a03 = v0.fma(xh, u0.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 3]), a03);
-            a13 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 7]), a13);
-            a23 = v2.fma(xh, u2.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 11]), a23);
-            a33 = v3.fma(xh, u3.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 15]), a33);
+            a11 = v1.fma(xh, u1.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 3]), a11);
+            a21 = v2.fma(xh, u2.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 5]), a21);
+            a31 = v3.fma(xh, u3.mul(xl)).fma(FloatVector.broadcast(F, scales[s + 7]), a31);
         }
-        float[] lanes = new float[16];
-        a00.intoArray(lanes, 0);
-        out[oo] = MatrixKernels.tree(lanes);
-        a01.intoArray(lanes, 0);
-        out[oo + os] = MatrixKernels.tree(lanes);
-        a02.intoArray(lanes, 0);
-        out[oo + 2 * os] = MatrixKernels.tree(lanes);
-        a03.intoArray(lanes, 0);
-        out[oo + 3 * os] = MatrixKernels.tree(lanes);
-        a10.intoArray(lanes, 0);
-        out[oo + 1] = MatrixKernels.tree(lanes);
-        a11.intoArray(lanes, 0);
-        out[oo + os + 1] = MatrixKernels.tree(lanes);
-        a12.intoArray(lanes, 0);
-        out[oo + 2 * os + 1] = MatrixKernels.tree(lanes);
-        a13.intoArray(lanes, 0);
-        out[oo + 3 * os + 1] = MatrixKernels.tree(lanes);
-        a20.intoArray(lanes, 0);
-        out[oo + 2] = MatrixKernels.tree(lanes);
-        a21.intoArray(lanes, 0);
-        out[oo + os + 2] = MatrixKernels.tree(lanes);
-        a22.intoArray(lanes, 0);
-        out[oo + 2 * os + 2] = MatrixKernels.tree(lanes);
-        a23.intoArray(lanes, 0);
-        out[oo + 3 * os + 2] = MatrixKernels.tree(lanes);
-        a30.intoArray(lanes, 0);
-        out[oo + 3] = MatrixKernels.tree(lanes);
-        a31.intoArray(lanes, 0);
-        out[oo + os + 3] = MatrixKernels.tree(lanes);
-        a32.intoArray(lanes, 0);
-        out[oo + 2 * os + 3] = MatrixKernels.tree(lanes);
-        a33.intoArray(lanes, 0);
-        out[oo + 3 * os + 3] = MatrixKernels.tree(lanes);
+        a00.intoArray(acc, ao);
+        a01.intoArray(acc, ao + 16);
+        a10.intoArray(acc, ao + 32);
+        a11.intoArray(acc, ao + 48);
+        a20.intoArray(acc, ao + 64);
+        a21.intoArray(acc, ao + 80);
+        a30.intoArray(acc, ao + 96);
+        a31.intoArray(acc, ao + 112);
     }
 
     /** {@code tree(acc)} plus (Q4_1) or minus (Q4_K, Q5_K) the offset term; the value itself otherwise. */
@@ -388,15 +405,19 @@ final class QuantizedTiles {
     // ---- row decoders: integer multipliers as floats ----
 
     private static void decode(WeightMatrix w, int r, Row dst) {
+        decode(w, r, dst, 0, w.cols() / w.type().blockSize());
+    }
+
+    /** Blocks {@code [from, to)} of row {@code r}. */
+    private static void decode(WeightMatrix w, int r, Row dst, int from, int to) {
         MemorySegment m = w.data();
         long row = w.rowOffset(r);
-        int cols = w.cols();
         switch (w.type()) {
-            case Q8_0 -> decodeQ8_0(m, row, cols, dst);
-            case Q4_0 -> decodeQ4_0(m, row, cols, dst);
-            case Q4_K -> decodeQ4_K(m, row, cols, dst);
-            case Q6_K -> decodeQ6_K(m, row, cols, dst);
-            default -> decodeAny(w.type(), m, row, cols, dst);
+            case Q8_0 -> decodeQ8_0(m, row, from, to, dst);
+            case Q4_0 -> decodeQ4_0(m, row, from, to, dst);
+            case Q4_K -> decodeQ4_K(m, row, from, to, dst);
+            case Q6_K -> decodeQ6_K(m, row, from, to, dst);
+            default -> decodeAny(w.type(), m, row, from, to, dst);
         }
     }
 
@@ -406,9 +427,9 @@ final class QuantizedTiles {
      * Vector interface it cannot bind statically, boxes the vectors and runs tens of times slower.
      */
 
-    private static void decodeQ8_0(MemorySegment m, long row, int cols, Row dst) {
+    private static void decodeQ8_0(MemorySegment m, long row, int from, int to, Row dst) {
         float[] out = dst.m;
-        for (int b = 0; b < cols / 32; b++) {
+        for (int b = from; b < to; b++) {
             long block = row + 34L * b;
             dst.dw[b] = Float.float16ToFloat(m.get(LE_SHORT, block));
             ((FloatVector) ByteVector.fromMemorySegment(B16, m, block + 2, LE).convertShape(B2F, F, 0)).intoArray(out, 32 * b);
@@ -416,9 +437,9 @@ final class QuantizedTiles {
         }
     }
 
-    private static void decodeQ4_0(MemorySegment m, long row, int cols, Row dst) {
+    private static void decodeQ4_0(MemorySegment m, long row, int from, int to, Row dst) {
         float[] out = dst.m;
-        for (int b = 0; b < cols / 32; b++) {
+        for (int b = from; b < to; b++) {
             long block = row + 18L * b;
             dst.dw[b] = Float.float16ToFloat(m.get(LE_SHORT, block));
             IntVector v = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 2, LE).convertShape(B2I, I, 0);
@@ -427,11 +448,11 @@ final class QuantizedTiles {
         }
     }
 
-    private static void decodeQ4_K(MemorySegment m, long row, int cols, Row dst) {
+    private static void decodeQ4_K(MemorySegment m, long row, int from, int to, Row dst) {
         float[] out = dst.m;
         int[] sc = new int[8];
         int[] mn = new int[8];
-        for (int b = 0; b < cols / 256; b++) {
+        for (int b = from; b < to; b++) {
             long block = row + 144L * b;
             dst.dw[b] = Float.float16ToFloat(m.get(LE_SHORT, block));
             dst.e[b] = Float.float16ToFloat(m.get(LE_SHORT, block + 2));
@@ -451,9 +472,9 @@ final class QuantizedTiles {
         }
     }
 
-    private static void decodeQ6_K(MemorySegment m, long row, int cols, Row dst) {
+    private static void decodeQ6_K(MemorySegment m, long row, int from, int to, Row dst) {
         float[] out = dst.m;
-        for (int b = 0; b < cols / 256; b++) {
+        for (int b = from; b < to; b++) {
             long block = row + 210L * b;
             dst.dw[b] = Float.float16ToFloat(m.get(LE_SHORT, block + 208));
             for (int k = 0; k < 4; k++) {
@@ -482,10 +503,10 @@ final class QuantizedTiles {
     }
 
     /** Any other type, through the scalar reference's decoding (Q4_1, Q5_0, Q5_K, Q8_K: rarely used). */
-    private static void decodeAny(GgmlType type, MemorySegment m, long row, int cols, Row dst) {
+    private static void decodeAny(GgmlType type, MemorySegment m, long row, int from, int to, Row dst) {
         int block = type.blockSize();
         int[] mult = new int[block];
-        for (int b = 0; b < cols / block; b++) {
+        for (int b = from; b < to; b++) {
             long at = row + (long) b * type.typeSize();
             float[] scales = ReferenceDot.multipliers(type, m, at, mult);
             for (int j = 0; j < block; j++) {
