@@ -462,44 +462,68 @@ public final class MatrixKernels {
 
     /**
      * Q4_K matvec, one row at a time: a block has 16 independent vectors of work and one FMA into the
-     * accumulator, so one row keeps the core busy. The eight 6-bit (scale, min) pairs are unpacked once
-     * per block; the mins meet the activations' sums of 32 in one scalar sum per block.
+     * accumulator, so one row keeps the core busy. The eight 6-bit (scale, min) pairs are unpacked
+     * four at a time from 32-bit words with byte-wise masks (the technique of ggml's utmp/kmask code);
+     * the mins meet the activations' sums of 32 in one scalar sum per block.
      */
     private static void matvecQ4_K(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
         MemorySegment m = w.data();
         int blocks = w.cols() / 256;
         int[] q = a.q;
         int[] sums = a.sums;
-        int[] sc = new int[8];
-        int[] mn = new int[8];
+        float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
             long row = w.rowOffset(r);
             FloatVector acc = FloatVector.zero(F);
             float c = 0;
             for (int b = 0; b < blocks; b++) {
                 long block = row + 144L * b;
-                q4_KScales(m, block + 4, sc, mn);
-                IntVector s = IntVector.zero(I);
-                for (int g = 0; g < 4; g++) {
-                    int e = 256 * b + 64 * g;
-                    IntVector v0 = bytesToInts(m, block + 16 + 32 * g);
-                    IntVector v1 = bytesToInts(m, block + 32 + 32 * g);
-                    IntVector lo = v0.and(0x0F).mul(IntVector.fromArray(I, q, e))
-                            .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 16)));
-                    IntVector hi = v0.lanewise(VectorOperators.LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 32))
-                            .add(v1.lanewise(VectorOperators.LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 48)));
-                    s = s.add(lo.mul(sc[2 * g])).add(hi.mul(sc[2 * g + 1]));
-                }
+                long packed = m.get(LE_LONG, block + 4);
+                int u0 = (int) packed;
+                int u1 = (int) (packed >>> 32);
+                int u2 = m.get(LE_INT, block + 12);
+                int scLo = u0 & 0x3F3F3F3F;
+                int mnLo = u1 & 0x3F3F3F3F;
+                int scHi = (u2 & 0x0F0F0F0F) | ((u0 >>> 2) & 0x30303030);
+                int mnHi = ((u2 >>> 4) & 0x0F0F0F0F) | ((u1 >>> 2) & 0x30303030);
+                int e = 256 * b;
+                long qs = block + 16;
+                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs, LE).convertShape(B2I, I, 0);
+                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 16, LE).convertShape(B2I, I, 0);
+                IntVector s = v0.and(0x0F).mul(IntVector.fromArray(I, q, e))
+                        .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 16))).mul(scLo & 0xFF)
+                        .add(v0.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 32))
+                                .add(v1.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 48))).mul((scLo >>> 8) & 0xFF));
+                v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 32, LE).convertShape(B2I, I, 0);
+                v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 48, LE).convertShape(B2I, I, 0);
+                s = s.add(v0.and(0x0F).mul(IntVector.fromArray(I, q, e + 64))
+                        .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 80))).mul((scLo >>> 16) & 0xFF))
+                        .add(v0.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 96))
+                                .add(v1.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 112))).mul(scLo >>> 24));
+                v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 64, LE).convertShape(B2I, I, 0);
+                v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 80, LE).convertShape(B2I, I, 0);
+                s = s.add(v0.and(0x0F).mul(IntVector.fromArray(I, q, e + 128))
+                        .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 144))).mul(scHi & 0xFF))
+                        .add(v0.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 160))
+                                .add(v1.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 176))).mul((scHi >>> 8) & 0xFF));
+                v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 96, LE).convertShape(B2I, I, 0);
+                v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 112, LE).convertShape(B2I, I, 0);
+                s = s.add(v0.and(0x0F).mul(IntVector.fromArray(I, q, e + 192))
+                        .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 208))).mul((scHi >>> 16) & 0xFF))
+                        .add(v0.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 224))
+                                .add(v1.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 240))).mul(scHi >>> 24));
                 float dx = a.d[b];
-                acc = ((FloatVector) s.convert(VectorOperators.I2F, 0))
+                acc = ((FloatVector) s.convert(I2F, 0))
                         .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)) * dx), acc);
-                int msum = 0;
-                for (int j = 0; j < 8; j++) {
-                    msum += mn[j] * sums[8 * b + j];
-                }
+                int k = 8 * b;
+                int msum = (mnLo & 0xFF) * sums[k] + ((mnLo >>> 8) & 0xFF) * sums[k + 1]
+                        + ((mnLo >>> 16) & 0xFF) * sums[k + 2] + (mnLo >>> 24) * sums[k + 3]
+                        + (mnHi & 0xFF) * sums[k + 4] + ((mnHi >>> 8) & 0xFF) * sums[k + 5]
+                        + ((mnHi >>> 16) & 0xFF) * sums[k + 6] + (mnHi >>> 24) * sums[k + 7];
                 c = Math.fma((float) msum, Float.float16ToFloat(m.get(LE_SHORT, block + 2)) * dx, c);
             }
-            out[r] = reduce(acc) - c;
+            acc.intoArray(lanes, 0);
+            out[r] = tree(lanes) - c;
         }
     }
 
@@ -519,46 +543,65 @@ public final class MatrixKernels {
     /**
      * Q6_K matvec, one row at a time (see {@link #matvecQ4_K}): each 16 bytes of low bits and of high
      * bits loaded once give four vectors of 6-bit values; (q - 32) * x times the vector's scale, summed.
+     * The sixteen signed scales come from two 8-byte reads.
      */
     private static void matvecQ6_K(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
         MemorySegment m = w.data();
         int blocks = w.cols() / 256;
         int[] q = a.q;
+        float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
             long row = w.rowOffset(r);
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 long block = row + 210L * b;
+                long sa = m.get(LE_LONG, block + 192);
+                long sb = m.get(LE_LONG, block + 200);
+                int e = 256 * b;
                 IntVector s = IntVector.zero(I);
-                for (int k = 0; k < 4; k++) {
-                    int half = k >> 1;
-                    int l0 = 16 * (k & 1);
-                    IntVector qa = bytesToInts(m, block + 64 * half + l0);
-                    IntVector qb = bytesToInts(m, block + 64 * half + 32 + l0);
-                    IntVector qh = bytesToInts(m, block + 128 + 32 * half + l0);
-                    int e = 256 * b + 128 * half + l0;
-                    long sc = block + 192 + 8 * half + (l0 >> 4);
-                    IntVector q0 = qa.and(0x0F).or(qh.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q1 = qb.and(0x0F).or(qh.and(12).lanewise(VectorOperators.LSHL, 2)).sub(32);
-                    IntVector q2 = qa.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(qh.and(48)).sub(32);
-                    IntVector q3 = qb.lanewise(VectorOperators.LSHR, 4).and(0x0F)
-                            .or(qh.lanewise(VectorOperators.LSHR, 2).and(48)).sub(32);
-                    s = s.add(q0.mul(IntVector.fromArray(I, q, e)).mul(m.get(ValueLayout.JAVA_BYTE, sc)))
-                            .add(q1.mul(IntVector.fromArray(I, q, e + 32)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 2)))
-                            .add(q2.mul(IntVector.fromArray(I, q, e + 64)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 4)))
-                            .add(q3.mul(IntVector.fromArray(I, q, e + 96)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 6)));
-                }
-                acc = ((FloatVector) s.convert(VectorOperators.I2F, 0))
+                IntVector qa;
+                IntVector qb;
+                IntVector qh;
+                qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 0, LE).convertShape(B2I, I, 0);
+                qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 32, LE).convertShape(B2I, I, 0);
+                qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 128, LE).convertShape(B2I, I, 0);
+                s = s.add(qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(IntVector.fromArray(I, q, e + 0)).mul((byte) sa))
+                        .add(qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(IntVector.fromArray(I, q, e + 32)).mul((byte) (sa >>> 16)))
+                        .add(qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(IntVector.fromArray(I, q, e + 64)).mul((byte) (sa >>> 32)))
+                        .add(qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32)
+                                .mul(IntVector.fromArray(I, q, e + 96)).mul((byte) (sa >>> 48)));
+                qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 16, LE).convertShape(B2I, I, 0);
+                qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 48, LE).convertShape(B2I, I, 0);
+                qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 144, LE).convertShape(B2I, I, 0);
+                s = s.add(qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(IntVector.fromArray(I, q, e + 16)).mul((byte) (sa >>> 8)))
+                        .add(qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(IntVector.fromArray(I, q, e + 48)).mul((byte) (sa >>> 24)))
+                        .add(qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(IntVector.fromArray(I, q, e + 80)).mul((byte) (sa >>> 40)))
+                        .add(qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32)
+                                .mul(IntVector.fromArray(I, q, e + 112)).mul((byte) (sa >>> 56)));
+                qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 64, LE).convertShape(B2I, I, 0);
+                qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 96, LE).convertShape(B2I, I, 0);
+                qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 160, LE).convertShape(B2I, I, 0);
+                s = s.add(qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(IntVector.fromArray(I, q, e + 128)).mul((byte) sb))
+                        .add(qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(IntVector.fromArray(I, q, e + 160)).mul((byte) (sb >>> 16)))
+                        .add(qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(IntVector.fromArray(I, q, e + 192)).mul((byte) (sb >>> 32)))
+                        .add(qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32)
+                                .mul(IntVector.fromArray(I, q, e + 224)).mul((byte) (sb >>> 48)));
+                qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 80, LE).convertShape(B2I, I, 0);
+                qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 112, LE).convertShape(B2I, I, 0);
+                qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 176, LE).convertShape(B2I, I, 0);
+                s = s.add(qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(IntVector.fromArray(I, q, e + 144)).mul((byte) (sb >>> 8)))
+                        .add(qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(IntVector.fromArray(I, q, e + 176)).mul((byte) (sb >>> 24)))
+                        .add(qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(IntVector.fromArray(I, q, e + 208)).mul((byte) (sb >>> 40)))
+                        .add(qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32)
+                                .mul(IntVector.fromArray(I, q, e + 240)).mul((byte) (sb >>> 56)));
+                acc = ((FloatVector) s.convert(I2F, 0))
                         .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block + 208)) * a.d[b]), acc);
             }
-            out[r] = reduce(acc);
+            acc.intoArray(lanes, 0);
+            out[r] = tree(lanes);
         }
     }
 
-    private static IntVector bytesToInts(MemorySegment m, long offset) {
-        return (IntVector) ByteVector.fromMemorySegment(B16, m, offset, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.B2I, I, 0);
-    }
 
     /** F32 matvec straight from the segment, four rows at a time (four independent FMA chains). */
     private static void matvecF32(WeightMatrix w, float[] x, float[] out, int from, int to) {
