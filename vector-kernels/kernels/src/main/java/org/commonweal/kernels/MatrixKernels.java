@@ -74,9 +74,11 @@ public final class MatrixKernels {
             return;
         }
         Q8Activations[] q = new Q8Activations[tokens];
-        for (int t = 0; t < tokens; t++) {
-            q[t] = Q8Activations.quantize(activations, x, t * xStride, w.cols());
-        }
+        pool.forRows(tokens, 4L * w.cols(), (from, to) -> {
+            for (int t = from; t < to; t++) {
+                q[t] = Q8Activations.quantize(activations, x, t * xStride, w.cols());
+            }
+        });
         pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> quantizedRows(w, q, out, outStride, from, to));
     }
 

@@ -1,5 +1,11 @@
 package org.commonweal.kernels;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * An activation vector quantized once per matvec (once per token in a matmul), as ggml's CPU backend
  * does before a product with quantized weights: to Q8_0 for Q4_0, Q4_1, Q5_0 and Q8_0 weights, to Q8_K
@@ -52,9 +58,47 @@ final class Q8Activations {
         return a;
     }
 
-    /** {@link Quantize#q8_0}, written to arrays. */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+
+    /**
+     * {@link Quantize#q8_0} with vectors, the same values: the scale from the block's largest magnitude
+     * (a maximum, exact in any order), each quant {@code roundf(x * (1 / d))} as trunc(|v|) plus one if the
+     * exact fraction is at least one half, signed. A block holding NaN or an infinity goes through the
+     * scalar code, whose treatment of them is order-dependent.
+     */
     private void quantizeQ8_0(float[] x, int xo, int n) {
         for (int b = 0; b < n / 32; b++) {
+            int in = xo + 32 * b;
+            FloatVector lo = FloatVector.fromArray(F, x, in);
+            FloatVector hi = FloatVector.fromArray(F, x, in + 16);
+            float amax = lo.abs().max(hi.abs()).reduceLanes(VectorOperators.MAX);
+            if (!Float.isFinite(amax)) {
+                quantizeQ8_0Scalar(x, xo, b);
+                continue;
+            }
+            float scale = amax / 127;
+            float id = scale != 0 ? 1.0f / scale : 0.0f;
+            d[b] = Float.float16ToFloat(Float.floatToFloat16(scale));
+            IntVector ql = roundHalfAway(lo.mul(id));
+            IntVector qh = roundHalfAway(hi.mul(id));
+            ql.intoArray(q, 32 * b);
+            qh.intoArray(q, 32 * b + 16);
+        }
+    }
+
+    private static IntVector roundHalfAway(FloatVector v) {
+        FloatVector a = v.abs();
+        IntVector t = (IntVector) a.convert(VectorOperators.F2I, 0);
+        FloatVector fraction = a.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
+        IntVector r = t.add(1, fraction.compare(VectorOperators.GE, 0.5f).cast(I));
+        VectorMask<Integer> negative = v.compare(VectorOperators.LT, 0f).cast(I);
+        return r.blend(r.neg(), negative);
+    }
+
+    /** {@link Quantize#q8_0} for block {@code b}, one element at a time. */
+    private void quantizeQ8_0Scalar(float[] x, int xo, int b) {
+        {
             int in = xo + 32 * b;
             float amax = 0;
             for (int j = 0; j < 32; j++) {

@@ -101,11 +101,15 @@ class MatrixKernelsTest {
             float[] x = gaussian(n + 5, random);
             x[7] = 0;
             java.util.Arrays.fill(x, 32, 64, 0f); // an all-zero Q8_0 block
+            float[] halves = { 127f, 2.5f, -2.5f, 0.5f, -0.5f, 1.5f, -1.5f, 126.49f, -0f, -126.5f, 0.49999997f, -0.49999997f };
+            System.arraycopy(halves, 0, x, 5 + 64, halves.length); // block 2: d = 1, halfway cases round away from 0
+            x[5 + 100] = Float.NaN; // block 3 goes through the scalar code
             MemorySegment q8_0 = MemorySegment.ofArray(new byte[(int) GgmlType.Q8_0.rowBytes(n)]);
             Quantize.q8_0(x, 5, n, q8_0, 0);
             Q8Activations a = Q8Activations.quantize(GgmlType.Q8_0, x, 5, n);
             for (int b = 0; b < n / 32; b++) {
-                assertEquals(Float.float16ToFloat(q8_0.get(LE_SHORT, 34L * b)), a.d[b], "Q8_0 scale " + b);
+                assertEquals(Float.floatToRawIntBits(Float.float16ToFloat(q8_0.get(LE_SHORT, 34L * b))),
+                        Float.floatToRawIntBits(a.d[b]), "Q8_0 scale " + b);
                 int sum = 0;
                 for (int j = 0; j < 32; j++) {
                     byte expected = q8_0.get(ValueLayout.JAVA_BYTE, 34L * b + 2 + j);
