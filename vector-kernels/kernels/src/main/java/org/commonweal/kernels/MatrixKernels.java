@@ -139,6 +139,10 @@ public final class MatrixKernels {
                 for (int g = 0; g < quads; g++) {
                     for (int i = 0; i < 16; i++) {
                         int t = 4 * g + (i & 3);
+                        if (whole == cols) {
+                            out[t * os + r + (i >> 2)] = treeAt(acc, 256 * g + 16 * i);
+                            continue;
+                        }
                         float[] row = cur[i >> 2];
                         System.arraycopy(acc, 256 * g + 16 * i, lanes, 0, 16);
                         for (int c = whole; c < cols; c++) {
@@ -450,6 +454,16 @@ public final class MatrixKernels {
             acc.intoArray(lanes, 0);
             out[r] = tree(lanes);
         }
+    }
+
+    /** {@link #reduce} of the 16 lanes at {@code a[offset]} (an array, not a vector: a helper taking a vector boxes it). */
+    static float treeAt(float[] a, int offset) {
+        FloatVector v = FloatVector.fromArray(F, a, offset);
+        v = v.add(v.rearrange(DOWN_8));
+        v = v.add(v.rearrange(DOWN_4));
+        v = v.add(v.rearrange(DOWN_2));
+        v = v.add(v.rearrange(DOWN_1));
+        return v.lane(0);
     }
 
     /** The fixed combination of 16 lanes, (l + l+8), (l + l+4), (l + l+2), (l + l+1), in scalar code (as {@link #reduce}). */

@@ -131,7 +131,6 @@ final class QuantizedTiles {
         float[] dwRep = new float[table];
         float[][] scales = new float[pairs][table];
         float[] acc = new float[pairs * 128];
-        float[] lanes = new float[16];
         for (int i = 0; i < 4; i++) {
             decode(w, from + i, cur[i], 0, blocks);
         }
@@ -156,8 +155,7 @@ final class QuantizedTiles {
             }
             for (int g = 0; g < pairs; g++) {
                 for (int i = 0; i < 8; i++) {
-                    System.arraycopy(acc, 128 * g + 16 * i, lanes, 0, 16);
-                    out[(2 * g + (i & 1)) * os + r + (i >> 1)] = MatrixKernels.tree(lanes);
+                    out[(2 * g + (i & 1)) * os + r + (i >> 1)] = MatrixKernels.treeAt(acc, 128 * g + 16 * i);
                 }
             }
             for (int t = 2 * pairs; t < tokens; t++) {
