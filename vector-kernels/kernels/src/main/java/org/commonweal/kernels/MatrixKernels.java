@@ -15,19 +15,25 @@ import jdk.incubator.vector.VectorSpecies;
  * Matrix x vector (decode) and matrix x matrix (prompt processing, batched decode) for weights of any
  * {@link GgmlType}.
  * <p>
- * <b>What is computed, exactly.</b> {@code out = dot16(dequantize(row), x)} where {@code dequantize}
- * is ggml's reference dequantization ({@link Dequantize}) and {@code dot16} is a fixed-order dot
- * product: 16 partial sums, lane {@code l} accumulating the elements {@code l, l+16, l+32, ...} in
- * increasing order with fused multiply-adds, then combined as {@code (l + l+8)}, {@code (l + l+4)},
- * {@code (l + l+2)}, {@code (l + l+1)}. The result depends neither on the thread count, nor on
- * whether a row is computed by matvec or inside a matmul tile, nor on the code path (the SIMD paths
- * here and the scalar {@link #referenceDot} agree bit for bit). For Q8_0 and Q4_0 the dequantized
- * weights are exact products (an 8-bit integer times an F16 scale fits a float's mantissa), so
- * decoding them inside the dot product changes nothing.
+ * <b>What is computed, exactly</b> ({@link ReferenceDot} is the scalar definition):
+ * <ul>
+ * <li>F32, F16, BF16 weights: {@code dot16(dequantize(row), x)}, a fixed-order FP32 dot product: 16
+ * partial sums, lane {@code l} accumulating elements {@code l, l+16, l+32, ...} in increasing order with
+ * fused multiply-adds, then combined as {@code (l + l+8)}, {@code (l + l+4)}, {@code (l + l+2)},
+ * {@code (l + l+1)} ({@link #referenceDot}).
+ * <li>Quantized weights, as ggml does: {@code x} is quantized once per call (per token) to Q8_0 (for
+ * Q4_0, Q4_1, Q5_0, Q8_0) or Q8_K (for the K-quants) with ggml's reference quantizer; per weight block,
+ * the 16 lane sums {@code S[l]} of integer weight multipliers times int8 activations over the block's
+ * elements {@code j % 16 == l} are exact integers, and {@code acc[l] = fma(S[l], dw * dx, acc[l])} block
+ * after block; the lanes are combined as above (plus or minus an offset term for Q4_1 and Q4_K/Q5_K).
+ * Because the integer sums are exact, integer kernels (matvec) and float kernels over integer-valued
+ * floats (matmul tiles) give the same bits.
+ * </ul>
+ * The result depends neither on the thread count, nor on whether a row is computed by matvec or inside
+ * a matmul tile, nor on the code path: every SIMD path here agrees with the scalar reference bit for bit.
  * <p>
- * Activations stay F32: with the Vector API (which exposes no int8 dot-product instruction), decoding
- * weights to floats and using FMAs is as fast as integer products and loses nothing to activation
- * quantization.
+ * The Vector API exposes no int8 dot-product instruction (VNNI's vpdpbusd) nor vpmaddwd; the integer
+ * kernels widen bytes to 32-bit lanes and use vpmulld, the matmul tiles use FMAs on integer-valued floats.
  */
 public final class MatrixKernels {
 
