@@ -94,6 +94,42 @@ class MatrixKernelsTest {
         }
     }
 
+    /**
+     * Random shapes (seeded, so a failure repeats): rows up to 150 (several 64-row matvec chunks and
+     * every leftover of the 4-row kernels), columns up to 2560 (several 1024-column cache blocks of the
+     * matmul tiles, F32 tails), 1 to 9 tokens (odd ones left over by the tiles), 1 to 3 threads. Every
+     * output equals the scalar definition bit for bit.
+     */
+    @Test
+    void randomShapesEqualTheScalarDefinitionBitForBit() {
+        Random random = new Random(2026);
+        KernelPool[] pools = { ONE, TWO, THREE };
+        try (Arena arena = Arena.ofShared()) {
+            for (int trial = 0; trial < 150; trial++) {
+                GgmlType type = GgmlType.values()[random.nextInt(GgmlType.values().length)];
+                int block = type.blockSize();
+                int rows = 1 + random.nextInt(150);
+                int cols = type == GgmlType.F32 && random.nextBoolean() ? 1 + random.nextInt(2560)
+                        : block * (1 + random.nextInt(2560 / block));
+                int tokens = 1 + random.nextInt(9);
+                int stride = cols + random.nextInt(5);
+                KernelPool pool = pools[random.nextInt(3)];
+                WeightMatrix w = random(type, rows, cols, random, arena);
+                float[] x = gaussian(stride * tokens, random);
+                float[] out = new float[rows * tokens];
+                MatrixKernels.matmul(w, x, stride, tokens, out, rows, pool);
+                for (int r = 0; r < rows; r++) {
+                    for (int t = 0; t < tokens; t++) {
+                        float expected = ReferenceDot.row(w, r, x, t * stride);
+                        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[t * rows + r]),
+                                type + " " + rows + "x" + cols + " x " + tokens + " tokens on " + pool.threads()
+                                        + " threads: row " + r + " token " + t);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void theActivationQuantizerWritesGgmlsReferenceValues() {
         Random random = new Random(11);
