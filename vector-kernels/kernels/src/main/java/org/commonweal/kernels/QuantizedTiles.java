@@ -59,7 +59,7 @@ final class QuantizedTiles {
         int tokens = q.length;
         Row r0 = new Row(cols, blockSize);
         Row r1 = new Row(cols, blockSize);
-        int r = blockSize == 32 && tokens >= 2 ? rows32(w, q, out, os, from, to) : from;
+        int r = tokens >= 2 ? rows4x2(w, q, out, os, from, to) : from;
         for (; r + 2 <= to; r += 2) {
             decode(w, r, r0);
             decode(w, r + 1, r1);
@@ -88,37 +88,40 @@ final class QuantizedTiles {
         }
     }
 
-    /** Blocks of 32 per cache block of the tiles: four rows' 1024 columns (16 KiB) stay in L1. */
-    private static final int K_BLOCKS = 32;
+    /** Columns per cache block of the tiles: four rows' 1024 columns (16 KiB) stay in L1. */
+    private static final int K_COLUMNS = 1024;
 
     /*
-     * rows() and rows32() run once per call and C2 compiles them on stack replacement only; vector code in
+     * rows() and rows4x2() run once per call and C2 compiles them on stack replacement only; vector code in
      * them would run in the interpreter (boxed) until then, so they have none: every vector operation is
      * in small methods.
      */
 
     /**
-     * Rows of 32-element blocks, four at a time, times tokens two at a time: 4 x 2 register tiles (eight
-     * accumulators, eight weight vectors, each pair's scale broadcast from a table; more does not fit in
-     * the 32 vector registers and spills). Columns go in blocks of {@value #K_BLOCKS} blocks, the
+     * Rows four at a time, times tokens two at a time: 4 x 2 register tiles (eight accumulators, eight
+     * weight vectors for 32-element blocks or eight block sums for 256-element ones, each pair's scale
+     * broadcast from a table; more does not fit in the 32 vector registers and spills). Columns go in
+     * blocks of {@value #K_COLUMNS}, the
      * accumulators waiting in {@code acc} between them, and the next four rows are decoded block by
      * block between the tiles so their memory reads overlap the arithmetic. Returns the first row left.
      */
-    private static int rows32(WeightMatrix w, Q8Activations[] q, float[] out, int os, int from, int to) {
+    private static int rows4x2(WeightMatrix w, Q8Activations[] q, float[] out, int os, int from, int to) {
         if (to - from < 4) {
             return from;
         }
         GgmlType type = w.type();
         int cols = w.cols();
-        int blocks = cols / 32;
+        int blockSize = type.blockSize();
+        int blocks = cols / blockSize;
+        int kBlocks = K_COLUMNS / blockSize;
         int tokens = q.length;
         int pairs = tokens / 2;
         int table = (8 * blocks + 15) & ~15;
         Row[] cur = new Row[4];
         Row[] next = new Row[4];
         for (int i = 0; i < 4; i++) {
-            cur[i] = new Row(cols, 32);
-            next[i] = new Row(cols, 32);
+            cur[i] = new Row(cols, blockSize);
+            next[i] = new Row(cols, blockSize);
         }
         float[][] dxRep = new float[pairs][table];
         for (int g = 0; g < pairs; g++) {
@@ -131,6 +134,23 @@ final class QuantizedTiles {
         float[] dwRep = new float[table];
         float[][] scales = new float[pairs][table];
         float[] acc = new float[pairs * 128];
+        // K-quant offsets, sixteen tokens per vector: the activations' sums of 32 and scales, transposed.
+        int[][] minsT = null;
+        float[][] dxT = null;
+        float[] c16 = new float[16];
+        if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) {
+            int groups = (tokens + 15) / 16;
+            minsT = new int[groups][blocks * 8 * 16];
+            dxT = new float[groups][blocks * 16];
+            for (int t = 0; t < tokens; t++) {
+                for (int k = 0; k < 8 * blocks; k++) {
+                    minsT[t / 16][16 * k + t % 16] = q[t].sums[k];
+                }
+                for (int b = 0; b < blocks; b++) {
+                    dxT[t / 16][16 * b + t % 16] = q[t].d[b];
+                }
+            }
+        }
         for (int i = 0; i < 4; i++) {
             decode(w, from + i, cur[i], 0, blocks);
         }
@@ -142,15 +162,21 @@ final class QuantizedTiles {
                 multiply(dwRep, dxRep[g], scales[g]);
             }
             java.util.Arrays.fill(acc, 0f);
-            for (int b = 0; b < blocks; b += K_BLOCKS) {
-                int end = Math.min(b + K_BLOCKS, blocks);
+            for (int b = 0; b < blocks; b += kBlocks) {
+                int end = Math.min(b + kBlocks, blocks);
                 if (more) {
                     for (int i = 0; i < 4; i++) {
                         decode(w, r + 4 + i, next[i], b, end);
                     }
                 }
                 for (int g = 0; g < pairs; g++) {
-                    tile4x2(cur[0].m, cur[1].m, cur[2].m, cur[3].m, b, end, q[2 * g].qf, q[2 * g + 1].qf, scales[g], acc, 128 * g);
+                    if (blockSize == 32) {
+                        tile4x2(cur[0].m, cur[1].m, cur[2].m, cur[3].m, b, end, q[2 * g].qf, q[2 * g + 1].qf, scales[g], acc,
+                                128 * g);
+                    } else {
+                        tile4x2K(cur[0].m, cur[1].m, cur[2].m, cur[3].m, b, end, q[2 * g].qf, q[2 * g + 1].qf, scales[g], acc,
+                                128 * g);
+                    }
                 }
             }
             for (int g = 0; g < pairs; g++) {
@@ -160,12 +186,24 @@ final class QuantizedTiles {
             }
             for (int t = 2 * pairs; t < tokens; t++) {
                 for (int i = 0; i < 4; i++) {
-                    out[t * os + r + i] = dot(cur[i], q[t], 32);
+                    out[t * os + r + i] = dot(cur[i], q[t], blockSize);
                 }
             }
-            for (int t = 0; t < tokens; t++) {
+            if (minsT != null) {
                 for (int i = 0; i < 4; i++) {
-                    out[t * os + r + i] = offset(type, cur[i], q[t], out[t * os + r + i]);
+                    for (int g = 0; g < minsT.length; g++) {
+                        offsetsK(cur[i].mins, cur[i].e, minsT[g], dxT[g], blocks, c16);
+                        for (int l = 0; l < 16 && 16 * g + l < tokens; l++) {
+                            int at = (16 * g + l) * os + r + i;
+                            out[at] = out[at] - c16[l];
+                        }
+                    }
+                }
+            } else {
+                for (int t = 0; t < tokens; t++) {
+                    for (int i = 0; i < 4; i++) {
+                        out[t * os + r + i] = offset(type, cur[i], q[t], out[t * os + r + i]);
+                    }
                 }
             }
             Row[] swap = cur;
@@ -247,6 +285,77 @@ final class QuantizedTiles {
         a21.intoArray(acc, ao + 80);
         a30.intoArray(acc, ao + 96);
         a31.intoArray(acc, ao + 112);
+    }
+
+    /**
+     * Blocks {@code [from, to)} of a 4 x 2 tile of 256-element blocks, as {@link #tile4x2}: per block the
+     * eight lane sums build up over sixteen steps of four weight and two activation vectors, then each
+     * meets its pair's scale in one FMA.
+     */
+    private static void tile4x2K(float[] m0, float[] m1, float[] m2, float[] m3, int from, int to, float[] x0, float[] x1,
+            float[] scales, float[] acc, int ao) {
+        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
+        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 16);
+        FloatVector a10 = FloatVector.fromArray(F, acc, ao + 32);
+        FloatVector a11 = FloatVector.fromArray(F, acc, ao + 48);
+        FloatVector a20 = FloatVector.fromArray(F, acc, ao + 64);
+        FloatVector a21 = FloatVector.fromArray(F, acc, ao + 80);
+        FloatVector a30 = FloatVector.fromArray(F, acc, ao + 96);
+        FloatVector a31 = FloatVector.fromArray(F, acc, ao + 112);
+        for (int b = from; b < to; b++) {
+            FloatVector s00 = FloatVector.zero(F);
+            FloatVector s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            for (int c = 256 * b; c < 256 * (b + 1); c += 16) {
+                FloatVector t0 = FloatVector.fromArray(F, x0, c);
+                FloatVector t1 = FloatVector.fromArray(F, x1, c);
+                FloatVector u = FloatVector.fromArray(F, m0, c);
+                s00 = u.fma(t0, s00);
+                s01 = u.fma(t1, s01);
+                u = FloatVector.fromArray(F, m1, c);
+                s10 = u.fma(t0, s10);
+                s11 = u.fma(t1, s11);
+                u = FloatVector.fromArray(F, m2, c);
+                s20 = u.fma(t0, s20);
+                s21 = u.fma(t1, s21);
+                u = FloatVector.fromArray(F, m3, c);
+                s30 = u.fma(t0, s30);
+                s31 = u.fma(t1, s31);
+            }
+            int s = 8 * b;
+            a00 = s00.fma(FloatVector.broadcast(F, scales[s]), a00);
+            a01 = s01.fma(FloatVector.broadcast(F, scales[s + 1]), a01);
+            a10 = s10.fma(FloatVector.broadcast(F, scales[s + 2]), a10);
+            a11 = s11.fma(FloatVector.broadcast(F, scales[s + 3]), a11);
+            a20 = s20.fma(FloatVector.broadcast(F, scales[s + 4]), a20);
+            a21 = s21.fma(FloatVector.broadcast(F, scales[s + 5]), a21);
+            a30 = s30.fma(FloatVector.broadcast(F, scales[s + 6]), a30);
+            a31 = s31.fma(FloatVector.broadcast(F, scales[s + 7]), a31);
+        }
+        a00.intoArray(acc, ao);
+        a01.intoArray(acc, ao + 16);
+        a10.intoArray(acc, ao + 32);
+        a11.intoArray(acc, ao + 48);
+        a20.intoArray(acc, ao + 64);
+        a21.intoArray(acc, ao + 80);
+        a30.intoArray(acc, ao + 96);
+        a31.intoArray(acc, ao + 112);
+    }
+
+    /**
+     * The Q4_K/Q5_K offset term {@code c} of one row for sixteen tokens at once (lane = token): per block
+     * {@code c = fma(sum of min(s) * sums(s), e * dx, c)}, lane by lane the operations of {@link #offset}.
+     */
+    private static void offsetsK(int[] mins, float[] e, int[] sumsT, float[] dxT, int blocks, float[] c16) {
+        FloatVector c = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            int k = 8 * b;
+            IntVector m = IntVector.fromArray(I, sumsT, 16 * k).mul(mins[k]);
+            for (int s = 1; s < 8; s++) {
+                m = m.add(IntVector.fromArray(I, sumsT, 16 * (k + s)).mul(mins[k + s]));
+            }
+            c = ((FloatVector) m.convert(I2F, 0)).fma(FloatVector.fromArray(F, dxT, 16 * b).mul(e[b]), c);
+        }
+        c.intoArray(c16, 0);
     }
 
     /** {@code tree(acc)} plus (Q4_1) or minus (Q4_K, Q5_K) the offset term; the value itself otherwise. */
