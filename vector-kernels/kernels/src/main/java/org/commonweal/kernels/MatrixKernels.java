@@ -294,7 +294,7 @@ public final class MatrixKernels {
      * run in C1's code (which boxes every vector, ten times slower) for seconds. Many short calls get it
      * compiled normally.
      */
-    private static final int MATVEC_CHUNK = 64;
+    private static final int MATVEC_CHUNK = 256;
 
     /*
      * The matvec kernels below write every vector operation out in the loop body, never through a helper
