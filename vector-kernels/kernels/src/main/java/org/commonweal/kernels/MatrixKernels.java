@@ -99,11 +99,16 @@ public final class MatrixKernels {
             }
             return;
         }
-        if (w.type() == GgmlType.F32 && tokens >= TOKEN_TILE) {
-            matmulRowsF32(w, x, xs, tokens, out, os, from, to);
-            return;
+        // Chunks of rows, many short calls: see MATVEC_CHUNK.
+        RowDecoder decoder = rowDecoder(w.type());
+        for (int r = from; r < to; r += MATVEC_CHUNK) {
+            int end = Math.min(r + MATVEC_CHUNK, to);
+            if (w.type() == GgmlType.F32 && tokens >= TOKEN_TILE) {
+                matmulRowsF32(w, x, xs, tokens, out, os, r, end);
+            } else {
+                matmulRows(w, decoder, x, xs, tokens, out, os, r, end);
+            }
         }
-        matmulRows(w, rowDecoder(w.type()), x, xs, tokens, out, os, from, to);
     }
 
     /**

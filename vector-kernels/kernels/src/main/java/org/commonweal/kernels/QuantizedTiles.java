@@ -59,7 +59,15 @@ final class QuantizedTiles {
         int tokens = q.length;
         Row r0 = new Row(cols, blockSize);
         Row r1 = new Row(cols, blockSize);
-        int r = tokens >= 2 ? rows4x2(w, q, out, os, from, to) : from;
+        int r = from;
+        if (tokens >= 2 && to - from >= 4) {
+            // Many short calls, not one long one: a method called once with a long loop is compiled on
+            // stack replacement, deoptimizes at the loop's end and runs interpreted for a while.
+            Tables tables = new Tables(w, q);
+            while (to - r >= 4) {
+                r = rows4x2(w, q, out, os, r, Math.min(r + ROWS_PER_CALL, to), tables);
+            }
+        }
         for (; r + 2 <= to; r += 2) {
             decode(w, r, r0);
             decode(w, r + 1, r1);
@@ -105,7 +113,65 @@ final class QuantizedTiles {
      * accumulators waiting in {@code acc} between them, and the next four rows are decoded block by
      * block between the tiles so their memory reads overlap the arithmetic. Returns the first row left.
      */
-    private static int rows4x2(WeightMatrix w, Q8Activations[] q, float[] out, int os, int from, int to) {
+    /** Rows per call of {@link #rows4x2}. */
+    private static final int ROWS_PER_CALL = 64;
+
+    /** What every call of {@link #rows4x2} of one matmul shares: the tokens' scale tables and the scratches. */
+    private static final class Tables {
+        final float[][] dxRep;
+        final float[] dwRep;
+        final float[][] scales;
+        final float[] acc;
+        final int[][] minsT;
+        final float[][] dxT;
+        final float[] c16 = new float[16];
+        Row[] cur = new Row[4];
+        Row[] next = new Row[4];
+
+        Tables(WeightMatrix w, Q8Activations[] q) {
+            GgmlType type = w.type();
+            int cols = w.cols();
+            int blockSize = type.blockSize();
+            int blocks = cols / blockSize;
+            int tokens = q.length;
+            int pairs = tokens / 2;
+            int table = (8 * blocks + 15) & ~15;
+            for (int i = 0; i < 4; i++) {
+                cur[i] = new Row(cols, blockSize);
+                next[i] = new Row(cols, blockSize);
+            }
+            dxRep = new float[pairs][table];
+            for (int g = 0; g < pairs; g++) {
+                for (int b = 0; b < blocks; b++) {
+                    for (int i = 0; i < 8; i++) {
+                        dxRep[g][8 * b + i] = q[2 * g + (i & 1)].d[b];
+                    }
+                }
+            }
+            dwRep = new float[table];
+            scales = new float[pairs][table];
+            acc = new float[pairs * 128];
+            // K-quant offsets, sixteen tokens per vector: the activations' sums of 32 and scales, transposed.
+            if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) {
+                int groups = (tokens + 15) / 16;
+                minsT = new int[groups][blocks * 8 * 16];
+                dxT = new float[groups][blocks * 16];
+                for (int t = 0; t < tokens; t++) {
+                    for (int k = 0; k < 8 * blocks; k++) {
+                        minsT[t / 16][16 * k + t % 16] = q[t].sums[k];
+                    }
+                    for (int b = 0; b < blocks; b++) {
+                        dxT[t / 16][16 * b + t % 16] = q[t].d[b];
+                    }
+                }
+            } else {
+                minsT = null;
+                dxT = null;
+            }
+        }
+    }
+
+    private static int rows4x2(WeightMatrix w, Q8Activations[] q, float[] out, int os, int from, int to, Tables tables) {
         if (to - from < 4) {
             return from;
         }
@@ -116,41 +182,15 @@ final class QuantizedTiles {
         int kBlocks = K_COLUMNS / blockSize;
         int tokens = q.length;
         int pairs = tokens / 2;
-        int table = (8 * blocks + 15) & ~15;
-        Row[] cur = new Row[4];
-        Row[] next = new Row[4];
-        for (int i = 0; i < 4; i++) {
-            cur[i] = new Row(cols, blockSize);
-            next[i] = new Row(cols, blockSize);
-        }
-        float[][] dxRep = new float[pairs][table];
-        for (int g = 0; g < pairs; g++) {
-            for (int b = 0; b < blocks; b++) {
-                for (int i = 0; i < 8; i++) {
-                    dxRep[g][8 * b + i] = q[2 * g + (i & 1)].d[b];
-                }
-            }
-        }
-        float[] dwRep = new float[table];
-        float[][] scales = new float[pairs][table];
-        float[] acc = new float[pairs * 128];
-        // K-quant offsets, sixteen tokens per vector: the activations' sums of 32 and scales, transposed.
-        int[][] minsT = null;
-        float[][] dxT = null;
-        float[] c16 = new float[16];
-        if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) {
-            int groups = (tokens + 15) / 16;
-            minsT = new int[groups][blocks * 8 * 16];
-            dxT = new float[groups][blocks * 16];
-            for (int t = 0; t < tokens; t++) {
-                for (int k = 0; k < 8 * blocks; k++) {
-                    minsT[t / 16][16 * k + t % 16] = q[t].sums[k];
-                }
-                for (int b = 0; b < blocks; b++) {
-                    dxT[t / 16][16 * b + t % 16] = q[t].d[b];
-                }
-            }
-        }
+        Row[] cur = tables.cur;
+        Row[] next = tables.next;
+        float[][] dxRep = tables.dxRep;
+        float[] dwRep = tables.dwRep;
+        float[][] scales = tables.scales;
+        float[] acc = tables.acc;
+        int[][] minsT = tables.minsT;
+        float[][] dxT = tables.dxT;
+        float[] c16 = tables.c16;
         for (int i = 0; i < 4; i++) {
             decode(w, from + i, cur[i], 0, blocks);
         }
@@ -210,6 +250,8 @@ final class QuantizedTiles {
             cur = next;
             next = swap;
         }
+        tables.cur = cur;
+        tables.next = next;
         return r;
     }
 
