@@ -49,6 +49,7 @@ public final class KernelBench {
     static final GgmlType[] TYPES = { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K };
     private static final int COLS = 4096;
     private static final int REPETITIONS = 5;
+    private static long warmUpMillis = 1000;
 
     private KernelBench() {
     }
@@ -167,16 +168,26 @@ public final class KernelBench {
     }
 
     /**
-     * Best of {@value #REPETITIONS} runs after at least {@code warmUpMillis} (1 s by default) of warm-up: C2 takes a
-     * few hundred milliseconds to compile a large kernel, and the code before it (C1's, which boxes every
-     * vector) is ten times slower, so a single warm-up run would time the wrong code.
+     * Best of {@value #REPETITIONS} runs after a warm-up of at least {@code warmUpMillis} (1 s by default)
+     * that goes on while the runs still get faster (by 5% within the last half of it, up to five times
+     * as long): C2 takes a few hundred milliseconds to compile a large kernel, longer when other work
+     * shares the cores, and the code before it (C1's, which boxes every vector) is ten times slower.
      */
-    private static long warmUpMillis = 1000;
-
     private static double best(LongSupplier run) {
-        long warmUpStart = System.nanoTime();
-        for (int i = 0; i < 3 || System.nanoTime() - warmUpStart < warmUpMillis * 1_000_000L; i++) {
-            run.getAsLong();
+        long warmUp = warmUpMillis * 1_000_000L;
+        long start = System.nanoTime();
+        long lastGain = start;
+        long fastest = Long.MAX_VALUE;
+        for (int i = 0; ; i++) {
+            long t = run.getAsLong();
+            long now = System.nanoTime();
+            if (t < fastest * 0.95) {
+                lastGain = now;
+            }
+            fastest = Math.min(fastest, t);
+            if (i >= 2 && now - start >= warmUp && (now - lastGain >= warmUp / 2 || now - start >= 5 * warmUp)) {
+                break;
+            }
         }
         long best = Long.MAX_VALUE;
         for (int i = 0; i < REPETITIONS; i++) {
