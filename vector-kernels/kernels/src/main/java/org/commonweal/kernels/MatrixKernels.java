@@ -399,7 +399,7 @@ public final class MatrixKernels {
      * Rows {@code [from, to)} of quantized weights. Matvec of the common types reads the weights
      * directly with integer products ({@link #matvecQ8_0}, ...); everything else decodes each row's
      * integer multipliers once into a float scratch (exact: small integers) and runs register tiles
-     * of 2 rows x 4 tokens whose float products and sums of integers are exact, so they give the
+     * of 4 rows x 2 tokens whose float products and sums of integers are exact, so they give the
      * integer kernels' bits.
      */
     static void quantizedRows(WeightMatrix w, Q8Activations[] q, float[] out, int os, int from, int to) {

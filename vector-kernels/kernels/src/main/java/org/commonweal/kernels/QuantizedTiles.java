@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * integers, exact as floats), its block scales and (Q4_1, K-quants) offsets. The activations' quants
  * are floats too, so a block's lane sums {@code S[l]} come out of ordinary float multiplies and FMAs
  * exactly (every partial sum is an integer below 2^24), and {@code acc[l] = fma(S[l], dw * dx, acc[l])}
- * gives the integer kernels' bits. Register tiles of 2 rows x 4 tokens share every load.
+ * gives the integer kernels' bits. Register tiles of 4 rows x 2 tokens (2 x 4 for the last rows) share every load.
  */
 final class QuantizedTiles {
 
@@ -443,7 +443,7 @@ final class QuantizedTiles {
         return MatrixKernels.tree(lanes);
     }
 
-    /** 2 rows x 4 tokens of 32-element blocks: per block two products per pair, then its scale. */
+    /** 2 rows x 4 tokens (rows left over by the 4 x 2 tiles) of 32-element blocks: per block two products per pair, then its scale. */
     private static void tile32(Row w0, Row w1, Q8Activations t0, Q8Activations t1, Q8Activations t2, Q8Activations t3,
             float[] out, int oo, int os) {
         float[] x0 = t0.qf, x1 = t1.qf, x2 = t2.qf, x3 = t3.qf;
@@ -495,7 +495,7 @@ final class QuantizedTiles {
         out[oo + 3 * os + 1] = MatrixKernels.tree(lanes);
     }
 
-    /** 2 rows x 4 tokens of 256-element blocks: per block sixteen FMAs per pair, then its scale. */
+    /** 2 rows x 4 tokens (rows left over by the 4 x 2 tiles) of 256-element blocks: per block sixteen FMAs per pair, then its scale. */
     private static void tile256(Row w0, Row w1, Q8Activations t0, Q8Activations t1, Q8Activations t2, Q8Activations t3,
             float[] out, int oo, int os) {
         float[] x0 = t0.qf, x1 = t1.qf, x2 = t2.qf, x3 = t3.qf;
