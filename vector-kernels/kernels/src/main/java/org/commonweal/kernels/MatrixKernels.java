@@ -15,19 +15,25 @@ import jdk.incubator.vector.VectorSpecies;
  * Matrix x vector (decode) and matrix x matrix (prompt processing, batched decode) for weights of any
  * {@link GgmlType}.
  * <p>
- * <b>What is computed, exactly.</b> {@code out = dot16(dequantize(row), x)} where {@code dequantize}
- * is ggml's reference dequantization ({@link Dequantize}) and {@code dot16} is a fixed-order dot
- * product: 16 partial sums, lane {@code l} accumulating the elements {@code l, l+16, l+32, ...} in
- * increasing order with fused multiply-adds, then combined as {@code (l + l+8)}, {@code (l + l+4)},
- * {@code (l + l+2)}, {@code (l + l+1)}. The result depends neither on the thread count, nor on
- * whether a row is computed by matvec or inside a matmul tile, nor on the code path (the SIMD paths
- * here and the scalar {@link #referenceDot} agree bit for bit). For Q8_0 and Q4_0 the dequantized
- * weights are exact products (an 8-bit integer times an F16 scale fits a float's mantissa), so
- * decoding them inside the dot product changes nothing.
+ * <b>What is computed, exactly</b> ({@link ReferenceDot} is the scalar definition):
+ * <ul>
+ * <li>F32, F16, BF16 weights: {@code dot16(dequantize(row), x)}, a fixed-order FP32 dot product: 16
+ * partial sums, lane {@code l} accumulating elements {@code l, l+16, l+32, ...} in increasing order with
+ * fused multiply-adds, then combined as {@code (l + l+8)}, {@code (l + l+4)}, {@code (l + l+2)},
+ * {@code (l + l+1)} ({@link #referenceDot}).
+ * <li>Quantized weights, as ggml does: {@code x} is quantized once per call (per token) to Q8_0 (for
+ * Q4_0, Q4_1, Q5_0, Q8_0) or Q8_K (for the K-quants) with ggml's reference quantizer; per weight block,
+ * the 16 lane sums {@code S[l]} of integer weight multipliers times int8 activations over the block's
+ * elements {@code j % 16 == l} are exact integers, and {@code acc[l] = fma(S[l], dw * dx, acc[l])} block
+ * after block; the lanes are combined as above (plus or minus an offset term for Q4_1 and Q4_K/Q5_K).
+ * Because the integer sums are exact, integer kernels (matvec) and float kernels over integer-valued
+ * floats (matmul tiles) give the same bits.
+ * </ul>
+ * The result depends neither on the thread count, nor on whether a row is computed by matvec or inside
+ * a matmul tile, nor on the code path: every SIMD path here agrees with the scalar reference bit for bit.
  * <p>
- * Activations stay F32: with the Vector API (which exposes no int8 dot-product instruction), decoding
- * weights to floats and using FMAs is as fast as integer products and loses nothing to activation
- * quantization.
+ * The Vector API exposes no int8 dot-product instruction (VNNI's vpdpbusd) nor vpmaddwd; the integer
+ * kernels widen bytes to 32-bit lanes and use vpmulld, the matmul tiles use FMAs on integer-valued floats.
  */
 public final class MatrixKernels {
 
@@ -37,6 +43,13 @@ public final class MatrixKernels {
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorOperators.Conversion<Byte, Integer> B2I = VectorOperators.B2I;
+    private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
+    private static final VectorOperators.Binary LSHL = VectorOperators.LSHL;
+    private static final VectorOperators.Binary LSHR = VectorOperators.LSHR;
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VectorShuffle<Float> DOWN_8 = VectorShuffle.fromOp(F, i -> (i + 8) & 15);
     private static final VectorShuffle<Float> DOWN_4 = VectorShuffle.fromOp(F, i -> (i + 4) & 15);
     private static final VectorShuffle<Float> DOWN_2 = VectorShuffle.fromOp(F, i -> (i + 2) & 15);
@@ -61,295 +74,690 @@ public final class MatrixKernels {
             KernelPool pool) {
         check(w, x, xStride, tokens, out, outStride);
         pool.checkAccessible(w.data(), "the " + w.rows() + "x" + w.cols() + " " + w.type() + " weight matrix");
-        pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> rows(w, x, xStride, tokens, out, outStride, from, to));
+        GgmlType activations = Q8Activations.typeFor(w.type());
+        if (activations == null) {
+            pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> floatRows(w, x, xStride, tokens, out, outStride, from, to));
+            return;
+        }
+        Q8Activations[] q = new Q8Activations[tokens];
+        pool.forRows(tokens, 4L * w.cols(), (from, to) -> {
+            for (int t = from; t < to; t++) {
+                q[t] = Q8Activations.quantize(activations, x, t * xStride, w.cols());
+            }
+        });
+        pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> quantizedRows(w, q, out, outStride, from, to));
     }
 
     /**
-     * Rows {@code [from, to)}: F32 matvec reads the weights directly, four rows at a time; everything
-     * else first decodes each row into an L1-resident float scratch with a small per-type SIMD loop
-     * ({@link #rowDecoder}), then runs the one F32 kernel. Small, single-purpose loops are what the JIT
-     * compiles best: one method mixing every type's decoding ran several times slower.
+     * Rows {@code [from, to)} of F32, F16 or BF16 weights: F32 matvec reads the weights directly, four
+     * rows at a time; otherwise each row is first decoded into an L1-resident float scratch.
      */
-    private static void rows(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
-        int cols = w.cols();
+    private static void floatRows(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
         if (tokens == 1 && w.type() == GgmlType.F32) {
-            matvecF32(w, x, out, from, to);
-            return;
-        }
-        RowDot fused = tokens == 1 ? fusedDot(w.type()) : null;
-        if (fused != null) {
-            for (int r = from; r < to; r++) {
-                out[r] = fused.dot(w.data(), w.rowOffset(r), x, cols);
+            for (int r = from; r < to; r += MATVEC_CHUNK) {
+                matvecF32(w, x, out, r, Math.min(r + MATVEC_CHUNK, to));
             }
             return;
         }
-        matmulRows(w, rowDecoder(w.type()), x, xs, tokens, out, os, from, to);
+        // Chunks of rows, many short calls: see MATVEC_CHUNK.
+        RowDecoder decoder = rowDecoder(w.type());
+        for (int r = from; r < to; r += MATVEC_CHUNK) {
+            int end = Math.min(r + MATVEC_CHUNK, to);
+            if (w.type() == GgmlType.F32 && tokens >= TOKEN_TILE) {
+                matmulRowsF32(w, x, xs, tokens, out, os, r, end);
+            } else {
+                matmulRows(w, decoder, x, xs, tokens, out, os, r, end);
+            }
+        }
     }
 
     /**
-     * Decodes each row into a scratch, two rows at a time, then 2 x 4 F32 tiles. (A 4 x 4 tile measured
-     * 104 GFLOP/s once, but C2 stops intrinsifying its vector loads in most compilations and boxes
-     * them: 11 GFLOP/s. Two rows stay within its budget.)
+     * F32 weights times four or more tokens: as {@link #matmulRows}, but the tiles read the weights
+     * straight from the segment (no decoding, so no copy: a copy of the next rows between the tiles is
+     * a memory stall the FMAs cannot hide, a quarter of the time). The first token quad of a column
+     * block brings the four rows' block into L1 for the others.
+     */
+    private static void matmulRowsF32(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
+        int cols = w.cols();
+        MemorySegment m = w.data();
+        int quads = tokens / TOKEN_TILE;
+        int whole = cols & ~15;
+        long stride = w.rowBytes();
+        float[] acc = new float[quads * 256];
+        float[] lanes = new float[16];
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            long o0 = w.rowOffset(r);
+            java.util.Arrays.fill(acc, 0f);
+            for (int k = 0; k < whole; k += K_BLOCK) {
+                for (int g = 0; g < quads; g++) {
+                    tile4x4(m, o0, stride, k, Math.min(k + K_BLOCK, whole), x, 4 * g * xs, xs, acc, 256 * g);
+                }
+            }
+            for (int g = 0; g < quads; g++) {
+                for (int i = 0; i < 16; i++) {
+                    int t = 4 * g + (i & 3);
+                    int row = i >> 2;
+                    if (whole == cols) {
+                        out[t * os + r + row] = treeAt(acc, 256 * g + 16 * i);
+                        continue;
+                    }
+                    System.arraycopy(acc, 256 * g + 16 * i, lanes, 0, 16);
+                    for (int c = whole; c < cols; c++) {
+                        lanes[c & 15] = Math.fma(m.get(LE_FLOAT, o0 + row * stride + 4L * c), x[t * xs + c], lanes[c & 15]);
+                    }
+                    out[t * os + r + row] = tree(lanes);
+                }
+            }
+        }
+        float[] row = new float[cols];
+        for (; r < to; r++) {
+            MemorySegment.copy(m, LE_FLOAT, w.rowOffset(r), row, 0, cols);
+            for (int t = 0; t < tokens; t++) {
+                out[t * os + r] = dot(row, x, t * xs, cols);
+            }
+        }
+        for (int t = 4 * quads; t < tokens; t++) {
+            for (int i = from; i < (to - from) / 4 * 4 + from; i++) {
+                MemorySegment.copy(m, LE_FLOAT, w.rowOffset(i), row, 0, cols);
+                out[t * os + i] = dot(row, x, t * xs, cols);
+            }
+        }
+    }
+
+    /** {@link #tile4x4} over four F32 rows read from the segment, {@code stride} bytes apart from {@code o0}. */
+    private static void tile4x4(MemorySegment m, long o0, long stride, int from, int to, float[] x, int xo, int xs,
+            float[] acc, int ao) {
+        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
+        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 16);
+        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 32);
+        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 48);
+        FloatVector a10 = FloatVector.fromArray(F, acc, ao + 64);
+        FloatVector a11 = FloatVector.fromArray(F, acc, ao + 80);
+        FloatVector a12 = FloatVector.fromArray(F, acc, ao + 96);
+        FloatVector a13 = FloatVector.fromArray(F, acc, ao + 112);
+        FloatVector a20 = FloatVector.fromArray(F, acc, ao + 128);
+        FloatVector a21 = FloatVector.fromArray(F, acc, ao + 144);
+        FloatVector a22 = FloatVector.fromArray(F, acc, ao + 160);
+        FloatVector a23 = FloatVector.fromArray(F, acc, ao + 176);
+        FloatVector a30 = FloatVector.fromArray(F, acc, ao + 192);
+        FloatVector a31 = FloatVector.fromArray(F, acc, ao + 208);
+        FloatVector a32 = FloatVector.fromArray(F, acc, ao + 224);
+        FloatVector a33 = FloatVector.fromArray(F, acc, ao + 240);
+        long o1 = o0 + stride;
+        long o2 = o1 + stride;
+        long o3 = o2 + stride;
+        int x0 = xo;
+        int x1 = xo + xs;
+        int x2 = xo + 2 * xs;
+        int x3 = xo + 3 * xs;
+        for (int c = from; c < to; c += 16) {
+            long b = 4L * c;
+            FloatVector v0 = FloatVector.fromMemorySegment(F, m, o0 + b, LE);
+            FloatVector v1 = FloatVector.fromMemorySegment(F, m, o1 + b, LE);
+            FloatVector v2 = FloatVector.fromMemorySegment(F, m, o2 + b, LE);
+            FloatVector v3 = FloatVector.fromMemorySegment(F, m, o3 + b, LE);
+            FloatVector t = FloatVector.fromArray(F, x, x0 + c);
+            a00 = v0.fma(t, a00);
+            a10 = v1.fma(t, a10);
+            a20 = v2.fma(t, a20);
+            a30 = v3.fma(t, a30);
+            t = FloatVector.fromArray(F, x, x1 + c);
+            a01 = v0.fma(t, a01);
+            a11 = v1.fma(t, a11);
+            a21 = v2.fma(t, a21);
+            a31 = v3.fma(t, a31);
+            t = FloatVector.fromArray(F, x, x2 + c);
+            a02 = v0.fma(t, a02);
+            a12 = v1.fma(t, a12);
+            a22 = v2.fma(t, a22);
+            a32 = v3.fma(t, a32);
+            t = FloatVector.fromArray(F, x, x3 + c);
+            a03 = v0.fma(t, a03);
+            a13 = v1.fma(t, a13);
+            a23 = v2.fma(t, a23);
+            a33 = v3.fma(t, a33);
+        }
+        a00.intoArray(acc, ao);
+        a01.intoArray(acc, ao + 16);
+        a02.intoArray(acc, ao + 32);
+        a03.intoArray(acc, ao + 48);
+        a10.intoArray(acc, ao + 64);
+        a11.intoArray(acc, ao + 80);
+        a12.intoArray(acc, ao + 96);
+        a13.intoArray(acc, ao + 112);
+        a20.intoArray(acc, ao + 128);
+        a21.intoArray(acc, ao + 144);
+        a22.intoArray(acc, ao + 160);
+        a23.intoArray(acc, ao + 176);
+        a30.intoArray(acc, ao + 192);
+        a31.intoArray(acc, ao + 208);
+        a32.intoArray(acc, ao + 224);
+        a33.intoArray(acc, ao + 240);
+    }
+
+    /** Columns per cache block of the F32 tiles: four rows and four tokens of it (64 KiB) stay in L1/L2. */
+    private static final int K_BLOCK = 1024;
+
+    /**
+     * Four rows at a time, decoded into scratches, then 4 x 4 register tiles (16 accumulators; per 16
+     * columns four weight and four activation vectors serve sixteen FMAs). The columns are taken in
+     * blocks of {@value #K_BLOCK}: the four rows' block stays in L1 while the tokens' blocks stream
+     * through; the accumulators wait in {@code acc} between blocks (a store and a load change no bits).
+     * The next four rows are decoded block by block between the tiles of the current ones, so that
+     * their reads from memory overlap the arithmetic instead of stalling it.
      */
     private static void matmulRows(WeightMatrix w, RowDecoder decoder, float[] x, int xs, int tokens, float[] out, int os,
             int from, int to) {
         int cols = w.cols();
         MemorySegment m = w.data();
-        float[] s0 = new float[cols];
-        float[] s1 = new float[cols];
+        int quads = tokens / TOKEN_TILE;
+        int whole = cols & ~15;
+        float[][] cur = new float[4][cols];
+        float[][] next = new float[4][cols];
+        float[] acc = new float[quads * 256];
+        float[] lanes = new float[16];
         int r = from;
-        if (tokens >= TOKEN_TILE) {
-            for (; r + 2 <= to; r += 2) {
-                decoder.decode(m, w.rowOffset(r), s0, cols);
-                decoder.decode(m, w.rowOffset(r + 1), s1, cols);
-                int t = 0;
-                for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
-                    tile2x4(s0, s1, cols, x, t * xs, xs, out, t * os + r, os);
+        if (quads > 0 && r + 4 <= to) {
+            for (int i = 0; i < 4; i++) {
+                decoder.decode(m, w.rowOffset(r + i), cur[i], 0, cols);
+            }
+            for (; r + 4 <= to; r += 4) {
+                boolean more = r + 8 <= to;
+                java.util.Arrays.fill(acc, 0f);
+                for (int k = 0; k < cols; k += K_BLOCK) {
+                    int end = k + K_BLOCK >= whole ? cols : k + K_BLOCK;
+                    if (more) {
+                        for (int i = 0; i < 4; i++) {
+                            decoder.decode(m, w.rowOffset(r + 4 + i), next[i], k, end);
+                        }
+                    }
+                    for (int g = 0; g < quads; g++) {
+                        tile4x4(cur[0], cur[1], cur[2], cur[3], k, Math.min(k + K_BLOCK, whole), x, 4 * g * xs, xs, acc, 256 * g);
+                    }
                 }
-                for (; t < tokens; t++) {
-                    out[t * os + r] = dot(s0, x, t * xs, cols);
-                    out[t * os + r + 1] = dot(s1, x, t * xs, cols);
+                for (int g = 0; g < quads; g++) {
+                    for (int i = 0; i < 16; i++) {
+                        int t = 4 * g + (i & 3);
+                        if (whole == cols) {
+                            out[t * os + r + (i >> 2)] = treeAt(acc, 256 * g + 16 * i);
+                            continue;
+                        }
+                        float[] row = cur[i >> 2];
+                        System.arraycopy(acc, 256 * g + 16 * i, lanes, 0, 16);
+                        for (int c = whole; c < cols; c++) {
+                            lanes[c & 15] = Math.fma(row[c], x[t * xs + c], lanes[c & 15]);
+                        }
+                        out[t * os + r + (i >> 2)] = tree(lanes);
+                    }
                 }
+                for (int t = 4 * quads; t < tokens; t++) {
+                    for (int i = 0; i < 4; i++) {
+                        out[t * os + r + i] = dot(cur[i], x, t * xs, cols);
+                    }
+                }
+                float[][] swap = cur;
+                cur = next;
+                next = swap;
             }
         }
+        float[] row = cur[0];
         for (; r < to; r++) {
-            decoder.decode(m, w.rowOffset(r), s0, cols);
+            decoder.decode(m, w.rowOffset(r), row, 0, cols);
             for (int t = 0; t < tokens; t++) {
-                out[t * os + r] = dot(s0, x, t * xs, cols);
+                out[t * os + r] = dot(row, x, t * xs, cols);
             }
         }
     }
 
-    /** A matvec row kernel that decodes as it goes. */
-    @FunctionalInterface
-    private interface RowDot {
-        float dot(MemorySegment m, long row, float[] x, int cols);
+    /**
+     * Columns {@code [from, to)} of a 4 x 4 tile: rows {@code w0..w3}, tokens at {@code xo + t * xs};
+     * the 16 accumulators (row-major, 16 lanes each) are read from and written back to {@code acc}.
+     */
+    private static void tile4x4(float[] w0, float[] w1, float[] w2, float[] w3, int from, int to, float[] x, int xo, int xs,
+            float[] acc, int ao) {
+        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
+        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 16);
+        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 32);
+        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 48);
+        FloatVector a10 = FloatVector.fromArray(F, acc, ao + 64);
+        FloatVector a11 = FloatVector.fromArray(F, acc, ao + 80);
+        FloatVector a12 = FloatVector.fromArray(F, acc, ao + 96);
+        FloatVector a13 = FloatVector.fromArray(F, acc, ao + 112);
+        FloatVector a20 = FloatVector.fromArray(F, acc, ao + 128);
+        FloatVector a21 = FloatVector.fromArray(F, acc, ao + 144);
+        FloatVector a22 = FloatVector.fromArray(F, acc, ao + 160);
+        FloatVector a23 = FloatVector.fromArray(F, acc, ao + 176);
+        FloatVector a30 = FloatVector.fromArray(F, acc, ao + 192);
+        FloatVector a31 = FloatVector.fromArray(F, acc, ao + 208);
+        FloatVector a32 = FloatVector.fromArray(F, acc, ao + 224);
+        FloatVector a33 = FloatVector.fromArray(F, acc, ao + 240);
+        int x0 = xo;
+        int x1 = xo + xs;
+        int x2 = xo + 2 * xs;
+        int x3 = xo + 3 * xs;
+        for (int c = from; c < to; c += 16) {
+            FloatVector v0 = FloatVector.fromArray(F, w0, c);
+            FloatVector v1 = FloatVector.fromArray(F, w1, c);
+            FloatVector v2 = FloatVector.fromArray(F, w2, c);
+            FloatVector v3 = FloatVector.fromArray(F, w3, c);
+            FloatVector t = FloatVector.fromArray(F, x, x0 + c);
+            a00 = v0.fma(t, a00);
+            a10 = v1.fma(t, a10);
+            a20 = v2.fma(t, a20);
+            a30 = v3.fma(t, a30);
+            t = FloatVector.fromArray(F, x, x1 + c);
+            a01 = v0.fma(t, a01);
+            a11 = v1.fma(t, a11);
+            a21 = v2.fma(t, a21);
+            a31 = v3.fma(t, a31);
+            t = FloatVector.fromArray(F, x, x2 + c);
+            a02 = v0.fma(t, a02);
+            a12 = v1.fma(t, a12);
+            a22 = v2.fma(t, a22);
+            a32 = v3.fma(t, a32);
+            t = FloatVector.fromArray(F, x, x3 + c);
+            a03 = v0.fma(t, a03);
+            a13 = v1.fma(t, a13);
+            a23 = v2.fma(t, a23);
+            a33 = v3.fma(t, a33);
+        }
+        a00.intoArray(acc, ao);
+        a01.intoArray(acc, ao + 16);
+        a02.intoArray(acc, ao + 32);
+        a03.intoArray(acc, ao + 48);
+        a10.intoArray(acc, ao + 64);
+        a11.intoArray(acc, ao + 80);
+        a12.intoArray(acc, ao + 96);
+        a13.intoArray(acc, ao + 112);
+        a20.intoArray(acc, ao + 128);
+        a21.intoArray(acc, ao + 144);
+        a22.intoArray(acc, ao + 160);
+        a23.intoArray(acc, ao + 176);
+        a30.intoArray(acc, ao + 192);
+        a31.intoArray(acc, ao + 208);
+        a32.intoArray(acc, ao + 224);
+        a33.intoArray(acc, ao + 240);
     }
 
-    /** The fused matvec row kernel of a type, or null where decoding into a scratch row is the way. */
-    private static RowDot fusedDot(GgmlType type) {
-        return switch (type) {
-            case Q8_0 -> MatrixKernels::dotQ8_0;
-            case Q4_0 -> MatrixKernels::dotQ4_0;
-            case Q4_K -> MatrixKernels::dotQ4_K;
-            case Q6_K -> MatrixKernels::dotQ6_K;
-            default -> null;
-        };
-    }
-
-    /** Decodes a row of {@code cols} weights at {@code row} into {@code dst}, exactly as {@link Dequantize#row}. */
+    /** Decodes columns {@code [from, to)} of the row at {@code row} into {@code dst[from, to)}, exactly as {@link Dequantize#row}. */
     @FunctionalInterface
     private interface RowDecoder {
-        void decode(MemorySegment m, long row, float[] dst, int cols);
+        void decode(MemorySegment m, long row, float[] dst, int from, int to);
     }
 
-    /**
-     * The row decoder of a type, chosen once per call: through this interface each decoder compiles on
-     * its own. (A type switch inlined four times into the tile loop exhausted C2's budget, and the
-     * vectors it could no longer keep in registers were boxed: matmul ran six times slower.)
-     */
     private static RowDecoder rowDecoder(GgmlType type) {
         return switch (type) {
-            case F32 -> (m, row, dst, cols) -> MemorySegment.copy(m, LE_FLOAT, row, dst, 0, cols);
-            case Q8_0 -> MatrixKernels::decodeQ8_0;
-            case Q4_0 -> MatrixKernels::decodeQ4_0;
-            case Q4_K -> MatrixKernels::decodeQ4_K;
-            case Q6_K -> MatrixKernels::decodeQ6_K;
-            default -> (m, row, dst, cols) -> Dequantize.row(type, m, row, dst, 0, cols);
+            case F32 -> (m, row, dst, from, to) -> MemorySegment.copy(m, LE_FLOAT, row + 4L * from, dst, from, to - from);
+            default -> (m, row, dst, from, to) -> Dequantize.row(type, m, row + 2L * from, dst, from, to - from);
         };
     }
 
-    private static void decodeQ8_0(MemorySegment m, long row, float[] dst, int cols) {
-        for (int b = 0; b < cols / 32; b++) {
-            long block = row + 34L * b;
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
-            bytesToFloats(m, block + 2).mul(d).intoArray(dst, 32 * b);
-            bytesToFloats(m, block + 18).mul(d).intoArray(dst, 32 * b + 16);
+    // ---- quantized weights times Q8 activations (the spec is ReferenceDot's) ----
+
+    /**
+     * Rows {@code [from, to)} of quantized weights. Matvec of the common types reads the weights
+     * directly with integer products ({@link #matvecQ8_0}, ...); everything else decodes each row's
+     * integer multipliers once into a float scratch (exact: small integers) and runs register tiles
+     * of 4 rows x 2 tokens whose float products and sums of integers are exact, so they give the
+     * integer kernels' bits.
+     */
+    static void quantizedRows(WeightMatrix w, Q8Activations[] q, float[] out, int os, int from, int to) {
+        if (q.length == 1 && hasMatvecKernel(w.type())) {
+            for (int r = from; r < to; r += MATVEC_CHUNK) {
+                int end = Math.min(r + MATVEC_CHUNK, to);
+                switch (w.type()) {
+                    case Q8_0 -> matvecQ8_0(w, q[0], out, r, end);
+                    case Q4_0 -> matvecQ4_0(w, q[0], out, r, end);
+                    case Q4_K -> matvecQ4_K(w, q[0], out, r, end);
+                    default -> matvecQ6_K(w, q[0], out, r, end);
+                }
+            }
+            return;
         }
+        QuantizedTiles.rows(w, q, out, os, from, to);
     }
 
-    private static void decodeQ4_0(MemorySegment m, long row, float[] dst, int cols) {
-        for (int b = 0; b < cols / 32; b++) {
-            long block = row + 18L * b;
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
-            IntVector q = bytesToInts(m, block + 2);
-            ((FloatVector) q.and(0x0F).sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(dst, 32 * b);
-            ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convertShape(VectorOperators.I2F, F, 0))
-                    .mul(d).intoArray(dst, 32 * b + 16);
-        }
-    }
-
-    /** Matvec row of Q8_0, block by block: the scale read once per 32 weights. */
-    private static float dotQ8_0(MemorySegment m, long row, float[] x, int cols) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < cols / 32; b++) {
-            long block = row + 34L * b;
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
-            acc = bytesToFloats(m, block + 2).mul(d).fma(FloatVector.fromArray(F, x, 32 * b), acc);
-            acc = bytesToFloats(m, block + 18).mul(d).fma(FloatVector.fromArray(F, x, 32 * b + 16), acc);
-        }
-        return reduce(acc);
-    }
-
-    /** Matvec row of Q4_0, block by block: 16 bytes loaded once give both halves. */
-    private static float dotQ4_0(MemorySegment m, long row, float[] x, int cols) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < cols / 32; b++) {
-            long block = row + 18L * b;
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)));
-            IntVector q = bytesToInts(m, block + 2);
-            FloatVector lo = ((FloatVector) q.and(0x0F).sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(d);
-            FloatVector hi = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8)
-                    .convertShape(VectorOperators.I2F, F, 0)).mul(d);
-            acc = lo.fma(FloatVector.fromArray(F, x, 32 * b), acc);
-            acc = hi.fma(FloatVector.fromArray(F, x, 32 * b + 16), acc);
-        }
-        return reduce(acc);
+    private static boolean hasMatvecKernel(GgmlType type) {
+        return type == GgmlType.Q8_0 || type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;
     }
 
     /**
-     * Matvec row of Q4_K, block by block: the eight (scale, min) pairs unpacked once per 256 weights.
-     * It decodes as {@link #decodeBlockQ4_K} does, fused with the FMAs: decoding into a scratch block
-     * first (one source for both) made Q4_K matvec 45% slower. Everything stays in this body: C2 would
-     * not inline a helper that takes or returns vectors here, and boxed vectors ran twenty times slower.
+     * Rows per call of a matvec kernel. A kernel called once with a long loop is compiled by C2 on stack
+     * replacement from a profile in which the loop never ends; at its end it deoptimizes, and can then
+     * run in C1's code (which boxes every vector, ten times slower) for seconds. Many short calls get it
+     * compiled normally.
      */
-    private static float dotQ4_K(MemorySegment m, long row, float[] x, int cols) {
-        FloatVector acc = FloatVector.zero(F);
-        float[] scale = new float[8];
-        float[] min = new float[8];
-        for (int b = 0; b < cols / 256; b++) {
-            long block = row + 144L * b;
-            q4_KScales(m, block, scale, min);
-            for (int k = 0; k < 16; k++) {
-                int group = k >> 2;
-                int high = (k >> 1) & 1;
-                int pair = 2 * group + high;
-                ByteVector q = ByteVector.fromMemorySegment(B16, m, block + 16 + 32L * group + 16 * (k & 1),
-                        ByteOrder.LITTLE_ENDIAN);
-                IntVector nibbles = ((IntVector) q.convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.ASHR, 4 * high).and(0x0F);
-                FloatVector w = ((FloatVector) nibbles.convertShape(VectorOperators.I2F, F, 0)).mul(scale[pair]).sub(min[pair]);
-                acc = w.fma(FloatVector.fromArray(F, x, 256 * b + 16 * k), acc);
-            }
-        }
-        return reduce(acc);
-    }
+    private static final int MATVEC_CHUNK = 256;
 
-    /** A Q4_K block's eight {@code d * scale} and {@code dmin * min}, unpacked from their 6-bit fields. */
-    private static void q4_KScales(MemorySegment m, long block, float[] scale, float[] min) {
-        float d = Float.float16ToFloat(m.get(LE_SHORT, block));
-        float dmin = Float.float16ToFloat(m.get(LE_SHORT, block + 2));
-        long s = block + 4;
-        for (int j = 0; j < 8; j++) {
-            int sc;
-            int mn;
-            if (j < 4) {
-                sc = m.get(ValueLayout.JAVA_BYTE, s + j) & 63;
-                mn = m.get(ValueLayout.JAVA_BYTE, s + j + 4) & 63;
-            } else {
-                int b4 = m.get(ValueLayout.JAVA_BYTE, s + j + 4) & 0xFF;
-                sc = (b4 & 0x0F) | (((m.get(ValueLayout.JAVA_BYTE, s + j - 4) & 0xFF) >> 6) << 4);
-                mn = (b4 >> 4) | (((m.get(ValueLayout.JAVA_BYTE, s + j) & 0xFF) >> 6) << 4);
-            }
-            scale[j] = d * sc;
-            min[j] = dmin * mn;
-        }
-    }
-
-    /** Matvec row of Q6_K: {@link #decodeBlockQ6_K} fused with the FMAs, everything inline (see {@link #dotQ4_K}). */
-    private static float dotQ6_K(MemorySegment m, long row, float[] x, int cols) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < cols / 256; b++) {
-            long block = row + 210L * b;
-            float d = Float.float16ToFloat(m.get(LE_SHORT, block + 208));
-            for (int k = 0; k < 16; k++) {
-                int half = k >> 3;
-                int quarter = (k >> 1) & 3;
-                int l0 = 16 * (k & 1);
-                ByteVector ql = ByteVector.fromMemorySegment(B16, m, block + 64L * half + 32 * (quarter & 1) + l0,
-                        ByteOrder.LITTLE_ENDIAN);
-                ByteVector qh = ByteVector.fromMemorySegment(B16, m, block + 128 + 32L * half + l0, ByteOrder.LITTLE_ENDIAN);
-                IntVector low = ((IntVector) ql.convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.ASHR, quarter >= 2 ? 4 : 0).and(0x0F);
-                IntVector high = ((IntVector) qh.convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.ASHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4);
-                int scale = m.get(ValueLayout.JAVA_BYTE, block + 192 + 8 * half + (l0 >> 4) + 2 * quarter);
-                FloatVector w = ((FloatVector) low.or(high).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(d * scale);
-                acc = w.fma(FloatVector.fromArray(F, x, 256 * b + 16 * k), acc);
-            }
-        }
-        return reduce(acc);
-    }
+    /*
+     * The matvec kernels below write every vector operation out in the loop body, never through a helper
+     * of ours: C2 stops inlining non-JDK methods once a compilation passes its fixed node budget
+     * (NodeCountInliningCutoff, 18000 nodes, which four rows of Vector API code reach), and a helper that
+     * takes or returns vectors and is not inlined boxes them (tens of times slower). The JDK's own
+     * Vector API and memory-segment methods are @ForceInline and are exempt from that budget.
+     */
 
     /**
-     * One Q4_K block (144 bytes, 256 weights): F16 d and dmin, 12 bytes packing eight 6-bit (scale, min)
-     * pairs, 128 bytes of 4-bit values; each 64 weights share 32 bytes, low nibbles first (pair 2g),
-     * high nibbles next (pair 2g+1). Weight: {@code (d * scale) * q - (dmin * min)}, multiply then
-     * subtract, as ggml's reference. Everything stays in this body: C2 would not inline a helper that
-     * takes or returns vectors here, and boxed vectors ran twenty times slower.
+     * Q8_0 matvec, four rows at a time: the activation block loaded once serves four rows, four FMA
+     * chains. The four rows are a quarter of the range apart: four adjacent rows (4 KiB each) read as
+     * four interleaved streams defeat the hardware prefetcher (12 GB/s where one stream reads 26-30;
+     * rows a quarter of a {@value #MATVEC_CHUNK}-row chunk apart read as fast as one stream).
      */
-    private static void decodeBlockQ4_K(MemorySegment m, long block, float[] dst, int at, float[] scale, float[] min) {
-        q4_KScales(m, block, scale, min);
-        for (int k = 0; k < 16; k++) {
-            int group = k >> 2;
-            int high = (k >> 1) & 1;
-            int pair = 2 * group + high;
-            ByteVector q = ByteVector.fromMemorySegment(B16, m, block + 16 + 32L * group + 16 * (k & 1), ByteOrder.LITTLE_ENDIAN);
-            IntVector nibbles = ((IntVector) q.convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.ASHR, 4 * high).and(0x0F);
-            ((FloatVector) nibbles.convertShape(VectorOperators.I2F, F, 0)).mul(scale[pair]).sub(min[pair])
-                    .intoArray(dst, at + 16 * k);
+    private static void matvecQ8_0(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
+        MemorySegment m = w.data();
+        int quarter = (to - from) / 4;
+        long stride = w.rowBytes() * quarter;
+        int blocks = w.cols() / 32;
+        int[] q = a.q;
+        float[] dx = a.d;
+        float[] lanes = new float[16];
+        for (int r = from; r < from + quarter; r++) {
+            long o0 = w.rowOffset(r);
+            long o1 = o0 + stride;
+            long o2 = o1 + stride;
+            long o3 = o2 + stride;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int b = 0; b < blocks; b++) {
+                IntVector xl = IntVector.fromArray(I, q, 32 * b);
+                IntVector xh = IntVector.fromArray(I, q, 32 * b + 16);
+                float d = dx[b];
+                long p0 = o0 + 34L * b;
+                long p1 = o1 + 34L * b;
+                long p2 = o2 + 34L * b;
+                long p3 = o3 + 34L * b;
+                IntVector s0 = ((IntVector) ByteVector.fromMemorySegment(B16, m, p0 + 2, LE).convertShape(B2I, I, 0)).mul(xl)
+                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p0 + 18, LE).convertShape(B2I, I, 0)).mul(xh));
+                IntVector s1 = ((IntVector) ByteVector.fromMemorySegment(B16, m, p1 + 2, LE).convertShape(B2I, I, 0)).mul(xl)
+                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p1 + 18, LE).convertShape(B2I, I, 0)).mul(xh));
+                IntVector s2 = ((IntVector) ByteVector.fromMemorySegment(B16, m, p2 + 2, LE).convertShape(B2I, I, 0)).mul(xl)
+                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p2 + 18, LE).convertShape(B2I, I, 0)).mul(xh));
+                IntVector s3 = ((IntVector) ByteVector.fromMemorySegment(B16, m, p3 + 2, LE).convertShape(B2I, I, 0)).mul(xl)
+                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p3 + 18, LE).convertShape(B2I, I, 0)).mul(xh));
+                a0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p0)) * d), a0);
+                a1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p1)) * d), a1);
+                a2 = ((FloatVector) s2.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p2)) * d), a2);
+                a3 = ((FloatVector) s3.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p3)) * d), a3);
+            }
+            a0.intoArray(lanes, 0);
+            out[r] = tree(lanes);
+            a1.intoArray(lanes, 0);
+            out[r + quarter] = tree(lanes);
+            a2.intoArray(lanes, 0);
+            out[r + 2 * quarter] = tree(lanes);
+            a3.intoArray(lanes, 0);
+            out[r + 3 * quarter] = tree(lanes);
+        }
+        if (from + 4 * quarter < to) {
+            matvecQ8_0Rows(w, a, out, from + 4 * quarter, to);
+        }
+    }
+
+    /** The last rows of {@link #matvecQ8_0}, one at a time, with the same arithmetic. */
+    private static void matvecQ8_0Rows(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
+        MemorySegment m = w.data();
+        int[] q = a.q;
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long o = w.rowOffset(r);
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < w.cols() / 32; b++) {
+                long p = o + 34L * b;
+                IntVector s = ((IntVector) ByteVector.fromMemorySegment(B16, m, p + 2, LE).convertShape(B2I, I, 0))
+                        .mul(IntVector.fromArray(I, q, 32 * b))
+                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p + 18, LE).convertShape(B2I, I, 0))
+                                .mul(IntVector.fromArray(I, q, 32 * b + 16)));
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p)) * a.d[b]), acc);
+            }
+            acc.intoArray(lanes, 0);
+            out[r] = tree(lanes);
         }
     }
 
     /**
-     * One Q6_K block (210 bytes, 256 weights): 128 bytes of low 4 bits, 64 bytes of high 2 bits, 16 signed
-     * scales, F16 d last. Each half of 128 uses 64 low-bit bytes, 32 high-bit bytes and 8 scales; its
-     * quarter qd takes the low (qd 0, 1) or high (qd 2, 3) nibbles of bytes [32*(qd&1), +32) and bits
-     * 2*qd, 2*qd+1 of the high bytes. Weight: {@code (d * scale) * (q - 32)}. Everything inline, as Q4_K.
+     * Q4_0 matvec, four rows at a time, as Q8_0. A block's lane sums (q[l] - 8) * x[l] + (q[l+16] - 8) *
+     * x[l+16] are computed as the nibbles times x minus 8 * (x[l] + x[l+16]), the latter once per block
+     * for all four rows.
      */
-    private static void decodeBlockQ6_K(MemorySegment m, long block, float[] dst, int at) {
-        float d = Float.float16ToFloat(m.get(LE_SHORT, block + 208));
-        for (int k = 0; k < 16; k++) {
-            int half = k >> 3;
-            int quarter = (k >> 1) & 3;
-            int l0 = 16 * (k & 1);
-            ByteVector ql = ByteVector.fromMemorySegment(B16, m, block + 64L * half + 32 * (quarter & 1) + l0,
-                    ByteOrder.LITTLE_ENDIAN);
-            ByteVector qh = ByteVector.fromMemorySegment(B16, m, block + 128 + 32L * half + l0, ByteOrder.LITTLE_ENDIAN);
-            IntVector low = ((IntVector) ql.convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.ASHR, quarter >= 2 ? 4 : 0).and(0x0F);
-            IntVector high = ((IntVector) qh.convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.ASHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4);
-            int scale = m.get(ValueLayout.JAVA_BYTE, block + 192 + 8 * half + (l0 >> 4) + 2 * quarter);
-            ((FloatVector) low.or(high).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(d * scale)
-                    .intoArray(dst, at + 16 * k);
+    private static void matvecQ4_0(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
+        MemorySegment m = w.data();
+        int quarter = (to - from) / 4;
+        long stride = w.rowBytes() * quarter;
+        int blocks = w.cols() / 32;
+        int[] q = a.q;
+        float[] dx = a.d;
+        float[] lanes = new float[16];
+        for (int r = from; r < from + quarter; r++) {
+            long o0 = w.rowOffset(r);
+            long o1 = o0 + stride;
+            long o2 = o1 + stride;
+            long o3 = o2 + stride;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int b = 0; b < blocks; b++) {
+                IntVector xl = IntVector.fromArray(I, q, 32 * b);
+                IntVector xh = IntVector.fromArray(I, q, 32 * b + 16);
+                IntVector x8 = xl.add(xh).lanewise(LSHL, 3);
+                float d = dx[b];
+                long p0 = o0 + 18L * b;
+                long p1 = o1 + 18L * b;
+                long p2 = o2 + 18L * b;
+                long p3 = o3 + 18L * b;
+                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, p0 + 2, LE).convertShape(B2I, I, 0);
+                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, p1 + 2, LE).convertShape(B2I, I, 0);
+                IntVector v2 = (IntVector) ByteVector.fromMemorySegment(B16, m, p2 + 2, LE).convertShape(B2I, I, 0);
+                IntVector v3 = (IntVector) ByteVector.fromMemorySegment(B16, m, p3 + 2, LE).convertShape(B2I, I, 0);
+                IntVector s0 = v0.and(0x0F).mul(xl).add(v0.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(x8);
+                IntVector s1 = v1.and(0x0F).mul(xl).add(v1.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(x8);
+                IntVector s2 = v2.and(0x0F).mul(xl).add(v2.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(x8);
+                IntVector s3 = v3.and(0x0F).mul(xl).add(v3.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(x8);
+                a0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p0)) * d), a0);
+                a1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p1)) * d), a1);
+                a2 = ((FloatVector) s2.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p2)) * d), a2);
+                a3 = ((FloatVector) s3.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p3)) * d), a3);
+            }
+            a0.intoArray(lanes, 0);
+            out[r] = tree(lanes);
+            a1.intoArray(lanes, 0);
+            out[r + quarter] = tree(lanes);
+            a2.intoArray(lanes, 0);
+            out[r + 2 * quarter] = tree(lanes);
+            a3.intoArray(lanes, 0);
+            out[r + 3 * quarter] = tree(lanes);
+        }
+        if (from + 4 * quarter < to) {
+            matvecQ4_0Rows(w, a, out, from + 4 * quarter, to);
         }
     }
 
-    private static FloatVector bytesToFloats(MemorySegment m, long offset) {
-        return (FloatVector) ByteVector.fromMemorySegment(B16, m, offset, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.B2F, F, 0);
-    }
-
-    private static IntVector bytesToInts(MemorySegment m, long offset) {
-        return (IntVector) ByteVector.fromMemorySegment(B16, m, offset, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.B2I, I, 0);
-    }
-
-    private static void decodeQ4_K(MemorySegment m, long row, float[] dst, int cols) {
-        float[] scale = new float[8];
-        float[] min = new float[8];
-        for (int b = 0; b < cols / 256; b++) {
-            decodeBlockQ4_K(m, row + 144L * b, dst, 256 * b, scale, min);
+    /** The last rows of {@link #matvecQ4_0}, one at a time, with the same arithmetic. */
+    private static void matvecQ4_0Rows(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
+        MemorySegment m = w.data();
+        int[] q = a.q;
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long o = w.rowOffset(r);
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < w.cols() / 32; b++) {
+                long p = o + 18L * b;
+                IntVector xl = IntVector.fromArray(I, q, 32 * b);
+                IntVector xh = IntVector.fromArray(I, q, 32 * b + 16);
+                IntVector v = (IntVector) ByteVector.fromMemorySegment(B16, m, p + 2, LE).convertShape(B2I, I, 0);
+                IntVector s = v.and(0x0F).mul(xl).add(v.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(xl.add(xh).lanewise(LSHL, 3));
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p)) * a.d[b]), acc);
+            }
+            acc.intoArray(lanes, 0);
+            out[r] = tree(lanes);
         }
     }
 
-    private static void decodeQ6_K(MemorySegment m, long row, float[] dst, int cols) {
-        for (int b = 0; b < cols / 256; b++) {
-            decodeBlockQ6_K(m, row + 210L * b, dst, 256 * b);
+    /** {@link #reduce} of the 16 lanes at {@code a[offset]} (an array, not a vector: a helper taking a vector boxes it). */
+    static float treeAt(float[] a, int offset) {
+        FloatVector v = FloatVector.fromArray(F, a, offset);
+        v = v.add(v.rearrange(DOWN_8));
+        v = v.add(v.rearrange(DOWN_4));
+        v = v.add(v.rearrange(DOWN_2));
+        v = v.add(v.rearrange(DOWN_1));
+        return v.lane(0);
+    }
+
+    /** The fixed combination of 16 lanes, (l + l+8), (l + l+4), (l + l+2), (l + l+1), in scalar code (as {@link #reduce}). */
+    static float tree(float[] lanes) {
+        for (int half = 8; half >= 1; half /= 2) {
+            for (int l = 0; l < half; l++) {
+                lanes[l] = lanes[l] + lanes[l + half];
+            }
+        }
+        return lanes[0];
+    }
+
+    /**
+     * Q4_K matvec, one row at a time: a block has 16 independent vectors of work and one FMA into the
+     * accumulator, so one row keeps the core busy. The eight 6-bit (scale, min) pairs are unpacked
+     * four at a time from 32-bit words with byte-wise masks (the technique of ggml's utmp/kmask code);
+     * the mins meet the activations' sums of 32 in one scalar sum per block.
+     */
+    private static void matvecQ4_K(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
+        MemorySegment m = w.data();
+        int blocks = w.cols() / 256;
+        int[] q = a.q;
+        int[] sums = a.sums;
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row = w.rowOffset(r);
+            FloatVector acc = FloatVector.zero(F);
+            float c = 0;
+            for (int b = 0; b < blocks; b++) {
+                long block = row + 144L * b;
+                long packed = m.get(LE_LONG, block + 4);
+                int u0 = (int) packed;
+                int u1 = (int) (packed >>> 32);
+                int u2 = m.get(LE_INT, block + 12);
+                int scLo = u0 & 0x3F3F3F3F;
+                int mnLo = u1 & 0x3F3F3F3F;
+                int scHi = (u2 & 0x0F0F0F0F) | ((u0 >>> 2) & 0x30303030);
+                int mnHi = ((u2 >>> 4) & 0x0F0F0F0F) | ((u1 >>> 2) & 0x30303030);
+                int e = 256 * b;
+                long qs = block + 16;
+                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs, LE).convertShape(B2I, I, 0);
+                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 16, LE).convertShape(B2I, I, 0);
+                IntVector s = v0.and(0x0F).mul(IntVector.fromArray(I, q, e))
+                        .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 16))).mul(scLo & 0xFF)
+                        .add(v0.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 32))
+                                .add(v1.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 48))).mul((scLo >>> 8) & 0xFF));
+                v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 32, LE).convertShape(B2I, I, 0);
+                v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 48, LE).convertShape(B2I, I, 0);
+                s = s.add(v0.and(0x0F).mul(IntVector.fromArray(I, q, e + 64))
+                        .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 80))).mul((scLo >>> 16) & 0xFF))
+                        .add(v0.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 96))
+                                .add(v1.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 112))).mul(scLo >>> 24));
+                v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 64, LE).convertShape(B2I, I, 0);
+                v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 80, LE).convertShape(B2I, I, 0);
+                s = s.add(v0.and(0x0F).mul(IntVector.fromArray(I, q, e + 128))
+                        .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 144))).mul(scHi & 0xFF))
+                        .add(v0.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 160))
+                                .add(v1.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 176))).mul((scHi >>> 8) & 0xFF));
+                v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 96, LE).convertShape(B2I, I, 0);
+                v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 112, LE).convertShape(B2I, I, 0);
+                s = s.add(v0.and(0x0F).mul(IntVector.fromArray(I, q, e + 192))
+                        .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 208))).mul((scHi >>> 16) & 0xFF))
+                        .add(v0.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 224))
+                                .add(v1.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 240))).mul(scHi >>> 24));
+                float dx = a.d[b];
+                acc = ((FloatVector) s.convert(I2F, 0))
+                        .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)) * dx), acc);
+                int k = 8 * b;
+                int msum = (mnLo & 0xFF) * sums[k] + ((mnLo >>> 8) & 0xFF) * sums[k + 1]
+                        + ((mnLo >>> 16) & 0xFF) * sums[k + 2] + (mnLo >>> 24) * sums[k + 3]
+                        + (mnHi & 0xFF) * sums[k + 4] + ((mnHi >>> 8) & 0xFF) * sums[k + 5]
+                        + ((mnHi >>> 16) & 0xFF) * sums[k + 6] + (mnHi >>> 24) * sums[k + 7];
+                c = Math.fma((float) msum, Float.float16ToFloat(m.get(LE_SHORT, block + 2)) * dx, c);
+            }
+            acc.intoArray(lanes, 0);
+            out[r] = tree(lanes) - c;
         }
     }
+
+    /** A Q4_K/Q5_K block's eight 6-bit scales and mins, from the 12 bytes at {@code s} (see {@link Dequantize#scaleMinK4}). */
+    static void q4_KScales(MemorySegment m, long s, int[] sc, int[] mn) {
+        long lo = m.get(LE_LONG, s);
+        int hi = m.get(LE_INT, s + 8);
+        for (int j = 0; j < 4; j++) {
+            sc[j] = (int) (lo >>> (8 * j)) & 63;
+            mn[j] = (int) (lo >>> (8 * j + 32)) & 63;
+            int packed = hi >>> (8 * j);
+            sc[j + 4] = (packed & 0x0F) | (((int) (lo >>> (8 * j + 6)) & 3) << 4);
+            mn[j + 4] = ((packed >>> 4) & 0x0F) | (((int) (lo >>> (8 * j + 38)) & 3) << 4);
+        }
+    }
+
+    /**
+     * Q6_K matvec, one row at a time (see {@link #matvecQ4_K}): each 16 bytes of low bits and of high
+     * bits loaded once give four vectors of 6-bit values; (q - 32) * x times the vector's scale, summed.
+     * The sixteen signed scales come from two 8-byte reads.
+     */
+    private static void matvecQ6_K(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
+        MemorySegment m = w.data();
+        int blocks = w.cols() / 256;
+        int[] q = a.q;
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row = w.rowOffset(r);
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                long block = row + 210L * b;
+                long sa = m.get(LE_LONG, block + 192);
+                long sb = m.get(LE_LONG, block + 200);
+                int e = 256 * b;
+                IntVector s = IntVector.zero(I);
+                IntVector qa;
+                IntVector qb;
+                IntVector qh;
+                qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 0, LE).convertShape(B2I, I, 0);
+                qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 32, LE).convertShape(B2I, I, 0);
+                qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 128, LE).convertShape(B2I, I, 0);
+                s = s.add(qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(IntVector.fromArray(I, q, e + 0)).mul((byte) sa))
+                        .add(qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(IntVector.fromArray(I, q, e + 32)).mul((byte) (sa >>> 16)))
+                        .add(qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(IntVector.fromArray(I, q, e + 64)).mul((byte) (sa >>> 32)))
+                        .add(qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32)
+                                .mul(IntVector.fromArray(I, q, e + 96)).mul((byte) (sa >>> 48)));
+                qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 16, LE).convertShape(B2I, I, 0);
+                qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 48, LE).convertShape(B2I, I, 0);
+                qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 144, LE).convertShape(B2I, I, 0);
+                s = s.add(qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(IntVector.fromArray(I, q, e + 16)).mul((byte) (sa >>> 8)))
+                        .add(qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(IntVector.fromArray(I, q, e + 48)).mul((byte) (sa >>> 24)))
+                        .add(qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(IntVector.fromArray(I, q, e + 80)).mul((byte) (sa >>> 40)))
+                        .add(qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32)
+                                .mul(IntVector.fromArray(I, q, e + 112)).mul((byte) (sa >>> 56)));
+                qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 64, LE).convertShape(B2I, I, 0);
+                qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 96, LE).convertShape(B2I, I, 0);
+                qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 160, LE).convertShape(B2I, I, 0);
+                s = s.add(qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(IntVector.fromArray(I, q, e + 128)).mul((byte) sb))
+                        .add(qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(IntVector.fromArray(I, q, e + 160)).mul((byte) (sb >>> 16)))
+                        .add(qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(IntVector.fromArray(I, q, e + 192)).mul((byte) (sb >>> 32)))
+                        .add(qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32)
+                                .mul(IntVector.fromArray(I, q, e + 224)).mul((byte) (sb >>> 48)));
+                qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 80, LE).convertShape(B2I, I, 0);
+                qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 112, LE).convertShape(B2I, I, 0);
+                qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 176, LE).convertShape(B2I, I, 0);
+                s = s.add(qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(IntVector.fromArray(I, q, e + 144)).mul((byte) (sb >>> 8)))
+                        .add(qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(IntVector.fromArray(I, q, e + 176)).mul((byte) (sb >>> 24)))
+                        .add(qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(IntVector.fromArray(I, q, e + 208)).mul((byte) (sb >>> 40)))
+                        .add(qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32)
+                                .mul(IntVector.fromArray(I, q, e + 240)).mul((byte) (sb >>> 56)));
+                acc = ((FloatVector) s.convert(I2F, 0))
+                        .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block + 208)) * a.d[b]), acc);
+            }
+            acc.intoArray(lanes, 0);
+            out[r] = tree(lanes);
+        }
+    }
+
 
     /** F32 matvec straight from the segment, four rows at a time (four independent FMA chains). */
     private static void matvecF32(WeightMatrix w, float[] x, float[] out, int from, int to) {
@@ -390,38 +798,6 @@ public final class MatrixKernels {
             acc = FloatVector.fromArray(F, w, 16 * k).fma(FloatVector.fromArray(F, x, xo + 16 * k), acc);
         }
         return reduce(tail(w, n, x, xo, acc));
-    }
-
-    /** 2 rows x 4 tokens: eight FMA chains; each weight vector loaded once serves four tokens. */
-    private static void tile2x4(float[] w0, float[] w1, int n, float[] x, int xo, int xs, float[] out, int oo, int os) {
-        int chunks = n / 16;
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        for (int k = 0; k < chunks; k++) {
-            int c = 16 * k;
-            FloatVector v0 = FloatVector.fromArray(F, w0, c);
-            FloatVector v1 = FloatVector.fromArray(F, w1, c);
-            FloatVector x0 = FloatVector.fromArray(F, x, xo + c);
-            FloatVector x1 = FloatVector.fromArray(F, x, xo + xs + c);
-            FloatVector x2 = FloatVector.fromArray(F, x, xo + 2 * xs + c);
-            FloatVector x3 = FloatVector.fromArray(F, x, xo + 3 * xs + c);
-            a00 = v0.fma(x0, a00);
-            a01 = v0.fma(x1, a01);
-            a02 = v0.fma(x2, a02);
-            a03 = v0.fma(x3, a03);
-            a10 = v1.fma(x0, a10);
-            a11 = v1.fma(x1, a11);
-            a12 = v1.fma(x2, a12);
-            a13 = v1.fma(x3, a13);
-        }
-        out[oo] = reduce(tail(w0, n, x, xo, a00));
-        out[oo + os] = reduce(tail(w0, n, x, xo + xs, a01));
-        out[oo + 2 * os] = reduce(tail(w0, n, x, xo + 2 * xs, a02));
-        out[oo + 3 * os] = reduce(tail(w0, n, x, xo + 3 * xs, a03));
-        out[oo + 1] = reduce(tail(w1, n, x, xo, a10));
-        out[oo + os + 1] = reduce(tail(w1, n, x, xo + xs, a11));
-        out[oo + 2 * os + 1] = reduce(tail(w1, n, x, xo + 2 * xs, a12));
-        out[oo + 3 * os + 1] = reduce(tail(w1, n, x, xo + 3 * xs, a13));
     }
 
     /** The last n % 16 elements of a row held in an array, added lane by lane (only F32 rows have them). */

@@ -4,7 +4,9 @@
  * allocated off-heap); results are bit-identical whatever the number of threads.
  */
 @Export
-@Version("0.1.0")
+// 0.2.0: quantized matvec/matmul now follow ggml's scheme (Q8 activations, exact integer block sums), so
+// their results differ from 0.1.0's FP32 dot products: nodes must agree on this version to compare results.
+@Version("0.2.0")
 package org.commonweal.kernels;
 
 import org.osgi.annotation.bundle.Export;

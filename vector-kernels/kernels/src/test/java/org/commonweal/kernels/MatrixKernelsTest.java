@@ -82,14 +82,116 @@ class MatrixKernelsTest {
                         float[] out = new float[shape[0] * tokens];
                         MatrixKernels.matmul(w, x, stride, tokens, out, shape[0], ONE);
                         for (int r = 0; r < shape[0]; r++) {
-                            float[] row = dequantizeRow(w, r);
                             for (int t = 0; t < tokens; t++) {
-                                float expected = MatrixKernels.referenceDot(row, 0, x, t * stride, shape[1]);
+                                float expected = ReferenceDot.row(w, r, x, t * stride);
                                 assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[t * shape[0] + r]),
                                         type + " " + shape[0] + "x" + shape[1] + " row " + r + " token " + t + " of " + tokens);
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * Random shapes (seeded, so a failure repeats): rows up to 150 (several 64-row matvec chunks and
+     * every leftover of the 4-row kernels), columns up to 2560 (several 1024-column cache blocks of the
+     * matmul tiles, F32 tails), 1 to 9 tokens (odd ones left over by the tiles), 1 to 3 threads. Every
+     * output equals the scalar definition bit for bit.
+     */
+    @Test
+    void randomShapesEqualTheScalarDefinitionBitForBit() {
+        Random random = new Random(2026);
+        KernelPool[] pools = { ONE, TWO, THREE };
+        try (Arena arena = Arena.ofShared()) {
+            for (int trial = 0; trial < 150; trial++) {
+                GgmlType type = GgmlType.values()[random.nextInt(GgmlType.values().length)];
+                int block = type.blockSize();
+                int rows = 1 + random.nextInt(150);
+                int cols = type == GgmlType.F32 && random.nextBoolean() ? 1 + random.nextInt(2560)
+                        : block * (1 + random.nextInt(2560 / block));
+                int tokens = 1 + random.nextInt(9);
+                int stride = cols + random.nextInt(5);
+                KernelPool pool = pools[random.nextInt(3)];
+                WeightMatrix w = random(type, rows, cols, random, arena);
+                float[] x = gaussian(stride * tokens, random);
+                float[] out = new float[rows * tokens];
+                MatrixKernels.matmul(w, x, stride, tokens, out, rows, pool);
+                for (int r = 0; r < rows; r++) {
+                    for (int t = 0; t < tokens; t++) {
+                        float expected = ReferenceDot.row(w, r, x, t * stride);
+                        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[t * rows + r]),
+                                type + " " + rows + "x" + cols + " x " + tokens + " tokens on " + pool.threads()
+                                        + " threads: row " + r + " token " + t);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theActivationQuantizerWritesGgmlsReferenceValues() {
+        Random random = new Random(11);
+        for (int n : new int[] { 256, 512, 4096 }) {
+            float[] x = gaussian(n + 5, random);
+            x[7] = 0;
+            java.util.Arrays.fill(x, 32, 64, 0f); // an all-zero Q8_0 block
+            float[] halves = { 127f, 2.5f, -2.5f, 0.5f, -0.5f, 1.5f, -1.5f, 126.49f, -0f, -126.5f, 0.49999997f, -0.49999997f };
+            System.arraycopy(halves, 0, x, 5 + 64, halves.length); // block 2: d = 1, halfway cases round away from 0
+            x[5 + 100] = Float.NaN; // block 3 goes through the scalar code
+            MemorySegment q8_0 = MemorySegment.ofArray(new byte[(int) GgmlType.Q8_0.rowBytes(n)]);
+            Quantize.q8_0(x, 5, n, q8_0, 0);
+            Q8Activations a = Q8Activations.quantize(GgmlType.Q8_0, x, 5, n);
+            for (int b = 0; b < n / 32; b++) {
+                assertEquals(Float.floatToRawIntBits(Float.float16ToFloat(q8_0.get(LE_SHORT, 34L * b))),
+                        Float.floatToRawIntBits(a.d[b]), "Q8_0 scale " + b);
+                int sum = 0;
+                for (int j = 0; j < 32; j++) {
+                    byte expected = q8_0.get(ValueLayout.JAVA_BYTE, 34L * b + 2 + j);
+                    assertEquals(expected, a.q[32 * b + j], "Q8_0 quant " + (32 * b + j));
+                    assertEquals((float) expected, a.qf[32 * b + j]);
+                    sum += expected;
+                }
+                assertEquals(sum, a.sums[b]);
+            }
+            MemorySegment q8K = MemorySegment.ofArray(new byte[(int) GgmlType.Q8_K.rowBytes(n)]);
+            Quantize.q8K(x, 5, n, q8K, 0);
+            Q8Activations k = Q8Activations.quantize(GgmlType.Q8_K, x, 5, n);
+            for (int b = 0; b < n / 256; b++) {
+                assertEquals(q8K.get(LE_FLOAT, 292L * b), k.d[b], "Q8_K scale " + b);
+                for (int j = 0; j < 256; j++) {
+                    assertEquals(q8K.get(ValueLayout.JAVA_BYTE, 292L * b + 4 + j), k.q[256 * b + j], "Q8_K quant");
+                }
+                for (int g = 0; g < 8; g++) {
+                    int expected = q8K.get(LE_SHORT, 292L * b + 260 + 4 * g) + q8K.get(LE_SHORT, 292L * b + 262 + 4 * g);
+                    assertEquals(expected, k.sums[8 * b + g], "Q8_K sums of 32");
+                }
+            }
+        }
+    }
+
+    @Test
+    void quantizedProductsStayCloseToTheFloatProduct() {
+        // The spec quantizes activations (as ggml does): results differ from dot16(dequantize(row), x)
+        // by the activation rounding only, a small relative error for Gaussian data.
+        Random random = new Random(5);
+        try (Arena arena = Arena.ofConfined()) {
+            for (GgmlType type : new GgmlType[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0,
+                    GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K }) {
+                WeightMatrix w = random(type, 8, 1024, random, arena);
+                float[] x = gaussian(1024, random);
+                float[] out = new float[8];
+                MatrixKernels.matvec(w, x, out, ONE);
+                for (int r = 0; r < 8; r++) {
+                    float[] row = dequantizeRow(w, r);
+                    double exact = 0;
+                    double scale = 0;
+                    for (int c = 0; c < 1024; c++) {
+                        exact += (double) row[c] * x[c];
+                        scale += Math.abs((double) row[c] * x[c]);
+                    }
+                    assertTrue(Math.abs(out[r] - exact) <= 0.02 * scale, type + " row " + r + ": " + out[r] + " vs " + exact);
                 }
             }
         }

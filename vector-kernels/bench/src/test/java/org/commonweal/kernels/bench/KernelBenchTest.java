@@ -13,14 +13,18 @@ import org.junit.jupiter.api.Test;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
-/** The benchmark's shape, on tiny sizes: every type measured, and --json's last line is the figures. */
+/**
+ * The benchmark's shape, on tiny sizes: every type measured, and --json's last line is the figures. The
+ * figures themselves mean nothing here (a 1 MiB matvec with 100 ms of warm-up runs in C1's code and can
+ * round to 0.0 GB/s), so only their presence is checked.
+ */
 class KernelBenchTest {
 
     @Test
     void printsATableAndTheFiguresAsJsonOnTheLastLine() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        KernelBench.run(new KernelBench.Options(List.of(1, 2), true, out, 1L << 20, 4, 1L << 20, 1000));
+        KernelBench.run(new KernelBench.Options(List.of(1, 2), true, out, 1L << 20, 4, 1L << 20, 1000, 100));
 
         String[] lines = bytes.toString(StandardCharsets.UTF_8).strip().split("\n");
         JsonObject json = Json.createReader(new StringReader(lines[lines.length - 1])).readObject();
@@ -32,9 +36,12 @@ class KernelBenchTest {
             for (var type : KernelBench.TYPES) {
                 JsonObject figures = run.getJsonObject("types").getJsonObject(type.name());
                 assertTrue(figures.getJsonNumber("matvecGBs").doubleValue() >= 0, type + ": " + figures);
+                assertTrue(figures.getJsonNumber("baselineMatvecGBs").doubleValue() >= 0, type + ": " + figures);
                 assertTrue(figures.getJsonNumber("matmulGflops").doubleValue() >= 0, type + ": " + figures);
-                assertTrue(figures.containsKey("baselineMatvecGBs") && figures.containsKey("matmulPctPeak"), type + ": " + figures);
+                assertTrue(figures.getJsonNumber("baselineMatmulGflops").doubleValue() >= 0, type + ": " + figures);
             }
+            assertTrue(run.getJsonObject("mapped").getJsonObject("Q4_0").getJsonNumber("mappedMatvecGBs").doubleValue() >= 0,
+                    run.toString());
         }
     }
 }
