@@ -205,12 +205,12 @@ final class LocalChain implements Chain, AutoCloseable {
 
         @Override
         public int chainId() {
-            return settings.chainId();
+            return LocalChain.this.chainId();
         }
 
         @Override
         public BlockHeader head() {
-            return ledger.head();
+            return LocalChain.this.head();
         }
 
         @Override
