@@ -1,6 +1,7 @@
 package org.commonweal.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.io.StringReader;
@@ -43,6 +44,9 @@ public class CwNodeIT {
             node.terminate();
             assertEquals(node.output(), 0, node.exitCode(60));
             assertTrue(node.output(), node.output().contains("Node stopped."));
+            // Regression: an SLF4J provider on the launcher's class path made the framework's SLF4J reject its own.
+            assertFalse(node.output(), node.output().contains("No SLF4J providers were found"));
+            assertTrue(node.output(), node.output().contains(" INFO org.commonweal.chain.internal.LocalChain - chain "));
         }
     }
 

@@ -13,6 +13,16 @@ import picocli.CommandLine.Option;
                 BenchCommand.Assemble.class })
 final class BenchCommand {
 
+    /**
+     * The benchmarks run the chain and Chronicle on the launcher's class path, which has SLF4J's API but, on
+     * purpose, no provider: a provider there would be found by a node's framework too (through the thread
+     * context class loader) and break its logging. Benchmarks name the no-op provider, so SLF4J does not warn;
+     * only benchmarks, never {@code cw node}.
+     */
+    static void quietLogging() {
+        System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
+    }
+
     @Command(name = "kernels", mixinStandardHelpOptions = true, sortOptions = false, description = {
             "Memory bandwidth and FMA peak of this machine, then every kernel against them and against the simplest"
                     + " correct Vector API kernel, in one run (about a minute; uses ~1.5 GiB of off-heap memory).",
@@ -56,6 +66,7 @@ final class BenchCommand {
         @Override
         public Integer call() throws LaunchException {
             RuntimeSettings.checkJvm(); // Chronicle needs the runtime's JVM flags
+            quietLogging();
             LedgerBench.run(System.out, json, dir);
             return 0;
         }
@@ -77,6 +88,7 @@ final class BenchCommand {
         @Override
         public Integer call() throws LaunchException, InterruptedException {
             RuntimeSettings.checkJvm();
+            quietLogging();
             double raw = LedgerBench.rawVerifyPerSecond();
             System.out.printf("  (Bouncy Castle Ed25519 verify, 1 thread, this run: %,.0f /s)%n", raw);
             ConsensusBench.run(System.out, json, dir, raw);
