@@ -57,10 +57,12 @@ final class ConsensusBench {
             double limit = verifyPerSecond * cores / VALIDATORS;
             out.printf("  end to end (clients submit to one validator each; batches spread with their signatures checked once per validator,\n    ordered by proofs of availability, executed, appended durably):%n"
                     + "    %,9.0f tx/s in %d blocks  (%.0f%% of the verification limit: raw %,.0f/s x %d cores / %d validators"
-                    + " = %,.0f tx/s)%n", commits.perSecond(), commits.blocks(), 100 * commits.perSecond() / limit, verifyPerSecond,
-                    cores, VALIDATORS, limit);
+                    + " = %,.0f tx/s)%n    latency from submission to commit: p50 %.0f ms, p99 %.0f ms%n", commits.perSecond(),
+                    commits.blocks(), 100 * commits.perSecond() / limit, verifyPerSecond, cores, VALIDATORS, limit,
+                    commits.p50Millis(), commits.p99Millis());
             figures.add("endToEndTxPerSecond", Math.round(commits.perSecond()))
-                    .add("endToEndPctOfVerificationLimit", Math.round(100 * commits.perSecond() / limit));
+                    .add("endToEndPctOfVerificationLimit", Math.round(100 * commits.perSecond() / limit))
+                    .add("endToEndP50Millis", commits.p50Millis()).add("endToEndP99Millis", commits.p99Millis());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use " + directory + " for the benchmark's chains; give --dir DIR", e);
         } finally {

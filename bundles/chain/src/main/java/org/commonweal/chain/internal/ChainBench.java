@@ -37,7 +37,8 @@ public final class ChainBench {
     }
 
     /** Transactions committed end to end per second by every validator of a cluster. */
-    public record ClusterCommits(int validators, int transactions, double perSecond, long blocks) {
+    public record ClusterCommits(int validators, int transactions, double perSecond, long blocks, double p50Millis,
+            double p99Millis) {
     }
 
     private ChainBench() {
@@ -99,13 +100,25 @@ public final class ChainBench {
         List<SignatureBatch> batches = new ArrayList<>();
         try {
             java.util.concurrent.CountDownLatch committed = new java.util.concurrent.CountDownLatch(validators * count);
+            Map<java.nio.ByteBuffer, Long> submittedAt = new java.util.concurrent.ConcurrentHashMap<>();
+            List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
             for (int v = 0; v < validators; v++) {
                 SignatureBatch signatures = SignatureBatch.ofAvailableProcessors();
                 batches.add(signatures);
                 LocalChain chain = LocalChain.open(dir.resolve("validator-" + v), settings, PayloadTypes.standard(), signatures,
                         System::currentTimeMillis);
                 chains.add(chain);
-                chain.subscribe(block -> block.transactions().forEach(tx -> committed.countDown()));
+                boolean atFirstValidator = v == 0;
+                chain.subscribe(block -> {
+                    long now = System.nanoTime();
+                    for (Transaction tx : block.transactions()) {
+                        committed.countDown();
+                        Long at = atFirstValidator ? submittedAt.get(java.nio.ByteBuffer.wrap(tx.id())) : null;
+                        if (at != null) {
+                            latencies.add(now - at); // submission to commit at validator 0
+                        }
+                    }
+                });
             }
             long start = System.nanoTime();
             for (int v = 0; v < validators; v++) {
@@ -126,7 +139,10 @@ public final class ChainBench {
                     List<Transaction> mine = byValidator.get(v);
                     int first = from / validators;
                     if (first < mine.size()) {
-                        chains.get(v).submit(mine.subList(first, Math.min(mine.size(), first + 1_000 / validators)));
+                        List<Transaction> slice = mine.subList(first, Math.min(mine.size(), first + 1_000 / validators));
+                        long now = System.nanoTime();
+                        slice.forEach(tx -> submittedAt.put(java.nio.ByteBuffer.wrap(tx.id()), now));
+                        chains.get(v).submit(slice);
                     }
                 }
             }
@@ -134,7 +150,12 @@ public final class ChainBench {
                 throw new IllegalStateException("the validators did not commit every transfer within 300 s");
             }
             long elapsed = System.nanoTime() - start;
-            return new ClusterCommits(validators, count, count * 1e9 / elapsed, chains.getFirst().head().height());
+            long[] sorted;
+            synchronized (latencies) {
+                sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+            }
+            return new ClusterCommits(validators, count, count * 1e9 / elapsed, chains.getFirst().head().height(),
+                    sorted[sorted.length / 2] / 1e6, sorted[Math.min(sorted.length - 1, (int) (sorted.length * 0.99))] / 1e6);
         } finally {
             engines.forEach(ConsensusEngine::stop);
             chains.forEach(LocalChain::close);
