@@ -81,12 +81,13 @@ public final class BftEngine implements ConsensusEngine {
     private final Transport transport;
     private final Path safetyFile;
     private final LongSupplier clock;
-    /** Messages from peers, bounded: a peer flooding well-formed messages makes them drop, not the heap grow. */
-    private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>(INBOX_MESSAGES);
+    /** Messages from peers, bounded per sender and served round-robin (see {@link FairInbox}). */
+    private final FairInbox inbox = new FairInbox(INBOX_MESSAGES);
     /** Timer events and the stop signal: few, never dropped. */
     private final BlockingQueue<Runnable> control = new LinkedBlockingQueue<>();
     private final java.util.concurrent.atomic.AtomicLong droppedMessages = new java.util.concurrent.atomic.AtomicLong();
-    static final int INBOX_MESSAGES = 65_536;
+    /** Messages waiting per sender before that sender's excess is dropped. */
+    static final int INBOX_MESSAGES = 16_384;
     private Thread thread;
     private ScheduledExecutorService timers;
     private volatile boolean running;
@@ -132,10 +133,10 @@ public final class BftEngine implements ConsensusEngine {
         timers = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "bft-timers-" + settings.me()));
         Loop loop = new Loop(context);
         transport.register(settings.me(), (from, message) -> {
-            if (!inbox.offer(() -> loop.onMessage(from, message)) && droppedMessages.getAndIncrement() % 10_000 == 0) {
-                LOG.warn("validator {}: the engine's inbox is full ({} messages); dropping messages from the network"
-                        + " (dropped so far: {}); the protocol recovers them through timeouts", settings.me(),
-                        INBOX_MESSAGES, droppedMessages.get());
+            if (!inbox.offer(from, () -> loop.onMessage(from, message)) && droppedMessages.getAndIncrement() % 10_000 == 0) {
+                LOG.warn("validator {}: {} messages from validator {} wait already; dropping its messages (dropped so far:"
+                        + " {}); the protocol recovers lost ones through timeouts", settings.me(), INBOX_MESSAGES, from,
+                        droppedMessages.get());
             }
         });
         thread = new Thread(loop, "bft-engine-" + settings.me());
@@ -211,7 +212,7 @@ public final class BftEngine implements ConsensusEngine {
                     for (Runnable timer = control.poll(); timer != null; timer = control.poll()) {
                         timer.run();
                     }
-                    Runnable event = inbox.poll(Math.max(1, Math.min(5, settings.batchIntervalMillis())), TimeUnit.MILLISECONDS);
+                    Runnable event = inbox.poll(Math.max(1, Math.min(5, settings.batchIntervalMillis())));
                     if (event != null) {
                         event.run();
                     }
