@@ -130,25 +130,26 @@ public final class AccountLedger implements StateMachine {
 
     @Override
     public Optional<AccountView> stateAfter(BlockHeader block) {
-        Committed now = committed;
-        if (block.equals(now.head())) {
-            return Optional.of(now.state());
-        }
-        BlockExecution.Result result = pending.get(ByteBuffer.wrap(block.hash()));
-        return result == null ? Optional.empty() : Optional.of(result.state());
+        return Optional.ofNullable(stateOf(block));
     }
 
-    private LedgerState stateAfterOrThrow(BlockHeader block) {
+    /** The state after the head or a pending block, else null. */
+    private LedgerState stateOf(BlockHeader block) {
         Committed now = committed;
         if (block.equals(now.head())) {
             return now.state();
         }
         BlockExecution.Result result = pending.get(ByteBuffer.wrap(block.hash()));
-        if (result == null) {
-            throw new IllegalArgumentException("block " + block.height() + " is neither the head (" + now.head().height()
+        return result == null ? null : result.state();
+    }
+
+    private LedgerState stateAfterOrThrow(BlockHeader block) {
+        LedgerState state = stateOf(block);
+        if (state == null) {
+            throw new IllegalArgumentException("block " + block.height() + " is neither the head (" + committed.head().height()
                     + ") nor pending: nothing can be proposed on it");
         }
-        return result.state();
+        return state;
     }
 
     private void verifySignatures(Block block) throws Rejection {

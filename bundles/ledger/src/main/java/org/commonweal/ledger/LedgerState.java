@@ -102,7 +102,7 @@ public final class LedgerState implements AccountView {
 
     @Override
     public void checkApplies(Transaction tx) throws Rejection {
-        plan(tx, null, true);
+        check(tx, true);
     }
 
     /** The payload types this state executes (the standard ones unless set). */

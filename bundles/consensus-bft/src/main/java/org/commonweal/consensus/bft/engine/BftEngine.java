@@ -188,16 +188,19 @@ public final class BftEngine implements ConsensusEngine {
         // Ordering.
         private final Map<Id, Codec.OrderedBatches> payloads = new LinkedHashMap<>();
         private final Map<Id, Id> parents = new LinkedHashMap<>();
-        private final ArrayDeque<Messages.Block> toExecute = new ArrayDeque<>();
-        private final Map<Messages.Block, QuorumCert> finalisedBy = new HashMap<>();
+        /** Final blocks waiting to be executed, in order, with the certificate that made each final. */
+        private final ArrayDeque<Final> toExecute = new ArrayDeque<>();
+
+        private record Final(Messages.Block block, QuorumCert qc) {
+        }
 
         Loop(EngineContext context) {
             this.context = context;
             BlockHeader genesisHeader = genesisHeader(context);
-            this.jolteon = new Jolteon(context.chainId(), settings.validators(), settings.me(), signatures, this,
-                    settings.baseTimeoutMillis(), genesisHeader.encode(), readSafety(), lastCommitted(context));
-            payloads.put(jolteon.genesisId(), new Codec.OrderedBatches(genesisHeader.timeMillis(), List.of()));
             Messages.Block last = lastCommitted(context);
+            this.jolteon = new Jolteon(context.chainId(), settings.validators(), settings.me(), signatures, this,
+                    settings.baseTimeoutMillis(), genesisHeader.encode(), readSafety(), last);
+            payloads.put(jolteon.genesisId(), new Codec.OrderedBatches(genesisHeader.timeMillis(), List.of()));
             if (last != null) { // restarted: blocks from peers extend the last block this validator committed
                 payloads.put(last.id(), Codec.decodeOrdered(last.payload()));
             }
@@ -411,14 +414,13 @@ public final class BftEngine implements ConsensusEngine {
 
         @Override
         public void commit(Messages.Block block, QuorumCert qc) {
-            toExecute.add(block);
-            finalisedBy.put(block, qc);
+            toExecute.add(new Final(block, qc));
         }
 
         /** Executes final blocks in order, as long as their batches are here (fetching those that are not). */
         private void execute() {
             while (!toExecute.isEmpty()) {
-                Messages.Block block = toExecute.peek();
+                Messages.Block block = toExecute.peek().block();
                 Codec.OrderedBatches ordered = payloads.containsKey(block.id()) ? payloads.get(block.id())
                         : Codec.decodeOrdered(block.payload());
                 boolean complete = true;
@@ -436,8 +438,7 @@ public final class BftEngine implements ConsensusEngine {
                 if (!complete) {
                     return; // retried after the next event; the requests are answered by holders
                 }
-                toExecute.poll();
-                QuorumCert qc = finalisedBy.remove(block);
+                QuorumCert qc = toExecute.poll().qc();
                 List<Transaction> txs = new ArrayList<>();
                 for (Messages.BatchProof proof : ordered.proofs()) {
                     for (byte[] bytes : batches.get(proof.batchId()).transactions()) {

@@ -144,9 +144,4 @@ public final class Messages {
         byte[] tag = domain.getBytes(StandardCharsets.US_ASCII);
         return ByteBuffer.allocate(tag.length + 4 + rest).put(tag).putInt(chainId);
     }
-
-    /** Validators whose signatures appear in {@code signed} (for tests and logs). */
-    static List<Integer> signers(List<Signed> signed) {
-        return signed.stream().map(Signed::validator).toList();
-    }
 }

@@ -59,7 +59,6 @@ final class Simulation {
     private final List<List<Node>> nodes = new ArrayList<>();
     /** Partition groups while partitioned: validator -> group. */
     private int[] group;
-    long messagesSent;
     /** Every vote an honest validator ever signed: (validator, round) -> block; a second block is a violation. */
     private final Map<List<Long>, Id> honestVotes = new HashMap<>();
     final List<String> doubleVotes = new ArrayList<>();
@@ -275,7 +274,6 @@ final class Simulation {
         if (to == from) {
             return;
         }
-        messagesSent++;
         boolean unstable = now < settings.stabilisationMillis();
         int copies = unstable && random.nextDouble() < settings.duplicateRate() ? 2 : 1;
         for (int c = 0; c < copies; c++) {
