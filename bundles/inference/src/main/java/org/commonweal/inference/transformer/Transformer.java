@@ -1,0 +1,241 @@
+package org.commonweal.inference.transformer;
+
+import java.util.List;
+
+import org.commonweal.kernels.Dequantize;
+import org.commonweal.kernels.KernelPool;
+import org.commonweal.kernels.MatrixKernels;
+import org.commonweal.kernels.Ops;
+import org.commonweal.kernels.WeightMatrix;
+
+/**
+ * The forward pass of a Llama-family model over a batch of sequences, each with its own KV cache: all the
+ * batch's tokens go through every weight matrix together (one matmul per matrix, so each weight is read
+ * once per step whatever the batch holds), attention is per token against its own sequence's cache.
+ * <p>
+ * Deterministic: a token's logits depend only on the model, its sequence's tokens and positions, and the
+ * KV cache type, never on the thread count nor on which other sequences share the batch, because every
+ * kernel computes each row in a fixed order (see the kernels package), and attention for a (token, head)
+ * pair is computed by one thread. Not thread-safe: one forward pass at a time per instance.
+ */
+public final class Transformer {
+
+    /**
+     * One sequence's part of a batch: {@code tokens} go at positions {@code cache.length()} on; logits are
+     * returned for every one of them if {@code allLogits}, else for the last only.
+     */
+    public record Step(KvCache cache, int[] tokens, boolean allLogits) {
+
+        public Step {
+            if (tokens.length == 0) {
+                throw new IllegalArgumentException("a step needs at least one token");
+            }
+        }
+
+        int logitRows() {
+            return allLogits ? tokens.length : 1;
+        }
+    }
+
+    private final ModelConfig c;
+    private final Weights w;
+    private final float attentionScale;
+
+    public Transformer(ModelConfig config, Weights weights) {
+        this.c = config;
+        this.w = weights;
+        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+    }
+
+    public ModelConfig config() {
+        return c;
+    }
+
+    public Weights weights() {
+        return w;
+    }
+
+    /**
+     * Runs the batch: appends each step's tokens to its cache and returns the logits, {@code vocabularySize}
+     * floats per row, rows in step order (all of a step's tokens, or its last).
+     */
+    public float[] forward(List<Step> steps, KernelPool pool) {
+        int tokens = 0;
+        int logitRows = 0;
+        for (Step s : steps) {
+            if (s.cache.length() + s.tokens.length > s.cache.capacity()) {
+                throw new IllegalArgumentException("the sequence holds " + s.cache.length() + " positions and "
+                        + s.tokens.length + " more do not fit in its cache of " + s.cache.capacity());
+            }
+            for (int token : s.tokens) {
+                if (token < 0 || token >= c.vocabularySize()) {
+                    throw new IllegalArgumentException("token " + token + " is outside the vocabulary (0.."
+                            + (c.vocabularySize() - 1) + ")");
+                }
+            }
+            tokens += s.tokens.length;
+            logitRows += s.logitRows();
+        }
+        Batch b = new Batch(steps, tokens);
+        float[] x = new float[tokens * c.dim()];
+        WeightMatrix embedding = w.tokenEmbedding();
+        for (int t = 0; t < tokens; t++) {
+            Dequantize.row(embedding.type(), embedding.data(), embedding.rowOffset(b.token[t]), x, t * c.dim(), c.dim());
+        }
+        Scratch s = new Scratch(c, tokens);
+        for (int l = 0; l < c.layers(); l++) {
+            layer(l, w.layers().get(l), b, x, s, pool);
+        }
+        for (Step step : steps) {
+            step.cache.advance(step.tokens.length);
+        }
+        // Only the rows whose logits are wanted go through the output head.
+        float[] normed = new float[logitRows * c.dim()];
+        int row = 0;
+        int t0 = 0;
+        for (Step step : steps) {
+            int first = step.allLogits ? 0 : step.tokens.length - 1;
+            for (int i = first; i < step.tokens.length; i++) {
+                Ops.rmsNorm(normed, row++ * c.dim(), x, (t0 + i) * c.dim(), w.outputNorm(), c.dim(), c.normEps());
+            }
+            t0 += step.tokens.length;
+        }
+        float[] logits = new float[logitRows * c.vocabularySize()];
+        MatrixKernels.matmul(w.output(), normed, c.dim(), logitRows, logits, c.vocabularySize(), pool);
+        return logits;
+    }
+
+    private void layer(int l, Weights.Layer layer, Batch b, float[] x, Scratch s, KernelPool pool) {
+        int n = b.tokens;
+        int dim = c.dim();
+        for (int t = 0; t < n; t++) {
+            Ops.rmsNorm(s.normed, t * dim, x, t * dim, layer.attentionNorm(), dim, c.normEps());
+        }
+        MatrixKernels.matmul(layer.q(), s.normed, dim, n, s.q, c.qDim(), pool);
+        MatrixKernels.matmul(layer.k(), s.normed, dim, n, s.k, c.kvDim(), pool);
+        MatrixKernels.matmul(layer.v(), s.normed, dim, n, s.v, c.kvDim(), pool);
+        layer.qBias().ifPresent(bias -> addBias(s.q, bias, n));
+        layer.kBias().ifPresent(bias -> addBias(s.k, bias, n));
+        layer.vBias().ifPresent(bias -> addBias(s.v, bias, n));
+        for (int t = 0; t < n; t++) {
+            rope(s.q, t * c.qDim(), c.heads(), b.position[t]);
+            rope(s.k, t * c.kvDim(), c.kvHeads(), b.position[t]);
+            b.cache[t].store(l, b.position[t], s.k, t * c.kvDim(), s.v, t * c.kvDim());
+        }
+        attention(l, b, s, pool);
+        MatrixKernels.matmul(layer.o(), s.attended, c.qDim(), n, s.projected, dim, pool);
+        Ops.add(x, 0, x, 0, s.projected, 0, n * dim);
+        for (int t = 0; t < n; t++) {
+            Ops.rmsNorm(s.normed, t * dim, x, t * dim, layer.ffnNorm(), dim, c.normEps());
+        }
+        MatrixKernels.matmul(layer.gate(), s.normed, dim, n, s.gate, c.ffnDim(), pool);
+        MatrixKernels.matmul(layer.up(), s.normed, dim, n, s.up, c.ffnDim(), pool);
+        Ops.swiglu(s.gate, 0, s.gate, 0, s.up, 0, n * c.ffnDim());
+        MatrixKernels.matmul(layer.down(), s.gate, c.ffnDim(), n, s.projected, dim, pool);
+        Ops.add(x, 0, x, 0, s.projected, 0, n * dim);
+    }
+
+    private static void addBias(float[] out, float[] bias, int tokens) {
+        for (int t = 0; t < tokens; t++) {
+            Ops.add(out, t * bias.length, out, t * bias.length, bias, 0, bias.length);
+        }
+    }
+
+    /** Causal attention of every (token, query head) pair, split among the pool's threads. */
+    private void attention(int l, Batch b, Scratch s, KernelPool pool) {
+        int heads = c.heads();
+        int group = heads / c.kvHeads();
+        int headDim = c.headDim();
+        long bytesPerPair = 2L * b.maxPosition * c.headDim() * 4;
+        pool.forRows(b.tokens * heads, bytesPerPair, (from, to) -> {
+            float[] scores = new float[b.maxPosition + 1];
+            for (int pair = from; pair < to; pair++) {
+                int t = pair / heads;
+                int h = pair % heads;
+                KvCache cache = b.cache[t];
+                int positions = b.position[t] + 1;
+                long headOffset = (long) (h / group) * headDim * (cache.rowBytes() / c.kvDim());
+                Ops.attentionScores(scores, s.q, t * c.qDim() + h * headDim, cache.data(), cache.type(),
+                        cache.keysOffset(l) + headOffset, cache.rowBytes(), headDim, positions, attentionScale);
+                Ops.softmax(scores, 0, positions);
+                Ops.attentionWeightedSum(s.attended, t * c.qDim() + h * headDim, scores, cache.data(), cache.type(),
+                        cache.valuesOffset(l) + headOffset, cache.rowBytes(), headDim, positions);
+            }
+        });
+    }
+
+    /**
+     * Rotates {@code nHeads} heads at {@code off} for {@code position}, as ggml's rope with frequency
+     * factors and a linear frequency scale: pair i turns by
+     * {@code freqScale * (position * base^(-2i/headDim) / factor_i)}, the power taken step by step in float.
+     */
+    private void rope(float[] x, int off, int nHeads, int position) {
+        int pairs = c.headDim() / 2;
+        float thetaScale = (float) StrictMath.pow(c.ropeBase(), -2.0f / c.headDim());
+        float[] factors = w.ropeFrequencyFactors().orElse(null);
+        float thetaBase = position;
+        for (int i = 0; i < pairs; i++) {
+            float theta = c.ropeFreqScale() * (factors == null ? thetaBase : thetaBase / factors[i]);
+            float cos = (float) StrictMath.cos(theta);
+            float sin = (float) StrictMath.sin(theta);
+            for (int h = 0; h < nHeads; h++) {
+                int head = off + h * c.headDim();
+                int i0 = c.ropeNeox() ? head + i : head + 2 * i;
+                int i1 = c.ropeNeox() ? head + i + pairs : head + 2 * i + 1;
+                float x0 = x[i0];
+                float x1 = x[i1];
+                x[i0] = x0 * cos - x1 * sin;
+                x[i1] = x0 * sin + x1 * cos;
+            }
+            thetaBase *= thetaScale;
+        }
+    }
+
+    /** The batch flattened: per token, its id, position and cache. */
+    private static final class Batch {
+        final int tokens;
+        final int[] token;
+        final int[] position;
+        final KvCache[] cache;
+        int maxPosition;
+
+        Batch(List<Step> steps, int tokens) {
+            this.tokens = tokens;
+            token = new int[tokens];
+            position = new int[tokens];
+            cache = new KvCache[tokens];
+            int t = 0;
+            for (Step step : steps) {
+                for (int i = 0; i < step.tokens.length; i++, t++) {
+                    token[t] = step.tokens[i];
+                    position[t] = step.cache.length() + i;
+                    cache[t] = step.cache;
+                    maxPosition = Math.max(maxPosition, position[t]);
+                }
+            }
+        }
+    }
+
+    /** Activations of one step, per token. */
+    private static final class Scratch {
+        final float[] normed;
+        final float[] q;
+        final float[] k;
+        final float[] v;
+        final float[] attended;
+        final float[] projected;
+        final float[] gate;
+        final float[] up;
+
+        Scratch(ModelConfig c, int tokens) {
+            normed = new float[tokens * c.dim()];
+            q = new float[tokens * c.qDim()];
+            k = new float[tokens * c.kvDim()];
+            v = new float[tokens * c.kvDim()];
+            attended = new float[tokens * c.qDim()];
+            projected = new float[tokens * c.dim()];
+            gate = new float[tokens * c.ffnDim()];
+            up = new float[tokens * c.ffnDim()];
+        }
+    }
+}
