@@ -1,0 +1,26 @@
+package org.commonweal.inference;
+
+import org.commonweal.inference.chat.ChatTemplate;
+import org.commonweal.inference.chat.UnsupportedChatTemplateException;
+import org.commonweal.inference.tokenizer.Tokenizer;
+
+/** A loaded model: tokenize, format chats, generate. Thread-safe. */
+public interface LanguageModel {
+
+    ModelInfo info();
+
+    Tokenizer tokenizer();
+
+    /** The model's chat template; fails saying why when the model has none this node can apply. */
+    ChatTemplate chatTemplate() throws UnsupportedChatTemplateException;
+
+    /**
+     * Queues a generation; the listener hears its text and its end. Deterministic: the same model, prompt,
+     * parameters and seed give the same tokens on every node, whatever the thread count and whatever other
+     * requests share the batch.
+     *
+     * @throws OverloadedException if the queue is full (try again after the time it names)
+     * @throws IllegalArgumentException if the prompt does not fit the context, naming both lengths
+     */
+    Generation generate(GenerationRequest request, GenerationListener listener) throws OverloadedException;
+}

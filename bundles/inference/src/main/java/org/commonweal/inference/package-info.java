@@ -1,0 +1,11 @@
+/**
+ * Language models as the node serves them: {@link org.commonweal.inference.LanguageModels} (an OSGi service)
+ * lists the loaded models; each {@link org.commonweal.inference.LanguageModel} tokenizes, applies its chat
+ * template and generates text, its requests batched together by the model's scheduler.
+ */
+@Export
+@Version("0.1.0")
+package org.commonweal.inference;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
