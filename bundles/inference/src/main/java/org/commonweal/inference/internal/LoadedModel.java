@@ -1,0 +1,144 @@
+package org.commonweal.inference.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.TreeSet;
+import java.util.function.LongConsumer;
+
+import org.commonweal.inference.Generation;
+import org.commonweal.inference.GenerationListener;
+import org.commonweal.inference.GenerationRequest;
+import org.commonweal.inference.LanguageModel;
+import org.commonweal.inference.ModelInfo;
+import org.commonweal.inference.OverloadedException;
+import org.commonweal.inference.chat.ChatTemplate;
+import org.commonweal.inference.chat.UnsupportedChatTemplateException;
+import org.commonweal.inference.gguf.GgufFile;
+import org.commonweal.inference.gguf.TensorInfo;
+import org.commonweal.inference.tokenizer.Tokenizer;
+import org.commonweal.inference.transformer.ModelConfig;
+import org.commonweal.inference.transformer.Transformer;
+import org.commonweal.inference.transformer.Weights;
+import org.commonweal.kernels.KernelPool;
+
+/** A GGUF model loaded for serving: its file, tokenizer, chat template and scheduler. */
+final class LoadedModel implements LanguageModel, AutoCloseable {
+
+    /** Metadata key marking the built-in demo model (random weights). */
+    static final String DEMO_KEY = "commonweal.demo";
+
+    private final GgufFile file;
+    private final ModelInfo info;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
+    private final UnsupportedChatTemplateException noChatTemplate;
+    private final Scheduler scheduler;
+
+    private LoadedModel(GgufFile file, ModelInfo info, Tokenizer tokenizer, ChatTemplate chatTemplate,
+            UnsupportedChatTemplateException noChatTemplate, Scheduler scheduler) {
+        this.file = file;
+        this.info = info;
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        this.noChatTemplate = noChatTemplate;
+        this.scheduler = scheduler;
+    }
+
+    /** Opens and checks {@code path}; {@code progress} hears bytes read while loading into memory. */
+    static LoadedModel load(Path path, GgufFile.Loading loading, KernelPool pool, Scheduler.Limits limits,
+            LongConsumer progress) throws IOException {
+        String sha256 = sha256(path);
+        GgufFile file = GgufFile.open(path, loading, progress);
+        try {
+            ModelConfig config = ModelConfig.fromGguf(file);
+            Transformer transformer = new Transformer(config, Weights.fromGguf(file, config));
+            Tokenizer tokenizer = Tokenizer.fromGguf(file);
+            String id = path.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
+            ChatTemplate template = null;
+            UnsupportedChatTemplateException noTemplate = null;
+            try {
+                template = chatTemplate(file, tokenizer, id);
+            } catch (UnsupportedChatTemplateException e) {
+                noTemplate = e;
+            }
+            boolean demo = file.bool(DEMO_KEY, false);
+            long parameters = 0;
+            TreeSet<String> types = new TreeSet<>();
+            for (TensorInfo t : file.tensors()) {
+                parameters += t.elements();
+                if (t.dims().length == 2) {
+                    types.add(t.type().name());
+                }
+            }
+            String description = file.findString("general.name").orElse(id)
+                    + (demo ? " (built-in demo: random weights, its text is nonsense)" : "");
+            ModelInfo info = new ModelInfo(id, config.architecture(), parameters, String.join(", ", types),
+                    config.contextLength(), sha256, demo, description);
+            Scheduler scheduler = new Scheduler(id, transformer, tokenizer, pool, limits);
+            return new LoadedModel(file, info, tokenizer, template, noTemplate, scheduler);
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    private static ChatTemplate chatTemplate(GgufFile file, Tokenizer tokenizer, String id)
+            throws IOException, UnsupportedChatTemplateException {
+        String bos = tokenizer.bos().isPresent() ? tokenizer.text(tokenizer.bos().getAsInt()) : "";
+        String eos = tokenizer.eos().isPresent() ? tokenizer.text(tokenizer.eos().getAsInt()) : "";
+        if (!file.has("tokenizer.chat_template")) {
+            throw new UnsupportedChatTemplateException("model '" + id + "' has no chat template"
+                    + " (tokenizer.chat_template); use /v1/completions with a prompt you format yourself");
+        }
+        return ChatTemplate.detect(file.string("tokenizer.chat_template"), bos, eos);
+    }
+
+    static String sha256(Path path) throws IOException {
+        try (InputStream in = new DigestInputStream(Files.newInputStream(path), MessageDigest.getInstance("SHA-256"))) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    @Override
+    public ModelInfo info() {
+        return info;
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public ChatTemplate chatTemplate() throws UnsupportedChatTemplateException {
+        if (chatTemplate == null) {
+            throw noChatTemplate;
+        }
+        return chatTemplate;
+    }
+
+    @Override
+    public Generation generate(GenerationRequest request, GenerationListener listener) throws OverloadedException {
+        return scheduler.submit(request, listener);
+    }
+
+    /** Requests running or waiting. */
+    int load() {
+        return scheduler.load();
+    }
+
+    @Override
+    public void close() {
+        scheduler.close();
+        file.close();
+    }
+}

@@ -1,0 +1,263 @@
+package org.commonweal.inference.internal;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.commonweal.inference.LanguageModel;
+import org.commonweal.inference.LanguageModels;
+import org.commonweal.inference.gguf.GgufFile;
+import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.KernelPool;
+import org.commonweal.node.api.HealthCheck;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import jakarta.servlet.Servlet;
+
+/**
+ * The node's models: loads every GGUF file the configuration {@code org.commonweal.inference} names (and
+ * those given to {@code cw node --model}, framework property {@code commonweal.models}), in the background
+ * so the node starts at once; registers them as the {@link LanguageModels} service, the OpenAI-compatible
+ * API, and a {@link HealthCheck} that reports loading progress and every file that was refused, and why.
+ * A bad model file is refused with the reason logged; it never takes the node down.
+ */
+@Component(immediate = true, configurationPid = "org.commonweal.inference", configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        service = {})
+public final class ModelsComponent implements LanguageModels {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelsComponent.class);
+
+    /** The configuration (property names with '.' for '_'). */
+    public @interface Config {
+        /** GGUF files, or folders whose {@code *.gguf} files are all served. */
+        String[] models() default {};
+
+        /** The models folder; default {@code <data dir>/models}. */
+        String directory() default "";
+
+        /** Without any model, write and serve the built-in demo model (random weights). */
+        boolean demo() default false;
+
+        /** {@code allocated} (copied into off-heap memory at load) or {@code mapped}. */
+        String loading() default "allocated";
+
+        /** Kernel threads; 0: one per processor. */
+        int threads() default 0;
+
+        /** Sequences decoded together in one step. */
+        int maxBatch() default 16;
+
+        /** Requests waiting beyond the batch before new ones get 429. */
+        int maxQueued() default 64;
+
+        /** Prompt tokens processed per step, beside the decoding sequences. */
+        int prefillChunk() default 256;
+
+        /** {@code f32} or {@code f16}. */
+        String kvCache_type() default "f32";
+
+        /** KV cache memory for all sequences of one model. */
+        int kvCache_maxMegabytes() default 1024;
+    }
+
+    private final List<LoadedModel> loaded = new CopyOnWriteArrayList<>();
+    private final Map<Path, String> refused = new LinkedHashMap<>();
+    private final KernelPool pool;
+    private final Thread loader;
+    private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
+    private volatile String loading = "";
+    private volatile boolean stopped;
+
+    @Activate
+    public ModelsComponent(BundleContext context, Config config) {
+        int threads = config.threads() > 0 ? config.threads() : Runtime.getRuntime().availableProcessors();
+        pool = new KernelPool(threads);
+        GgufFile.Loading mode = loadingMode(config.loading());
+        Scheduler.Limits limits = new Scheduler.Limits(positive(config.maxBatch(), "maxBatch"),
+                positive(config.maxQueued(), "maxQueued"), positive(config.prefillChunk(), "prefillChunk"),
+                kvType(config.kvCache_type()), (long) positive(config.kvCache_maxMegabytes(), "kvCache.maxMegabytes") << 20);
+        Path dataDir = Path.of(context.getProperty("commonweal.data.dir") == null ? "data"
+                : context.getProperty("commonweal.data.dir"));
+        Path directory = config.directory().isEmpty() ? dataDir.resolve("models") : Path.of(config.directory());
+        List<Path> sources = new ArrayList<>();
+        for (String m : config.models()) {
+            sources.add(Path.of(m));
+        }
+        String given = context.getProperty("commonweal.models");
+        if (given != null && !given.isBlank()) {
+            for (String m : given.split(java.io.File.pathSeparator)) {
+                sources.add(Path.of(m));
+            }
+        }
+        sources.add(directory);
+        registrations.add(context.registerService(LanguageModels.class, this, null));
+        Hashtable<String, Object> servlet = new Hashtable<>();
+        servlet.put("osgi.http.whiteboard.servlet.pattern", new String[] {"/v1/*", "/tokenize", "/detokenize"});
+        servlet.put("osgi.http.whiteboard.servlet.name", "openai-api");
+        registrations.add(context.registerService(Servlet.class, new OpenAiServlet(this), servlet));
+        registrations.add(context.registerService(HealthCheck.class, new Health(), null));
+        loader = Thread.ofPlatform().name("inference-loader").daemon()
+                .start(() -> loadAll(sources, directory, config.demo(), mode, limits));
+    }
+
+    private void loadAll(List<Path> sources, Path directory, boolean demo, GgufFile.Loading mode, Scheduler.Limits limits) {
+        List<Path> files = new ArrayList<>();
+        for (Path source : sources) {
+            files.addAll(ggufFiles(source, source.equals(directory)));
+        }
+        if (files.isEmpty() && demo) {
+            try {
+                files.add(DemoModel.ensure(directory));
+            } catch (IOException | RuntimeException e) {
+                LOG.error("could not write the demo model into {}: {}", directory, e.getMessage());
+            }
+        }
+        if (files.isEmpty()) {
+            LOG.warn("no model to serve: put GGUF files in {} or run cw node --model FILE", directory);
+        }
+        for (Path file : files) {
+            if (stopped) {
+                return;
+            }
+            String id = file.getFileName().toString();
+            if (loaded.stream().anyMatch(m -> m.info().id().equals(id.replaceFirst("(?i)\\.gguf$", "")))) {
+                refuse(file, "another model with the same name is already served");
+                continue;
+            }
+            try {
+                long size = Files.size(file);
+                long started = System.nanoTime();
+                loading = id + ": reading";
+                LoadedModel model = LoadedModel.load(file, mode, pool, limits,
+                        bytes -> loading = id + ": " + (100 * bytes / Math.max(size, 1)) + "% in memory");
+                if (stopped) {
+                    model.close();
+                    return;
+                }
+                loaded.add(model);
+                LOG.info("serving model '{}' ({}, {} parameters, {}, {} MiB {}) in {} ms", model.info().id(),
+                        model.info().architecture(), model.info().parameters(), model.info().weightTypes(),
+                        size >> 20, mode.name().toLowerCase(Locale.ROOT), (System.nanoTime() - started) / 1_000_000);
+            } catch (IOException | RuntimeException e) {
+                refuse(file, e.getMessage());
+            }
+        }
+        loading = "";
+    }
+
+    private void refuse(Path file, String reason) {
+        synchronized (refused) {
+            refused.put(file, reason);
+        }
+        LOG.error("model {} is not served: {}", file, reason);
+    }
+
+    /** The {@code .gguf} files of a folder (sorted), or the file itself; a missing default folder is no error. */
+    private List<Path> ggufFiles(Path source, boolean optional) {
+        if (Files.isRegularFile(source)) {
+            return List.of(source);
+        }
+        if (!Files.isDirectory(source)) {
+            if (!optional) {
+                refuse(source, "no such file or folder");
+            }
+            return List.of();
+        }
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> dir = Files.newDirectoryStream(source, "*.{gguf,GGUF}")) {
+            dir.forEach(files::add);
+        } catch (IOException e) {
+            refuse(source, "cannot list the folder: " + e.getMessage());
+        }
+        files.sort(null);
+        return files;
+    }
+
+    @Override
+    public List<LanguageModel> models() {
+        return List.copyOf(loaded);
+    }
+
+    private static GgufFile.Loading loadingMode(String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "allocated" -> GgufFile.Loading.ALLOCATED;
+            case "mapped" -> GgufFile.Loading.MAPPED;
+            default -> throw new IllegalArgumentException("org.commonweal.inference loading is '" + value
+                    + "'; use allocated or mapped");
+        };
+    }
+
+    private static GgmlType kvType(String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "f32" -> GgmlType.F32;
+            case "f16" -> GgmlType.F16;
+            default -> throw new IllegalArgumentException("org.commonweal.inference kvCache.type is '" + value
+                    + "'; use f32 or f16");
+        };
+    }
+
+    private static int positive(int value, String name) {
+        if (value <= 0) {
+            throw new IllegalArgumentException("org.commonweal.inference " + name + " must be positive, not " + value);
+        }
+        return value;
+    }
+
+    @Deactivate
+    void deactivate() {
+        stopped = true;
+        for (ServiceRegistration<?> r : registrations) {
+            try {
+                r.unregister();
+            } catch (IllegalStateException e) {
+                // already gone with the bundle
+            }
+        }
+        try {
+            loader.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (LoadedModel m : loaded) {
+            m.close();
+        }
+        loaded.clear();
+        pool.close();
+    }
+
+    /** Healthy once loading is over; lists what is served and what was refused. */
+    private final class Health implements HealthCheck {
+        @Override
+        public String name() {
+            return "models";
+        }
+
+        @Override
+        public Result check() {
+            String now = loading;
+            if (!now.isEmpty()) {
+                return Result.unhealthy("loading " + now);
+            }
+            StringBuilder detail = new StringBuilder("serving ").append(loaded.stream().map(m -> m.info().id()).toList());
+            synchronized (refused) {
+                refused.forEach((file, reason) -> detail.append("; refused ").append(file).append(": ").append(reason));
+            }
+            return Result.healthy(detail.toString());
+        }
+    }
+}
