@@ -1,0 +1,181 @@
+package org.commonweal.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.errors.NotFoundException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionCreateParams;
+import com.openai.models.models.Model;
+
+/**
+ * Black box: {@code ./cw node} on a fresh data folder serves the built-in demo model, and the official OpenAI
+ * Java SDK talks to it (models, chat and text completions, streamed and not); hostile requests get
+ * OpenAI-shaped errors.
+ */
+public class OpenAiApiIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static CwProcess node;
+    private static int port;
+    private static OpenAIClient client;
+    private static String model;
+
+    @BeforeClass
+    public static void startNode() throws Exception {
+        port = DevDistribution.freePort();
+        node = CwProcess.start("node", "--port", Integer.toString(port), "--data",
+                DevDistribution.workFolder("openai").toString());
+        CwNodeIT.awaitHealthy(node, port);
+        client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + port + "/v1").apiKey("unused")
+                .timeout(Duration.ofSeconds(60)).build();
+        List<Model> models = client.models().list().data();
+        assertEquals(1, models.size());
+        model = models.get(0).id();
+    }
+
+    @AfterClass
+    public static void stopNode() {
+        if (client != null) {
+            client.close();
+        }
+        if (node != null) {
+            node.close();
+        }
+    }
+
+    @Test
+    public void listsTheDemoModelAsSuch() throws Exception {
+        JsonNode list = JSON.readTree(CwNodeIT.get(port, "/v1/models").body());
+        JsonNode demo = list.get("data").get(0);
+        assertTrue(demo.toString(), demo.get("meta").get("demo").asBoolean());
+        assertTrue(demo.toString(), demo.get("meta").get("description").asText().contains("random weights"));
+        assertEquals(64, demo.get("meta").get("sha256").asText().length());
+    }
+
+    @Test
+    public void chatCompletionThroughTheSdkIsReproducibleWithASeed() {
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model(model)
+                .addSystemMessage("You are terse.").addUserMessage("Say hello.").maxCompletionTokens(12).seed(7L)
+                .temperature(0.9).build();
+        ChatCompletion first = client.chat().completions().create(params);
+        ChatCompletion second = client.chat().completions().create(params);
+        String text = first.choices().get(0).message().content().orElseThrow();
+        assertEquals(text, second.choices().get(0).message().content().orElseThrow());
+        assertEquals(model, first.model());
+        long completion = first.usage().orElseThrow().completionTokens();
+        assertTrue(completion > 0 && completion <= 12);
+        assertTrue(first.usage().orElseThrow().promptTokens() > 5);
+        String reason = first.choices().get(0).finishReason().asString();
+        assertTrue(reason, reason.equals("length") || reason.equals("stop"));
+    }
+
+    @Test
+    public void streamedChatGivesTheSameTextAsTheWholeReply() {
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model(model)
+                .addUserMessage("Count to three.").maxCompletionTokens(16).seed(11L).build();
+        String whole = client.chat().completions().create(params).choices().get(0).message().content().orElseThrow();
+        StringBuilder streamed = new StringBuilder();
+        List<String> reasons = new ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+            stream.stream().forEach(chunk -> chunk.choices().forEach(choice -> {
+                choice.delta().content().ifPresent(streamed::append);
+                choice.finishReason().ifPresent(r -> reasons.add(r.asString()));
+            }));
+        }
+        assertEquals(whole, streamed.toString());
+        assertEquals(1, reasons.size());
+    }
+
+    @Test
+    public void textCompletionThroughTheSdk() {
+        Completion completion = client.completions().create(CompletionCreateParams.builder()
+                .model(CompletionCreateParams.Model.of(model)).prompt("Once upon a time").maxTokens(5L).seed(3L).build());
+        assertEquals(5, completion.usage().orElseThrow().completionTokens());
+        assertEquals("length", completion.choices().get(0).finishReason().asString());
+        assertNotNull(completion.choices().get(0).text());
+    }
+
+    @Test
+    public void anUnknownModelIsA404ThroughTheSdk() {
+        try {
+            client.chat().completions().create(ChatCompletionCreateParams.builder().model("no-such-model")
+                    .addUserMessage("hi").build());
+            throw new AssertionError("expected a 404");
+        } catch (NotFoundException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("no-such-model"));
+        }
+    }
+
+    @Test
+    public void hostileRequestsGetOpenAiShapedErrors() throws Exception {
+        assertError(post("/v1/chat/completions", "{not json"), 400, null);
+        assertError(post("/v1/chat/completions", "[1,2]"), 400, null);
+        assertError(post("/v1/chat/completions", "{\"messages\": \"hi\"}"), 400, "messages");
+        assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}],"
+                + " \"temperature\": \"hot\"}"), 400, "temperature");
+        assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}],"
+                + " \"max_tokens\": -1}"), 400, "max_tokens");
+        assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}],"
+                + " \"bogus_field\": 1}"), 400, "bogus_field");
+        assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"wizard\", \"content\": \"hi\"}]}"), 400, null);
+        assertError(post("/v1/completions", "{\"prompt\": 42}"), 400, "prompt");
+        assertError(post("/v1/completions", "{\"prompt\": \"" + "word ".repeat(5000) + "\"}"), 400, "prompt");
+        // A huge max_tokens is bounded by the context, not refused, and allocates nothing absurd.
+        HttpResponse<String> huge = post("/v1/completions", "{\"prompt\": \"hi\", \"max_tokens\": 999999999999,"
+                + " \"stop\": [\"\\n\"], \"seed\": 1, \"temperature\": 0}");
+        assertEquals(huge.body(), 200, huge.statusCode());
+        assertFalse(huge.headers().firstValue("X-Commonweal-Seed").isEmpty());
+    }
+
+    @Test
+    public void tokenizeAndDetokenizeLikeLlamaCpp() throws Exception {
+        HttpResponse<String> tokens = post("/tokenize", "{\"content\": \"Hello world\", \"add_special\": true}");
+        assertEquals(tokens.body(), 200, tokens.statusCode());
+        JsonNode ids = JSON.readTree(tokens.body()).get("tokens");
+        assertEquals(1, ids.get(0).asInt()); // BOS
+        HttpResponse<String> text = post("/detokenize", "{\"tokens\": " + ids + "}");
+        assertTrue(text.body(), JSON.readTree(text.body()).get("content").asText().endsWith("Hello world"));
+        assertError(post("/detokenize", "{\"tokens\": [-5]}"), 400, "tokens");
+    }
+
+    private static void assertError(HttpResponse<String> response, int status, String param) throws Exception {
+        assertEquals(response.body(), status, response.statusCode());
+        JsonNode error = JSON.readTree(response.body()).get("error");
+        assertNotNull(response.body(), error);
+        assertFalse(error.get("message").asText().isBlank());
+        assertEquals("invalid_request_error", error.get("type").asText());
+        if (param != null) {
+            assertEquals(response.body(), param, error.get("param").asText());
+        }
+    }
+
+    private static HttpResponse<String> post(String path, String body) throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
