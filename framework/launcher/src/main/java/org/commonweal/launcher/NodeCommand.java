@@ -1,7 +1,11 @@
 package org.commonweal.launcher;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -14,6 +18,9 @@ import sun.misc.Signal;
         description = { "Run a Commonweal node from a distribution until Ctrl-C or SIGTERM; then stop every bundle"
                 + " and exit 0.", "Prints where to reach it once GET /health answers 200." })
 final class NodeCommand implements Callable<Integer> {
+
+    /** The framework property through which the inference bundle hears of {@code --model}. */
+    static final String MODELS_PROPERTY = "commonweal.models";
 
     @Option(names = "--dist", paramLabel = "NAME|DIR", defaultValue = "dev",
             description = "The distribution: a name under distributions/ (built into distributions/NAME/target/dist),"
@@ -29,12 +36,29 @@ final class NodeCommand implements Callable<Integer> {
             description = "The data directory: node key, framework cache, state. Default: ./${DEFAULT-VALUE}.")
     Path data;
 
+    @Option(names = "--model", paramLabel = "PATH",
+            description = "A GGUF model file (or a folder of them) to serve, beside the distribution's models folder"
+                    + " (<data>/models by default). Repeatable. A file that cannot be served is logged and skipped.")
+    List<Path> models = new ArrayList<>();
+
     @Option(names = "--shell", description = "Attach an interactive Gogo shell (try: cw:health, cw:bundles, lb, help).")
     boolean shell;
 
     @Override
     public Integer call() throws Exception {
-        Node node = Node.start(new Node.Options(distributionFolder(), data, port, shell, Map.of()), System.out);
+        Map<String, String> properties = new HashMap<>();
+        if (!models.isEmpty()) {
+            List<String> paths = new ArrayList<>();
+            for (Path model : models) {
+                if (!Files.exists(model)) {
+                    throw new LaunchException("no model file or folder " + model + ". Fix: give the path of a .gguf"
+                            + " file (or a folder of them) to --model");
+                }
+                paths.add(model.toAbsolutePath().toString());
+            }
+            properties.put(MODELS_PROPERTY, String.join(File.pathSeparator, paths));
+        }
+        Node node = Node.start(new Node.Options(distributionFolder(), data, port, shell, properties), System.out);
         Runnable stop = () -> {
             System.out.println("Stopping the node...");
             node.close();

@@ -34,8 +34,8 @@ class ScalarForwardTest {
                 }
             }
             // Logits spread about 3; float against double, with activations re-quantized at every layer
-            // (a rounding difference can move a quant by one step), stays far below a real mistake (> 0.4).
-            assertTrue(worst < 0.02, name + ": max abs difference " + worst);
+            // could move a quant by one step; in practice they agree to about 1e-6, far below a real mistake (> 0.4).
+            assertTrue(worst < 1e-3, name + ": max abs difference " + worst);
             System.out.printf("%s: vector against scalar, max abs difference %.2e%n", name, worst);
         }
     }
