@@ -3,6 +3,7 @@ package org.commonweal.inference.tokenizer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.OptionalInt;
 
@@ -21,6 +22,16 @@ final class GgufTokenizer implements Tokenizer {
     /** Turns raw text (no special tokens in it) into token ids. */
     interface Encoder {
         void encode(String text, IntArray out);
+    }
+
+    /** A piece of the text to encode: raw text, or a special token found in it. */
+    private sealed interface Fragment {
+    }
+
+    private record Raw(String text) implements Fragment {
+    }
+
+    private record Special(int token) implements Fragment {
     }
 
     private final Vocabulary vocab;
@@ -76,12 +87,11 @@ final class GgufTokenizer implements Tokenizer {
             out.add(vocab.bos);
         }
         boolean afterSpecial = true;
-        for (Object fragment : partition(text, parseSpecial)) {
-            if (fragment instanceof Integer token) {
+        for (Fragment fragment : partition(text, parseSpecial)) {
+            if (fragment instanceof Special(int token)) {
                 out.add(token);
                 afterSpecial = true;
-            } else {
-                String raw = (String) fragment;
+            } else if (fragment instanceof Raw(String raw)) {
                 if (sentencePiece) {
                     raw = ((addSpacePrefix && afterSpecial) ? " " + raw : raw).replace(' ', '\u2581');
                 }
@@ -100,24 +110,31 @@ final class GgufTokenizer implements Tokenizer {
      * is found in the raw strings left by the ones before. Without {@code parseSpecial} only user-defined
      * tokens are matched. A token marked to strip whitespace takes the whitespace next to it away.
      */
-    private List<Object> partition(String text, boolean parseSpecial) {
-        List<Object> fragments = new ArrayList<>();
+    private List<Fragment> partition(String text, boolean parseSpecial) {
+        List<Fragment> fragments = new ArrayList<>();
         if (text.isEmpty()) {
             return fragments;
         }
-        fragments.add(text);
+        fragments.add(new Raw(text));
+        BitSet present = null; // the chars of text: most special tokens can be ruled out by their first char
         for (int special : vocab.specials) {
             int attributes = vocab.attributes[special];
             if (!parseSpecial && (attributes & (Vocabulary.CONTROL | Vocabulary.UNKNOWN)) != 0) {
                 continue;
             }
             String token = vocab.texts[special];
-            if (!text.contains(token)) {
+            if (present == null) {
+                present = new BitSet(Character.MAX_VALUE + 1);
+                for (int i = 0; i < text.length(); i++) {
+                    present.set(text.charAt(i));
+                }
+            }
+            if (!present.get(token.charAt(0)) || !text.contains(token)) {
                 continue;
             }
-            List<Object> next = new ArrayList<>(fragments.size() + 2);
-            for (Object fragment : fragments) {
-                if (!(fragment instanceof String raw)) {
+            List<Fragment> next = new ArrayList<>(fragments.size() + 2);
+            for (Fragment fragment : fragments) {
+                if (!(fragment instanceof Raw(String raw))) {
                     next.add(fragment);
                     continue;
                 }
@@ -130,9 +147,9 @@ final class GgufTokenizer implements Tokenizer {
                         }
                     }
                     if (leftEnd > from) {
-                        next.add(raw.substring(from, leftEnd));
+                        next.add(new Raw(raw.substring(from, leftEnd)));
                     }
-                    next.add(special);
+                    next.add(new Special(special));
                     from = at + token.length();
                     if ((attributes & Vocabulary.RSTRIP) != 0) {
                         while (from < raw.length() && isSpace(raw.charAt(from))) {
@@ -141,7 +158,7 @@ final class GgufTokenizer implements Tokenizer {
                     }
                 }
                 if (from < raw.length()) {
-                    next.add(raw.substring(from));
+                    next.add(new Raw(raw.substring(from)));
                 }
             }
             fragments = next;
