@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 import org.commonweal.inference.gguf.GgufException;
+import org.commonweal.inference.gguf.GgufFile;
 
 /**
  * Byte-level BPE as llama.cpp runs it: the pre-tokenizer splits the text into words; each word's UTF-8
@@ -23,16 +24,16 @@ final class BpeEncoder implements GgufTokenizer.Encoder {
     private final int[] byteTokens = new int[256];
     private final MergeTable merges;
 
-    BpeEncoder(Vocabulary vocab, PreTokenizer pre) throws GgufException {
+    BpeEncoder(Vocabulary vocab, PreTokenizer pre, GgufFile file) throws GgufException {
         this.vocab = vocab;
         this.pre = pre;
         for (int b = 0; b < 256; b++) {
             byteTokens[b] = vocab.id(String.valueOf(ByteLevel.charOf(b)));
         }
-        if (!vocab.file.has(MERGES)) {
+        if (!file.has(MERGES)) {
             throw vocab.problem(MERGES, "is missing; a gpt2 (byte-level BPE) vocabulary needs its merges");
         }
-        String[] lines = vocab.file.strings(MERGES);
+        String[] lines = file.strings(MERGES);
         merges = new MergeTable(lines.length);
         for (int rank = 0; rank < lines.length; rank++) {
             String line = lines[rank];

@@ -68,7 +68,7 @@ final class GgufTokenizer implements Tokenizer {
                 }
                 Vocabulary vocab = new Vocabulary(file, 11, 11, -1, pre.addBosByDefault);
                 boolean prefix = file.bool("tokenizer.ggml.add_space_prefix", false);
-                return new GgufTokenizer(vocab, new BpeEncoder(vocab, pre), false, prefix, pre.cleanSpaces);
+                return new GgufTokenizer(vocab, new BpeEncoder(vocab, pre, file), false, prefix, pre.cleanSpaces);
             }
             default -> throw new GgufException(file.path(), "metadata key '" + MODEL + "' is '" + model
                     + "', a tokenizer model this tokenizer does not support (supported: llama, gpt2)");
@@ -245,6 +245,6 @@ final class GgufTokenizer implements Tokenizer {
     @Override
     public String toString() {
         return (sentencePiece ? "SentencePiece" : "byte-level BPE") + " tokenizer of " + vocab.size() + " tokens from "
-                + vocab.file.path().getFileName();
+                + vocab.path.getFileName();
     }
 }

@@ -1,5 +1,6 @@
 package org.commonweal.inference.tokenizer;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
@@ -47,7 +48,8 @@ final class Vocabulary {
             "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>",
             "<reponame>", "<|file_sep|>", "<PRE>", "<SUF>", "<MID>", "<PAD>");
 
-    final GgufFile file;
+    /** The file read, for messages; the tokenizer keeps no reference to the file's metadata. */
+    final Path path;
     final String[] texts;
     final float[] scores;
     final int[] attributes;
@@ -67,7 +69,7 @@ final class Vocabulary {
      */
     Vocabulary(GgufFile file, int defaultBos, int defaultEos, int defaultUnknown, boolean defaultAddBos)
             throws GgufException {
-        this.file = file;
+        this.path = file.path();
         texts = file.strings(TOKENS);
         int n = texts.length;
         scores = scores(file, n);
@@ -83,9 +85,9 @@ final class Vocabulary {
                         + "; every token must be distinct");
             }
         }
-        bos = specialId(BOS, defaultBos);
-        eos = specialId(EOS, defaultEos);
-        unknown = specialId("tokenizer.ggml.unknown_token_id", defaultUnknown);
+        bos = specialId(file, BOS, defaultBos);
+        eos = specialId(file, EOS, defaultEos);
+        unknown = specialId(file, "tokenizer.ggml.unknown_token_id", defaultUnknown);
         addBos = file.bool(ADD_BOS, defaultAddBos);
         addEos = file.bool(ADD_EOS, false);
         if (addBos && bos < 0) {
@@ -102,8 +104,8 @@ final class Vocabulary {
                 attributes[id] |= CONTROL; // llama.cpp overrides these whatever their stored type
             }
         }
-        for (int id : new int[] {eos, specialId("tokenizer.ggml.eot_token_id", -1),
-                specialId("tokenizer.ggml.eom_token_id", -1)}) {
+        for (int id : new int[] {eos, specialId(file, "tokenizer.ggml.eot_token_id", -1),
+                specialId(file, "tokenizer.ggml.eom_token_id", -1)}) {
             if (id >= 0) {
                 endOfGeneration.set(id);
             }
@@ -114,7 +116,7 @@ final class Vocabulary {
                 .sorted(Comparator.comparingInt((Integer id) -> -texts[id].length()).thenComparingInt(id -> id))
                 .mapToInt(Integer::intValue)
                 .toArray();
-        stripWhitespaceAroundPhi3Specials();
+        stripWhitespaceAroundPhi3Specials(file);
     }
 
     /** The id of {@code text}, or -1. */
@@ -128,11 +130,11 @@ final class Vocabulary {
     }
 
     GgufException problem(String key, String problem) {
-        return new GgufException(file.path(), "metadata key '" + key + "' " + problem);
+        return new GgufException(path, "metadata key '" + key + "' " + problem);
     }
 
     /** llama.cpp makes Phi-3's special tokens swallow the whitespace after them (its Hugging Face config does). */
-    private void stripWhitespaceAroundPhi3Specials() throws GgufException {
+    private void stripWhitespaceAroundPhi3Specials(GgufFile file) throws GgufException {
         String name = file.findString("general.name").orElse("").toLowerCase(Locale.ROOT);
         if (!name.contains("phi-3") && !name.contains("phi3")) {
             return;
@@ -154,7 +156,7 @@ final class Vocabulary {
         }
     }
 
-    private int specialId(String key, int defaultId) throws GgufException {
+    private int specialId(GgufFile file, String key, int defaultId) throws GgufException {
         if (!file.has(key)) {
             return defaultId < texts.length ? defaultId : -1; // llama.cpp drops a default that is out of range
         }
