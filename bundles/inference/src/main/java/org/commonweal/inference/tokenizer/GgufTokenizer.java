@@ -87,7 +87,7 @@ final class GgufTokenizer implements Tokenizer {
             out.add(vocab.bos);
         }
         boolean afterSpecial = true;
-        for (Fragment fragment : partition(text, parseSpecial)) {
+        for (Fragment fragment : partition(wellFormed(text), parseSpecial)) {
             if (fragment instanceof Special(int token)) {
                 out.add(token);
                 afterSpecial = true;
@@ -164,6 +164,30 @@ final class GgufTokenizer implements Tokenizer {
             fragments = next;
         }
         return fragments;
+    }
+
+    /** {@code text} with lone surrogates as U+FFFD, as llama.cpp reads bytes that are not UTF-8. */
+    private static String wellFormed(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1));
+            if (paired) {
+                if (out != null) {
+                    out.append(c).append(text.charAt(i + 1));
+                }
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                if (out == null) {
+                    out = new StringBuilder(text.length()).append(text, 0, i);
+                }
+                out.append('\uFFFD');
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? text : out.toString();
     }
 
     /** C's isspace, which llama.cpp strips with. */

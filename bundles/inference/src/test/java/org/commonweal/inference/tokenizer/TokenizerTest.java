@@ -116,6 +116,16 @@ class TokenizerTest {
     }
 
     @Test
+    void loneSurrogatesAreEncodedAsReplacementCharacters() throws IOException {
+        for (String name : List.of("llama-spm", "llama3-bpe")) {
+            Tokenizer tokenizer = load(name);
+            assertArrayEquals(tokenizer.encode("a\uFFFDb\uFFFD", false, false),
+                    tokenizer.encode("a\uD800b\uDC00", false, false), name);
+            assertArrayEquals(tokenizer.encode("a🦙b", false, false), tokenizer.encode("a\uD83E\uDD99b", false, false), name);
+        }
+    }
+
+    @Test
     void userDefinedTokensAreMatchedEvenWithoutParsingSpecials() throws IOException {
         Tokenizer deepseek = load("deepseek-llm");
         int o = deepseek.find("ö").orElseThrow();
