@@ -24,7 +24,7 @@ public final class Sampler {
     private final float[] logits;
     /** The remaining candidates' token ids. */
     private final int[] candidates;
-    /** Ordering keys (see {@link #key}); top-k's heap, or every candidate when they must all be sorted. */
+    /** Ordering keys (see {@link #key}): top-k's heap, or the candidates top-p sorts. */
     private long[] keys;
     /** Each remaining candidate's unnormalised probability. */
     private double[] weights;
@@ -90,10 +90,7 @@ public final class Sampler {
             n = minP(n, max + (float) StrictMath.log(params.minP()));
         }
         if (params.topP() < 1) {
-            if (!sorted) {
-                sort(n);
-            }
-            n = topP(n, max, topPNormaliser);
+            n = topP(n, sorted, max, topPNormaliser);
         }
         return draw(n, max);
     }
@@ -211,18 +208,29 @@ public final class Sampler {
         a[j] = t;
     }
 
-    /** Sorts the first n candidates, most likely first, the lower id first among equals. */
-    private void sort(int n) {
+    /**
+     * Moves the candidates whose logit is at least {@code threshold} to the front, most likely first (the lower id
+     * first among equals), the others behind them; returns how many are in front.
+     */
+    private int sortToFront(int n, float threshold) {
         if (keys.length < n) {
             keys = new long[vocabularySize];
         }
+        int front = 0;
+        int back = n;
         for (int i = 0; i < n; i++) {
-            keys[i] = key(candidates[i]);
+            int id = candidates[i];
+            if (logits[id] >= threshold) {
+                keys[front++] = key(id);
+            } else {
+                keys[--back] = id;
+            }
         }
-        Arrays.sort(keys, 0, n);
+        Arrays.sort(keys, 0, front);
         for (int i = 0; i < n; i++) {
             candidates[i] = (int) keys[i];
         }
+        return front;
     }
 
     /**
@@ -246,16 +254,25 @@ public final class Sampler {
         return kept;
     }
 
-    /** Keeps the sorted candidates until their cumulative probability reaches p. */
-    private int topP(int n, float max, double normaliser) {
-        double cumulative = 0;
-        for (int i = 0; i < n; i++) {
-            cumulative += StrictMath.exp((double) logits[candidates[i]] - max) / normaliser;
-            if (cumulative >= params.topP()) {
-                return i + 1;
+    /**
+     * Keeps the most likely candidates until their cumulative probability reaches p. Unsorted candidates (a whole
+     * vocabulary) are not all sorted: the kept ones are nearly always close to the best, so those within a logit gap
+     * of it are sorted first and the gap widened until the walk reaches p. The outcome is that of a full sort.
+     */
+    private int topP(int n, boolean sorted, float max, double normaliser) {
+        for (int round = 0;; round++) {
+            int front = sorted ? n : sortToFront(n, round < 5 ? max - (2 << round) : Float.NEGATIVE_INFINITY);
+            double cumulative = 0;
+            for (int i = 0; i < front; i++) {
+                cumulative += StrictMath.exp((double) logits[candidates[i]] - max) / normaliser;
+                if (cumulative >= params.topP()) {
+                    return i + 1;
+                }
+            }
+            if (front == n) {
+                return n;
             }
         }
-        return n;
     }
 
     /** Sum of exp((logit - max) / temperature) over the first n candidates, in their order; fills {@code weights}. */

@@ -13,6 +13,9 @@ package org.commonweal.inference.sampling;
  * @param frequencyPenalty subtracted from a token's logit once per occurrence in the window (OpenAI's meaning)
  * @param presencePenalty  subtracted once from the logit of every token that occurs in the window
  * @param seed             seeds the draw: the same seed, parameters and logits give the same tokens everywhere
+ *
+ * <p>As in llama.cpp, the penalty window is the end of the whole history, prompt included, where OpenAI counts
+ * only generated tokens for the frequency and presence penalties.
  */
 public record SamplingParams(float temperature, int topK, float topP, float minP, float repeatPenalty, int repeatLastN,
         float frequencyPenalty, float presencePenalty, long seed) {

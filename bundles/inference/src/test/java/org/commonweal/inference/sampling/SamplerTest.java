@@ -138,6 +138,21 @@ class SamplerTest {
     }
 
     @Test
+    void topPOverAWholeVocabularyReachesPastTheTokensNearTheBest() {
+        // Token 0 has 0.957 of the mass, 999 tokens 10 below it 0.0000434 each: top-p 0.99 keeps token 0 and the
+        // 769 lowest ids of the others (equal logits go in id order), so the sampler must look beyond the best few.
+        float[] logits = new float[1000];
+        Arrays.fill(logits, -5);
+        logits[0] = 5;
+        int[] counts = histogram(params(1, 0, 0.99f, 0), logits, 3000);
+        int others = 3000 - counts[0];
+        assertTrue(others > 50 && others < 160, "others " + others);
+        for (int id = 770; id < logits.length; id++) {
+            assertEquals(0, counts[id], "token " + id);
+        }
+    }
+
+    @Test
     void minPDropsTokensLessLikelyThanAFractionOfTheBest() {
         float[] logits = fromProbabilities(0.15, 0.5, 0.05, 0.3);
         // Threshold 0.2 * 0.5 = 0.1: token 2 (0.05) goes, token 0 (0.15) stays.
