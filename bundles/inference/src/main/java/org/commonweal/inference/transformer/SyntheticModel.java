@@ -82,6 +82,9 @@ public record SyntheticModel(Shape shape, GgmlType weightType) {
             GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
 
     /** The control tokens after the 256 byte tokens: ChatML's. */
+    /** Metadata key set to true in every synthetic model: its weights are random. */
+    public static final String RANDOM_WEIGHTS_KEY = "commonweal.random_weights";
+
     public static final String IM_START = "<|im_start|>";
     public static final String IM_END = "<|im_end|>";
 
@@ -169,6 +172,8 @@ public record SyntheticModel(Shape shape, GgmlType weightType) {
         w.putString("general.type", "model");
         w.putString("general.name", "Commonweal " + shape.label + " model (" + weightType
                 + ") — random weights, produces nonsense");
+        // Marks the model as random-weight for whoever serves it (/v1/models says so).
+        w.putBool(RANDOM_WEIGHTS_KEY, true);
         w.putU32("llama.vocab_size", s.vocabularySize);
         w.putU32("llama.context_length", s.contextLength);
         w.putU32("llama.embedding_length", s.dim);
