@@ -8,7 +8,7 @@ public final class UnsupportedChatTemplateException extends Exception {
 
     private static final long serialVersionUID = 1L;
 
-    UnsupportedChatTemplateException(String message) {
+    public UnsupportedChatTemplateException(String message) {
         super(message);
     }
 }

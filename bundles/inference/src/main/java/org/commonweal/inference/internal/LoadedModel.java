@@ -23,15 +23,13 @@ import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.inference.gguf.TensorInfo;
 import org.commonweal.inference.tokenizer.Tokenizer;
 import org.commonweal.inference.transformer.ModelConfig;
+import org.commonweal.inference.transformer.SyntheticModel;
 import org.commonweal.inference.transformer.Transformer;
 import org.commonweal.inference.transformer.Weights;
 import org.commonweal.kernels.KernelPool;
 
 /** A GGUF model loaded for serving: its file, tokenizer, chat template and scheduler. */
 final class LoadedModel implements LanguageModel, AutoCloseable {
-
-    /** Metadata key marking the built-in demo model (random weights). */
-    static final String DEMO_KEY = "commonweal.demo";
 
     private final GgufFile file;
     private final ModelInfo info;
@@ -67,7 +65,7 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
             } catch (UnsupportedChatTemplateException e) {
                 noTemplate = e;
             }
-            boolean demo = file.bool(DEMO_KEY, false);
+            boolean demo = file.bool(SyntheticModel.RANDOM_WEIGHTS_KEY, false);
             long parameters = 0;
             TreeSet<String> types = new TreeSet<>();
             for (TensorInfo t : file.tensors()) {
@@ -77,7 +75,7 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
                 }
             }
             String description = file.findString("general.name").orElse(id)
-                    + (demo ? " (built-in demo: random weights, its text is nonsense)" : "");
+                    + (demo && !file.findString("general.name").orElse("").contains("random") ? " (random weights: its text is nonsense)" : "");
             ModelInfo info = new ModelInfo(id, config.architecture(), parameters, String.join(", ", types),
                     config.contextLength(), sha256, demo, description);
             Scheduler scheduler = new Scheduler(id, transformer, tokenizer, pool, limits);
