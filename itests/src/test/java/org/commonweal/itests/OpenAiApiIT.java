@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.nio.file.Path;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -29,9 +30,10 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.models.Model;
+import org.commonweal.inference.transformer.SyntheticModel;
 
 /**
- * Black box: {@code ./cw node} on a fresh data folder serves the built-in demo model, and the official OpenAI
+ * Black box: {@code ./cw node --model} serves a random-weight model of the 15M shape, and the official OpenAI
  * Java SDK talks to it (models, chat and text completions, streamed and not); hostile requests get
  * OpenAI-shaped errors.
  */
@@ -46,13 +48,22 @@ public class OpenAiApiIT {
     @BeforeClass
     public static void startNode() throws Exception {
         port = DevDistribution.freePort();
-        node = CwProcess.start("node", "--port", Integer.toString(port), "--data",
-                DevDistribution.workFolder("openai").toString());
+        // A random-weight model of the 15M shape: big enough that a long generation lasts seconds.
+        Path data = DevDistribution.workFolder("openai");
+        Path modelFile = data.resolve("synthetic-15m-q8_0.gguf");
+        SyntheticModel.parse("15m-q8_0").write(modelFile, 15, bytes -> { });
+        node = CwProcess.start("node", "--port", Integer.toString(port), "--data", data.toString(), "--model",
+                modelFile.toString());
         CwNodeIT.awaitHealthy(node, port);
         client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + port + "/v1").apiKey("unused")
                 .timeout(Duration.ofSeconds(60)).build();
+        // The node is healthy while models load; the demo model appears once written and loaded.
         List<Model> models = client.models().list().data();
-        assertEquals(1, models.size());
+        for (long deadline = System.currentTimeMillis() + 60_000; models.isEmpty() && System.currentTimeMillis() < deadline; ) {
+            Thread.sleep(100);
+            models = client.models().list().data();
+        }
+        assertEquals(node.output(), 1, models.size());
         model = models.get(0).id();
     }
 
@@ -67,12 +78,39 @@ public class OpenAiApiIT {
     }
 
     @Test
-    public void listsTheDemoModelAsSuch() throws Exception {
+    public void listsTheModelAsRandomWeights() throws Exception {
         JsonNode list = JSON.readTree(CwNodeIT.get(port, "/v1/models").body());
-        JsonNode demo = list.get("data").get(0);
-        assertTrue(demo.toString(), demo.get("meta").get("demo").asBoolean());
-        assertTrue(demo.toString(), demo.get("meta").get("description").asText().contains("random weights"));
-        assertEquals(64, demo.get("meta").get("sha256").asText().length());
+        JsonNode model = list.get("data").get(0);
+        assertEquals("synthetic-15m-q8_0", model.get("id").asText());
+        assertTrue(model.toString(), model.get("meta").get("demo").asBoolean());
+        assertTrue(model.toString(), model.get("meta").get("description").asText().contains("random weights"));
+        assertEquals(64, model.get("meta").get("sha256").asText().length());
+    }
+
+    @Test
+    public void aClientThatDisconnectsCancelsItsGeneration() throws Exception {
+        long before = requests().get("cancelled").asLong();
+        String body = "{\"prompt\": \"Tell me everything\", \"max_tokens\": 100000, \"stream\": true, \"seed\": 9}";
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+                    + "\r\nContent-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            for (String line = in.readLine(); line != null && !line.startsWith("data: "); line = in.readLine()) {
+                // headers, until the first token
+            }
+        }
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (requests().get("cancelled").asLong() == before && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(requests().toString(), before + 1, requests().get("cancelled").asLong());
+        assertEquals(0, requests().get("running").asInt());
+    }
+
+    private static JsonNode requests() throws Exception {
+        return JSON.readTree(CwNodeIT.get(port, "/v1/models").body()).get("data").get(0).get("meta").get("requests");
     }
 
     @Test

@@ -34,6 +34,11 @@ final class ApiError extends Exception {
         return new ApiError(status, type, null, null, message, 0);
     }
 
+    /** 503 with Retry-After: the model is still loading. */
+    static ApiError loading(String message) {
+        return new ApiError(503, "server_error", "model_loading", null, message, 5);
+    }
+
     static ApiError overloaded(String message, int retryAfterSeconds) {
         return new ApiError(429, "rate_limit_exceeded", "rate_limit_exceeded", null, message, retryAfterSeconds);
     }

@@ -129,9 +129,8 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
         return scheduler.submit(request, listener);
     }
 
-    /** Requests running or waiting. */
-    int load() {
-        return scheduler.load();
+    Scheduler.Counts requests() {
+        return scheduler.counts();
     }
 
     @Override

@@ -33,7 +33,8 @@ import jakarta.servlet.Servlet;
  * The node's models: loads every GGUF file the configuration {@code org.commonweal.inference} names (and
  * those given to {@code cw node --model}, framework property {@code commonweal.models}), in the background
  * so the node starts at once; registers them as the {@link LanguageModels} service, the OpenAI-compatible
- * API, and a {@link HealthCheck} that reports loading progress and every file that was refused, and why.
+ * API, and a {@link HealthCheck} that reports what is served, what is loading, and every file that was
+ * refused, and why.
  * A bad model file is refused with the reason logged; it never takes the node down.
  */
 @Component(immediate = true, configurationPid = "org.commonweal.inference", configurationPolicy = ConfigurationPolicy.OPTIONAL,
@@ -188,6 +189,11 @@ public final class ModelsComponent implements LanguageModels {
         return files;
     }
 
+    /** The model being loaded and how far, or "" when loading is over. */
+    String loading() {
+        return loading;
+    }
+
     @Override
     public List<LanguageModel> models() {
         return List.copyOf(loaded);
@@ -249,11 +255,12 @@ public final class ModelsComponent implements LanguageModels {
 
         @Override
         public Result check() {
+            // Loading is healthy: the node serves everything else meanwhile (a large model takes a while).
             String now = loading;
-            if (!now.isEmpty()) {
-                return Result.unhealthy("loading " + now);
-            }
             StringBuilder detail = new StringBuilder("serving ").append(loaded.stream().map(m -> m.info().id()).toList());
+            if (!now.isEmpty()) {
+                detail.append("; loading ").append(now);
+            }
             synchronized (refused) {
                 refused.forEach((file, reason) -> detail.append("; refused ").append(file).append(": ").append(reason));
             }

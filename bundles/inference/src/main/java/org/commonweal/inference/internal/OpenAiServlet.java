@@ -12,7 +12,6 @@ import org.commonweal.inference.Generation;
 import org.commonweal.inference.GenerationListener;
 import org.commonweal.inference.GenerationRequest;
 import org.commonweal.inference.LanguageModel;
-import org.commonweal.inference.LanguageModels;
 import org.commonweal.inference.ModelInfo;
 import org.commonweal.inference.OverloadedException;
 import org.commonweal.inference.chat.UnsupportedChatTemplateException;
@@ -49,9 +48,9 @@ final class OpenAiServlet extends HttpServlet {
     /** How often a waiting non-streamed request checks that its client is still there. */
     private static final long KEEP_ALIVE_MILLIS = 2_000;
 
-    private final transient LanguageModels models;
+    private final transient ModelsComponent models;
 
-    OpenAiServlet(LanguageModels models) {
+    OpenAiServlet(ModelsComponent models) {
         this.models = models;
     }
 
@@ -62,7 +61,7 @@ final class OpenAiServlet extends HttpServlet {
             if (path.equals("/v1/models")) {
                 write(response, 200, modelList());
             } else if (path.startsWith("/v1/models/")) {
-                write(response, 200, model(model(path.substring("/v1/models/".length())).info()));
+                write(response, 200, model(model(path.substring("/v1/models/".length()))));
             } else {
                 throw ApiError.notFound("not_found", "no endpoint GET " + path + "; see GET /v1/models, POST"
                         + " /v1/chat/completions, /v1/completions, /tokenize, /detokenize");
@@ -121,13 +120,20 @@ final class OpenAiServlet extends HttpServlet {
 
     private LanguageModel model(String id) throws ApiError {
         List<LanguageModel> loaded = models.models();
+        String loading = models.loading();
         if (id == null) {
             if (loaded.isEmpty()) {
-                throw ApiError.status(503, "server_error", "no model is loaded yet; see GET /v1/models and /health");
+                throw loading.isEmpty()
+                        ? ApiError.status(503, "server_error", "this node serves no model; see /health for why")
+                        : ApiError.loading("no model is loaded yet (loading " + loading + ")");
             }
             return loaded.get(0);
         }
-        return models.find(id).orElseThrow(() -> ApiError.notFound("model_not_found", "the model '" + id
+        var found = models.find(id);
+        if (found.isEmpty() && loading.startsWith(id + ".")) {
+            throw ApiError.loading("the model '" + id + "' is loading (" + loading + "); try again shortly");
+        }
+        return found.orElseThrow(() -> ApiError.notFound("model_not_found", "the model '" + id
                 + "' does not exist on this node; loaded: " + loaded.stream().map(m -> m.info().id()).toList()));
     }
 
@@ -135,17 +141,23 @@ final class OpenAiServlet extends HttpServlet {
         ObjectNode list = JSON.createObjectNode().put("object", "list");
         ArrayNode data = list.putArray("data");
         for (LanguageModel m : models.models()) {
-            data.add(model(m.info()));
+            data.add(model(m));
         }
         return list;
     }
 
-    private static ObjectNode model(ModelInfo info) {
+    private static ObjectNode model(LanguageModel model) {
+        ModelInfo info = model.info();
         ObjectNode node = JSON.createObjectNode().put("id", info.id()).put("object", "model").put("created", 0)
                 .put("owned_by", info.demo() ? "commonweal (demo, random weights)" : "commonweal");
         node.putObject("meta").put("architecture", info.architecture()).put("parameters", info.parameters())
                 .put("weight_types", info.weightTypes()).put("context_length", info.contextLength())
                 .put("sha256", info.sha256()).put("demo", info.demo()).put("description", info.description());
+        if (model instanceof LoadedModel loaded) {
+            Scheduler.Counts c = loaded.requests();
+            node.with("meta").putObject("requests").put("running", c.running()).put("waiting", c.waiting())
+                    .put("completed", c.completed()).put("cancelled", c.cancelled()).put("failed", c.failed());
+        }
         return node;
     }
 

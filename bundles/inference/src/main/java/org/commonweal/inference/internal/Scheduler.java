@@ -51,6 +51,11 @@ final class Scheduler implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
     private long kvBytesInUse;
+    /** The running sequences' count, for other threads ({@link #active} belongs to the scheduler thread). */
+    private volatile int runningCount;
+    private final java.util.concurrent.atomic.LongAdder completed = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder cancelled = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder failed = new java.util.concurrent.atomic.LongAdder();
 
     Scheduler(String model, Transformer transformer, Tokenizer tokenizer, KernelPool pool, Limits limits) {
         this.model = model;
@@ -90,9 +95,12 @@ final class Scheduler implements AutoCloseable {
         return sequence;
     }
 
-    /** Sequences running or waiting. */
-    int load() {
-        return queue.size() + active.size();
+    /** Requests running, waiting, and ended so far by how they ended. */
+    record Counts(int running, int waiting, long completed, long cancelled, long failed) {
+    }
+
+    Counts counts() {
+        return new Counts(runningCount, queue.size(), completed.sum(), cancelled.sum(), failed.sum());
     }
 
     private static long mib(long bytes) {
@@ -140,6 +148,7 @@ final class Scheduler implements AutoCloseable {
 
     private void start(Sequence s) {
         if (s.cancelled) {
+            cancelled.increment();
             s.listener.finished(new Completion("cancelled", s.request.prompt().length, new int[0], "",
                     s.request.sampling().seed()));
             return;
@@ -147,6 +156,7 @@ final class Scheduler implements AutoCloseable {
         s.cache = new KvCache(transformer.config(), limits.kvType(), s.capacity);
         kvBytesInUse += s.kvBytes;
         active.add(s);
+        runningCount = active.size();
         if (s.request.maxTokens() == 0) {
             finish(s, "length");
         }
@@ -233,6 +243,7 @@ final class Scheduler implements AutoCloseable {
             emit(s, s.stops.flush());
         }
         release(s);
+        (reason.equals("cancelled") ? cancelled : completed).increment();
         int[] tokens = Arrays.copyOfRange(s.history, s.request.prompt().length, s.historyLength);
         try {
             s.listener.finished(new Completion(reason, s.request.prompt().length, tokens, s.output.toString(),
@@ -244,6 +255,7 @@ final class Scheduler implements AutoCloseable {
 
     private void fail(Sequence s, Exception cause) {
         release(s);
+        failed.increment();
         try {
             s.listener.failed(cause);
         } catch (RuntimeException e) {
@@ -253,6 +265,7 @@ final class Scheduler implements AutoCloseable {
 
     private void release(Sequence s) {
         active.remove(s);
+        runningCount = active.size();
         kvBytesInUse -= s.kvBytes;
         s.cache.close();
     }
