@@ -95,15 +95,6 @@ public class CwNodeIT {
                 assertTrue("no answer from the shell within 30 s:\n" + node.output(), System.currentTimeMillis() < deadline);
                 Thread.sleep(100);
             }
-            // With no model anywhere, the dev distribution writes and serves the demo model, labelled as such.
-            String models = get(port, "/v1/models").body();
-            for (long deadline = System.currentTimeMillis() + 60_000; !models.contains("commonweal-demo")
-                    && System.currentTimeMillis() < deadline; models = get(port, "/v1/models").body()) {
-                Thread.sleep(100);
-            }
-            assertTrue(models, models.contains("\"id\":\"commonweal-demo\"") && models.contains("\"demo\":true"));
-            assertTrue(Files.isRegularFile(data.resolve("models/commonweal-demo.gguf")));
-
             node.terminate();
             assertEquals(node.output(), 0, node.exitCode(60));
         }
