@@ -1,6 +1,9 @@
 package org.commonweal.inference.transformer;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.commonweal.kernels.Dequantize;
 import org.commonweal.kernels.KernelPool;
@@ -24,12 +27,17 @@ public final class Transformer {
      * One sequence's part of a batch: {@code tokens} go at positions {@code cache.length()} on; logits are
      * returned for every one of them if {@code allLogits}, else for the last only.
      */
-    public record Step(KvCache cache, int[] tokens, boolean allLogits) {
+    public record Step(KvCache cache, int[] tokens, boolean allLogits, LoraAdapter adapter) {
 
         public Step {
             if (tokens.length == 0) {
                 throw new IllegalArgumentException("a step needs at least one token");
             }
+        }
+
+        /** A step of the base model, without adapter. */
+        public Step(KvCache cache, int[] tokens, boolean allLogits) {
+            this(cache, tokens, allLogits, null);
         }
 
         int logitRows() {
@@ -57,7 +65,8 @@ public final class Transformer {
 
     /**
      * Runs the batch: appends each step's tokens to its cache and returns the logits, {@code vocabularySize}
-     * floats per row, rows in step order (all of a step's tokens, or its last).
+     * floats per row, rows in step order (all of a step's tokens, or its last). A step with an adapter has
+     * its tokens' projections changed by that adapter's deltas; the other steps in the batch are not.
      */
     public float[] forward(List<Step> steps, KernelPool pool) {
         int tokens = 0;
@@ -114,6 +123,9 @@ public final class Transformer {
         MatrixKernels.matmul(layer.q(), s.normed, dim, n, s.q, c.qDim(), pool);
         MatrixKernels.matmul(layer.k(), s.normed, dim, n, s.k, c.kvDim(), pool);
         MatrixKernels.matmul(layer.v(), s.normed, dim, n, s.v, c.kvDim(), pool);
+        adapt(b, l, LoraAdapter.Projection.Q, s.normed, dim, s.q, c.qDim(), pool);
+        adapt(b, l, LoraAdapter.Projection.K, s.normed, dim, s.k, c.kvDim(), pool);
+        adapt(b, l, LoraAdapter.Projection.V, s.normed, dim, s.v, c.kvDim(), pool);
         layer.qBias().ifPresent(bias -> addBias(s.q, bias, n));
         layer.kBias().ifPresent(bias -> addBias(s.k, bias, n));
         layer.vBias().ifPresent(bias -> addBias(s.v, bias, n));
@@ -124,15 +136,27 @@ public final class Transformer {
         }
         attention(l, b, s, pool);
         MatrixKernels.matmul(layer.o(), s.attended, c.qDim(), n, s.projected, dim, pool);
+        adapt(b, l, LoraAdapter.Projection.O, s.attended, c.qDim(), s.projected, dim, pool);
         Ops.add(x, 0, x, 0, s.projected, 0, n * dim);
         for (int t = 0; t < n; t++) {
             Ops.rmsNorm(s.normed, t * dim, x, t * dim, layer.ffnNorm(), dim, c.normEps());
         }
         MatrixKernels.matmul(layer.gate(), s.normed, dim, n, s.gate, c.ffnDim(), pool);
         MatrixKernels.matmul(layer.up(), s.normed, dim, n, s.up, c.ffnDim(), pool);
+        adapt(b, l, LoraAdapter.Projection.GATE, s.normed, dim, s.gate, c.ffnDim(), pool);
+        adapt(b, l, LoraAdapter.Projection.UP, s.normed, dim, s.up, c.ffnDim(), pool);
         Ops.swiglu(s.gate, 0, s.gate, 0, s.up, 0, n * c.ffnDim());
         MatrixKernels.matmul(layer.down(), s.gate, c.ffnDim(), n, s.projected, dim, pool);
+        adapt(b, l, LoraAdapter.Projection.DOWN, s.gate, c.ffnDim(), s.projected, dim, pool);
         Ops.add(x, 0, x, 0, s.projected, 0, n * dim);
+    }
+
+    /** Adds each adapter's delta to its own tokens' outputs of one projection. */
+    private static void adapt(Batch b, int l, LoraAdapter.Projection p, float[] x, int xStride, float[] out,
+            int outStride, KernelPool pool) {
+        for (Map.Entry<LoraAdapter, int[]> e : b.adapterRows.entrySet()) {
+            e.getKey().apply(l, p, x, xStride, e.getValue(), e.getValue().length, out, outStride, pool);
+        }
     }
 
     private static void addBias(float[] out, float[] bias, int tokens) {
@@ -197,6 +221,8 @@ public final class Transformer {
         final int[] token;
         final int[] position;
         final KvCache[] cache;
+        /** Each adapter in the batch and the rows (token indexes) it applies to, in batch order. */
+        final Map<LoraAdapter, int[]> adapterRows = new LinkedHashMap<>();
         int maxPosition;
 
         Batch(List<Step> steps, int tokens) {
@@ -213,6 +239,16 @@ public final class Transformer {
                     maxPosition = Math.max(maxPosition, position[t]);
                 }
             }
+            Map<LoraAdapter, List<Integer>> rows = new LinkedHashMap<>();
+            int row = 0;
+            for (Step step : steps) {
+                for (int i = 0; i < step.tokens.length; i++, row++) {
+                    if (step.adapter != null) {
+                        rows.computeIfAbsent(step.adapter, a -> new ArrayList<>()).add(row);
+                    }
+                }
+            }
+            rows.forEach((adapter, list) -> adapterRows.put(adapter, list.stream().mapToInt(Integer::intValue).toArray()));
         }
     }
 

@@ -30,13 +30,19 @@ class LlamaCppReferenceTest {
     private static final double TOP1_SLACK = 0.6;
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-llama-spm.Q8_0", "tiny-llama-spm.Q4_K_M", "tiny-llama-spm.Q4_0"})
+    @ValueSource(strings = {"tiny-llama-spm.Q8_0", "tiny-llama-spm.Q4_K_M", "tiny-llama-spm.Q4_0",
+            "tiny-llama-spm.Q8_0+lora-r8"})
     void matchesLlamaCpp(String name) throws IOException {
-        Path model = TestData.require("models", name + ".gguf");
         JsonNode reference = new ObjectMapper().readTree(TestData.require("models", name + ".ref.json").toFile());
-        try (GgufFile file = GgufFile.open(model); KernelPool pool = new KernelPool(2)) {
+        Path model = TestData.require("models", reference.get("model").asText());
+        Path adapterFile = reference.has("lora_adapter") ? TestData.require("models", reference.get("lora_adapter").asText()) : null;
+        try (GgufFile file = GgufFile.open(model); KernelPool pool = new KernelPool(2);
+                GgufFile adapterGguf = adapterFile == null ? null : GgufFile.open(adapterFile)) {
             ModelConfig config = ModelConfig.fromGguf(file);
-            Transformer transformer = new Transformer(config, Weights.fromGguf(file, config));
+            Weights weights = Weights.fromGguf(file, config);
+            Transformer transformer = new Transformer(config, weights);
+            LoraAdapter adapter = adapterGguf == null ? null
+                    : LoraAdapter.fromGguf(adapterGguf, config, weights, (float) reference.get("lora_scale").asDouble());
             double worst = 0;
             int top1Agree = 0;
             int positions = 0;
@@ -48,7 +54,7 @@ class LlamaCppReferenceTest {
                 System.arraycopy(greedy, 0, all, tokens.length, greedy.length - 1);
                 float[] logits;
                 try (KvCache cache = new KvCache(config, GgmlType.F32, all.length)) {
-                    logits = transformer.forward(List.of(new Transformer.Step(cache, all, true)), pool);
+                    logits = transformer.forward(List.of(new Transformer.Step(cache, all, true, adapter)), pool);
                 }
                 int vocab = config.vocabularySize();
                 String where = name + " " + prompt.get("name").asText();
@@ -129,6 +135,42 @@ class LlamaCppReferenceTest {
                 batched[i] = pieces.get(i);
             }
             assertArrayEquals(alone, batched);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void adaptedAndBaseSequencesShareABatchWithoutChangingEachOther() throws IOException {
+        Path model = TestData.require("models", "tiny-llama-spm.Q8_0.gguf");
+        Path adapterFile = TestData.require("models", "tiny-llama-spm.lora-r8.F32.gguf");
+        try (GgufFile file = GgufFile.open(model); GgufFile lora = GgufFile.open(adapterFile);
+                KernelPool pool = new KernelPool(2)) {
+            ModelConfig config = ModelConfig.fromGguf(file);
+            Weights weights = Weights.fromGguf(file, config);
+            Transformer transformer = new Transformer(config, weights);
+            LoraAdapter adapter = LoraAdapter.fromGguf(lora, config, weights, 1.0f);
+            LoraAdapter half = LoraAdapter.fromGguf(lora, config, weights, 0.5f);
+            int[][] prompts = {{1, 450, 4996}, {1, 379, 370, 2172}, {1, 29871, 13}};
+            LoraAdapter[] adapters = {adapter, null, half};
+            int vocab = config.vocabularySize();
+            float[][] alone = new float[3][];
+            for (int i = 0; i < 3; i++) {
+                try (KvCache cache = new KvCache(config, GgmlType.F32, 8)) {
+                    alone[i] = transformer.forward(List.of(new Transformer.Step(cache, prompts[i], false, adapters[i])), pool);
+                }
+            }
+            try (KvCache c0 = new KvCache(config, GgmlType.F32, 8); KvCache c1 = new KvCache(config, GgmlType.F32, 8);
+                    KvCache c2 = new KvCache(config, GgmlType.F32, 8)) {
+                float[] together = transformer.forward(List.of(new Transformer.Step(c0, prompts[0], false, adapters[0]),
+                        new Transformer.Step(c1, prompts[1], false, null), new Transformer.Step(c2, prompts[2], false, adapters[2])), pool);
+                for (int i = 0; i < 3; i++) {
+                    assertArrayEquals(alone[i], java.util.Arrays.copyOfRange(together, i * vocab, (i + 1) * vocab), "sequence " + i);
+                }
+            }
+            // The adapter does change the output: the base model's logits differ.
+            try (KvCache cache = new KvCache(config, GgmlType.F32, 8)) {
+                float[] base = transformer.forward(List.of(new Transformer.Step(cache, prompts[0], false)), pool);
+                org.junit.jupiter.api.Assertions.assertFalse(java.util.Arrays.equals(base, alone[0]));
+            }
         }
     }
 
