@@ -10,9 +10,16 @@ import org.commonweal.inference.sampling.SamplingParams;
  * @param maxTokens the most tokens to generate; the context length also bounds it
  * @param stop strings that end generation when they appear in the text (they are not returned)
  * @param ignoreEndOfGeneration keep going past end-of-generation tokens (benchmarks)
+ * @param adapter the name of the culture pack whose adapter applies, or null for the base model
  */
 public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, List<String> stop,
-        boolean ignoreEndOfGeneration) {
+        boolean ignoreEndOfGeneration, String adapter) {
+
+    /** A request to the base model, without adapter. */
+    public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, List<String> stop,
+            boolean ignoreEndOfGeneration) {
+        this(prompt, sampling, maxTokens, stop, ignoreEndOfGeneration, null);
+    }
 
     public GenerationRequest {
         if (prompt.length == 0) {

@@ -14,13 +14,17 @@ public interface LanguageModel {
     /** The model's chat template; fails saying why when the model has none this node can apply. */
     ChatTemplate chatTemplate() throws UnsupportedChatTemplateException;
 
+    /** The culture packs installed for this model (their adapters fit its file). */
+    java.util.List<CulturePack> adapters();
+
     /**
      * Queues a generation; the listener hears its text and its end. Deterministic: the same model, prompt,
      * parameters and seed give the same tokens on every node, whatever the thread count and whatever other
      * requests share the batch.
      *
      * @throws OverloadedException if the queue is full (try again after the time it names)
-     * @throws IllegalArgumentException if the prompt does not fit the context, naming both lengths
+     * @throws IllegalArgumentException if the prompt does not fit the context, naming both lengths, or
+     *     the request names an adapter this model does not have
      */
     Generation generate(GenerationRequest request, GenerationListener listener) throws OverloadedException;
 }

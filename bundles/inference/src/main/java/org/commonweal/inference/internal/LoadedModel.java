@@ -37,9 +37,11 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
     private final ChatTemplate chatTemplate;
     private final UnsupportedChatTemplateException noChatTemplate;
     private final Scheduler scheduler;
+    private final AttachedAdapters adapters;
 
     private LoadedModel(GgufFile file, ModelInfo info, Tokenizer tokenizer, ChatTemplate chatTemplate,
-            UnsupportedChatTemplateException noChatTemplate, Scheduler scheduler) {
+            UnsupportedChatTemplateException noChatTemplate, Scheduler scheduler, AttachedAdapters adapters) {
+        this.adapters = adapters;
         this.file = file;
         this.info = info;
         this.tokenizer = tokenizer;
@@ -79,7 +81,8 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
             ModelInfo info = new ModelInfo(id, config.architecture(), parameters, String.join(", ", types),
                     config.contextLength(), sha256, demo, description);
             Scheduler scheduler = new Scheduler(id, transformer, tokenizer, pool, limits);
-            return new LoadedModel(file, info, tokenizer, template, noTemplate, scheduler);
+            return new LoadedModel(file, info, tokenizer, template, noTemplate, scheduler,
+                    new AttachedAdapters(id, config, transformer.weights()));
         } catch (IOException | RuntimeException e) {
             file.close();
             throw e;
@@ -125,8 +128,30 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
     }
 
     @Override
+    public java.util.List<org.commonweal.inference.CulturePack> adapters() {
+        return adapters.packs();
+    }
+
+    /** Attaches a culture pack's adapter, whose LoRA file is {@code file}; fails if it does not fit. */
+    void attach(org.commonweal.inference.CulturePack pack, Path file) throws IOException {
+        adapters.attach(pack, file);
+    }
+
+    void detach(String adapter) {
+        adapters.detach(adapter);
+    }
+
+    @Override
     public Generation generate(GenerationRequest request, GenerationListener listener) throws OverloadedException {
-        return scheduler.submit(request, listener);
+        AttachedAdapters.Handle adapter = request.adapter() == null ? null : adapters.acquire(request.adapter());
+        try {
+            return scheduler.submit(request, listener, adapter, adapters);
+        } catch (OverloadedException | RuntimeException e) {
+            if (adapter != null) {
+                adapters.release(adapter);
+            }
+            throw e;
+        }
     }
 
     Scheduler.Counts requests() {
@@ -136,6 +161,7 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
     @Override
     public void close() {
         scheduler.close();
+        adapters.close();
         file.close();
     }
 }

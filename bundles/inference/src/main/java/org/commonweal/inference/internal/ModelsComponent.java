@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.commonweal.inference.CulturePack;
 import org.commonweal.inference.LanguageModel;
 import org.commonweal.inference.LanguageModels;
 import org.commonweal.inference.gguf.GgufFile;
@@ -24,6 +25,9 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +78,9 @@ public final class ModelsComponent implements LanguageModels {
 
         /** KV cache memory for all sequences of one model. */
         int kvCache_maxMegabytes() default 1024;
+
+        /** The culture pack applied to requests that name none (when installed for the model). */
+        String defaultAdapter() default "";
     }
 
     private final List<LoadedModel> loaded = new CopyOnWriteArrayList<>();
@@ -83,9 +90,16 @@ public final class ModelsComponent implements LanguageModels {
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
     private volatile String loading = "";
     private volatile boolean stopped;
+    /** Installed culture packs by name, with their LoRA files. */
+    private final Map<String, InstalledPack> packs = new LinkedHashMap<>();
+    private final String defaultAdapter;
+
+    private record InstalledPack(CulturePack pack, Path file) {
+    }
 
     @Activate
     public ModelsComponent(BundleContext context, Config config) {
+        defaultAdapter = config.defaultAdapter();
         int threads = config.threads() > 0 ? config.threads() : Runtime.getRuntime().availableProcessors();
         pool = new KernelPool(threads);
         GgufFile.Loading mode = loadingMode(config.loading());
@@ -111,6 +125,10 @@ public final class ModelsComponent implements LanguageModels {
         servlet.put("osgi.http.whiteboard.servlet.pattern", new String[] {"/v1/*", "/tokenize", "/detokenize"});
         servlet.put("osgi.http.whiteboard.servlet.name", "openai-api");
         registrations.add(context.registerService(Servlet.class, new OpenAiServlet(this), servlet));
+        Hashtable<String, Object> provenance = new Hashtable<>();
+        provenance.put("osgi.http.whiteboard.servlet.pattern", "/api/provenance");
+        provenance.put("osgi.http.whiteboard.servlet.name", "provenance");
+        registrations.add(context.registerService(Servlet.class, new ProvenanceServlet(this), provenance));
         registrations.add(context.registerService(HealthCheck.class, new Health(), null));
         loader = Thread.ofPlatform().name("inference-loader").daemon()
                 .start(() -> loadAll(sources, directory, config.demo(), mode, limits));
@@ -150,7 +168,12 @@ public final class ModelsComponent implements LanguageModels {
                     model.close();
                     return;
                 }
-                loaded.add(model);
+                synchronized (packs) {
+                    loaded.add(model);
+                    for (InstalledPack p : packs.values()) {
+                        attach(model, p);
+                    }
+                }
                 LOG.info("serving model '{}' ({}, {} parameters, {}, {} MiB {}) in {} ms", model.info().id(),
                         model.info().architecture(), model.info().parameters(), model.info().weightTypes(),
                         size >> 20, mode.name().toLowerCase(Locale.ROOT), (System.nanoTime() - started) / 1_000_000);
@@ -187,6 +210,60 @@ public final class ModelsComponent implements LanguageModels {
         }
         files.sort(null);
         return files;
+    }
+
+    @Reference(service = CulturePack.class, cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addCulturePack(CulturePack pack, Map<String, Object> properties) {
+        InstalledPack installed = new InstalledPack(pack, Path.of((String) properties.get(CulturePackExtender.FILE_PROPERTY)));
+        synchronized (packs) {
+            InstalledPack previous = packs.put(pack.name(), installed);
+            if (previous != null) {
+                LOG.warn("culture pack '{}' of {} {} replaces the one of {} {}", pack.name(), pack.bundle(),
+                        pack.version(), previous.pack().bundle(), previous.pack().version());
+            }
+            for (LoadedModel model : loaded) {
+                attach(model, installed);
+            }
+        }
+    }
+
+    void removeCulturePack(CulturePack pack) {
+        synchronized (packs) {
+            InstalledPack installed = packs.get(pack.name());
+            if (installed != null && installed.pack() == pack) {
+                packs.remove(pack.name());
+                for (LoadedModel model : loaded) {
+                    model.detach(pack.name());
+                }
+            }
+        }
+    }
+
+    /** Attaches a pack to a model if the pack was made for that model's file. */
+    private void attach(LoadedModel model, InstalledPack p) {
+        if (!p.pack().baseModelSha256().equals(model.info().sha256())) {
+            return;
+        }
+        try {
+            model.attach(p.pack(), p.file());
+            LOG.info("model '{}' serves adapter '{}' ({})", model.info().id(), p.pack().name(), p.pack().languages());
+        } catch (IOException | RuntimeException e) {
+            LOG.error("culture pack '{}' of {} does not fit model '{}': {}", p.pack().name(), p.pack().bundle(),
+                    model.info().id(), e.getMessage());
+        }
+    }
+
+    /** Installed packs that fit no loaded model, with the digest each one needs. */
+    List<CulturePack> unmatchedPacks() {
+        synchronized (packs) {
+            return packs.values().stream().map(InstalledPack::pack)
+                    .filter(p -> loaded.stream().noneMatch(m -> m.info().sha256().equals(p.baseModelSha256()))).toList();
+        }
+    }
+
+    /** The configured default adapter, or "". */
+    String defaultAdapter() {
+        return defaultAdapter;
     }
 
     /** The model being loaded and how far, or "" when loading is over. */
@@ -263,6 +340,10 @@ public final class ModelsComponent implements LanguageModels {
             }
             synchronized (refused) {
                 refused.forEach((file, reason) -> detail.append("; refused ").append(file).append(": ").append(reason));
+            }
+            for (CulturePack pack : unmatchedPacks()) {
+                detail.append("; culture pack '").append(pack.name()).append("' fits no loaded model (it needs the base")
+                        .append(" model with SHA-256 ").append(pack.baseModelSha256()).append(')');
             }
             return Result.healthy(detail.toString());
         }

@@ -2,18 +2,21 @@ package org.commonweal.inference.internal;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.commonweal.inference.Completion;
+import org.commonweal.inference.CulturePack;
 import org.commonweal.inference.Generation;
 import org.commonweal.inference.GenerationListener;
 import org.commonweal.inference.GenerationRequest;
 import org.commonweal.inference.LanguageModel;
 import org.commonweal.inference.ModelInfo;
 import org.commonweal.inference.OverloadedException;
+import org.commonweal.inference.chat.ChatMessage;
 import org.commonweal.inference.chat.UnsupportedChatTemplateException;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -47,6 +50,8 @@ final class OpenAiServlet extends HttpServlet {
     private static final int MAX_BODY_BYTES = 8 << 20;
     /** How often a waiting non-streamed request checks that its client is still there. */
     private static final long KEEP_ALIVE_MILLIS = 2_000;
+    /** Selects a culture pack ({@code none}: the base model); replies name the one applied and its digest. */
+    static final String ADAPTER_HEADER = "X-Commonweal-Adapter";
 
     private final transient ModelsComponent models;
 
@@ -77,8 +82,8 @@ final class OpenAiServlet extends HttpServlet {
         try {
             JsonNode body = body(request);
             switch (path) {
-                case "/v1/chat/completions" -> complete(CompletionRequest.parse(body, true), response);
-                case "/v1/completions" -> complete(CompletionRequest.parse(body, false), response);
+                case "/v1/chat/completions" -> complete(CompletionRequest.parse(body, true), request, response);
+                case "/v1/completions" -> complete(CompletionRequest.parse(body, false), request, response);
                 case "/tokenize" -> tokenize(body, response);
                 case "/detokenize" -> detokenize(body, response);
                 default -> throw ApiError.notFound("not_found", "no endpoint POST " + path);
@@ -142,8 +147,22 @@ final class OpenAiServlet extends HttpServlet {
         ArrayNode data = list.putArray("data");
         for (LanguageModel m : models.models()) {
             data.add(model(m));
+            for (CulturePack pack : m.adapters()) {
+                data.add(adapter(m, pack));
+            }
         }
         return list;
+    }
+
+    private static ObjectNode adapter(LanguageModel model, CulturePack pack) {
+        ObjectNode node = JSON.createObjectNode().put("id", model.info().id() + ":" + pack.name()).put("object", "model")
+                .put("created", 0).put("owned_by", pack.bundle());
+        ObjectNode meta = node.putObject("meta").put("base_model", model.info().id()).put("adapter", pack.name())
+                .put("title", pack.title()).put("lora_sha256", pack.loraSha256()).put("synthetic", pack.synthetic())
+                .put("bundle", pack.bundle() + " " + pack.version());
+        ArrayNode languages = meta.putArray("languages");
+        pack.languages().forEach(languages::add);
+        return node;
     }
 
     private static ObjectNode model(LanguageModel model) {
@@ -163,12 +182,20 @@ final class OpenAiServlet extends HttpServlet {
 
     // ---------------------------------------------------------------------------------- completions
 
-    private void complete(CompletionRequest r, HttpServletResponse response) throws ApiError, IOException {
-        LanguageModel model = model(r.model());
+    private void complete(CompletionRequest r, HttpServletRequest request, HttpServletResponse response)
+            throws ApiError, IOException {
+        Selection selected = select(r.model(), request.getHeader(ADAPTER_HEADER));
+        LanguageModel model = selected.model();
+        CulturePack pack = selected.pack();
         String text;
         if (r.messages() != null) {
+            List<ChatMessage> messages = r.messages();
+            if (pack != null && !pack.systemPrompt().isBlank() && messages.stream().noneMatch(m -> m.role().equals("system"))) {
+                messages = new ArrayList<>(messages);
+                messages.add(0, new ChatMessage("system", pack.systemPrompt()));
+            }
             try {
-                text = model.chatTemplate().apply(r.messages(), true);
+                text = model.chatTemplate().apply(messages, true);
             } catch (UnsupportedChatTemplateException e) {
                 throw ApiError.invalid("messages", e.getMessage());
             }
@@ -177,34 +204,94 @@ final class OpenAiServlet extends HttpServlet {
         }
         int[] prompt = model.tokenizer().encode(text, true, r.messages() != null);
         prompt = withoutDoubleBos(model, prompt);
-        int maxTokens = Math.min(r.maxTokens(), Math.max(0, model.info().contextLength() - prompt.length));
-        GenerationRequest generation = new GenerationRequest(prompt, r.sampling(), maxTokens, r.stop(), false);
-        Events events = new Events();
-        Generation running;
-        try {
-            running = model.generate(generation, events);
-        } catch (OverloadedException e) {
-            throw ApiError.overloaded(e.getMessage(), e.retryAfterSeconds());
-        } catch (IllegalArgumentException e) {
-            throw ApiError.invalid(r.messages() != null ? "messages" : "prompt", e.getMessage());
-        }
-        String id = (r.messages() != null ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
-        long created = System.currentTimeMillis() / 1000;
+        Reply reply = new Reply((r.messages() != null ? "chatcmpl-" : "cmpl-") + UUID.randomUUID(),
+                System.currentTimeMillis() / 1000, selected.name(), "commonweal-" + model.info().sha256().substring(0, 12));
         response.setHeader("X-Commonweal-Seed", Long.toString(r.sampling().seed()));
+        if (pack != null) {
+            response.setHeader(ADAPTER_HEADER, pack.name() + "@" + pack.loraSha256());
+        }
+        Events events = new Events();
+        Generation running = null;
+        CulturePack.PolicyRule rule = pack == null ? null : ContentPolicy.match(pack, r.messages() != null
+                ? r.messages().stream().filter(m -> m.role().equals("user")).map(ChatMessage::content).toList()
+                : List.of(r.prompt()));
+        if (rule != null) {
+            // The pack's policy answers instead of the model.
+            response.setHeader("X-Commonweal-Policy", rule.action() + ": " + rule.topic());
+            events.text(rule.message());
+            events.finished(new Completion("content_filter", prompt.length, new int[0], rule.message(), r.sampling().seed()));
+        } else {
+            int maxTokens = Math.min(r.maxTokens(), Math.max(0, model.info().contextLength() - prompt.length));
+            GenerationRequest generation = new GenerationRequest(prompt, r.sampling(), maxTokens, r.stop(), false,
+                    pack == null ? null : pack.name());
+            try {
+                running = model.generate(generation, events);
+            } catch (OverloadedException e) {
+                throw ApiError.overloaded(e.getMessage(), e.retryAfterSeconds());
+            } catch (IllegalArgumentException e) {
+                throw ApiError.invalid(r.messages() != null ? "messages" : "prompt", e.getMessage());
+            }
+        }
         try {
             if (r.stream()) {
-                stream(r, model, id, created, events, response);
+                stream(r, reply, events, response);
             } else {
-                whole(r, model, id, created, events, response);
+                whole(r, reply, events, response);
             }
         } catch (IOException e) {
-            running.cancel(); // the client went away
+            // the client went away: the finally block cancels
         } catch (InterruptedException e) {
-            running.cancel();
             Thread.currentThread().interrupt();
         } finally {
-            running.cancel(); // a no-op once finished
+            if (running != null) {
+                running.cancel(); // a no-op once finished
+            }
         }
+    }
+
+    /** The model and culture pack a request is for, and the name replies carry. */
+    private record Selection(LanguageModel model, CulturePack pack, String name) {
+    }
+
+    /** What every part of one reply repeats. */
+    private record Reply(String id, long created, String model, String fingerprint) {
+    }
+
+    /**
+     * The model and adapter of a request: {@code base:adapter} in the model field, else the adapter header
+     * ({@code none} for the base model), else the node's default adapter if the model has it.
+     */
+    private Selection select(String requested, String header) throws ApiError {
+        String base = requested;
+        String adapter = null;
+        if (requested != null && requested.contains(":")) {
+            base = requested.substring(0, requested.indexOf(':'));
+            adapter = requested.substring(requested.indexOf(':') + 1);
+        } else if (header != null && !header.isBlank()) {
+            adapter = header.trim();
+        }
+        LanguageModel model = model(base);
+        if (adapter == null && !models.defaultAdapter().isEmpty()) {
+            String fallback = models.defaultAdapter();
+            adapter = model.adapters().stream().anyMatch(p -> p.name().equals(fallback)) ? fallback : null;
+        }
+        if (adapter == null || adapter.isEmpty() || adapter.equals("none")) {
+            return new Selection(model, null, model.info().id());
+        }
+        String name = adapter;
+        CulturePack pack = model.adapters().stream().filter(p -> p.name().equals(name)).findFirst().orElse(null);
+        if (pack == null) {
+            for (CulturePack other : models.unmatchedPacks()) {
+                if (other.name().equals(name)) {
+                    throw ApiError.invalid("model", "adapter '" + name + "' (" + other.bundle() + " " + other.version()
+                            + ") fits the base model with SHA-256 " + other.baseModelSha256() + ", but model '"
+                            + model.info().id() + "' has SHA-256 " + model.info().sha256() + "; it cannot apply to it");
+                }
+            }
+            throw ApiError.notFound("model_not_found", "model '" + model.info().id() + "' has no adapter '" + name
+                    + "'; installed for it: " + model.adapters().stream().map(CulturePack::name).toList());
+        }
+        return new Selection(model, pack, model.info().id() + ":" + pack.name());
     }
 
     /** Chat templates of models whose tokenizer adds BOS may start with BOS too; one is enough. */
@@ -216,8 +303,8 @@ final class OpenAiServlet extends HttpServlet {
         return prompt;
     }
 
-    private void whole(CompletionRequest r, LanguageModel model, String id, long created, Events events,
-            HttpServletResponse response) throws IOException, InterruptedException, ApiError {
+    private void whole(CompletionRequest r, Reply reply, Events events, HttpServletResponse response)
+            throws IOException, InterruptedException, ApiError {
         boolean committed = false;
         while (true) {
             Object event = events.queue.poll(KEEP_ALIVE_MILLIS, TimeUnit.MILLISECONDS);
@@ -232,7 +319,7 @@ final class OpenAiServlet extends HttpServlet {
                 response.getOutputStream().write(' ');
                 response.flushBuffer();
             } else if (event instanceof Completion done) {
-                ObjectNode body = envelope(r, model, id, created, false);
+                ObjectNode body = envelope(r, reply, false);
                 ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
                 if (r.messages() != null) {
                     choice.putObject("message").put("role", "assistant").put("content", done.text());
@@ -259,8 +346,8 @@ final class OpenAiServlet extends HttpServlet {
         }
     }
 
-    private void stream(CompletionRequest r, LanguageModel model, String id, long created, Events events,
-            HttpServletResponse response) throws IOException, InterruptedException {
+    private void stream(CompletionRequest r, Reply reply, Events events, HttpServletResponse response)
+            throws IOException, InterruptedException {
         response.setStatus(200);
         response.setContentType("text/event-stream");
         response.setCharacterEncoding("UTF-8");
@@ -268,7 +355,7 @@ final class OpenAiServlet extends HttpServlet {
         PrintWriter out = response.getWriter();
         boolean chat = r.messages() != null;
         if (chat) {
-            ObjectNode first = chunk(r, model, id, created);
+            ObjectNode first = chunk(r, reply);
             first.withArray("choices").addObject().put("index", 0).putNull("finish_reason")
                     .putObject("delta").put("role", "assistant").put("content", "");
             send(out, first);
@@ -279,7 +366,7 @@ final class OpenAiServlet extends HttpServlet {
                 out.write(": keep-alive\n\n");
                 flush(out);
             } else if (event instanceof String text) {
-                ObjectNode chunk = chunk(r, model, id, created);
+                ObjectNode chunk = chunk(r, reply);
                 ObjectNode choice = chunk.withArray("choices").addObject().put("index", 0);
                 if (chat) {
                     choice.putObject("delta").put("content", text);
@@ -289,7 +376,7 @@ final class OpenAiServlet extends HttpServlet {
                 choice.putNull("finish_reason");
                 send(out, chunk);
             } else if (event instanceof Completion done) {
-                ObjectNode last = chunk(r, model, id, created);
+                ObjectNode last = chunk(r, reply);
                 ObjectNode choice = last.withArray("choices").addObject().put("index", 0);
                 if (chat) {
                     choice.putObject("delta");
@@ -299,7 +386,7 @@ final class OpenAiServlet extends HttpServlet {
                 choice.put("finish_reason", finishReason(done));
                 send(out, last);
                 if (r.includeUsage()) {
-                    ObjectNode usage = chunk(r, model, id, created);
+                    ObjectNode usage = chunk(r, reply);
                     usage.putArray("choices");
                     usage(usage, done);
                     send(out, usage);
@@ -318,14 +405,14 @@ final class OpenAiServlet extends HttpServlet {
         return done.finishReason().equals("cancelled") ? "stop" : done.finishReason();
     }
 
-    private static ObjectNode envelope(CompletionRequest r, LanguageModel model, String id, long created, boolean chunk) {
+    private static ObjectNode envelope(CompletionRequest r, Reply reply, boolean chunk) {
         String object = r.messages() != null ? (chunk ? "chat.completion.chunk" : "chat.completion") : "text_completion";
-        return JSON.createObjectNode().put("id", id).put("object", object).put("created", created)
-                .put("model", model.info().id()).put("system_fingerprint", "commonweal-" + model.info().sha256().substring(0, 12));
+        return JSON.createObjectNode().put("id", reply.id()).put("object", object).put("created", reply.created())
+                .put("model", reply.model()).put("system_fingerprint", reply.fingerprint());
     }
 
-    private static ObjectNode chunk(CompletionRequest r, LanguageModel model, String id, long created) {
-        ObjectNode node = envelope(r, model, id, created, true);
+    private static ObjectNode chunk(CompletionRequest r, Reply reply) {
+        ObjectNode node = envelope(r, reply, true);
         node.putArray("choices");
         return node;
     }

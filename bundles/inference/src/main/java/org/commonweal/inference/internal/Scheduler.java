@@ -17,6 +17,7 @@ import org.commonweal.inference.sampling.StopStrings;
 import org.commonweal.inference.tokenizer.TextStream;
 import org.commonweal.inference.tokenizer.Tokenizer;
 import org.commonweal.inference.transformer.KvCache;
+import org.commonweal.inference.transformer.LoraAdapter;
 import org.commonweal.inference.transformer.ModelConfig;
 import org.commonweal.inference.transformer.Transformer;
 import org.commonweal.kernels.GgmlType;
@@ -67,7 +68,8 @@ final class Scheduler implements AutoCloseable {
         this.thread = Thread.ofPlatform().name("inference-" + model).daemon().start(this::run);
     }
 
-    Generation submit(GenerationRequest request, GenerationListener listener) throws OverloadedException {
+    Generation submit(GenerationRequest request, GenerationListener listener, AttachedAdapters.Handle adapter,
+            AttachedAdapters adapters) throws OverloadedException {
         ModelConfig c = transformer.config();
         int promptTokens = request.prompt().length;
         if (promptTokens >= c.contextLength()) {
@@ -87,7 +89,7 @@ final class Scheduler implements AutoCloseable {
                     + capacity + " positions, more than the node's budget of " + mib(limits.kvBudgetBytes())
                     + " MiB; ask for fewer max_tokens or a shorter prompt");
         }
-        Sequence sequence = new Sequence(request, listener, capacity, bytes);
+        Sequence sequence = new Sequence(request, listener, capacity, bytes, adapter, adapters);
         if (!running || !queue.offer(sequence)) {
             throw new OverloadedException("model '" + model + "' has " + limits.maxQueued()
                     + " requests waiting already; try again shortly", 1);
@@ -132,6 +134,7 @@ final class Scheduler implements AutoCloseable {
             finish(s, "cancelled");
         }
         for (Sequence s; (s = queue.poll()) != null; ) {
+            s.releaseAdapter();
             s.listener.failed(new IllegalStateException("model '" + model + "' was unloaded"));
         }
     }
@@ -149,6 +152,7 @@ final class Scheduler implements AutoCloseable {
     private void start(Sequence s) {
         if (s.cancelled) {
             cancelled.increment();
+            s.releaseAdapter();
             s.listener.finished(new Completion("cancelled", s.request.prompt().length, new int[0], "",
                     s.request.sampling().seed()));
             return;
@@ -174,7 +178,7 @@ final class Scheduler implements AutoCloseable {
         int prefillBudget = limits.prefillChunk();
         for (Sequence s : active) {
             if (s.prefilled == s.request.prompt().length) {
-                steps.add(new Transformer.Step(s.cache, new int[] {s.next}, false));
+                steps.add(new Transformer.Step(s.cache, new int[] {s.next}, false, s.lora()));
                 stepped.add(s);
             }
         }
@@ -182,7 +186,8 @@ final class Scheduler implements AutoCloseable {
             int left = s.request.prompt().length - s.prefilled;
             if (left > 0 && prefillBudget > 0) {
                 int n = Math.min(left, prefillBudget);
-                steps.add(new Transformer.Step(s.cache, Arrays.copyOfRange(s.request.prompt(), s.prefilled, s.prefilled + n), false));
+                steps.add(new Transformer.Step(s.cache, Arrays.copyOfRange(s.request.prompt(), s.prefilled, s.prefilled + n),
+                        false, s.lora()));
                 stepped.add(s);
                 prefillBudget -= n;
             }
@@ -268,6 +273,7 @@ final class Scheduler implements AutoCloseable {
         runningCount = active.size();
         kvBytesInUse -= s.kvBytes;
         s.cache.close();
+        s.releaseAdapter();
     }
 
     @Override
@@ -299,7 +305,13 @@ final class Scheduler implements AutoCloseable {
         int next;
         volatile boolean cancelled;
 
-        Sequence(GenerationRequest request, GenerationListener listener, int capacity, long kvBytes) {
+        final AttachedAdapters.Handle adapter;
+        private final AttachedAdapters adapters;
+
+        Sequence(GenerationRequest request, GenerationListener listener, int capacity, long kvBytes,
+                AttachedAdapters.Handle adapter, AttachedAdapters adapters) {
+            this.adapter = adapter;
+            this.adapters = adapters;
             this.request = request;
             this.listener = listener;
             this.capacity = capacity;
@@ -309,6 +321,20 @@ final class Scheduler implements AutoCloseable {
             this.history = Arrays.copyOf(request.prompt(), capacity + 1);
             this.historyLength = request.prompt().length;
         }
+
+        LoraAdapter lora() {
+            return adapter == null ? null : adapter.lora;
+        }
+
+        /** Lets go of the adapter (once). */
+        void releaseAdapter() {
+            if (adapter != null && !adapterReleased) {
+                adapterReleased = true;
+                adapters.release(adapter);
+            }
+        }
+
+        private boolean adapterReleased;
 
         void append(int token) {
             history[historyLength++] = token;
