@@ -2,10 +2,7 @@ package org.commonweal.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
-import static org.junit.Assert.assertNotEquals;
-import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,7 +20,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.inject.Inject;
 
 import org.commonweal.inference.Completion;
-import org.commonweal.inference.CulturePack;
 import org.commonweal.inference.GenerationListener;
 import org.commonweal.inference.GenerationRequest;
 import org.commonweal.inference.LanguageModel;

@@ -181,6 +181,10 @@ public class OpenAiApiIT {
         assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"wizard\", \"content\": \"hi\"}]}"), 400, null);
         assertError(post("/v1/completions", "{\"prompt\": 42}"), 400, "prompt");
         assertError(post("/v1/completions", "{\"prompt\": \"" + "word ".repeat(5000) + "\"}"), 400, "prompt");
+        // The dev distribution's culture packs fit the demo model only: naming one for this model is refused.
+        HttpResponse<String> mismatch = post("/v1/completions", "{\"model\": \"" + model + ":sw-ke\", \"prompt\": \"hi\"}");
+        assertError(mismatch, 400, "model");
+        assertTrue(mismatch.body(), mismatch.body().contains("fits the base model with SHA-256"));
         // A huge max_tokens is bounded by the context, not refused, and allocates nothing absurd.
         HttpResponse<String> huge = post("/v1/completions", "{\"prompt\": \"hi\", \"max_tokens\": 999999999999,"
                 + " \"stop\": [\"\\n\"], \"seed\": 1, \"temperature\": 0}");

@@ -43,7 +43,7 @@ public record CulturePack(String name, String title, String bundle, String versi
                 + " (a pack with random weights says \"synthetic\": true)");
         languages = List.copyOf(languages);
         policy = List.copyOf(policy);
-        locale = Map.copyOf(locale);
+        locale = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(locale));
         trainingData = List.copyOf(trainingData);
     }
 

@@ -1,0 +1,116 @@
+package org.commonweal.launcher;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.concurrent.Callable;
+import java.util.jar.JarFile;
+import java.util.zip.ZipEntry;
+
+import org.commonweal.inference.CulturePack;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code cw adapter}: culture pack bundles. */
+@Command(name = "adapter", mixinStandardHelpOptions = true, description = "Culture pack bundles (a LoRA adapter with a"
+        + " descriptor: languages, system prompt, content policy, locale, base model, training data).",
+        subcommands = AdapterCommand.Inspect.class)
+final class AdapterCommand {
+
+    /** {@code cw adapter inspect BUNDLE}: the descriptor, checked against the bundle's contents. */
+    @Command(name = "inspect", mixinStandardHelpOptions = true, description = {
+            "Show a culture pack bundle's descriptor and training-data manifest, and check that the LoRA file it"
+                    + " carries has the SHA-256 the descriptor declares.", "Exit 1 if it does not." })
+    static final class Inspect implements Callable<Integer> {
+
+        @Parameters(index = "0", paramLabel = "BUNDLE", description = "The culture pack bundle (a jar).")
+        Path bundle;
+
+        @Override
+        public Integer call() throws Exception {
+            return inspect(bundle, System.out);
+        }
+    }
+
+    static int inspect(Path bundle, PrintStream out) throws IOException, LaunchException {
+        if (!Files.isRegularFile(bundle)) {
+            throw new LaunchException("no bundle " + bundle + ". Fix: give the path of a culture pack jar");
+        }
+        try (JarFile jar = new JarFile(bundle.toFile())) {
+            var manifest = jar.getManifest();
+            String descriptorPath = manifest == null ? null : manifest.getMainAttributes().getValue(CulturePack.HEADER);
+            if (descriptorPath == null) {
+                throw new LaunchException(bundle + " is not a culture pack: its manifest has no " + CulturePack.HEADER
+                        + " header naming a descriptor");
+            }
+            var attributes = manifest.getMainAttributes();
+            String name = attributes.getValue("Bundle-SymbolicName");
+            String version = attributes.getValue("Bundle-Version");
+            byte[] descriptor = read(jar, descriptorPath, bundle);
+            CulturePack pack;
+            try {
+                pack = CulturePack.parse(descriptor, name, version);
+            } catch (IllegalArgumentException e) {
+                throw new LaunchException(bundle + ": " + e.getMessage());
+            }
+            ZipEntry lora = jar.getEntry(pack.loraResource());
+            if (lora == null) {
+                throw new LaunchException(bundle + ": the descriptor names the LoRA file " + pack.loraResource()
+                        + ", which the bundle lacks");
+            }
+            String actual;
+            try (InputStream in = new DigestInputStream(jar.getInputStream(lora), sha256())) {
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+                actual = HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+            }
+            out.printf("culture pack %s: %s%n", pack.name(), pack.title());
+            out.printf("  bundle          %s %s%n", name, version);
+            out.printf("  languages       %s%n", String.join(", ", pack.languages()));
+            out.printf("  base model      SHA-256 %s%n", pack.baseModelSha256());
+            out.printf("  LoRA            %s, %d bytes, SHA-256 %s, scale %s%n", pack.loraResource(), lora.getSize(),
+                    pack.loraSha256(), pack.loraScale());
+            out.printf("  descriptor      %s, SHA-256 %s%n", descriptorPath, pack.descriptorSha256());
+            out.printf("  system prompt   %s%n", pack.systemPrompt().isBlank() ? "(none)" : pack.systemPrompt());
+            for (CulturePack.PolicyRule rule : pack.policy()) {
+                out.printf("  policy          %s %s: %s -> \"%s\"%n", rule.action(), rule.topic(), rule.words(), rule.message());
+            }
+            pack.locale().forEach((key, value) -> out.printf("  locale          %s = %s%n", key, value));
+            out.printf("  training data   manifest SHA-256 %s%s%n", pack.trainingManifestSha256(),
+                    pack.synthetic() ? " (synthetic pack: random weights, no training data)" : "");
+            for (CulturePack.TrainingSource source : pack.trainingData()) {
+                out.printf("    %s  %s, %d bytes, %s%n", source.sha256(), source.licence(), source.bytes(), source.name());
+            }
+            if (!actual.equals(pack.loraSha256())) {
+                out.printf("REFUSED: the LoRA file's SHA-256 is %s, not the declared %s: the bundle is corrupt or"
+                        + " tampered with%n", actual, pack.loraSha256());
+                return 1;
+            }
+            out.println("  check           the LoRA file matches its declared SHA-256");
+            return 0;
+        }
+    }
+
+    private static byte[] read(JarFile jar, String path, Path bundle) throws IOException, LaunchException {
+        ZipEntry entry = jar.getEntry(path);
+        if (entry == null) {
+            throw new LaunchException(bundle + ": its manifest names the descriptor " + path + ", which the bundle lacks");
+        }
+        try (InputStream in = jar.getInputStream(entry)) {
+            return in.readAllBytes();
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}
