@@ -2,6 +2,9 @@ package org.commonweal.launcher;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.StringReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -13,7 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.LongConsumer;
-import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 
 import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.inference.transformer.KvCache;
@@ -27,6 +30,8 @@ import org.commonweal.kernels.WeightMatrix;
 import org.commonweal.kernels.bench.MachineLimits;
 
 import jakarta.json.Json;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 
 /**
@@ -35,7 +40,10 @@ import jakarta.json.JsonObjectBuilder;
  * a whole prompt) and decode (one token per forward) at each thread count, then aggregate decode of several
  * sequences batched together; each beside its ceiling measured in the same run: the read bandwidth over
  * the weight bytes a token reads (decode) and the FP32 FMA peak (prompt processing, whose matmul tiles are
- * FMAs). Then decode with the weights mapped from the file and in allocated memory, to pick the default.
+ * FMAs). Then decode with the weights loaded the other way(s) (mapped from the file, or copied into allocated
+ * memory), each in a new JVM: once a JVM's code has run on both kinds of memory segment, the JDK's shared type
+ * profiles are bimorphic and kernels compiled after that run up to twice as slow on either, so an in-process
+ * comparison would favour whichever mode came first. A node uses one mode, in a JVM that has seen only it.
  */
 final class InferenceBench {
 
@@ -48,19 +56,24 @@ final class InferenceBench {
     private static final int DECODE_PREFIX = 8;
 
     /**
-     * How to run. {@code loadings}: the first is measured fully, every one (then the first again) for decode.
-     * {@code streams}: batch sizes of aggregate decode at the largest thread count.
+     * How to run. {@code loadings}: the first is measured fully, the others for decode only, each in a new JVM.
+     * {@code streams}: batch sizes of aggregate decode at the largest thread count. {@code decodeOnly}: measure
+     * decode only, and print its figures as JSON (what the new JVMs do).
      */
     record Options(Path model, SyntheticModel synthetic, Path syntheticCache, List<Integer> threadCounts,
             List<GgufFile.Loading> loadings, int promptTokens, int decodeTokens, List<Integer> streams, int runs,
-            long warmUpMillis, long bandwidthBytes, boolean json, PrintStream out, PrintStream progress) {
+            long warmUpMillis, long bandwidthBytes, boolean decodeOnly, boolean json, PrintStream out, PrintStream progress) {
 
-        static Options defaults(Path model, SyntheticModel synthetic, Integer threads, List<GgufFile.Loading> loadings,
+        static final int DECODE_TOKENS = 64;
+        static final int RUNS = 3;
+        static final long WARM_UP_MILLIS = 2000;
+
+        static Options defaults(Path model, SyntheticModel synthetic, List<Integer> threads, List<GgufFile.Loading> loadings,
                 boolean json) {
             int cores = Runtime.getRuntime().availableProcessors();
-            List<Integer> counts = threads != null ? List.of(threads) : cores > 1 ? List.of(1, cores) : List.of(1);
-            return new Options(model, synthetic, SYNTHETIC_CACHE, counts, loadings, 128, 64, List.of(1, 4, 16), 3, 2000,
-                    256L << 20, json, System.out, System.err);
+            List<Integer> counts = threads != null ? threads : cores > 1 ? List.of(1, cores) : List.of(1);
+            return new Options(model, synthetic, SYNTHETIC_CACHE, counts, loadings, 128, DECODE_TOKENS, List.of(1, 4, 16),
+                    RUNS, WARM_UP_MILLIS, 256L << 20, false, json, System.out, System.err);
         }
 
         int maxThreads() {
@@ -82,7 +95,69 @@ final class InferenceBench {
     }
 
     static void run(Options options) throws IOException {
-        new InferenceBench(options).run();
+        InferenceBench bench = new InferenceBench(options);
+        try {
+            if (options.decodeOnly()) {
+                bench.decodeOnly();
+            } else {
+                bench.run();
+            }
+        } finally {
+            bench.pools.values().forEach(KernelPool::close);
+        }
+    }
+
+    /** Decode at each thread count with the model loaded the first of {@code loadings} way; JSON on the last line. */
+    private void decodeOnly() throws IOException {
+        GgufFile.Loading loading = o.loadings().getFirst();
+        o.threadCounts().forEach(threads -> pools.put(threads, new KernelPool(threads)));
+        JsonObjectBuilder tg = Json.createObjectBuilder();
+        try (GgufFile model = open(o.model(), loading)) {
+            warmUp(false);
+            for (int threads : o.threadCounts()) {
+                tg.add(Integer.toString(threads), decode("tg" + o.decodeTokens() + " " + label(loading), threads, 1,
+                        o.decodeTokens()));
+            }
+        }
+        o.out().println(Json.createObjectBuilder().add("benchmark", "inference-decode").add("loading", label(loading))
+                .add("tgTokensPerSecond", tg).build());
+    }
+
+    /**
+     * Decode tokens/s per thread count with the weights loaded {@code loading}, measured in a new JVM (this
+     * command with {@code --decode-only}) with this one's flags and class path; its progress goes to standard
+     * error.
+     */
+    private Map<Integer, Double> decodeInNewJvm(Path file, GgufFile.Loading loading) throws IOException {
+        o.progress().printf("decode with %s weights, in a new JVM...%n", label(loading));
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString()));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Cw.class.getName(), "bench", "inference",
+                "--model", file.toString(), "--loading", label(loading), "--decode-only", "--threads",
+                o.threadCounts().stream().map(String::valueOf).collect(Collectors.joining(",")),
+                "--tg", Integer.toString(o.decodeTokens()), "--runs", Integer.toString(o.runs()),
+                "--warm-up-ms", Long.toString(o.warmUpMillis())));
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            int exit = process.waitFor();
+            String[] lines = output.strip().split("\n");
+            if (exit != 0 || !lines[lines.length - 1].startsWith("{")) {
+                throw new IOException("decode with " + label(loading) + " weights in a new JVM failed (exit " + exit
+                        + "); its output: " + output + "; its command: " + String.join(" ", command));
+            }
+            JsonObject figures = Json.createReader(new StringReader(lines[lines.length - 1])).readObject()
+                    .getJsonObject("tgTokensPerSecond");
+            Map<Integer, Double> tg = new LinkedHashMap<>();
+            figures.forEach((threads, speed) -> tg.put(Integer.valueOf(threads), ((JsonNumber) speed).doubleValue()));
+            return tg;
+        } catch (InterruptedException e) {
+            process.destroy();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while measuring decode in a new JVM", e);
+        }
     }
 
     private void run() throws IOException {
@@ -131,25 +206,12 @@ final class InferenceBench {
                 Map<Integer, Double> first = new LinkedHashMap<>();
                 speeds.forEach((threads, s) -> first.put(threads, s.tg()));
                 byLoading.put(label(main), first);
-                List<GgufFile.Loading> others = new ArrayList<>(o.loadings().subList(1, o.loadings().size()));
-                others.add(main);
-                for (GgufFile.Loading loading : others) {
-                    boolean again = byLoading.containsKey(label(loading));
-                    try (GgufFile model = open(file, loading)) {
-                        warmUp(false);
-                        Map<Integer, Double> tg = new LinkedHashMap<>();
-                        for (int threads : again ? List.of(o.maxThreads()) : o.threadCounts()) {
-                            tg.put(threads, decode("tg" + o.decodeTokens() + " " + label(loading), threads, 1,
-                                    o.decodeTokens()));
-                        }
-                        byLoading.put(label(loading) + (again ? "Again" : ""), tg);
-                    }
+                for (GgufFile.Loading loading : o.loadings().subList(1, o.loadings().size())) {
+                    byLoading.put(label(loading), decodeInNewJvm(file, loading));
                 }
             }
             limits = limits(stream, limits);
             report(json, main, bytesPerToken, flopsPerToken, weightTypes, limits, speeds, aggregate, byLoading);
-        } finally {
-            pools.values().forEach(KernelPool::close);
         }
         if (o.json()) {
             out.println(json.build());
@@ -196,8 +258,8 @@ final class InferenceBench {
         json.add("streams", streams);
 
         if (!byLoading.isEmpty()) {
-            out.printf("%ndecode tok/s by where the weights are (\"again\": re-measured last, once the JIT has seen both kinds"
-                    + " of memory, for a fair comparison)%n");
+            out.printf("%ndecode tok/s by where the weights are (the first as above; each other in a new JVM, as a node runs"
+                    + " with one kind of memory only)%n");
             out.printf("%-16s |", "loading");
             o.threadCounts().forEach(t -> out.printf(" %7s", t + " thr"));
             out.println();

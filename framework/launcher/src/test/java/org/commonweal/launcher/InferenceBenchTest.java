@@ -21,7 +21,7 @@ import jakarta.json.JsonObject;
 
 /**
  * The benchmark's shape on the tiny demo model with a few tokens: a table, every figure in the JSON of the
- * last line, and the synthetic model written once then reused. The figures themselves mean nothing here
+ * last line (mapped weights measured in a new JVM), and the synthetic model written once then reused. The figures themselves mean nothing here
  * (no warm-up, C1's code), so only their presence is checked.
  */
 class InferenceBenchTest {
@@ -58,15 +58,15 @@ class InferenceBenchTest {
         JsonObject loadings = json.getJsonObject("decodeByLoading");
         assertTrue(loadings.getJsonObject("allocated").getJsonNumber("2").doubleValue() > 0, loadings.toString());
         assertTrue(loadings.getJsonObject("mapped").getJsonNumber("1").doubleValue() > 0, loadings.toString());
-        assertTrue(loadings.getJsonObject("allocatedAgain").getJsonNumber("2").doubleValue() > 0, loadings.toString());
+        assertTrue(loadings.getJsonObject("mapped").getJsonNumber("2").doubleValue() > 0, loadings.toString());
     }
 
     private String run() throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         InferenceBench.run(new InferenceBench.Options(null, SyntheticModel.parse("demo-q8_0"), cache, List.of(1, 2),
-                List.of(GgufFile.Loading.ALLOCATED, GgufFile.Loading.MAPPED), 8, 4, List.of(1, 4), 1, 0, 4L << 20, true,
-                out, out));
+                List.of(GgufFile.Loading.ALLOCATED, GgufFile.Loading.MAPPED), 8, 4, List.of(1, 4), 1, 0, 4L << 20, false,
+                true, out, out));
         return bytes.toString(StandardCharsets.UTF_8);
     }
 }
