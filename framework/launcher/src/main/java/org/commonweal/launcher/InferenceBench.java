@@ -3,10 +3,10 @@ package org.commonweal.launcher;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.StringReader;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,7 +47,10 @@ import jakarta.json.JsonObjectBuilder;
  */
 final class InferenceBench {
 
-    /** Where synthetic models are written (once; later runs reuse them). */
+    /**
+     * Where synthetic models are written (once; later runs reuse them, by spec and seed: delete the folder after
+     * changing what {@link SyntheticModel} writes).
+     */
     static final Path SYNTHETIC_CACHE = Path.of(System.getProperty("java.io.tmpdir"), "commonweal-synthetic");
     private static final long SEED = 1;
     /** After this long, a measurement stops at two runs (of its {@code runs}): keeps the 1b shape within minutes. */
