@@ -1,7 +1,10 @@
 package org.commonweal.launcher;
 
+import java.util.List;
 import java.util.concurrent.Callable;
 
+import org.commonweal.inference.gguf.GgufFile;
+import org.commonweal.inference.transformer.SyntheticModel;
 import org.commonweal.kernels.bench.KernelBench;
 
 import picocli.CommandLine.Command;
@@ -9,8 +12,8 @@ import picocli.CommandLine.Option;
 
 /** {@code cw bench}: benchmarks that report ratios to a baseline measured in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure Commonweal's performance on this machine.",
-        subcommands = { BenchCommand.Kernels.class, BenchCommand.Ledger.class, BenchCommand.Consensus.class,
-                BenchCommand.Assemble.class })
+        subcommands = { BenchCommand.Kernels.class, BenchCommand.Inference.class, BenchCommand.Ledger.class,
+                BenchCommand.Consensus.class, BenchCommand.Assemble.class })
 final class BenchCommand {
 
     /**
@@ -44,6 +47,88 @@ final class BenchCommand {
                         + Runtime.getRuntime().availableProcessors() + " on this machine");
             }
             KernelBench.run(KernelBench.Options.defaults(System.out, json, threads));
+            return 0;
+        }
+    }
+
+    @Command(name = "inference", mixinStandardHelpOptions = true, sortOptions = false, description = {
+            "The forward pass of a model as llama-bench measures it: prompt processing (pp128, one forward) and decode"
+                    + " (tg64, one token per forward) at 1 thread and one per core, then aggregate decode of 1, 4 and 16"
+                    + " sequences batched; decode beside the roofline read bandwidth / weight bytes per token, prompt"
+                    + " processing beside the FMA peak, both measured in the same run. Then decode with the weights mapped"
+                    + " from the file, in a new JVM (about 2 to 3 minutes on the 1b shape).",
+            "--synthetic writes a random-weight model (for example 1b-q4_0) to the system temp folder once and reuses it." })
+    static final class Inference implements Callable<Integer> {
+
+        @Option(names = "--model", paramLabel = "FILE", description = "A GGUF model (llama or qwen2).")
+        java.nio.file.Path model;
+
+        @Option(names = "--synthetic", paramLabel = "SPEC", description = "A synthetic model <shape>-<type>: shapes demo,"
+                + " 15m, 110m, 1b; types f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q4_k, q5_k, q6_k (e.g. 1b-q4_0).")
+        String synthetic;
+
+        @Option(names = "--threads", paramLabel = "N", split = ",",
+                description = "Measure with these thread counts (default: 1, then one per core).")
+        List<Integer> threads;
+
+        @Option(names = "--loading", paramLabel = "MODE", defaultValue = "both", description = "Where the weights are:"
+                + " mapped (from the file), allocated (copied into memory), or both: everything allocated, then decode"
+                + " mapped in a new JVM (default: ${DEFAULT-VALUE}).")
+        String loading;
+
+        @Option(names = "--json", description = "Also print all figures as one JSON object, the last line of output.")
+        boolean json;
+
+        // How the comparison of loadings runs in a new JVM: decode only, with the settings of the run that started it.
+        @Option(names = "--decode-only", hidden = true)
+        boolean decodeOnly;
+
+        @Option(names = "--tg", hidden = true, defaultValue = "" + InferenceBench.Options.DECODE_TOKENS)
+        int decodeTokens;
+
+        @Option(names = "--runs", hidden = true, defaultValue = "" + InferenceBench.Options.RUNS)
+        int runs;
+
+        @Option(names = "--warm-up-ms", hidden = true, defaultValue = "" + InferenceBench.Options.WARM_UP_MILLIS)
+        long warmUpMillis;
+
+        @Override
+        public Integer call() throws LaunchException {
+            RuntimeSettings.checkJvm();
+            quietLogging();
+            if ((model == null) == (synthetic == null)) {
+                throw new LaunchException("cw bench inference needs a model: --model FILE (a GGUF file) or --synthetic SPEC"
+                        + " (a random-weight model, for example 1b-q4_0), not " + (model == null ? "neither" : "both"));
+            }
+            if (threads != null && threads.stream().anyMatch(n -> n < 1 || n > 1024)) {
+                throw new LaunchException("--threads " + threads + " are not thread counts; use 1.."
+                        + Runtime.getRuntime().availableProcessors() + " on this machine");
+            }
+            List<GgufFile.Loading> loadings = switch (loading.toLowerCase(java.util.Locale.ROOT)) {
+                case "mapped" -> List.of(GgufFile.Loading.MAPPED);
+                case "allocated" -> List.of(GgufFile.Loading.ALLOCATED);
+                case "both" -> List.of(GgufFile.Loading.ALLOCATED, GgufFile.Loading.MAPPED);
+                default -> throw new LaunchException("--loading " + loading + " is not a loading mode; use mapped,"
+                        + " allocated or both");
+            };
+            SyntheticModel spec = null;
+            if (synthetic != null) {
+                try {
+                    spec = SyntheticModel.parse(synthetic);
+                } catch (IllegalArgumentException e) {
+                    throw new LaunchException("--synthetic: " + e.getMessage());
+                }
+            } else if (!java.nio.file.Files.isRegularFile(model)) {
+                throw new LaunchException("--model " + model + ": no such file; give the path of a GGUF model");
+            }
+            try {
+                InferenceBench.Options defaults = InferenceBench.Options.defaults(model, spec, threads, loadings, json);
+                InferenceBench.run(new InferenceBench.Options(model, spec, defaults.syntheticCache(), defaults.threadCounts(),
+                        loadings, defaults.promptTokens(), decodeTokens, defaults.streams(), runs, warmUpMillis,
+                        defaults.bandwidthBytes(), decodeOnly, json, defaults.out(), defaults.progress()));
+            } catch (java.io.IOException e) {
+                throw new LaunchException("cw bench inference: " + e.getMessage(), e);
+            }
             return 0;
         }
     }

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
@@ -283,7 +284,7 @@ public record SyntheticModel(Shape shape, GgmlType weightType) {
         }
 
         private final SplittableRandom seeds;
-        private final List<Entry> entries = new java.util.ArrayList<>();
+        private final List<Entry> entries = new ArrayList<>();
         long bytes;
 
         Tensors(SplittableRandom seeds) {

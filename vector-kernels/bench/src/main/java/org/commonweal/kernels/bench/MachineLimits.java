@@ -9,8 +9,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** The machine's limits, measured in the benchmark's own run: memory bandwidth and FMA throughput. */
-final class MachineLimits {
+/** The machine's limits, measured in the benchmark's own run: memory bandwidth and FMA throughput (also used by {@code cw bench inference}). */
+public final class MachineLimits {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static volatile float sink;
@@ -19,7 +19,7 @@ final class MachineLimits {
     }
 
     /** STREAM triad a = b + s*c over segments much larger than the last-level cache: GB/s, counting 3 arrays. */
-    static double triadGBs(MemorySegment a, MemorySegment b, MemorySegment c, KernelPool pool, int repetitions) {
+    public static double triadGBs(MemorySegment a, MemorySegment b, MemorySegment c, KernelPool pool, int repetitions) {
         long floats = a.byteSize() / 4;
         long chunk = F.length() * 1024L;
         int chunks = (int) (floats / chunk);
@@ -41,7 +41,7 @@ final class MachineLimits {
     }
 
     /** Read-only streaming (a sum) over a segment much larger than the cache: GB/s. */
-    static double readGBs(MemorySegment a, KernelPool pool, int repetitions) {
+    public static double readGBs(MemorySegment a, KernelPool pool, int repetitions) {
         long floats = a.byteSize() / 4;
         long chunk = F.length() * 1024L;
         int chunks = (int) (floats / chunk);
@@ -63,7 +63,7 @@ final class MachineLimits {
     }
 
     /** FMA throughput with 12 independent accumulators per thread, all threads at once: GFLOP/s. */
-    static double fmaPeakGflops(KernelPool pool, long iterations) {
+    public static double fmaPeakGflops(KernelPool pool, long iterations) {
         double best = Double.MAX_VALUE;
         for (int rep = 0; rep < 5; rep++) {
             long start = System.nanoTime();
