@@ -35,7 +35,11 @@ public final class BftComponent implements ConsensusEngine {
 
     /** The configuration (property names with '.' for '_'). */
     public @interface Config {
-        /** Every validator as {@code <64 hex digit node key>@<host>:<port>}, in the chain's validator order. */
+        /**
+         * Every validator as {@code <64 hex digit node key>@<host>:<port>}, in the chain's validator order;
+         * {@code self@<host>:<port>} stands for this node's own key (a single-validator network needs no
+         * key known in advance).
+         */
         String[] validators();
 
         /** Where this validator listens, if not at its own entry's address (e.g. 0.0.0.0:port behind NAT). */
@@ -64,8 +68,9 @@ public final class BftComponent implements ConsensusEngine {
     @Activate
     public BftComponent(BundleContext context, Config config, @Reference(name = "identity") NodeIdentity identity) {
         this.identity = identity;
-        this.validators = ValidatorAddresses.parse(List.of(config.validators()));
         PublicKey key = PublicKey.of(identity.publicKey());
+        this.validators = ValidatorAddresses.parse(java.util.Arrays.stream(config.validators())
+                .map(entry -> entry.strip().startsWith("self@") ? key.hex() + entry.strip().substring(4) : entry).toList());
         this.me = validators.validators().keys().indexOf(key);
         if (me < 0) {
             throw new IllegalArgumentException("this node (key " + key.hex() + ") is not one of the " + validators.validators().size()

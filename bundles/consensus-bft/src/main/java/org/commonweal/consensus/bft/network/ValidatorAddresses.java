@@ -57,6 +57,10 @@ public record ValidatorAddresses(ValidatorSet validators, List<InetSocketAddress
             keys.add(key);
             addresses.add(address(entry.substring(at + 1), problem));
         }
+        if (entries.size() > 1 && addresses.stream().anyMatch(a -> a.getPort() == 0)) {
+            throw new IllegalArgumentException("port 0 (any free port) suits only a single-validator network: the other"
+                    + " validators could not dial it; give every validator its port");
+        }
         return new ValidatorAddresses(new ValidatorSet(keys), addresses);
     }
 
@@ -77,8 +81,8 @@ public record ValidatorAddresses(ValidatorSet validators, List<InetSocketAddress
         } catch (NumberFormatException e) {
             port = -1;
         }
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException(problem + "has no port from 1 to 65535 after the host");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(problem + "has no port from 1 to 65535 (or 0 alone) after the host");
         }
         return InetSocketAddress.createUnresolved(host, port);
     }

@@ -54,6 +54,8 @@ class ValidatorAddressesTest {
         assertProblem(A + "@h:70000", "has no port from 1 to 65535");
         assertProblem(A + "@h:x", "has no port from 1 to 65535");
         assertProblem(A + "@2001:db8::7:7101", "IPv6 address without brackets");
+        assertProblem(A + "@h:0," + B + "@g:2", "port 0 (any free port) suits only a single-validator network");
+        org.junit.jupiter.api.Assertions.assertEquals(0, ValidatorAddresses.parse(A + "@h:0").addresses().getFirst().getPort());
     }
 
     private static void assertProblem(String list, String expected) {
