@@ -215,9 +215,14 @@ public final class BftEngine implements ConsensusEngine {
                     for (Runnable timer = control.poll(); timer != null; timer = control.poll()) {
                         timer.run();
                     }
-                    Runnable event = inbox.poll(Math.max(1, Math.min(5, settings.batchIntervalMillis())));
+                    // Messages to itself waiting (a single validator's next round): look at the inbox, do not wait.
+                    Runnable event = inbox.poll(jolteon.hasMessagesToSelf() ? 0
+                            : Math.max(1, Math.min(5, settings.batchIntervalMillis())));
                     if (event != null) {
                         event.run();
+                    }
+                    if (jolteon.hasMessagesToSelf()) {
+                        jolteon.resume();
                     }
                     maybeBatch();
                     execute();

@@ -34,13 +34,13 @@ final class FairInbox {
         return true;
     }
 
-    /** The next sender's oldest event, waiting up to {@code timeoutMillis}; null if none came. */
+    /** The next sender's oldest event, waiting up to {@code timeoutMillis} (0: not at all); null if none came. */
     synchronized Runnable poll(long timeoutMillis) throws InterruptedException {
-        if (turns.isEmpty()) {
+        if (turns.isEmpty() && timeoutMillis > 0) {
             wait(timeoutMillis);
-            if (turns.isEmpty()) {
-                return null;
-            }
+        }
+        if (turns.isEmpty()) {
+            return null;
         }
         int sender = turns.poll();
         ArrayDeque<Runnable> queue = queues.get(sender);

@@ -138,6 +138,25 @@ public final class Jolteon {
         run(() -> localTimeout(timerRound));
     }
 
+    /**
+     * Handles the messages this validator sent itself that {@link #run} left for later (see
+     * {@link #hasMessagesToSelf}); the caller's loop calls it between its other work.
+     */
+    public void resume() {
+        run(() -> { });
+    }
+
+    /**
+     * Whether messages to itself wait: a single validator certifies its own proposals at once, so without a
+     * bound one call would run round after round and never return to its caller.
+     */
+    public boolean hasMessagesToSelf() {
+        return !toSelf.isEmpty();
+    }
+
+    /** Messages to itself handled per call at most (a round takes a few; others' rounds never come close). */
+    private static final int SELF_MESSAGES_PER_CALL = 64;
+
     private void run(Runnable input) {
         if (handling) {
             throw new IllegalStateException("Jolteon is single-threaded and not re-entrant");
@@ -145,7 +164,7 @@ public final class Jolteon {
         handling = true;
         try {
             input.run();
-            while (!toSelf.isEmpty()) {
+            for (int handled = 0; !toSelf.isEmpty() && handled < SELF_MESSAGES_PER_CALL; handled++) {
                 handle(me, toSelf.poll());
             }
         } finally {
