@@ -18,10 +18,17 @@ final class ScalarForward {
 
     private final ModelConfig c;
     private final Weights w;
+    private final LoraAdapter adapter;
 
     ScalarForward(ModelConfig config, Weights weights) {
+        this(config, weights, null);
+    }
+
+    /** With {@code adapter}'s deltas: each adapted projection is {@code W·x + s·B·(A·x)}, in double. */
+    ScalarForward(ModelConfig config, Weights weights, LoraAdapter adapter) {
         this.c = config;
         this.w = weights;
+        this.adapter = adapter;
     }
 
     /** Logits for every position of {@code tokens}, {@code [position][vocabulary]}. */
@@ -31,15 +38,16 @@ final class ScalarForward {
         for (int t = 0; t < n; t++) {
             x[t] = row(w.tokenEmbedding(), tokens[t]);
         }
-        for (Weights.Layer layer : w.layers()) {
+        for (int l = 0; l < c.layers(); l++) {
+            Weights.Layer layer = w.layers().get(l);
             double[][] q = new double[n][];
             double[][] k = new double[n][];
             double[][] v = new double[n][];
             for (int t = 0; t < n; t++) {
                 double[] h = rmsNorm(x[t], layer.attentionNorm());
-                q[t] = rope(plus(matvec(layer.q(), h), layer.qBias().orElse(null)), c.heads(), t);
-                k[t] = rope(plus(matvec(layer.k(), h), layer.kBias().orElse(null)), c.kvHeads(), t);
-                v[t] = plus(matvec(layer.v(), h), layer.vBias().orElse(null));
+                q[t] = rope(plus(project(l, LoraAdapter.Projection.Q, layer.q(), h), layer.qBias().orElse(null)), c.heads(), t);
+                k[t] = rope(plus(project(l, LoraAdapter.Projection.K, layer.k(), h), layer.kBias().orElse(null)), c.kvHeads(), t);
+                v[t] = plus(project(l, LoraAdapter.Projection.V, layer.v(), h), layer.vBias().orElse(null));
             }
             int group = c.heads() / c.kvHeads();
             int hd = c.headDim();
@@ -68,17 +76,17 @@ final class ScalarForward {
                         }
                     }
                 }
-                double[] out = matvec(layer.o(), attended);
+                double[] out = project(l, LoraAdapter.Projection.O, layer.o(), attended);
                 for (int i = 0; i < c.dim(); i++) {
                     x[t][i] += out[i];
                 }
                 double[] h = rmsNorm(x[t], layer.ffnNorm());
-                double[] gate = matvec(layer.gate(), h);
-                double[] up = matvec(layer.up(), h);
+                double[] gate = project(l, LoraAdapter.Projection.GATE, layer.gate(), h);
+                double[] up = project(l, LoraAdapter.Projection.UP, layer.up(), h);
                 for (int i = 0; i < gate.length; i++) {
                     gate[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
                 }
-                double[] down = matvec(layer.down(), gate);
+                double[] down = project(l, LoraAdapter.Projection.DOWN, layer.down(), gate);
                 for (int i = 0; i < c.dim(); i++) {
                     x[t][i] += down[i];
                 }
@@ -89,6 +97,20 @@ final class ScalarForward {
             logits[t] = matvec(w.output(), rmsNorm(x[t], w.outputNorm()));
         }
         return logits;
+    }
+
+    /** A projection, plus the adapter's delta {@code s·B·(A·x)} when it adapts it. */
+    private double[] project(int layer, LoraAdapter.Projection p, WeightMatrix m, double[] x) {
+        double[] y = matvec(m, x);
+        LoraAdapter.Delta d = adapter == null ? null : adapter.delta(layer, p);
+        if (d != null) {
+            double[] low = matvec(d.a(), x);
+            double[] delta = matvec(d.b(), low);
+            for (int i = 0; i < y.length; i++) {
+                y[i] += d.scale() * delta[i];
+            }
+        }
+        return y;
     }
 
     private static double[] plus(double[] x, float[] bias) {
