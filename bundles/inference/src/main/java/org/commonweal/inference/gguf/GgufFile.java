@@ -72,9 +72,12 @@ public final class GgufFile implements AutoCloseable {
     private final long fileSize;
     private final Arena arena;
     private final MemorySegment data;
+    private final Map<String, long[]> rawExtents;
 
     private GgufFile(Path path, int version, long alignment, Map<String, Object> metadata,
-            Map<String, TensorInfo> tensors, Loading loading, long fileSize, Arena arena, MemorySegment data) {
+            Map<String, TensorInfo> tensors, Loading loading, long fileSize, Arena arena, MemorySegment data,
+            Map<String, long[]> rawExtents) {
+        this.rawExtents = Collections.unmodifiableMap(rawExtents);
         this.path = path;
         this.version = version;
         this.alignment = alignment;
@@ -217,6 +220,27 @@ public final class GgufFile implements AutoCloseable {
                         : "a " + value.getClass().getSimpleName()));
     }
 
+    /**
+     * The metadata value of {@code key} exactly as the file stores it (its value type id, then the value),
+     * read again from the file: to copy it into another file without changing its type.
+     */
+    public byte[] rawValue(String key) throws IOException {
+        long[] extent = rawExtents.get(key);
+        if (extent == null) {
+            throw new GgufException(path, "metadata key '" + key + "' is missing");
+        }
+        byte[] bytes = new byte[Math.toIntExact(extent[1] - extent[0])];
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining()) {
+                if (channel.read(buffer, extent[0] + buffer.position()) < 0) {
+                    throw new GgufException(path, "changed since it was opened (it is shorter now)");
+                }
+            }
+        }
+        return bytes;
+    }
+
     /** Every tensor, in file order. */
     public List<TensorInfo> tensors() {
         return List.copyOf(tensors.values());
@@ -288,6 +312,8 @@ public final class GgufFile implements AutoCloseable {
         private final MemorySegment file;
         private final long size;
         private long pos;
+        /** Per metadata key, where its value type and value lie in the file. */
+        private final Map<String, long[]> rawExtents = new LinkedHashMap<>();
 
         Parser(Path path, MemorySegment file) {
             this.path = path;
@@ -329,8 +355,10 @@ public final class GgufFile implements AutoCloseable {
                 if (metadata.containsKey(key)) {
                     throw new GgufException(path, "metadata key '" + key + "' appears twice");
                 }
+                long typeAt = pos;
                 GgufValueType type = valueType("metadata key '" + key + "'");
                 metadata.put(key, value(type, "metadata key '" + key + "'", 0));
+                rawExtents.put(key, new long[] {typeAt, pos});
             }
             long alignment = DEFAULT_ALIGNMENT;
             Object a = metadata.get("general.alignment");
@@ -383,13 +411,13 @@ public final class GgufFile implements AutoCloseable {
             }
             MemorySegment fileData = file.asSlice(Math.min(dataStart, size), dataSize);
             if (loading == Loading.MAPPED) {
-                return new GgufFile(path, version, alignment, metadata, infos, loading, size, mapping, fileData);
+                return new GgufFile(path, version, alignment, metadata, infos, loading, size, mapping, fileData, rawExtents);
             }
             Arena arena = Arena.ofShared();
             try {
                 MemorySegment copy = allocate(arena, dataSize);
                 copy(channel, dataStart, copy, progress);
-                return new GgufFile(path, version, alignment, metadata, infos, loading, size, arena, copy);
+                return new GgufFile(path, version, alignment, metadata, infos, loading, size, arena, copy, rawExtents);
             } catch (IOException | RuntimeException | Error e) {
                 arena.close();
                 throw e;

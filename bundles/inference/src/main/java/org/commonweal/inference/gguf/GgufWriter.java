@@ -82,6 +82,11 @@ public final class GgufWriter {
         return put(key, GgufValueType.ARRAY, values.clone());
     }
 
+    /** A value as another file stores it ({@link GgufFile#rawValue}): its type id, then the value. */
+    public GgufWriter putRaw(String key, byte[] typeAndValue) {
+        return put(key, null, typeAndValue.clone());
+    }
+
     private GgufWriter put(String key, GgufValueType type, Object value) {
         if (metadata.putIfAbsent(key, new Value(type, value)) != null) {
             throw new IllegalArgumentException("metadata key '" + key + "' is already set");
@@ -154,6 +159,10 @@ public final class GgufWriter {
         for (Map.Entry<String, Value> e : metadata.entrySet()) {
             out.string(e.getKey());
             Value v = e.getValue();
+            if (v.type == null) {
+                out.raw((byte[]) v.value);
+                continue;
+            }
             out.u32(v.type.id());
             out.value(v.type, v.value);
         }
@@ -196,6 +205,11 @@ public final class GgufWriter {
         void u64(long v) {
             ensure(8);
             buffer.putLong(v);
+        }
+
+        void raw(byte[] bytes) {
+            ensure(bytes.length);
+            buffer.put(bytes);
         }
 
         void string(String s) {
