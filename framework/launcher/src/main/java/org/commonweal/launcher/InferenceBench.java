@@ -20,6 +20,7 @@ import java.util.stream.Collectors;
 
 import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.inference.transformer.KvCache;
+import org.commonweal.inference.transformer.LoraAdapter;
 import org.commonweal.inference.transformer.ModelConfig;
 import org.commonweal.inference.transformer.SyntheticModel;
 import org.commonweal.inference.transformer.Transformer;
@@ -187,6 +188,7 @@ final class InferenceBench {
             Map<Integer, Speeds> speeds = new LinkedHashMap<>();
             Map<Integer, Double> aggregate = new LinkedHashMap<>();
             Map<String, Map<Integer, Double>> byLoading = new LinkedHashMap<>();
+            Map<Integer, Double> adapters;
             long bytesPerToken;
             long flopsPerToken;
             String weightTypes;
@@ -204,6 +206,7 @@ final class InferenceBench {
                     aggregate.put(n, n == 1 ? speeds.get(o.maxThreads()).tg()
                             : decode(n + " streams", o.maxThreads(), n, streamSteps(n)));
                 }
+                adapters = adapters(file);
             }
             if (o.loadings().size() > 1) {
                 Map<Integer, Double> first = new LinkedHashMap<>();
@@ -215,6 +218,7 @@ final class InferenceBench {
             }
             limits = limits(stream, limits);
             report(json, main, bytesPerToken, flopsPerToken, weightTypes, limits, speeds, aggregate, byLoading);
+            reportAdapters(json, adapters);
         }
         if (o.json()) {
             out.println(json.build());
@@ -382,6 +386,61 @@ final class InferenceBench {
     }
 
     /** Prompt processing: one forward of the prompt (logits of the last token only, as llama-bench). */
+    /** Streams decoded together in the adapter figures; each figure has 0, 1 or this many distinct adapters. */
+    private static final int ADAPTER_STREAMS = 4;
+    private static final int ADAPTER_RANK = 16;
+
+    /**
+     * Aggregate decode of {@value #ADAPTER_STREAMS} streams with no adapter, one adapter for all, and a different
+     * adapter each (random rank-{@value #ADAPTER_RANK} LoRA on the attention projections, as culture packs
+     * carry), keyed by the number of distinct adapters.
+     */
+    private Map<Integer, Double> adapters(Path model) throws IOException {
+        List<GgufFile> files = new ArrayList<>();
+        List<LoraAdapter> loras = new ArrayList<>();
+        try {
+            for (int i = 0; i < ADAPTER_STREAMS; i++) {
+                Path file = o.syntheticCache().resolve(model.getFileName() + ".lora-r" + ADAPTER_RANK + "-" + i + ".gguf");
+                if (!Files.isRegularFile(file)) {
+                    Files.createDirectories(file.getParent());
+                    SyntheticModel.writeLora(transformer.config(), ADAPTER_RANK, List.of(LoraAdapter.Projection.Q,
+                            LoraAdapter.Projection.K, LoraAdapter.Projection.V, LoraAdapter.Projection.O), i, file);
+                }
+                files.add(GgufFile.open(file));
+                loras.add(LoraAdapter.fromGguf(files.getLast(), transformer.config(), transformer.weights(), 1.0f));
+            }
+            Map<Integer, Double> speeds = new LinkedHashMap<>();
+            int steps = streamSteps(ADAPTER_STREAMS);
+            for (int distinct : List.of(0, 1, ADAPTER_STREAMS)) {
+                LoraAdapter[] perStream = new LoraAdapter[ADAPTER_STREAMS];
+                for (int s = 0; s < ADAPTER_STREAMS && distinct > 0; s++) {
+                    perStream[s] = loras.get(s % distinct);
+                }
+                o.progress().printf("%d streams with %d distinct adapters, %s...%n", ADAPTER_STREAMS, distinct,
+                        threads(o.maxThreads()));
+                speeds.put(distinct, run(pools.get(o.maxThreads()), perStream, DECODE_PREFIX, 1, steps, o.runs()));
+            }
+            return speeds;
+        } finally {
+            files.forEach(GgufFile::close);
+        }
+    }
+
+    private void reportAdapters(JsonObjectBuilder json, Map<Integer, Double> speeds) {
+        PrintStream out = o.out();
+        out.printf("%nadapters: %d streams decoded together, rank-%d LoRA on q, k, v, o, %s%n", ADAPTER_STREAMS,
+                ADAPTER_RANK, threads(o.maxThreads()));
+        out.printf("%-18s | %8s %14s%n", "distinct adapters", "tok/s", "vs no adapter");
+        JsonObjectBuilder figures = Json.createObjectBuilder().add("streams", ADAPTER_STREAMS).add("rank", ADAPTER_RANK);
+        double base = speeds.get(0);
+        speeds.forEach((distinct, speed) -> {
+            out.printf("%-18d | %8.1f %13.0f%%%n", distinct, speed, 100 * speed / base);
+            figures.add(Integer.toString(distinct), Json.createObjectBuilder().add("tokensPerSecond", round(speed))
+                    .add("ofBase", round(speed / base)));
+        });
+        json.add("adapters", figures);
+    }
+
     private double prompt(int threads) {
         o.progress().printf("pp%d, %s...%n", o.promptTokens(), threads(threads));
         return run(pools.get(threads), 1, 0, o.promptTokens(), 1, o.runs());
@@ -398,13 +457,19 @@ final class InferenceBench {
      * of context (computed once, not timed), then {@code steps} forwards of {@code tokens} tokens per sequence.
      */
     private double run(KernelPool pool, int sequences, int prefix, int tokens, int steps, int runs) {
+        return run(pool, new LoraAdapter[sequences], prefix, tokens, steps, runs);
+    }
+
+    /** As above, sequence {@code s} with {@code adapters[s]} (null: the base model). */
+    private double run(KernelPool pool, LoraAdapter[] adapters, int prefix, int tokens, int steps, int runs) {
+        int sequences = adapters.length;
         List<KvCache> caches = new ArrayList<>();
         try {
             List<Transformer.Step> prefill = new ArrayList<>();
             for (int s = 0; s < sequences; s++) {
                 caches.add(new KvCache(transformer.config(), GgmlType.F32, prefix + tokens * steps));
                 if (prefix > 0) {
-                    prefill.add(new Transformer.Step(caches.getLast(), randomTokens(prefix), false));
+                    prefill.add(new Transformer.Step(caches.getLast(), randomTokens(prefix), false, adapters[s]));
                 }
             }
             if (prefix > 0) {
@@ -417,8 +482,8 @@ final class InferenceBench {
                 long nanos = 0;
                 for (int i = 0; i < steps; i++) {
                     List<Transformer.Step> step = new ArrayList<>();
-                    for (KvCache cache : caches) {
-                        step.add(new Transformer.Step(cache, randomTokens(tokens), false));
+                    for (int s = 0; s < sequences; s++) {
+                        step.add(new Transformer.Step(caches.get(s), randomTokens(tokens), false, adapters[s]));
                     }
                     long forward = System.nanoTime();
                     transformer.forward(step, pool);

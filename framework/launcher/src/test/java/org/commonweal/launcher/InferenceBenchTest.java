@@ -59,6 +59,11 @@ class InferenceBenchTest {
         assertTrue(loadings.getJsonObject("allocated").getJsonNumber("2").doubleValue() > 0, loadings.toString());
         assertTrue(loadings.getJsonObject("mapped").getJsonNumber("1").doubleValue() > 0, loadings.toString());
         assertTrue(loadings.getJsonObject("mapped").getJsonNumber("2").doubleValue() > 0, loadings.toString());
+        JsonObject adapters = json.getJsonObject("adapters");
+        for (String distinct : new String[] {"0", "1", "4"}) {
+            assertTrue(adapters.getJsonObject(distinct).getJsonNumber("tokensPerSecond").doubleValue() > 0, adapters.toString());
+        }
+        assertEquals(1.0, adapters.getJsonObject("0").getJsonNumber("ofBase").doubleValue(), 1e-9);
     }
 
     private String run() throws IOException {

@@ -435,4 +435,44 @@ public record SyntheticModel(Shape shape, GgmlType weightType) {
         }
         return new double[] { sum / n, squares / n };
     }
+
+    /**
+     * Writes a random LoRA adapter (llama.cpp's GGUF format, F32, alpha = 2 · rank) for a model of
+     * configuration {@code c}: rank-{@code rank} deltas of small random values on {@code projections} in
+     * every layer, deterministic per seed. For benchmarks and sample culture packs; it adapts nothing real.
+     */
+    public static void writeLora(ModelConfig c, int rank, List<LoraAdapter.Projection> projections, long seed, Path target)
+            throws IOException {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        GgufWriter w = new GgufWriter().putString("general.architecture", c.architecture())
+                .putString("general.type", "adapter").putString("adapter.type", "lora").putF32("adapter.lora.alpha", 2 * rank)
+                .putString("general.name", "synthetic LoRA adapter: random weights (seed " + seed + ")");
+        for (int l = 0; l < c.layers(); l++) {
+            for (LoraAdapter.Projection p : projections) {
+                int in = switch (p) {
+                    case O -> c.qDim();
+                    case DOWN -> c.ffnDim();
+                    default -> c.dim();
+                };
+                int out = switch (p) {
+                    case Q -> c.qDim();
+                    case K, V -> c.kvDim();
+                    case O, DOWN -> c.dim();
+                    case GATE, UP -> c.ffnDim();
+                };
+                String name = "blk." + l + "." + p.tensor + ".weight.lora_";
+                w.tensor(name + "a", new long[] {in, rank}, uniform(random, in * rank, 0.1));
+                w.tensor(name + "b", new long[] {rank, out}, uniform(random, rank * out, 0.1));
+            }
+        }
+        w.write(target);
+    }
+
+    private static float[] uniform(java.util.SplittableRandom random, int n, double scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) ((random.nextDouble() * 2 - 1) * scale);
+        }
+        return v;
+    }
 }

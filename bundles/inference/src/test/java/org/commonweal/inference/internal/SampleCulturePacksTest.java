@@ -8,12 +8,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.SplittableRandom;
 
 import org.commonweal.inference.CulturePack;
 import org.commonweal.inference.gguf.GgufFile;
-import org.commonweal.inference.gguf.GgufWriter;
+import org.commonweal.inference.transformer.LoraAdapter;
 import org.commonweal.inference.transformer.ModelConfig;
+import org.commonweal.inference.transformer.SyntheticModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,30 +69,9 @@ class SampleCulturePacksTest {
 
     /** A rank-4 LoRA on the query and value projections of every layer of the model in {@code base}. */
     static void writeLora(Path base, Path target, long seed) throws IOException {
-        ModelConfig c;
         try (GgufFile file = GgufFile.open(base)) {
-            c = ModelConfig.fromGguf(file);
+            SyntheticModel.writeLora(ModelConfig.fromGguf(file), RANK,
+                    List.of(LoraAdapter.Projection.Q, LoraAdapter.Projection.V), seed, target);
         }
-        SplittableRandom random = new SplittableRandom(seed);
-        GgufWriter w = new GgufWriter().putString("general.architecture", "llama").putString("general.type", "adapter")
-                .putString("adapter.type", "lora").putF32("adapter.lora.alpha", 2 * RANK)
-                .putString("general.name", "sample culture pack adapter: random weights (seed " + seed + ")");
-        for (int l = 0; l < c.layers(); l++) {
-            for (String projection : List.of("attn_q", "attn_v")) {
-                int out = projection.equals("attn_q") ? c.qDim() : c.kvDim();
-                String name = "blk." + l + "." + projection + ".weight.lora_";
-                w.tensor(name + "a", new long[] {c.dim(), RANK}, values(random, c.dim() * RANK, 0.1));
-                w.tensor(name + "b", new long[] {RANK, out}, values(random, RANK * out, 0.1));
-            }
-        }
-        w.write(target);
-    }
-
-    private static float[] values(SplittableRandom random, int n, double scale) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) ((random.nextDouble() * 2 - 1) * scale);
-        }
-        return v;
     }
 }
