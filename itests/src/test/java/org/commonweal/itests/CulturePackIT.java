@@ -78,26 +78,8 @@ public class CulturePackIT {
     private static Completion generate(LanguageModel model, String adapter, long seed) throws Exception {
         CompletableFuture<Completion> done = new CompletableFuture<>();
         model.generate(new GenerationRequest(model.tokenizer().encode("Habari", true, false), SamplingParams.defaults(seed),
-                24, List.of(), true, adapter), listener(done));
+                24, List.of(), true, adapter), GenerationListener.completing(done));
         return done.get(60, TimeUnit.SECONDS);
-    }
-
-    private static GenerationListener listener(CompletableFuture<Completion> done) {
-        return new GenerationListener() {
-            @Override
-            public void text(String delta) {
-            }
-
-            @Override
-            public void finished(Completion completion) {
-                done.complete(completion);
-            }
-
-            @Override
-            public void failed(Exception cause) {
-                done.completeExceptionally(cause);
-            }
-        };
     }
 
     @Test
@@ -113,7 +95,7 @@ public class CulturePackIT {
         for (String adapter : variants) {
             CompletableFuture<Completion> done = new CompletableFuture<>();
             demo.generate(new GenerationRequest(demo.tokenizer().encode("Habari", true, false), SamplingParams.defaults(42),
-                    24, List.of(), true, adapter), listener(done));
+                    24, List.of(), true, adapter), GenerationListener.completing(done));
             together.add(done);
         }
         for (int i = 0; i < variants.size(); i++) {

@@ -13,4 +13,23 @@ public interface GenerationListener {
     void finished(Completion completion);
 
     void failed(Exception cause);
+
+    /** A listener that completes {@code done} with the completion (whose text is the whole reply), or fails it. */
+    static GenerationListener completing(java.util.concurrent.CompletableFuture<Completion> done) {
+        return new GenerationListener() {
+            @Override
+            public void text(String delta) {
+            }
+
+            @Override
+            public void finished(Completion completion) {
+                done.complete(completion);
+            }
+
+            @Override
+            public void failed(Exception cause) {
+                done.completeExceptionally(cause);
+            }
+        };
+    }
 }
