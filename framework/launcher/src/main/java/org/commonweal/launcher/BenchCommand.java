@@ -197,6 +197,7 @@ final class BenchCommand {
 
         @Override
         public Integer call() throws Exception {
+            quietLogging();
             java.nio.file.Path work = java.nio.file.Files.createTempDirectory("cw-bench-assemble-");
             try {
                 java.nio.file.Path source = distribution != null ? AssembleCommand.distributionFolder(distribution)
