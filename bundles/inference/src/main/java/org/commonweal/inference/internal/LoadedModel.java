@@ -78,9 +78,9 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
             }
             String description = file.findString("general.name").orElse(id)
                     + (demo && !file.findString("general.name").orElse("").contains("random") ? " (random weights: its text is nonsense)" : "");
-            ModelInfo info = new ModelInfo(id, config.architecture(), parameters, String.join(", ", types),
-                    config.contextLength(), sha256, demo, description);
             Scheduler scheduler = new Scheduler(id, transformer, tokenizer, pool, limits);
+            ModelInfo info = new ModelInfo(id, config.architecture(), parameters, String.join(", ", types),
+                    scheduler.contextLength(), sha256, demo, description);
             return new LoadedModel(file, info, tokenizer, template, noTemplate, scheduler,
                     new AttachedAdapters(id, config, transformer.weights()));
         } catch (IOException | RuntimeException e) {

@@ -79,6 +79,12 @@ public final class ModelsComponent implements LanguageModels {
         /** KV cache memory for all sequences of one model. */
         int kvCache_maxMegabytes() default 1024;
 
+        /**
+         * The context of a sequence (prompt and reply), below the model's own when that is larger: Llama 3.x
+         * files declare 131,072 tokens, whose KV cache would not fit most budgets.
+         */
+        int contextLength() default 4096;
+
         /** The culture pack applied to requests that name none (when installed for the model). */
         String defaultAdapter() default "";
     }
@@ -105,7 +111,8 @@ public final class ModelsComponent implements LanguageModels {
         GgufFile.Loading mode = loadingMode(config.loading());
         Scheduler.Limits limits = new Scheduler.Limits(positive(config.maxBatch(), "maxBatch"),
                 positive(config.maxQueued(), "maxQueued"), positive(config.prefillChunk(), "prefillChunk"),
-                kvType(config.kvCache_type()), (long) positive(config.kvCache_maxMegabytes(), "kvCache.maxMegabytes") << 20);
+                kvType(config.kvCache_type()), (long) positive(config.kvCache_maxMegabytes(), "kvCache.maxMegabytes") << 20,
+                positive(config.contextLength(), "contextLength"));
         Path dataDir = Path.of(context.getProperty("commonweal.data.dir") == null ? "data"
                 : context.getProperty("commonweal.data.dir"));
         Path directory = config.directory().isEmpty() ? dataDir.resolve("models") : Path.of(config.directory());

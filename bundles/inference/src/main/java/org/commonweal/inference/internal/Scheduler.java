@@ -39,7 +39,8 @@ final class Scheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
 
     /** Limits of one model's scheduler. */
-    record Limits(int maxBatch, int maxQueued, int prefillChunk, GgmlType kvType, long kvBudgetBytes) {
+    /** @param contextLimit the most positions a sequence may have, below the model's own context length */
+    record Limits(int maxBatch, int maxQueued, int prefillChunk, GgmlType kvType, long kvBudgetBytes, int contextLimit) {
     }
 
     private final String model;
@@ -71,10 +72,11 @@ final class Scheduler implements AutoCloseable {
     Generation submit(GenerationRequest request, GenerationListener listener, AttachedAdapters.Handle adapter,
             AttachedAdapters adapters) throws OverloadedException {
         ModelConfig c = transformer.config();
+        int context = contextLength();
         int promptTokens = request.prompt().length;
-        if (promptTokens >= c.contextLength()) {
+        if (promptTokens >= context) {
             throw new IllegalArgumentException("the prompt has " + promptTokens + " tokens but model '" + model
-                    + "' has a context of " + c.contextLength() + " tokens, which must also hold the reply; shorten it");
+                    + "' has a context of " + context + " tokens on this node, which must also hold the reply; shorten it");
         }
         for (int token : request.prompt()) {
             if (token < 0 || token >= c.vocabularySize()) {
@@ -82,7 +84,7 @@ final class Scheduler implements AutoCloseable {
                         + "''s vocabulary of " + c.vocabularySize());
             }
         }
-        int capacity = (int) Math.min(c.contextLength(), (long) promptTokens + Math.max(request.maxTokens(), 1));
+        int capacity = (int) Math.min(context, (long) promptTokens + Math.max(request.maxTokens(), 1));
         long bytes = KvCache.bytes(c, limits.kvType(), capacity);
         if (bytes > limits.kvBudgetBytes()) {
             throw new IllegalArgumentException("the request needs " + mib(bytes) + " MiB of KV cache for "
@@ -95,6 +97,11 @@ final class Scheduler implements AutoCloseable {
                     + " requests waiting already; try again shortly", 1);
         }
         return sequence;
+    }
+
+    /** The context a sequence has here: the model's, or the configured limit if lower. */
+    int contextLength() {
+        return Math.min(transformer.config().contextLength(), limits.contextLimit());
     }
 
     /** Requests running, waiting, and ended so far by how they ended. */

@@ -47,8 +47,12 @@ class SchedulerTest {
     }
 
     private static LoadedModel load(int maxBatch, int maxQueued, long kvBudget) throws IOException {
+        return load(maxBatch, maxQueued, kvBudget, 4096);
+    }
+
+    private static LoadedModel load(int maxBatch, int maxQueued, long kvBudget, int contextLimit) throws IOException {
         return LoadedModel.load(demo, GgufFile.Loading.ALLOCATED, pool,
-                new Scheduler.Limits(maxBatch, maxQueued, 64, GgmlType.F32, kvBudget), bytes -> { });
+                new Scheduler.Limits(maxBatch, maxQueued, 64, GgmlType.F32, kvBudget, contextLimit), bytes -> { });
     }
 
     /** Collects a generation's events. */
@@ -162,6 +166,22 @@ class SchedulerTest {
             IllegalArgumentException token = assertThrows(IllegalArgumentException.class, () -> model.generate(
                     new GenerationRequest(new int[] {1, 99999}, SamplingParams.greedy(), 1, List.of(), false), new Collector()));
             assertTrue(token.getMessage().contains("token 99999 is outside"), token.getMessage());
+        }
+    }
+
+    @Test
+    void theNodesContextLimitBoundsEverySequence() throws Exception {
+        try (LoadedModel model = load(4, 4, 64 << 20, 64)) {
+            assertEquals(64, model.info().contextLength());
+            IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class, () -> model.generate(
+                    new GenerationRequest(new int[64], SamplingParams.greedy(), 1, List.of(), false), new Collector()));
+            assertTrue(tooLong.getMessage().contains("has a context of 64 tokens on this node"), tooLong.getMessage());
+            Collector c = new Collector();
+            model.generate(new GenerationRequest(new int[] {1, 5, 6}, SamplingParams.greedy(), 1000, List.of(), true), c);
+            Completion done = c.await();
+            assertEquals("length", done.finishReason());
+            // 3 prompt positions and 61 generated tokens fill the 64 positions; the last one sampled is never fed back.
+            assertEquals(64 - 3 + 1, done.completionTokens());
         }
     }
 
