@@ -3,6 +3,7 @@ package org.commonweal.launcher;
 import java.io.PrintStream;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -110,8 +111,48 @@ public final class Node implements AutoCloseable {
             if (options.shell()) {
                 properties.put("gosh.args", "");
             }
+            properties.putAll(managementProperties(distribution, dataDirectory));
             return new Plan(distribution, Map.copyOf(properties), Map.copyOf(configurations), endpoint);
         }
+    }
+
+    /** Framework properties through which the management agent hears of the distribution's trust and repositories. */
+    public static final String TRUST_FILE_PROPERTY = "commonweal.trust.file";
+    public static final String REPOSITORIES_PROPERTY = "commonweal.repositories";
+
+    /**
+     * The distribution's trust roots, written to {@code <data>/management/trust.json} with every key in hex (the
+     * agent inside the node reads it; it has no bndlib to read feature files and key files itself), and its
+     * repositories as absolute paths or URLs. Relative paths are the feature's own: for a Maven-built distribution
+     * ({@code distributions/NAME/target/dist}) they are relative to {@code distributions/NAME}. A distribution
+     * without trust roots gets neither property, and the agent refuses upgrades saying so.
+     */
+    static Map<String, String> managementProperties(Distribution distribution, Path dataDirectory) throws LaunchException {
+        Path source = distribution.directory().toAbsolutePath().normalize();
+        if (source.endsWith(Path.of("target", "dist"))
+                && Files.isRegularFile(source.getParent().getParent().resolve(Distribution.FEATURE_FILE))) {
+            source = source.getParent().getParent();
+        }
+        Assembler.Source assembly;
+        try {
+            assembly = Assembler.source(source);
+        } catch (LaunchException | org.commonweal.repo.RepositoryException e) {
+            return Map.of();
+        }
+        Path trust = dataDirectory.toAbsolutePath().resolve("management").resolve("trust.json");
+        try {
+            Files.createDirectories(trust.getParent());
+            Files.writeString(trust, assembly.trust().toJson().toString());
+        } catch (java.io.IOException e) {
+            throw new LaunchException("cannot write " + trust + " (" + e.getMessage() + "). Fix: make the data directory"
+                    + " writable", e);
+        }
+        List<String> repositories = new ArrayList<>();
+        for (String repository : assembly.repositories()) {
+            repositories.add(repository.startsWith("http://") || repository.startsWith("https://") ? repository
+                    : source.resolve(repository).normalize().toString());
+        }
+        return Map.of(TRUST_FILE_PROPERTY, trust.toString(), REPOSITORIES_PROPERTY, String.join("\n", repositories));
     }
 
     public static Node start(Options options, PrintStream progress) throws LaunchException {
