@@ -93,7 +93,8 @@ public final class UpgradeAgent {
         this.context = context;
         this.config = config;
         String data = context.getProperty(DATA_DIR_PROPERTY);
-        this.directory = Path.of(data == null ? "data" : data).resolve("management");
+        // Outside cw node (no data directory given), the bundle's own storage area.
+        this.directory = data == null ? context.getDataFile("").toPath() : Path.of(data).resolve("management");
         this.audit = new AuditLog(directory.resolve("audit.jsonl"));
     }
 
@@ -333,7 +334,7 @@ public final class UpgradeAgent {
                     + " distribution's commonweal-assembly extension, or configuration " + PID + " repositories");
         }
         SignedRepository.Entry best = null;
-        List<String> unreadable = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
         for (String location : repositories) {
             try {
                 Optional<SignedRepository.Entry> found = new SignedRepository(location, trust).find(bsn, version);
@@ -341,16 +342,18 @@ public final class UpgradeAgent {
                     best = found.get();
                 }
             } catch (UpgradeException e) {
-                if (repositories.size() == 1 || e.getMessage().contains(" is refused")) {
-                    throw e; // a refusal is never skipped in favour of another repository
-                }
-                unreadable.add(e.getMessage());
+                // A repository that cannot be read or is not trusted contributes nothing; if nothing else has the
+                // bundle, its reason is the answer.
+                problems.add(e.getMessage());
             }
         }
         if (best == null) {
+            if (problems.size() == 1) {
+                throw new UpgradeException(problems.getFirst());
+            }
             throw new UpgradeException("bundle " + bsn + (version == null ? "" : " " + version) + " is in none of the node's"
-                    + " repositories " + repositories + (unreadable.isEmpty() ? "" : " (unreadable: " + unreadable + ")")
-                    + ". Fix: publish it there (cw repo publish JAR --key KEY --repo DIR), or name a version that is");
+                    + " trusted repositories " + repositories + (problems.isEmpty() ? "" : " (" + String.join("; ", problems)
+                    + ")") + ". Fix: publish it there (cw repo publish JAR --key KEY --repo DIR), or name a version that is");
         }
         return best;
     }
