@@ -54,6 +54,7 @@ public class HotUpgradeIT {
     private static final String CONSUMER = "org.example.upgrade.consumer";
     private static final String LEAKY = "org.example.upgrade.leaky";
     private static final String BYSTANDER = "org.example.upgrade.bystander";
+    private static final String FRAGMENT = "org.example.upgrade.greeter.texts";
 
     private static Path work;
     private static Path operatorKeyFile;
@@ -89,6 +90,10 @@ public class HotUpgradeIT {
         built.put(BYSTANDER + "@1.0.0", bundle(jars, BYSTANDER, "1.0.0", "org.example.upgrade.bystander.BystanderActivator",
                 Map.of("Private-Package", "org.example.upgrade.bystander")));
 
+        for (String version : List.of("1.0.0", "2.0.0")) {
+            built.put(FRAGMENT + "@" + version, bundle(jars, FRAGMENT, version, null, Map.of("Fragment-Host", GREETER,
+                    "-includeresource", "texts/greeting.txt;literal='hello " + version + "'")));
+        }
         Path repo = work.resolve("repo");
         LocalRepository.at(repo).publish(built.entrySet().stream().filter(e -> !e.getKey().equals(GREETER + "@5.0.0"))
                 .map(e -> new LocalRepository.Publication(e.getValue(), mavenId(e.getKey()))).toList(), author);
@@ -105,7 +110,8 @@ public class HotUpgradeIT {
         JsonObject dev = Json.createReader(new StringReader(Files.readString(DevDistribution.directory().resolve("feature.json"))))
                 .readObject();
         var bundles = Json.createArrayBuilder(dev.getJsonArray("bundles"));
-        for (String initial : List.of(GREETER + "@1.0.0", CONSUMER + "@1.0.0", LEAKY + "@1.0.0", BYSTANDER + "@1.0.0")) {
+        for (String initial : List.of(GREETER + "@1.0.0", FRAGMENT + "@1.0.0", CONSUMER + "@1.0.0", LEAKY + "@1.0.0",
+                BYSTANDER + "@1.0.0")) {
             String id = mavenId(initial);
             String[] gav = id.split(":");
             Path target = dist.resolve("bundles").resolve(gav[0].replace('.', '/')).resolve(gav[1]).resolve(gav[2])
@@ -154,8 +160,10 @@ public class HotUpgradeIT {
         String leakyStateBefore = state(LEAKY);
         String plan = cw(0, "upgrade", GREETER + "@2.0.0", "--plan", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
         assertTrue(plan, plan.contains("plan: " + GREETER + " 1.0.0 -> 2.0.0"));
-        assertTrue(plan, plan.contains("refresh (2): " + GREETER + " 1.0.0, " + CONSUMER + " 1.0.0")
-                || plan.contains("refresh (2): " + CONSUMER + " 1.0.0, " + GREETER + " 1.0.0"));
+        String refresh = plan.lines().filter(l -> l.contains("refresh (")).findFirst().orElseThrow();
+        assertTrue(plan, refresh.startsWith("  refresh (3): " + GREETER + " 1.0.0"));
+        assertTrue(plan, refresh.contains(CONSUMER + " 1.0.0") && refresh.contains(FRAGMENT + " 1.0.0"));
+        assertFalse(plan, plan.contains("beyond"));
         assertTrue(plan, plan.contains("published by example author"));
         assertEquals("--plan changes nothing", "1.0.0", version(GREETER));
 
@@ -242,6 +250,21 @@ public class HotUpgradeIT {
     }
 
     @Test
+    public void ea_aFragmentsRefreshReachesItsHostSoItNeedsForce() throws Exception {
+        String refused = cw(1, "upgrade", FRAGMENT + "@2.0.0", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(refused, refused.contains("reaches beyond the bundles that depend on it") && refused.contains(GREETER));
+        assertEquals("1.0.0", version(FRAGMENT));
+        String forced = cw(0, "upgrade", FRAGMENT + "@2.0.0", "--force", "--node", nodeUrl(), "--key",
+                operatorKeyFile.toString());
+        assertTrue(forced, forced.contains("beyond its dependents: " + GREETER));
+        assertTrue(forced, forced.contains("upgraded: " + FRAGMENT + " 2.0.0"));
+        assertEquals("2.0.0", version(FRAGMENT));
+        assertEquals("RESOLVED", state(FRAGMENT));
+        assertEquals("ACTIVE", state(GREETER));
+        assertEquals(200, CwNodeIT.get(port, "/health").statusCode());
+    }
+
+    @Test
     public void f_theLeakProbeCatchesALeakingBundle() throws Exception {
         String upgraded = cw(0, "upgrade", LEAKY + "@2.0.0", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
         assertTrue(upgraded, upgraded.contains("leak probe: leaked"));
@@ -323,7 +346,9 @@ public class HotUpgradeIT {
             builder.addClasspath(new File("target/test-classes"));
             builder.setProperty("Bundle-SymbolicName", symbolicName);
             builder.setProperty("Bundle-Version", version);
-            builder.setProperty("Bundle-Activator", activator);
+            if (activator != null) {
+                builder.setProperty("Bundle-Activator", activator);
+            }
             builder.setProperty("-noimportjava", "true");
             builder.setProperty("-reproducible", "true");
             headers.forEach(builder::setProperty);

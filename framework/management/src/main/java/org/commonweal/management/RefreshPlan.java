@@ -16,8 +16,8 @@ import org.osgi.framework.wiring.FrameworkWiring;
 /**
  * What updating one bundle refreshes: the framework's dependency closure of it (what {@code refreshBundles} will
  * stop, rewire and start), split into the bundles that depend on it (wired to it, directly or through others) and
- * the rest, which a plan must not reach without {@code --force}: a fragment's host and whatever depends on that,
- * a host's fragments.
+ * the rest, which a plan must not reach without {@code --force}: for a fragment, its host and whatever depends on
+ * the host.
  *
  * @param refreshSet the dependency closure, the bundle first
  * @param dependents bundles wired to the bundle, transitively
@@ -56,10 +56,8 @@ record RefreshPlan(List<Bundle> refreshSet, List<Bundle> dependents, List<Bundle
                     continue;
                 }
                 for (BundleWire wire : wiring.getProvidedWires(null)) {
-                    // A fragment attached to its host (osgi.wiring.host) does not depend on the host's code.
-                    if (BundleRevision.HOST_NAMESPACE.equals(wire.getCapability().getNamespace())) {
-                        continue;
-                    }
+                    // Fragments attached to the bundle (osgi.wiring.host wires) count as its dependents: they are
+                    // re-attached with it. A fragment's host, on the other hand, is beyond the fragment's dependents.
                     Bundle requirer = wire.getRequirer().getBundle();
                     if (!requirer.equals(bundle) && found.add(requirer)) {
                         todo.push(requirer);

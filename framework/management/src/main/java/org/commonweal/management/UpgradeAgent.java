@@ -446,7 +446,10 @@ public final class UpgradeAgent {
 
     private String probe(WeakReference<ClassLoader> oldLoader, String what, Steps steps) {
         if (config.leakProbe_timeout_ms() <= 0) {
-            return "skipped";
+            return "skipped (leakProbe.timeout.ms is 0)";
+        }
+        if (oldLoader.refersTo(null)) {
+            return "skipped (the old revision had no class loader of its own: a fragment, or it never resolved)";
         }
         String result = LeakProbe.await(oldLoader, config.leakProbe_timeout_ms(), what);
         steps.add("leak probe", result);
