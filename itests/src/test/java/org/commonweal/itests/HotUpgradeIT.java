@@ -60,6 +60,7 @@ public class HotUpgradeIT {
     private static Path operatorKeyFile;
     private static PrivateKey operatorKey;
     private static Path data;
+    private static Path dist;
     private static int port;
     private static CwProcess node;
 
@@ -105,7 +106,7 @@ public class HotUpgradeIT {
         LocalRepository.at(untrusted).publish(List.of(new LocalRepository.Publication(built.get(GREETER + "@5.0.0"),
                 mavenId(GREETER + "@5.0.0"))), stranger);
 
-        Path dist = work.resolve("dist");
+        dist = work.resolve("dist");
         copyTree(DevDistribution.directory().resolve("bundles"), dist.resolve("bundles"));
         JsonObject dev = Json.createReader(new StringReader(Files.readString(DevDistribution.directory().resolve("feature.json"))))
                 .readObject();
@@ -285,6 +286,21 @@ public class HotUpgradeIT {
         assertTrue(metrics, metrics.contains("commonweal_upgrades_total{action=\"upgrade\",result=\"rolled-back\"} 1"));
         assertTrue(metrics, metrics.contains("example_greetings_total{version=\"1.0.0\"} 0"));
         assertFalse(metrics, metrics.contains("NaN"));
+    }
+
+    @Test
+    public void h_upgradesSurviveARestartAndCanStillBeRolledBack() throws Exception {
+        node.terminate();
+        assertEquals(node.output(), 0, node.exitCode(60));
+        node = CwProcess.start("node", "--dist", dist.toString(), "--port", Integer.toString(port), "--data", data.toString());
+        CwNodeIT.awaitHealthy(node, port);
+        assertTrue(node.output(), node.output().contains("upgraded earlier with cw upgrade: " + LEAKY + " 2.0.0"));
+        assertEquals("2.0.0", version(LEAKY));
+        assertEquals("2.0.0", version(FRAGMENT));
+        assertEquals("rolled back to the distribution's version before the restart", "1.0.0", version(GREETER));
+        String rolledBack = cw(0, "rollback", LEAKY, "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(rolledBack, rolledBack.contains(LEAKY + " 1.0.0 runs again"));
+        assertEquals("1.0.0", version(LEAKY));
     }
 
     private static String nodeUrl() {

@@ -167,11 +167,16 @@ public final class Node implements AutoCloseable {
             plan.endpoint().checkFree();
 
             long started = System.nanoTime();
+            List<KeptUpgrades.KeptUpgrade> kept = KeptUpgrades.read(distribution, data.path(), progress);
+            Map<String, String> properties = new LinkedHashMap<>(plan.frameworkProperties());
+            properties.put(KeptUpgrades.REINSTALLED_PROPERTY,
+                    String.join(",", kept.stream().map(KeptUpgrades.KeptUpgrade::symbolicName).toList()));
             framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
                     .orElseThrow(() -> new LaunchException("no OSGi framework on the class path; rebuild with ./mvnw install"))
-                    .newFramework(plan.frameworkProperties());
+                    .newFramework(properties);
             framework.init();
             List<Bundle> bundles = install(framework.getBundleContext(), plan.distribution());
+            reinstallKeptUpgrades(bundles, kept, progress);
             resolve(framework, bundles, plan.distribution());
             framework.start();
             Configurations.apply(framework.getBundleContext(), plan.configurations());
@@ -232,6 +237,27 @@ public final class Node implements AutoCloseable {
             }
         }
         return bundles;
+    }
+
+    /** Each kept upgrade replaces, before anything resolves, the distribution jar it replaced in the running node. */
+    private static void reinstallKeptUpgrades(List<Bundle> bundles, List<KeptUpgrades.KeptUpgrade> kept, PrintStream progress)
+            throws LaunchException {
+        for (KeptUpgrades.KeptUpgrade upgrade : kept) {
+            String location = upgrade.distributionJar().toUri().toString();
+            for (Bundle bundle : bundles) {
+                if (bundle.getLocation().equals(location)) {
+                    try (java.io.InputStream in = Files.newInputStream(upgrade.keptJar())) {
+                        bundle.update(in);
+                        progress.println("upgraded earlier with cw upgrade: " + upgrade.symbolicName() + " "
+                                + upgrade.version() + " (" + upgrade.keptJar() + ")");
+                    } catch (java.io.IOException | BundleException e) {
+                        throw new LaunchException("the kept upgrade " + upgrade.symbolicName() + " " + upgrade.version() + " ("
+                                + upgrade.keptJar() + ") cannot be installed: " + e.getMessage() + ". Fix: cw rollback it on"
+                                + " a running node, or delete <data>/management/running.json to run the distribution's", e);
+                    }
+                }
+            }
+        }
     }
 
     private static void resolve(Framework framework, List<Bundle> bundles, Distribution distribution) throws LaunchException {

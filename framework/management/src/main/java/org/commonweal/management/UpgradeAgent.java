@@ -55,6 +55,8 @@ public final class UpgradeAgent {
     static final String TRUST_FILE_PROPERTY = "commonweal.trust.file";
     static final String REPOSITORIES_PROPERTY = "commonweal.repositories";
     static final String DATA_DIR_PROPERTY = "commonweal.data.dir";
+    /** Bundles whose kept upgrade the launcher installed at start, comma-separated. */
+    static final String APPLIED_PROPERTY = "commonweal.management.reinstalled";
 
     private static final Logger LOG = LoggerFactory.getLogger(UpgradeAgent.class);
 
@@ -73,17 +75,15 @@ public final class UpgradeAgent {
         long leakProbe_timeout_ms() default 5_000;
     }
 
-    /** A jar the node ran, kept for rollback. */
-    private record Kept(String version, String sha256, Path jar) {
-    }
 
     private final BundleContext context;
     private final Config config;
     private final Path directory;
     private final AuditLog audit;
     private volatile NodeHealth health;
-    private final Map<String, Deque<Kept>> previous = new ConcurrentHashMap<>();
-    private final Map<String, Path> current = new ConcurrentHashMap<>();
+    private final RunningVersions runningVersions;
+    /** Bundles upgraded in this data directory (running.json), as far as they run here now. */
+    private final Map<String, RunningVersions.Entry> upgraded = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
     private final Deque<Outcome> history = new ArrayDeque<>();
     private volatile long lastHealthyMillis = -1;
@@ -96,6 +96,22 @@ public final class UpgradeAgent {
         // Outside cw node (no data directory given), the bundle's own storage area.
         this.directory = data == null ? context.getDataFile("").toPath() : Path.of(data).resolve("management");
         this.audit = new AuditLog(directory.resolve("audit.jsonl"));
+        this.runningVersions = new RunningVersions(directory);
+        // The launcher re-installed these kept upgrades at start (see Node.applyKeptUpgrades); the others no longer
+        // apply (the distribution changed) and are dropped.
+        String applied = context.getProperty(APPLIED_PROPERTY);
+        List<String> reinstalled = applied == null || applied.isBlank() ? List.of() : List.of(applied.split(","));
+        try {
+            runningVersions.read().forEach((bsn, entry) -> {
+                if (reinstalled.contains(bsn)) {
+                    upgraded.put(bsn, entry);
+                }
+            });
+            runningVersions.write(upgraded);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("event=running-versions-unreadable file={} error=\"{}\"; upgrades made before this start are not"
+                    + " known, cw rollback cannot return to them", directory.resolve(RunningVersions.FILE), e.toString());
+        }
     }
 
     @Reference(name = "health", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -181,7 +197,7 @@ public final class UpgradeAgent {
                 return finish(actor, new Outcome(action, bsn, plan.from(), plan.to(), "planned", "nothing changed; apply"
                         + " with the same request without --plan", plan, steps.list(), -1, null));
             }
-            Kept before = keep(bsn, bundle.getVersion().toString(), runningSha, running);
+            RunningVersions.Jar before = keep(bsn, bundle.getVersion().toString(), runningSha, running);
             Path newJar = store(bsn, entry.version().toString(), entry.sha256(), jar);
             WeakReference<ClassLoader> oldLoader = loaderOf(bundle);
             List<String> problems = swap(bundle, jar, refresh, steps);
@@ -201,8 +217,14 @@ public final class UpgradeAgent {
             }
             long healthy = steps.elapsed();
             lastHealthyMillis = healthy;
-            previous.computeIfAbsent(bsn, k -> new ArrayDeque<>()).push(before);
-            current.put(bsn, newJar);
+            RunningVersions.Entry was = upgraded.get(bsn);
+            List<RunningVersions.Jar> previousJars = new ArrayList<>();
+            previousJars.add(before);
+            if (was != null) {
+                previousJars.addAll(was.previous());
+            }
+            record(bsn, new RunningVersions.Entry(was == null ? before : was.distribution(),
+                    new RunningVersions.Jar(entry.version().toString(), entry.sha256(), newJar), previousJars));
             audit.write(actor, action, "healthy", "ok", fields("bundle", bsn, "from", plan.from(), "to", plan.to(),
                     "sha256", plan.sha256(), "publisherKey", plan.publisherKey(), "millis", healthy));
             LOG.info("event=upgraded bundle={} from={} to={} refresh={} healthyMillis={}", bsn, plan.from(), plan.to(),
@@ -232,13 +254,13 @@ public final class UpgradeAgent {
         audit.write(actor, "rollback", "requested", "ok", fields("bundle", symbolicName));
         try {
             Bundle bundle = installed(symbolicName);
-            Deque<Kept> kept = previous.get(symbolicName);
-            if (kept == null || kept.isEmpty()) {
+            RunningVersions.Entry kept = upgraded.get(symbolicName);
+            if (kept == null || kept.previous().isEmpty()) {
                 throw new UpgradeException("bundle " + symbolicName + " " + bundle.getVersion() + " has not been upgraded"
                         + " since the node started, so there is no previous version to return to. Fix: cw upgrade "
                         + symbolicName + "@VERSION to install a specific version");
             }
-            Kept target = kept.peek();
+            RunningVersions.Jar target = kept.previous().getFirst();
             byte[] jar = Files.readAllBytes(target.jar());
             if (!hex(Sha256.hash(jar)).equals(target.sha256())) {
                 throw new UpgradeException("the kept jar " + target.jar() + " of " + symbolicName + " " + target.version()
@@ -264,8 +286,8 @@ public final class UpgradeAgent {
                         + "). Fix: cw upgrade " + symbolicName + "@" + from + " to return to the version that ran", plan,
                         steps.list(), -1, null));
             }
-            kept.pop();
-            current.put(symbolicName, target.jar());
+            record(symbolicName, new RunningVersions.Entry(kept.distribution(), target,
+                    kept.previous().subList(1, kept.previous().size())));
             long healthy = steps.elapsed();
             audit.write(actor, "rollback", "healthy", "ok", fields("bundle", symbolicName, "from", from, "to", target.version(),
                     "millis", healthy, "replacedJar", runningJar.toString()));
@@ -462,7 +484,8 @@ public final class UpgradeAgent {
 
     /** The bytes the bundle runs now: the jar this agent installed last, else its install location (a file). */
     private byte[] runningJar(Bundle bundle) throws UpgradeException {
-        Path jar = current.get(bundle.getSymbolicName());
+        RunningVersions.Entry entry = upgraded.get(bundle.getSymbolicName());
+        Path jar = entry == null ? null : entry.current().jar();
         try {
             if (jar == null) {
                 URI location = URI.create(bundle.getLocation());
@@ -479,8 +502,14 @@ public final class UpgradeAgent {
         }
     }
 
-    private Kept keep(String bsn, String version, String sha256, byte[] jar) throws IOException {
-        return new Kept(version, sha256, store(bsn, version, sha256, jar));
+    private RunningVersions.Jar keep(String bsn, String version, String sha256, byte[] jar) throws IOException {
+        return new RunningVersions.Jar(version, sha256, store(bsn, version, sha256, jar));
+    }
+
+    /** What runs now, in memory and in running.json (the launcher installs it again at the next start). */
+    private void record(String bsn, RunningVersions.Entry entry) throws IOException {
+        upgraded.put(bsn, new RunningVersions.Entry(entry.distribution(), entry.current(), List.copyOf(entry.previous())));
+        runningVersions.write(upgraded);
     }
 
     /** {@code <data>/management/jars/<bsn>/<version>-<sha256 prefix>.jar}, written once. */
