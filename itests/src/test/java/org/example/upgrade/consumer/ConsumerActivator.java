@@ -1,6 +1,10 @@
 package org.example.upgrade.consumer;
 
 import org.example.upgrade.greeter.api.Greeter;
+import java.util.List;
+import java.util.Map;
+
+import org.commonweal.node.api.MetricSource;
 import org.osgi.framework.BundleActivator;
 import org.osgi.framework.BundleContext;
 
@@ -12,6 +16,12 @@ public final class ConsumerActivator implements BundleActivator {
 
     @Override
     public void start(BundleContext context) {
+        // Counted JVM-wide (a system property holds a String, which pins no class loader), so a restart by a refresh shows.
+        String key = "org.example.upgrade.consumer.starts";
+        int starts = Integer.parseInt(System.getProperty(key, "0")) + 1;
+        System.setProperty(key, Integer.toString(starts));
+        context.registerService(MetricSource.class, () -> List.of(new MetricSource.Sample("example_starts_total", "counter",
+                "Starts of the test bundles", Map.of("bundle", "consumer"), Integer.parseInt(System.getProperty(key, "0")))), null);
     }
 
     @Override
