@@ -37,10 +37,14 @@ public record Outcome(String action, String bundle, String from, String to, Stri
     public String describe() {
         StringBuilder out = new StringBuilder();
         if (plan != null) {
-            out.append("plan: ").append(plan.bundle()).append(' ').append(plan.from()).append(" -> ").append(plan.to())
-                    .append("\n  artifact ").append(plan.mavenId()).append(" sha256 ").append(plan.sha256())
-                    .append("\n  published by ").append(plan.publisher()).append(" (").append(plan.publisherKey()).append(')')
-                    .append("\n  from ").append(plan.repository())
+            out.append("plan: ").append(plan.bundle()).append(' ').append(plan.from()).append(" -> ").append(plan.to());
+            if (plan.mavenId() != null) {
+                out.append("\n  artifact ").append(plan.mavenId()).append(" sha256 ").append(plan.sha256())
+                        .append("\n  published by ").append(plan.publisher()).append(" (").append(plan.publisherKey()).append(')');
+            } else {
+                out.append("\n  the jar that ran before, sha256 ").append(plan.sha256());
+            }
+            out.append("\n  from ").append(plan.repository())
                     .append("\n  update: ").append(String.join(", ", plan.update()))
                     .append("\n  refresh (").append(plan.refresh().size()).append("): ").append(String.join(", ", plan.refresh()));
             if (!plan.beyondDependents().isEmpty()) {
