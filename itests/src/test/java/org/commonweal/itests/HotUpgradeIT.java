@@ -55,6 +55,8 @@ public class HotUpgradeIT {
     private static final String LEAKY = "org.example.upgrade.leaky";
     private static final String BYSTANDER = "org.example.upgrade.bystander";
     private static final String FRAGMENT = "org.example.upgrade.greeter.texts";
+    /** A real bundle of the node: the solo consensus engine, which commits the chain's blocks. */
+    private static final String SOLO = "org.commonweal.consensus.solo";
 
     private static Path work;
     private static Path operatorKeyFile;
@@ -96,8 +98,20 @@ public class HotUpgradeIT {
                     "-includeresource", "texts/greeting.txt;literal='hello " + version + "'")));
         }
         Path repo = work.resolve("repo");
-        LocalRepository.at(repo).publish(built.entrySet().stream().filter(e -> !e.getKey().equals(GREETER + "@5.0.0"))
-                .map(e -> new LocalRepository.Publication(e.getValue(), mavenId(e.getKey()))).toList(), author);
+        List<LocalRepository.Publication> publications = new java.util.ArrayList<>(built.entrySet().stream()
+                .filter(e -> !e.getKey().equals(GREETER + "@5.0.0"))
+                .map(e -> new LocalRepository.Publication(e.getValue(), mavenId(e.getKey()))).toList());
+        // The build's solo engine as a new version 0.1.1: the same code, a new manifest version.
+        Path solo = findJar(DevDistribution.directory().resolve("bundles/org/commonweal/" + SOLO), SOLO + "-0.1.0-SNAPSHOT.jar");
+        Path solo011 = jars.resolve(SOLO + "-0.1.1.jar");
+        try (Jar jar = new Jar(solo.toFile())) {
+            java.util.jar.Manifest manifest = jar.getManifest();
+            manifest.getMainAttributes().putValue("Bundle-Version", "0.1.1");
+            jar.setManifest(manifest);
+            jar.write(solo011.toFile());
+        }
+        publications.add(new LocalRepository.Publication(solo011, "org.commonweal:" + SOLO + ":0.1.1"));
+        LocalRepository.at(repo).publish(publications, author);
         // Tampered after publishing: other bytes under the signed entry of greeter 4.0.0.
         Path greeter4 = findJar(repo, GREETER + "-4.0.0.jar");
         Files.write(greeter4, Files.readAllBytes(built.get(GREETER + "@2.0.0")));
@@ -128,7 +142,7 @@ public class HotUpgradeIT {
                         .add(Json.createObjectBuilder().add("name", "build").add("key", devKey)
                                 .add("bundles", Json.createArrayBuilder().add("org.commonweal.*")))
                         .add(Json.createObjectBuilder().add("name", "example author").add("key", author.publicKey().hex())
-                                .add("bundles", Json.createArrayBuilder().add("org.example.*")))))
+                                .add("bundles", Json.createArrayBuilder().add("org.example.*").add(SOLO)))))
                 .build();
         JsonObject configurations = Json.createObjectBuilder(dev.getJsonObject("configurations"))
                 .add("org.commonweal.management", Json.createObjectBuilder()
@@ -291,6 +305,27 @@ public class HotUpgradeIT {
     }
 
     @Test
+    public void ga_aRealBundleOfTheNodeIsUpgradedWhileTheChainRuns() throws Exception {
+        assertTrue(transfer(), transfer().contains("committed in block"));
+        String upgraded = cw(0, "upgrade", SOLO + "@0.1.1", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(upgraded, upgraded.contains("upgraded: " + SOLO + " 0.1.1"));
+        assertTrue(upgraded, upgraded.contains("leak probe: collected"));
+        assertEquals("0.1.1", version(SOLO));
+        String after = transfer();
+        assertTrue("the new engine commits blocks: " + after, after.contains("committed in block"));
+        String rolledBack = cw(0, "rollback", SOLO, "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(rolledBack, rolledBack.contains("leak probe: collected"));
+        assertTrue(transfer().contains("committed in block"));
+        assertTrue(cw(0, "upgrade", SOLO + "@0.1.1", "--node", nodeUrl(), "--key", operatorKeyFile.toString())
+                .contains("upgraded: "));
+    }
+
+    private static String transfer() throws Exception {
+        return cw(0, "tx", "transfer", "--key", data.resolve("node.key").toString(), "--to", "11".repeat(32), "--amount", "5",
+                "--wait", "30", "--node", nodeUrl());
+    }
+
+    @Test
     public void h_upgradesSurviveARestartAndCanStillBeRolledBack() throws Exception {
         node.terminate();
         assertEquals(node.output(), 0, node.exitCode(60));
@@ -300,6 +335,8 @@ public class HotUpgradeIT {
         assertEquals("2.0.0", version(LEAKY));
         assertEquals("2.0.0", version(FRAGMENT));
         assertEquals("rolled back to the distribution's version before the restart", "1.0.0", version(GREETER));
+        assertEquals("0.1.1", version(SOLO));
+        assertTrue(transfer().contains("committed in block"));
         String rolledBack = cw(0, "rollback", LEAKY, "--node", nodeUrl(), "--key", operatorKeyFile.toString());
         assertTrue(rolledBack, rolledBack.contains(LEAKY + " 1.0.0 runs again"));
         assertEquals("1.0.0", version(LEAKY));
