@@ -308,6 +308,7 @@ public class HotUpgradeIT {
     public void ga_aRealBundleOfTheNodeIsUpgradedWhileTheChainRuns() throws Exception {
         assertTrue(transfer(), transfer().contains("committed in block"));
         String upgraded = cw(0, "upgrade", SOLO + "@0.1.1", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        System.out.println("upgrade of the solo engine while the chain runs:\n" + upgraded);
         assertTrue(upgraded, upgraded.contains("upgraded: " + SOLO + " 0.1.1"));
         assertTrue(upgraded, upgraded.contains("leak probe: collected"));
         assertEquals("0.1.1", version(SOLO));
