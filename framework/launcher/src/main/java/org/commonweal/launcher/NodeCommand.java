@@ -63,10 +63,11 @@ final class NodeCommand implements Callable<Integer> {
         // process still exits 0 instead of dying by the signal.
         java.util.concurrent.atomic.AtomicReference<Node> started = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.atomic.AtomicBoolean stopRequested = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable stop = () -> {
             stopRequested.set(true);
             Node running = started.get();
-            if (running != null) {
+            if (running != null && stopping.compareAndSet(false, true)) {
                 System.out.println("Stopping the node...");
                 running.close();
             }
