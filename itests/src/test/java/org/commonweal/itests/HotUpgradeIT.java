@@ -84,6 +84,10 @@ public class HotUpgradeIT {
                             "org.example.upgrade.greeter.api;version=1.0.0",
                             "Example-Health", version.equals("3.0.0") ? "failing" : "healthy")));
         }
+        // A version that cannot resolve: it imports a package nothing provides.
+        built.put(GREETER + "@6.0.0", bundle(jars, GREETER, "6.0.0", "org.example.upgrade.greeter.GreeterActivator",
+                Map.of("Private-Package", "org.example.upgrade.greeter", "Export-Package",
+                        "org.example.upgrade.greeter.api;version=1.0.0", "Import-Package", "org.example.nowhere;version=1,*")));
         built.put(CONSUMER + "@1.0.0", bundle(jars, CONSUMER, "1.0.0", "org.example.upgrade.consumer.ConsumerActivator",
                 Map.of("Private-Package", "org.example.upgrade.consumer")));
         for (String version : List.of("1.0.0", "2.0.0")) {
@@ -222,14 +226,25 @@ public class HotUpgradeIT {
     }
 
     @Test
+    public void ca_aVersionThatCannotResolveIsRolledBackAndItsDependentsRunAgain() throws Exception {
+        String failed = cw(1, "upgrade", GREETER + "@6.0.0", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(failed, failed.contains("rolled-back"));
+        assertTrue(failed, failed.contains("org.example.nowhere"));
+        assertEquals("1.0.0", version(GREETER));
+        assertEquals("ACTIVE", state(GREETER));
+        assertEquals("ACTIVE", state(CONSUMER));
+        assertEquals(200, CwNodeIT.get(port, "/health").statusCode());
+    }
+
+    @Test
     public void d_aTamperedJarAndAnUntrustedPublisherAreRefused() throws Exception {
         String tampered = cw(1, "upgrade", GREETER + "@4.0.0", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
         assertTrue(tampered, tampered.contains("does not match the signed index"));
         String untrusted = cw(1, "upgrade", GREETER + "@5.0.0", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
         assertTrue(untrusted, untrusted.contains("is refused") && untrusted.contains("do not accept"));
-        // Without a version: 5.0.0's repository is not trusted, so the highest is 4.0.0, which is tampered: refused.
+        // Without a version: 5.0.0's repository is not trusted, so the highest is 6.0.0 (which cannot resolve).
         String highest = cw(1, "upgrade", GREETER, "--node", nodeUrl(), "--key", operatorKeyFile.toString());
-        assertTrue(highest, highest.contains("refused"));
+        assertTrue(highest, highest.contains("plan: " + GREETER + " 1.0.0 -> 6.0.0"));
         assertEquals("1.0.0", version(GREETER));
     }
 
@@ -299,7 +314,7 @@ public class HotUpgradeIT {
         assertTrue(metrics, metrics.contains("commonweal_bundle_info{bundle=\"" + GREETER + "\",state=\"ACTIVE\",version=\"1.0.0\"} 1"));
         assertTrue(metrics, metrics.contains("commonweal_node_healthy 1"));
         assertTrue(metrics, metrics.contains("commonweal_upgrades_total{action=\"upgrade\",result=\"upgraded\"}"));
-        assertTrue(metrics, metrics.contains("commonweal_upgrades_total{action=\"upgrade\",result=\"rolled-back\"} 1"));
+        assertTrue(metrics, metrics.contains("commonweal_upgrades_total{action=\"upgrade\",result=\"rolled-back\"} 3"));
         assertTrue(metrics, metrics.contains("example_greetings_total{version=\"1.0.0\"} 0"));
         assertFalse(metrics, metrics.contains("NaN"));
     }

@@ -200,11 +200,13 @@ public final class UpgradeAgent {
             RunningVersions.Jar before = keep(bsn, bundle.getVersion().toString(), runningSha, running);
             Path newJar = store(bsn, entry.version().toString(), entry.sha256(), jar);
             WeakReference<ClassLoader> oldLoader = loaderOf(bundle);
-            List<String> problems = swap(bundle, jar, refresh, steps);
+            List<Bundle> active = active(refresh);
+            List<String> problems = swap(bundle, jar, refresh, active, steps);
             if (!problems.isEmpty()) {
                 audit.write(actor, action, "health", "failed", fields("bundle", bsn, "to", plan.to(), "problems", problems));
                 LOG.warn("event=upgrade-unhealthy bundle={} to={} problems=\"{}\"; rolling back", bsn, plan.to(), problems);
-                List<String> afterRollback = swap(bundle, Files.readAllBytes(before.jar()), refresh, steps.prefixed("rollback "));
+                List<String> afterRollback = swap(bundle, Files.readAllBytes(before.jar()), refresh, active,
+                        steps.prefixed("rollback "));
                 String result = afterRollback.isEmpty() ? "rolled-back" : "failed";
                 audit.write(actor, action, "rollback", afterRollback.isEmpty() ? "ok" : "failed",
                         fields("bundle", bsn, "to", before.version(), "sha256", before.sha256(), "problems", afterRollback));
@@ -278,7 +280,7 @@ public final class UpgradeAgent {
             byte[] running = runningJar(bundle);
             Path runningJar = store(symbolicName, from, hex(Sha256.hash(running)), running);
             WeakReference<ClassLoader> oldLoader = loaderOf(bundle);
-            List<String> problems = swap(bundle, jar, refresh, steps);
+            List<String> problems = swap(bundle, jar, refresh, active(refresh), steps);
             if (!problems.isEmpty()) {
                 audit.write(actor, "rollback", "health", "failed", fields("bundle", symbolicName, "problems", problems));
                 return finish(actor, new Outcome("rollback", symbolicName, from, target.version(), "failed", "the node is not"
@@ -395,8 +397,18 @@ public final class UpgradeAgent {
         }
     }
 
-    /** Update to {@code jar}, refresh what needs it, wait for health; the problems that remain (empty: healthy). */
-    private List<String> swap(Bundle bundle, byte[] jar, RefreshPlan refresh, Steps steps) {
+    /** The bundles of the refresh set that run now: each must run again after the swap. */
+    private static List<Bundle> active(RefreshPlan refresh) {
+        return refresh.refreshSet().stream().filter(b -> b.getState() == Bundle.ACTIVE || b.getState() == Bundle.STARTING)
+                .toList();
+    }
+
+    /**
+     * Update to {@code jar}, refresh what needs it, start again what ran before ({@code active}: a refresh restarts
+     * only what was active just before it, and after a failed update a dependent may not have been), wait for health;
+     * the problems that remain (empty: healthy).
+     */
+    private List<String> swap(Bundle bundle, byte[] jar, RefreshPlan refresh, List<Bundle> active, Steps steps) {
         FrameworkWiring wiring = context.getBundle(0).adapt(FrameworkWiring.class);
         try {
             bundle.update(new ByteArrayInputStream(jar));
@@ -423,6 +435,17 @@ public final class UpgradeAgent {
             steps.add("refreshed", names(refresh.refreshSet()).toString());
         } else {
             steps.add("refreshed", "nothing: no bundle was wired to the old revision");
+        }
+        for (Bundle restart : active) {
+            if (restart.getState() != Bundle.ACTIVE && restart.getState() != Bundle.STARTING
+                    && restart.getState() != Bundle.UNINSTALLED) {
+                try {
+                    restart.start();
+                    steps.add("started", name(restart) + " " + restart.getVersion());
+                } catch (BundleException | IllegalStateException e) {
+                    steps.add("not started", name(restart) + ": " + e.getMessage());
+                }
+            }
         }
         List<String> problems = awaitHealthy();
         steps.add(problems.isEmpty() ? "healthy" : "unhealthy", problems.isEmpty() ? "bundles ACTIVE, components"
