@@ -29,10 +29,6 @@ public record Outcome(String action, String bundle, String from, String to, Stri
     public record Step(String name, long millis, String detail) {
     }
 
-    public boolean succeeded() {
-        return result.equals("planned") || result.equals("upgraded") || result.equals("rolled-back-on-request");
-    }
-
     /** For the shell and the CLI: the plan, the steps and the result. */
     public String describe() {
         StringBuilder out = new StringBuilder();

@@ -7,7 +7,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
@@ -17,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -85,7 +85,8 @@ public final class UpgradeAgent {
     /** Bundles upgraded in this data directory (running.json), as far as they run here now. */
     private final Map<String, RunningVersions.Entry> upgraded = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
-    private final Deque<Outcome> history = new ArrayDeque<>();
+    /** Read by GET /admin/upgrades without waiting for an operation in progress. */
+    private final Deque<Outcome> history = new ConcurrentLinkedDeque<>();
     private volatile long lastHealthyMillis = -1;
 
     @Activate
@@ -146,7 +147,7 @@ public final class UpgradeAgent {
         return lastHealthyMillis;
     }
 
-    synchronized List<Outcome> history() {
+    List<Outcome> history() {
         return List.copyOf(history);
     }
 
