@@ -316,6 +316,8 @@ public class HotUpgradeIT {
         assertTrue(metrics, metrics.contains("commonweal_upgrades_total{action=\"upgrade\",result=\"upgraded\"}"));
         assertTrue(metrics, metrics.contains("commonweal_upgrades_total{action=\"upgrade\",result=\"rolled-back\"} 3"));
         assertTrue(metrics, metrics.contains("example_greetings_total{version=\"1.0.0\"} 0"));
+        // The inference bundle's request figures (the demo model).
+        assertTrue(metrics, metrics.contains("commonweal_inference_requests_total{model=\"commonweal-demo\",outcome=\"completed\"}"));
         assertFalse(metrics, metrics.contains("NaN"));
     }
 

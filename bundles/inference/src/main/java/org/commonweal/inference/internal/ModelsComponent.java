@@ -112,6 +112,8 @@ public final class ModelsComponent implements LanguageModels {
         servlet.put("osgi.http.whiteboard.servlet.name", "openai-api");
         registrations.add(context.registerService(Servlet.class, new OpenAiServlet(this), servlet));
         registrations.add(context.registerService(HealthCheck.class, new Health(), null));
+        registrations.add(context.registerService(org.commonweal.node.api.MetricSource.class,
+                new InferenceMetrics(() -> List.copyOf(loaded)), null));
         loader = Thread.ofPlatform().name("inference-loader").daemon()
                 .start(() -> loadAll(sources, directory, config.demo(), mode, limits));
     }
