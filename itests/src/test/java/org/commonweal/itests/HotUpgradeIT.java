@@ -57,6 +57,7 @@ public class HotUpgradeIT {
     private static final String FRAGMENT = "org.example.upgrade.greeter.texts";
     /** A real bundle of the node: the solo consensus engine, which commits the chain's blocks. */
     private static final String SOLO = "org.commonweal.consensus.solo";
+    private static final String INFERENCE = "org.commonweal.inference";
 
     private static Path work;
     private static Path operatorKeyFile;
@@ -115,6 +116,15 @@ public class HotUpgradeIT {
             jar.write(solo011.toFile());
         }
         publications.add(new LocalRepository.Publication(solo011, "org.commonweal:" + SOLO + ":0.1.1"));
+        Path inference011 = jars.resolve(INFERENCE + "-0.1.1.jar");
+        try (Jar jar = new Jar(findJar(DevDistribution.directory().resolve("bundles/org/commonweal/" + INFERENCE),
+                INFERENCE + "-0.1.0-SNAPSHOT.jar").toFile())) {
+            java.util.jar.Manifest manifest = jar.getManifest();
+            manifest.getMainAttributes().putValue("Bundle-Version", "0.1.1");
+            jar.setManifest(manifest);
+            jar.write(inference011.toFile());
+        }
+        publications.add(new LocalRepository.Publication(inference011, "org.commonweal:" + INFERENCE + ":0.1.1"));
         LocalRepository.at(repo).publish(publications, author);
         // Tampered after publishing: other bytes under the signed entry of greeter 4.0.0.
         Path greeter4 = findJar(repo, GREETER + "-4.0.0.jar");
@@ -146,7 +156,7 @@ public class HotUpgradeIT {
                         .add(Json.createObjectBuilder().add("name", "build").add("key", devKey)
                                 .add("bundles", Json.createArrayBuilder().add("org.commonweal.*")))
                         .add(Json.createObjectBuilder().add("name", "example author").add("key", author.publicKey().hex())
-                                .add("bundles", Json.createArrayBuilder().add("org.example.*").add(SOLO)))))
+                                .add("bundles", Json.createArrayBuilder().add("org.example.*").add(SOLO).add(INFERENCE)))))
                 .build();
         JsonObject configurations = Json.createObjectBuilder(dev.getJsonObject("configurations"))
                 .add("org.commonweal.management", Json.createObjectBuilder()
@@ -161,6 +171,10 @@ public class HotUpgradeIT {
 
         port = DevDistribution.freePort();
         data = work.resolve("data");
+        // The operator's layer: one value the distribution also sets (maxBatch 16), one it does not.
+        Files.createDirectories(data.resolve("config"));
+        Files.writeString(data.resolve("config/operator.json"),
+                "{\"org.commonweal.inference\": {\"maxBatch:Integer\": 8, \"maxQueued:Integer\": 32}}");
         node = CwProcess.start("node", "--dist", dist.toString(), "--port", Integer.toString(port), "--data", data.toString());
         CwNodeIT.awaitHealthy(node, port);
     }
@@ -341,6 +355,20 @@ public class HotUpgradeIT {
     private static String transfer() throws Exception {
         return cw(0, "tx", "transfer", "--key", data.resolve("node.key").toString(), "--to", "11".repeat(32), "--amount", "5",
                 "--wait", "30", "--node", nodeUrl());
+    }
+
+    @Test
+    public void gb_configurationShowsEachValuesLayerAndAnUpgradeKeepsTheOperators() throws Exception {
+        String shown = cw(0, "config", "show", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(shown, shown.matches("(?s).*\n  maxBatch +=  ?8 +operator \\(overrides the distribution's 16\\)\n.*"));
+        assertTrue(shown, shown.matches("(?s).*\n  maxQueued +=  ?32 +operator\n.*"));
+        assertTrue(shown, shown.matches("(?s).*\n  kvCache.maxMegabytes +=  ?512 +distribution\n.*"));
+        assertTrue(shown, shown.matches("(?s).*\n  prefillChunk +=  ?256 +default \\(bundle " + INFERENCE + "\\)\n.*"));
+        assertTrue(shown, shown.matches("(?s).*\n  org.osgi.service.http.port +=  ?" + port + " +command line\n.*"));
+        String plan = cw(0, "upgrade", INFERENCE + "@0.1.1", "--plan", "--node", nodeUrl(), "--key",
+                operatorKeyFile.toString());
+        assertTrue(plan, plan.contains("operator configuration kept: org.commonweal.inference maxBatch = 8, "
+                + "org.commonweal.inference maxQueued = 32"));
     }
 
     @Test

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         description = "Commonweal: node software for a public, useful-work intelligent internet.",
         subcommands = { NodeCommand.class, DemoCommand.class, ChainCommands.Tx.class, ChainCommands.AccountCommand.class, RepoCommand.class,
                 AssembleCommand.class, ExplainCommand.class, UpgradeCommands.Upgrade.class, UpgradeCommands.Rollback.class,
+                UpgradeCommands.Config.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class })
 public final class Cw {

@@ -85,11 +85,12 @@ public final class Node implements AutoCloseable {
             Map<String, Map<String, Object>> configurations, HttpEndpoint endpoint) {
 
         public static Plan of(Distribution distribution, Options options, Path dataDirectory) throws LaunchException {
+            // Layers: the distribution's configurations, the operator's (<data>/config/operator.json), then --port.
             Map<String, Map<String, Object>> configurations = new LinkedHashMap<>(distribution.configurations());
+            ConfigurationLayers.apply(configurations, options.port() == null ? Map.of()
+                    : Map.of(HTTP_PID, Map.of(HttpEndpoint.PORT_PROPERTY, options.port())), dataDirectory);
+            // The HTTP server always gets a configuration (it waits for one: org.apache.felix.http.require.config).
             Map<String, Object> http = new LinkedHashMap<>(configurations.getOrDefault(HTTP_PID, Map.of()));
-            if (options.port() != null) {
-                http.put(HttpEndpoint.PORT_PROPERTY, options.port());
-            }
             configurations.put(HTTP_PID, http);
 
             Map<String, String> properties = new LinkedHashMap<>(RuntimeSettings.frameworkProperties());

@@ -98,6 +98,42 @@ final class UpgradeCommands {
         }
     }
 
+    @Command(name = "config", mixinStandardHelpOptions = true, description = "A running node's configuration.",
+            subcommands = ConfigShow.class)
+    static final class Config {
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, sortOptions = false,
+            description = { "Every configuration value of a running node with its layer: default (the bundle's own),"
+                    + " distribution (the feature), operator (<data>/config/operator.json, which wins over the"
+                    + " distribution) or command line." })
+    static final class ConfigShow implements Callable<Integer> {
+
+        @ArgGroup(exclusive = false, multiplicity = "1")
+        ChainCommands.KeyOption key;
+
+        @ArgGroup(exclusive = false)
+        ChainCommands.NodeOption node = new ChainCommands.NodeOption();
+
+        @Override
+        public Integer call() throws LaunchException {
+            JsonValue values = AdminClient.request(node.node, key.read(), "GET", "/admin/config", null);
+            String pid = null;
+            for (JsonValue value : values.asJsonArray()) {
+                JsonObject v = value.asJsonObject();
+                if (!v.getString("pid").equals(pid)) {
+                    pid = v.getString("pid");
+                    System.out.println(pid);
+                }
+                String note = text(v, "note");
+                System.out.printf("  %-28s = %-24s %s%s%n", v.getString("key"), text(v, "value"), v.getString("source"),
+                        note.isEmpty() ? "" : " (" + (v.getString("source").equals("operator") ? "overrides " + note
+                                .replaceFirst("^distribution value ", "the distribution's ") : note) + ")");
+            }
+            return 0;
+        }
+    }
+
     private static void print(JsonObject outcome) {
         JsonValue plan = outcome.get("plan");
         if (plan instanceof JsonObject p) {
@@ -111,6 +147,9 @@ final class UpgradeCommands {
             System.out.println("  refresh (" + strings(p, "refresh").length + "): " + String.join(", ", strings(p, "refresh")));
             if (strings(p, "beyondDependents").length > 0) {
                 System.out.println("  beyond its dependents: " + String.join(", ", strings(p, "beyondDependents")));
+            }
+            if (strings(p, "operatorValuesKept").length > 0) {
+                System.out.println("  operator configuration kept: " + String.join(", ", strings(p, "operatorValuesKept")));
             }
         }
         printSteps(outcome);
@@ -155,9 +194,14 @@ final class UpgradeCommands {
         }
 
         static JsonObject post(URI node, PrivateKey key, String path, JsonObject body) throws LaunchException {
-            byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+            return request(node, key, "POST", path, body).asJsonObject();
+        }
+
+        /** A signed request; {@code body} null for a GET. The answer is JSON; an {@code error} object is thrown. */
+        static JsonValue request(URI node, PrivateKey key, String method, String path, JsonObject body) throws LaunchException {
+            byte[] bytes = body == null ? new byte[0] : body.toString().getBytes(StandardCharsets.UTF_8);
             long now = System.currentTimeMillis();
-            byte[] signature = key.sign(signedText("POST", path, now, bytes).getBytes(StandardCharsets.UTF_8));
+            byte[] signature = key.sign(signedText(method, path, now, bytes).getBytes(StandardCharsets.UTF_8));
             URI uri = node.resolve(path);
             try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
                 HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5))
@@ -165,18 +209,19 @@ final class UpgradeCommands {
                         .header("Commonweal-Key", key.publicKey().hex())
                         .header("Commonweal-Timestamp", Long.toString(now))
                         .header("Commonweal-Signature", HexFormat.of().formatHex(signature))
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), HttpResponse.BodyHandlers.ofString());
-                JsonObject json;
+                        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), HttpResponse.BodyHandlers.ofString());
+                JsonValue json;
                 try {
-                    json = Json.createReader(new StringReader(response.body())).readObject();
+                    json = Json.createReader(new StringReader(response.body())).readValue();
                 } catch (RuntimeException e) {
                     throw new LaunchException("the node at " + node + " answered " + response.statusCode() + " to " + path
                             + " with something that is not the admin API's JSON (" + response.body().lines().findFirst()
                                     .orElse("") + "). Fix: check --node; the node needs bundle org.commonweal.management");
                 }
-                if (json.containsKey("error")) {
+                if (json instanceof JsonObject object && object.containsKey("error")) {
                     throw new LaunchException("the node at " + node + " refused the request (" + response.statusCode() + "): "
-                            + json.getString("error"));
+                            + object.getString("error"));
                 }
                 return json;
             } catch (IOException e) {

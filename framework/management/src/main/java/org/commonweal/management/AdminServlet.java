@@ -27,6 +27,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * {@link Outcome} when planned or upgraded, 409 when refused, 500 when the node was rolled back or failed</li>
  * <li>{@code POST /admin/rollback} {@code {"bundle": "bsn"}}</li>
  * <li>{@code GET /admin/upgrades}: the last outcomes, newest first</li>
+ * <li>{@code GET /admin/config}: every configuration value with its layer (default, distribution, operator)</li>
  * </ul>
  */
 @Component(service = Servlet.class, configurationPid = UpgradeAgent.PID,
@@ -104,8 +105,9 @@ public final class AdminServlet extends HttpServlet {
                     outcome(response, agent.rollback(operator, bundle));
                 }
                 case "GET /upgrades" -> write(response, 200, agent.history());
+                case "GET /config" -> write(response, 200, agent.configuration());
                 default -> error(response, 404, "no admin resource " + request.getMethod() + " " + path
-                        + "; there are POST /admin/upgrade, POST /admin/rollback and GET /admin/upgrades");
+                        + "; there are POST /admin/upgrade, POST /admin/rollback, GET /admin/upgrades and GET /admin/config");
             }
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             error(response, 400, "the body is not JSON: " + e.getOriginalMessage());

@@ -23,7 +23,7 @@ public record Outcome(String action, String bundle, String from, String to, Stri
     /** The plan shown before anything changes. */
     public record Plan(String bundle, String from, String to, String sha256, String mavenId, String publisher,
             String publisherKey, String repository, List<String> update, List<String> refresh, List<String> dependents,
-            List<String> beyondDependents, boolean forced) {
+            List<String> beyondDependents, boolean forced, List<String> operatorValuesKept) {
     }
 
     public record Step(String name, long millis, String detail) {
@@ -46,6 +46,9 @@ public record Outcome(String action, String bundle, String from, String to, Stri
             if (!plan.beyondDependents().isEmpty()) {
                 out.append("\n  beyond its dependents: ").append(String.join(", ", plan.beyondDependents()))
                         .append(plan.forced() ? " (forced)" : "");
+            }
+            if (!plan.operatorValuesKept().isEmpty()) {
+                out.append("\n  operator configuration kept: ").append(String.join(", ", plan.operatorValuesKept()));
             }
             out.append('\n');
         }

@@ -37,6 +37,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,9 +90,13 @@ public final class UpgradeAgent {
     private final Deque<Outcome> history = new ConcurrentLinkedDeque<>();
     private volatile long lastHealthyMillis = -1;
 
+    private final ServiceComponentRuntime scr;
+
     @Activate
-    public UpgradeAgent(BundleContext context, Config config) throws IOException {
+    public UpgradeAgent(BundleContext context, Config config, @Reference(name = "scr") ServiceComponentRuntime scr)
+            throws IOException {
         this.context = context;
+        this.scr = scr;
         this.config = config;
         String data = context.getProperty(DATA_DIR_PROPERTY);
         // Outside cw node (no data directory given), the bundle's own storage area.
@@ -151,6 +156,22 @@ public final class UpgradeAgent {
         return List.copyOf(history);
     }
 
+    /** Every configuration value with its layer (see {@link ConfigurationReport}). */
+    List<ConfigurationReport.Value> configuration() throws IOException {
+        return ConfigurationReport.of(directory, scr);
+    }
+
+    /** The operator's configuration values of the bundle's components, which an upgrade keeps. */
+    private List<String> operatorValues(Bundle bundle) {
+        try {
+            java.util.Set<String> pids = new java.util.HashSet<>();
+            scr.getComponentDescriptionDTOs(bundle).forEach(d -> pids.addAll(List.of(d.configurationPid)));
+            return ConfigurationReport.operatorValuesOf(configuration(), pids);
+        } catch (IOException | RuntimeException e) {
+            return List.of("(the configuration's sources cannot be read: " + e.getMessage() + ")");
+        }
+    }
+
     /**
      * Plans (and with {@code apply}, performs) the upgrade of {@code spec}, {@code SYMBOLIC-NAME[@VERSION]}: without a
      * version, the highest the repositories offer.
@@ -188,7 +209,8 @@ public final class UpgradeAgent {
             plan = new Outcome.Plan(bsn, bundle.getVersion().toString(), entry.version().toString(), entry.sha256(),
                     entry.mavenId(), trust.nameOf(entry.publisher()), entry.publisher().hex(),
                     entry.repository().location(), List.of(name(bundle)), names(refresh.refreshSet()),
-                    names(refresh.dependents()), names(refresh.beyond()), force && !refresh.beyond().isEmpty());
+                    names(refresh.dependents()), names(refresh.beyond()), force && !refresh.beyond().isEmpty(),
+                    operatorValues(bundle));
             steps.add("planned", "update 1 bundle, refresh " + refresh.refreshSet().size());
             refuseUnsafe(bundle, refresh, force);
             audit.write(actor, action, "planned", "ok", fields("bundle", bsn, "from", plan.from(), "to", plan.to(),
@@ -275,7 +297,7 @@ public final class UpgradeAgent {
             String from = bundle.getVersion().toString();
             Outcome.Plan plan = new Outcome.Plan(symbolicName, from, target.version(), target.sha256(), null, "(kept jar)",
                     null, target.jar().toString(), List.of(name(bundle)), names(refresh.refreshSet()),
-                    names(refresh.dependents()), names(refresh.beyond()), false);
+                    names(refresh.dependents()), names(refresh.beyond()), false, operatorValues(bundle));
             audit.write(actor, "rollback", "planned", "ok", fields("bundle", symbolicName, "from", from, "to", target.version(),
                     "sha256", target.sha256(), "refresh", plan.refresh()));
             byte[] running = runningJar(bundle);
