@@ -3,6 +3,7 @@ package org.commonweal.launcher;
 import java.io.PrintStream;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -84,11 +85,12 @@ public final class Node implements AutoCloseable {
             Map<String, Map<String, Object>> configurations, HttpEndpoint endpoint) {
 
         public static Plan of(Distribution distribution, Options options, Path dataDirectory) throws LaunchException {
+            // Layers: the distribution's configurations, the operator's (<data>/config/operator.json), then --port.
             Map<String, Map<String, Object>> configurations = new LinkedHashMap<>(distribution.configurations());
+            ConfigurationLayers.apply(configurations, options.port() == null ? Map.of()
+                    : Map.of(HTTP_PID, Map.of(HttpEndpoint.PORT_PROPERTY, options.port())), dataDirectory);
+            // The HTTP server always gets a configuration (it waits for one: org.apache.felix.http.require.config).
             Map<String, Object> http = new LinkedHashMap<>(configurations.getOrDefault(HTTP_PID, Map.of()));
-            if (options.port() != null) {
-                http.put(HttpEndpoint.PORT_PROPERTY, options.port());
-            }
             configurations.put(HTTP_PID, http);
 
             Map<String, String> properties = new LinkedHashMap<>(RuntimeSettings.frameworkProperties());
@@ -110,8 +112,48 @@ public final class Node implements AutoCloseable {
             if (options.shell()) {
                 properties.put("gosh.args", "");
             }
+            properties.putAll(managementProperties(distribution, dataDirectory));
             return new Plan(distribution, Map.copyOf(properties), Map.copyOf(configurations), endpoint);
         }
+    }
+
+    /** Framework properties through which the management agent hears of the distribution's trust and repositories. */
+    public static final String TRUST_FILE_PROPERTY = "commonweal.trust.file";
+    public static final String REPOSITORIES_PROPERTY = "commonweal.repositories";
+
+    /**
+     * The distribution's trust roots, written to {@code <data>/management/trust.json} with every key in hex (the
+     * agent inside the node reads it; it has no bndlib to read feature files and key files itself), and its
+     * repositories as absolute paths or URLs. Relative paths are the feature's own: for a Maven-built distribution
+     * ({@code distributions/NAME/target/dist}) they are relative to {@code distributions/NAME}. A distribution
+     * without trust roots gets neither property, and the agent refuses upgrades saying so.
+     */
+    static Map<String, String> managementProperties(Distribution distribution, Path dataDirectory) throws LaunchException {
+        Path source = distribution.directory().toAbsolutePath().normalize();
+        if (source.endsWith(Path.of("target", "dist"))
+                && Files.isRegularFile(source.getParent().getParent().resolve(Distribution.FEATURE_FILE))) {
+            source = source.getParent().getParent();
+        }
+        Assembler.Source assembly;
+        try {
+            assembly = Assembler.source(source);
+        } catch (LaunchException | org.commonweal.repo.RepositoryException e) {
+            return Map.of();
+        }
+        Path trust = dataDirectory.toAbsolutePath().resolve("management").resolve("trust.json");
+        try {
+            Files.createDirectories(trust.getParent());
+            Files.writeString(trust, assembly.trust().toJson().toString());
+        } catch (java.io.IOException e) {
+            throw new LaunchException("cannot write " + trust + " (" + e.getMessage() + "). Fix: make the data directory"
+                    + " writable", e);
+        }
+        List<String> repositories = new ArrayList<>();
+        for (String repository : assembly.repositories()) {
+            repositories.add(repository.startsWith("http://") || repository.startsWith("https://") ? repository
+                    : source.resolve(repository).normalize().toString());
+        }
+        return Map.of(TRUST_FILE_PROPERTY, trust.toString(), REPOSITORIES_PROPERTY, String.join("\n", repositories));
     }
 
     public static Node start(Options options, PrintStream progress) throws LaunchException {
@@ -126,11 +168,16 @@ public final class Node implements AutoCloseable {
             plan.endpoint().checkFree();
 
             long started = System.nanoTime();
+            List<KeptUpgrades.KeptUpgrade> kept = KeptUpgrades.read(distribution, data.path(), progress);
+            Map<String, String> properties = new LinkedHashMap<>(plan.frameworkProperties());
+            properties.put(KeptUpgrades.REINSTALLED_PROPERTY,
+                    String.join(",", kept.stream().map(KeptUpgrades.KeptUpgrade::symbolicName).toList()));
             framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
                     .orElseThrow(() -> new LaunchException("no OSGi framework on the class path; rebuild with ./mvnw install"))
-                    .newFramework(plan.frameworkProperties());
+                    .newFramework(properties);
             framework.init();
             List<Bundle> bundles = install(framework.getBundleContext(), plan.distribution());
+            reinstallKeptUpgrades(bundles, kept, progress);
             resolve(framework, bundles, plan.distribution());
             framework.start();
             Configurations.apply(framework.getBundleContext(), plan.configurations());
@@ -191,6 +238,27 @@ public final class Node implements AutoCloseable {
             }
         }
         return bundles;
+    }
+
+    /** Each kept upgrade replaces, before anything resolves, the distribution jar it replaced in the running node. */
+    private static void reinstallKeptUpgrades(List<Bundle> bundles, List<KeptUpgrades.KeptUpgrade> kept, PrintStream progress)
+            throws LaunchException {
+        for (KeptUpgrades.KeptUpgrade upgrade : kept) {
+            String location = upgrade.distributionJar().toUri().toString();
+            for (Bundle bundle : bundles) {
+                if (bundle.getLocation().equals(location)) {
+                    try (java.io.InputStream in = Files.newInputStream(upgrade.keptJar())) {
+                        bundle.update(in);
+                        progress.println("upgraded earlier with cw upgrade: " + upgrade.symbolicName() + " "
+                                + upgrade.version() + " (" + upgrade.keptJar() + ")");
+                    } catch (java.io.IOException | BundleException e) {
+                        throw new LaunchException("the kept upgrade " + upgrade.symbolicName() + " " + upgrade.version() + " ("
+                                + upgrade.keptJar() + ") cannot be installed: " + e.getMessage() + ". Fix: cw rollback it on"
+                                + " a running node, or delete <data>/management/running.json to run the distribution's", e);
+                    }
+                }
+            }
+        }
     }
 
     private static void resolve(Framework framework, List<Bundle> bundles, Distribution distribution) throws LaunchException {

@@ -58,13 +58,27 @@ final class NodeCommand implements Callable<Integer> {
             }
             properties.put(MODELS_PROPERTY, String.join(File.pathSeparator, paths));
         }
-        Node node = Node.start(new Node.Options(distributionFolder(), data, port, shell, properties), System.out);
+        // The handlers are in place before the node starts: a SIGTERM that arrives while it starts (a service manager,
+        // a test that saw /health answer 200 before this method returned) stops it once it has started, and the
+        // process still exits 0 instead of dying by the signal.
+        java.util.concurrent.atomic.AtomicReference<Node> started = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stopRequested = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable stop = () -> {
-            System.out.println("Stopping the node...");
-            node.close();
+            stopRequested.set(true);
+            Node running = started.get();
+            if (running != null && stopping.compareAndSet(false, true)) {
+                System.out.println("Stopping the node...");
+                running.close();
+            }
         };
         Signal.handle(new Signal("INT"), signal -> Thread.ofPlatform().start(stop));
         Signal.handle(new Signal("TERM"), signal -> Thread.ofPlatform().start(stop));
+        Node node = Node.start(new Node.Options(distributionFolder(), data, port, shell, properties), System.out);
+        started.set(node);
+        if (stopRequested.get()) {
+            stop.run();
+        }
         node.awaitStop();
         System.out.println("Node stopped.");
         return 0;

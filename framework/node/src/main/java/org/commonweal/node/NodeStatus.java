@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.commonweal.node.api.HealthCheck;
+import org.commonweal.node.api.NodeHealth;
 import org.commonweal.node.api.NodeIdentity;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -30,8 +31,8 @@ import org.osgi.service.component.runtime.dto.UnsatisfiedReferenceDTO;
  * Healthy means: every bundle ACTIVE (a fragment: RESOLVED), every enabled Declarative Services
  * component satisfied, and every registered {@link HealthCheck} healthy.
  */
-@Component(service = NodeStatus.class)
-public final class NodeStatus {
+@Component(service = { NodeStatus.class, NodeHealth.class })
+public final class NodeStatus implements NodeHealth {
 
     /** Framework properties the launcher sets from the distribution's feature file. */
     static final String DISTRIBUTION_NAME = "commonweal.distribution.name";
@@ -87,6 +88,11 @@ public final class NodeStatus {
                 new Distribution(context.getProperty(DISTRIBUTION_NAME), context.getProperty(DISTRIBUTION_VERSION)),
                 Instant.ofEpochMilli(startMillis).toString(), Duration.ofMillis(System.currentTimeMillis() - startMillis).toMillis(),
                 bundles);
+    }
+
+    @Override
+    public List<String> problems() {
+        return health().problems();
     }
 
     public Health health() {

@@ -137,6 +137,8 @@ public final class ModelsComponent implements LanguageModels {
         provenance.put("osgi.http.whiteboard.servlet.name", "provenance");
         registrations.add(context.registerService(Servlet.class, new ProvenanceServlet(this), provenance));
         registrations.add(context.registerService(HealthCheck.class, new Health(), null));
+        registrations.add(context.registerService(org.commonweal.node.api.MetricSource.class,
+                new InferenceMetrics(() -> List.copyOf(loaded)), null));
         loader = Thread.ofPlatform().name("inference-loader").daemon()
                 .start(() -> loadAll(sources, directory, config.demo(), mode, limits));
     }

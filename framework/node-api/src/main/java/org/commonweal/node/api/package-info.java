@@ -3,10 +3,12 @@
  * <p>
  * {@link org.commonweal.node.api.NodeIdentity} is provided by the node bundle;
  * {@link org.commonweal.node.api.HealthCheck} is provided by any bundle that has more to say about
- * its health than "ACTIVE", and is part of {@code GET /health}.
+ * its health than "ACTIVE", and is part of {@code GET /health}; {@link org.commonweal.node.api.NodeHealth} is that
+ * health as one service, and {@link org.commonweal.node.api.MetricSource} is how a bundle adds figures to
+ * {@code GET /metrics} (both 1.1).
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.commonweal.node.api;
 
 import org.osgi.annotation.bundle.Export;

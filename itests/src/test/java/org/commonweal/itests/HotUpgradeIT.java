@@ -1,0 +1,482 @@
+package org.commonweal.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.File;
+import java.io.StringReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.commonweal.crypto.Ed25519;
+import org.commonweal.crypto.KeyFiles;
+import org.commonweal.crypto.PrivateKey;
+import org.commonweal.crypto.Sha256;
+import org.commonweal.repo.LocalRepository;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.FixMethodOrder;
+import org.junit.Test;
+import org.junit.runners.MethodSorters;
+
+import aQute.bnd.osgi.Builder;
+import aQute.bnd.osgi.Jar;
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+
+/**
+ * Hot upgrade of a running {@code cw node}, as an operator does it: test bundles built here with bnd (a greeter that
+ * exports a package, a consumer that imports it, a deliberately leaking bundle, and a bystander) are published to a
+ * repository with an author key the distribution trusts; the node runs with an operator key in its configuration.
+ * Then, each over the real admin API: upgrade and rollback with {@code cw upgrade} / {@code cw rollback}, a minimal
+ * refresh set, a failing health check rolled back automatically, a tampered jar and an untrusted publisher refused,
+ * unsigned, foreign-key and replayed admin requests refused, and the leak probe catching the leaking bundle.
+ */
+@FixMethodOrder(MethodSorters.NAME_ASCENDING)
+public class HotUpgradeIT {
+
+    private static final String GREETER = "org.example.upgrade.greeter";
+    private static final String CONSUMER = "org.example.upgrade.consumer";
+    private static final String LEAKY = "org.example.upgrade.leaky";
+    private static final String BYSTANDER = "org.example.upgrade.bystander";
+    private static final String FRAGMENT = "org.example.upgrade.greeter.texts";
+    /** A real bundle of the node: the solo consensus engine, which commits the chain's blocks. */
+    private static final String SOLO = "org.commonweal.consensus.solo";
+    private static final String INFERENCE = "org.commonweal.inference";
+
+    private static Path work;
+    private static Path operatorKeyFile;
+    private static PrivateKey operatorKey;
+    private static Path data;
+    private static Path dist;
+    private static int port;
+    private static CwProcess node;
+
+    @BeforeClass
+    public static void startNode() throws Exception {
+        work = DevDistribution.workFolder("hot-upgrade");
+        SecureRandom random = new SecureRandom();
+        PrivateKey author = Ed25519.generate(random);
+        PrivateKey stranger = Ed25519.generate(random);
+        operatorKey = Ed25519.generate(random);
+        operatorKeyFile = work.resolve("operator.key");
+        KeyFiles.write(operatorKeyFile, operatorKey, null);
+
+        Path jars = Files.createDirectories(work.resolve("jars"));
+        Map<String, Path> built = new java.util.LinkedHashMap<>();
+        for (String version : List.of("1.0.0", "2.0.0", "3.0.0", "4.0.0", "5.0.0")) {
+            built.put(GREETER + "@" + version, bundle(jars, GREETER, version, "org.example.upgrade.greeter.GreeterActivator",
+                    Map.of("Private-Package", "org.example.upgrade.greeter", "Export-Package",
+                            "org.example.upgrade.greeter.api;version=1.0.0",
+                            "Example-Health", version.equals("3.0.0") ? "failing" : "healthy")));
+        }
+        // A version that cannot resolve: it imports a package nothing provides.
+        built.put(GREETER + "@6.0.0", bundle(jars, GREETER, "6.0.0", "org.example.upgrade.greeter.GreeterActivator",
+                Map.of("Private-Package", "org.example.upgrade.greeter", "Export-Package",
+                        "org.example.upgrade.greeter.api;version=1.0.0", "Import-Package", "org.example.nowhere;version=1,*")));
+        built.put(CONSUMER + "@1.0.0", bundle(jars, CONSUMER, "1.0.0", "org.example.upgrade.consumer.ConsumerActivator",
+                Map.of("Private-Package", "org.example.upgrade.consumer")));
+        for (String version : List.of("1.0.0", "2.0.0")) {
+            built.put(LEAKY + "@" + version, bundle(jars, LEAKY, version, "org.example.upgrade.leaky.LeakyActivator",
+                    Map.of("Private-Package", "org.example.upgrade.leaky")));
+        }
+        built.put(BYSTANDER + "@1.0.0", bundle(jars, BYSTANDER, "1.0.0", "org.example.upgrade.bystander.BystanderActivator",
+                Map.of("Private-Package", "org.example.upgrade.bystander")));
+
+        for (String version : List.of("1.0.0", "2.0.0")) {
+            built.put(FRAGMENT + "@" + version, bundle(jars, FRAGMENT, version, null, Map.of("Fragment-Host", GREETER,
+                    "-includeresource", "texts/greeting.txt;literal='hello " + version + "'")));
+        }
+        Path repo = work.resolve("repo");
+        List<LocalRepository.Publication> publications = new java.util.ArrayList<>(built.entrySet().stream()
+                .filter(e -> !e.getKey().equals(GREETER + "@5.0.0"))
+                .map(e -> new LocalRepository.Publication(e.getValue(), mavenId(e.getKey()))).toList());
+        // The build's solo engine as a new version 0.1.1: the same code, a new manifest version.
+        Path solo = findJar(DevDistribution.directory().resolve("bundles/org/commonweal/" + SOLO), SOLO + "-0.1.0-SNAPSHOT.jar");
+        Path solo011 = jars.resolve(SOLO + "-0.1.1.jar");
+        try (Jar jar = new Jar(solo.toFile())) {
+            java.util.jar.Manifest manifest = jar.getManifest();
+            manifest.getMainAttributes().putValue("Bundle-Version", "0.1.1");
+            jar.setManifest(manifest);
+            jar.write(solo011.toFile());
+        }
+        publications.add(new LocalRepository.Publication(solo011, "org.commonweal:" + SOLO + ":0.1.1"));
+        Path inference011 = jars.resolve(INFERENCE + "-0.1.1.jar");
+        try (Jar jar = new Jar(findJar(DevDistribution.directory().resolve("bundles/org/commonweal/" + INFERENCE),
+                INFERENCE + "-0.1.0-SNAPSHOT.jar").toFile())) {
+            java.util.jar.Manifest manifest = jar.getManifest();
+            manifest.getMainAttributes().putValue("Bundle-Version", "0.1.1");
+            jar.setManifest(manifest);
+            jar.write(inference011.toFile());
+        }
+        publications.add(new LocalRepository.Publication(inference011, "org.commonweal:" + INFERENCE + ":0.1.1"));
+        LocalRepository.at(repo).publish(publications, author);
+        // Tampered after publishing: other bytes under the signed entry of greeter 4.0.0.
+        Path greeter4 = findJar(repo, GREETER + "-4.0.0.jar");
+        Files.write(greeter4, Files.readAllBytes(built.get(GREETER + "@2.0.0")));
+        // Greeter 5.0.0 only from a publisher the node does not trust.
+        Path untrusted = work.resolve("untrusted-repo");
+        LocalRepository.at(untrusted).publish(List.of(new LocalRepository.Publication(built.get(GREETER + "@5.0.0"),
+                mavenId(GREETER + "@5.0.0"))), stranger);
+
+        dist = work.resolve("dist");
+        copyTree(DevDistribution.directory().resolve("bundles"), dist.resolve("bundles"));
+        JsonObject dev = Json.createReader(new StringReader(Files.readString(DevDistribution.directory().resolve("feature.json"))))
+                .readObject();
+        var bundles = Json.createArrayBuilder(dev.getJsonArray("bundles"));
+        for (String initial : List.of(GREETER + "@1.0.0", FRAGMENT + "@1.0.0", CONSUMER + "@1.0.0", LEAKY + "@1.0.0",
+                BYSTANDER + "@1.0.0")) {
+            String id = mavenId(initial);
+            String[] gav = id.split(":");
+            Path target = dist.resolve("bundles").resolve(gav[0].replace('.', '/')).resolve(gav[1]).resolve(gav[2])
+                    .resolve(gav[1] + "-" + gav[2] + ".jar");
+            Files.createDirectories(target.getParent());
+            Files.copy(built.get(initial), target);
+            bundles.add(Json.createObjectBuilder().add("id", id));
+        }
+        String devKey = Files.readString(DevDistribution.home().resolve("bundle-repo/target/dev-publisher/publisher.pub")).strip();
+        JsonObject assembly = Json.createObjectBuilder()
+                .add("repositories", Json.createArrayBuilder().add(repo.toString()))
+                .add("trust", Json.createObjectBuilder().add("publishers", Json.createArrayBuilder()
+                        .add(Json.createObjectBuilder().add("name", "build").add("key", devKey)
+                                .add("bundles", Json.createArrayBuilder().add("org.commonweal.*")))
+                        .add(Json.createObjectBuilder().add("name", "example author").add("key", author.publicKey().hex())
+                                .add("bundles", Json.createArrayBuilder().add("org.example.*").add(SOLO).add(INFERENCE)))))
+                .build();
+        JsonObject configurations = Json.createObjectBuilder(dev.getJsonObject("configurations"))
+                .add("org.commonweal.management", Json.createObjectBuilder()
+                        .add("operators", Json.createArrayBuilder().add("test operator=" + operatorKey.publicKey().hex()))
+                        .add("repositories", Json.createArrayBuilder().add(repo.toString()).add(untrusted.toString()))
+                        .add("health.timeout.ms:Long", 3000))
+                .build();
+        JsonObject extensions = Json.createObjectBuilder(dev.getJsonObject("extensions")).add("commonweal-assembly",
+                Json.createObjectBuilder().add("type", "json").add("kind", "mandatory").add("json", assembly)).build();
+        Files.writeString(dist.resolve("feature.json"), Json.createObjectBuilder(dev).add("bundles", bundles)
+                .add("configurations", configurations).add("extensions", extensions).build().toString());
+
+        port = DevDistribution.freePort();
+        data = work.resolve("data");
+        // The operator's layer: one value the distribution also sets (maxBatch 16), one it does not.
+        Files.createDirectories(data.resolve("config"));
+        Files.writeString(data.resolve("config/operator.json"),
+                "{\"org.commonweal.inference\": {\"maxBatch:Integer\": 8, \"maxQueued:Integer\": 32}}");
+        node = CwProcess.start("node", "--dist", dist.toString(), "--port", Integer.toString(port), "--data", data.toString());
+        CwNodeIT.awaitHealthy(node, port);
+    }
+
+    @AfterClass
+    public static void stopNode() throws Exception {
+        if (node != null) {
+            node.terminate();
+            assertEquals(node.output(), 0, node.exitCode(60));
+        }
+    }
+
+    @Test
+    public void b_upgradeToAVersionRefreshesTheBundleAndItsDependentsOnly() throws Exception {
+        assertTrue(metrics(), metrics().contains("example_starts_total{bundle=\"bystander\"} 1"));
+        assertTrue(metrics(), metrics().contains("example_starts_total{bundle=\"consumer\"} 1"));
+        String plan = cw(0, "upgrade", GREETER + "@2.0.0", "--plan", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(plan, plan.contains("plan: " + GREETER + " 1.0.0 -> 2.0.0"));
+        String refresh = plan.lines().filter(l -> l.contains("refresh (")).findFirst().orElseThrow();
+        assertTrue(plan, refresh.startsWith("  refresh (3): " + GREETER + " 1.0.0"));
+        assertTrue(plan, refresh.contains(CONSUMER + " 1.0.0") && refresh.contains(FRAGMENT + " 1.0.0"));
+        assertFalse(plan, plan.contains("beyond"));
+        assertTrue(plan, plan.contains("published by example author"));
+        assertEquals("--plan changes nothing", "1.0.0", version(GREETER));
+
+        long start = System.nanoTime();
+        String upgraded = cw(0, "upgrade", GREETER + "@2.0.0", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        System.out.println("BENCHMARK cw upgrade -> healthy (new JVM, plan + apply): " + millis + " ms\n" + upgraded);
+        assertTrue(upgraded, upgraded.contains("upgraded: " + GREETER + " 2.0.0 runs and the node is healthy"));
+        assertTrue(upgraded, upgraded.contains("leak probe: collected"));
+        assertEquals("2.0.0", version(GREETER));
+        assertEquals("ACTIVE", state(GREETER));
+        assertEquals("ACTIVE", state(CONSUMER));
+        assertEquals(200, CwNodeIT.get(port, "/health").statusCode());
+        assertTrue(CwNodeIT.get(port, "/health").body().contains("greeter 2.0.0"));
+        assertTrue("the consumer was refreshed (restarted)", metrics().contains("example_starts_total{bundle=\"consumer\"} 2"));
+        assertTrue("a bundle outside the refresh set is not restarted",
+                metrics().contains("example_starts_total{bundle=\"bystander\"} 1"));
+
+        String audit = Files.readString(data.resolve("management/audit.jsonl"));
+        assertTrue(audit, audit.contains("\"actor\":\"test operator (" + operatorKey.publicKey().hex() + ")\""));
+        assertTrue(audit, audit.contains("\"step\":\"healthy\",\"result\":\"ok\",\"bundle\":\"" + GREETER + "\""));
+        assertTrue(audit, audit.contains("\"publisherKey\":\""));
+
+        String rolledBack = cw(0, "rollback", GREETER, "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(rolledBack, rolledBack.contains(GREETER + " 1.0.0 runs again and the node is healthy"));
+        assertEquals("1.0.0", version(GREETER));
+        assertTrue(CwNodeIT.get(port, "/health").body().contains("greeter 1.0.0"));
+        String again = cw(1, "rollback", GREETER, "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(again, again.contains("no previous version"));
+    }
+
+    @Test
+    public void c_aFailingHealthCheckRollsBackByItself() throws Exception {
+        String failed = cw(1, "upgrade", GREETER + "@3.0.0", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(failed, failed.contains("rolled-back"));
+        assertTrue(failed, failed.contains("greeter 3.0.0 is broken on purpose"));
+        assertEquals("1.0.0", version(GREETER));
+        assertEquals(200, CwNodeIT.get(port, "/health").statusCode());
+        String audit = Files.readString(data.resolve("management/audit.jsonl"));
+        assertTrue(audit, audit.contains("\"step\":\"rollback\",\"result\":\"ok\""));
+    }
+
+    @Test
+    public void ca_aVersionThatCannotResolveIsRolledBackAndItsDependentsRunAgain() throws Exception {
+        String failed = cw(1, "upgrade", GREETER + "@6.0.0", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(failed, failed.contains("rolled-back"));
+        assertTrue(failed, failed.contains("org.example.nowhere"));
+        assertEquals("1.0.0", version(GREETER));
+        assertEquals("ACTIVE", state(GREETER));
+        assertEquals("ACTIVE", state(CONSUMER));
+        assertEquals(200, CwNodeIT.get(port, "/health").statusCode());
+    }
+
+    @Test
+    public void d_aTamperedJarAndAnUntrustedPublisherAreRefused() throws Exception {
+        String tampered = cw(1, "upgrade", GREETER + "@4.0.0", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(tampered, tampered.contains("does not match the signed index"));
+        String untrusted = cw(1, "upgrade", GREETER + "@5.0.0", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(untrusted, untrusted.contains("is refused") && untrusted.contains("do not accept"));
+        // Without a version: 5.0.0's repository is not trusted, so the highest is 6.0.0 (which cannot resolve).
+        String highest = cw(1, "upgrade", GREETER, "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(highest, highest.contains("plan: " + GREETER + " 1.0.0 -> 6.0.0"));
+        assertEquals("1.0.0", version(GREETER));
+    }
+
+    @Test
+    public void e_theAdminApiRefusesUnsignedForeignAndReplayedRequests() throws Exception {
+        byte[] body = ("{\"bundle\":\"" + GREETER + "@2.0.0\",\"apply\":false}").getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> unsigned = post("/admin/upgrade", body, Map.of());
+        assertEquals(unsigned.body(), 401, unsigned.statusCode());
+        assertTrue(unsigned.body(), unsigned.body().contains("not signed"));
+
+        PrivateKey stranger = Ed25519.generate(new SecureRandom());
+        HttpResponse<String> foreign = post("/admin/upgrade", body, signed(stranger, "/admin/upgrade", body,
+                System.currentTimeMillis()));
+        assertEquals(foreign.body(), 401, foreign.statusCode());
+        assertTrue(foreign.body(), foreign.body().contains("is not one of this node's operators"));
+
+        HttpResponse<String> stale = post("/admin/upgrade", body, signed(operatorKey, "/admin/upgrade", body,
+                System.currentTimeMillis() - 10 * 60_000));
+        assertEquals(stale.body(), 401, stale.statusCode());
+
+        Map<String, String> headers = signed(operatorKey, "/admin/upgrade", body, System.currentTimeMillis());
+        HttpResponse<String> first = post("/admin/upgrade", body, headers);
+        assertEquals(first.body(), 200, first.statusCode());
+        assertTrue(first.body(), first.body().contains("\"result\":\"planned\""));
+        HttpResponse<String> replay = post("/admin/upgrade", body, headers);
+        assertEquals(replay.body(), 401, replay.statusCode());
+        assertTrue(replay.body(), replay.body().contains("replay"));
+
+        byte[] other = ("{\"bundle\":\"" + GREETER + "@3.0.0\",\"apply\":true}").getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> altered = post("/admin/upgrade", other, signed(operatorKey, "/admin/upgrade", body,
+                System.currentTimeMillis()));
+        assertEquals(altered.body(), 401, altered.statusCode());
+        assertEquals("1.0.0", version(GREETER));
+    }
+
+    @Test
+    public void ea_aFragmentsRefreshReachesItsHostSoItNeedsForce() throws Exception {
+        String refused = cw(1, "upgrade", FRAGMENT + "@2.0.0", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(refused, refused.contains("reaches beyond the bundles that depend on it") && refused.contains(GREETER));
+        assertEquals("1.0.0", version(FRAGMENT));
+        String forced = cw(0, "upgrade", FRAGMENT + "@2.0.0", "--force", "--node", nodeUrl(), "--key",
+                operatorKeyFile.toString());
+        String beyond = forced.lines().filter(l -> l.contains("beyond its dependents: ")).findFirst().orElseThrow();
+        assertTrue(forced, beyond.contains(GREETER + " 1.0.0") && beyond.contains(CONSUMER + " 1.0.0"));
+        assertTrue(forced, forced.contains("upgraded: " + FRAGMENT + " 2.0.0"));
+        assertEquals("2.0.0", version(FRAGMENT));
+        assertEquals("RESOLVED", state(FRAGMENT));
+        assertEquals("ACTIVE", state(GREETER));
+        assertEquals(200, CwNodeIT.get(port, "/health").statusCode());
+    }
+
+    @Test
+    public void f_theLeakProbeCatchesALeakingBundle() throws Exception {
+        String upgraded = cw(0, "upgrade", LEAKY + "@2.0.0", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(upgraded, upgraded.contains("leak probe: leaked"));
+        assertTrue(upgraded, upgraded.contains("system property 'org.example.upgrade.leaky.1.0.0'"));
+        String metrics = CwNodeIT.get(port, "/metrics").body();
+        assertTrue(metrics, metrics.contains("commonweal_classloader_leaks_total 1"));
+    }
+
+    @Test
+    public void g_metricsShowBundlesUpgradesAndBundleFigures() throws Exception {
+        HttpResponse<String> response = CwNodeIT.get(port, "/metrics");
+        assertEquals(200, response.statusCode());
+        String metrics = response.body();
+        assertTrue(metrics, metrics.contains("# TYPE commonweal_bundles gauge"));
+        assertTrue(metrics, metrics.contains("commonweal_bundle_info{bundle=\"" + GREETER + "\",state=\"ACTIVE\",version=\"1.0.0\"} 1"));
+        assertTrue(metrics, metrics.contains("commonweal_node_healthy 1"));
+        assertTrue(metrics, metrics.contains("commonweal_upgrades_total{action=\"upgrade\",result=\"upgraded\"}"));
+        assertTrue(metrics, metrics.contains("commonweal_upgrades_total{action=\"upgrade\",result=\"rolled-back\"} 3"));
+        assertTrue(metrics, metrics.contains("example_greetings_total{version=\"1.0.0\"} 0"));
+        // The inference bundle's request figures (the demo model).
+        assertTrue(metrics, metrics.contains("commonweal_inference_requests_total{model=\"commonweal-demo\",outcome=\"completed\"}"));
+        assertFalse(metrics, metrics.contains("NaN"));
+    }
+
+    @Test
+    public void ga_aRealBundleOfTheNodeIsUpgradedWhileTheChainRuns() throws Exception {
+        assertTrue(transfer(), transfer().contains("committed in block"));
+        String upgraded = cw(0, "upgrade", SOLO + "@0.1.1", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        System.out.println("upgrade of the solo engine while the chain runs:\n" + upgraded);
+        assertTrue(upgraded, upgraded.contains("upgraded: " + SOLO + " 0.1.1"));
+        assertTrue(upgraded, upgraded.contains("leak probe: collected"));
+        assertEquals("0.1.1", version(SOLO));
+        String after = transfer();
+        assertTrue("the new engine commits blocks: " + after, after.contains("committed in block"));
+        String rolledBack = cw(0, "rollback", SOLO, "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(rolledBack, rolledBack.contains("leak probe: collected"));
+        assertTrue(transfer().contains("committed in block"));
+        assertTrue(cw(0, "upgrade", SOLO + "@0.1.1", "--node", nodeUrl(), "--key", operatorKeyFile.toString())
+                .contains("upgraded: "));
+    }
+
+    private static String transfer() throws Exception {
+        return cw(0, "tx", "transfer", "--key", data.resolve("node.key").toString(), "--to", "11".repeat(32), "--amount", "5",
+                "--wait", "30", "--node", nodeUrl());
+    }
+
+    @Test
+    public void gb_configurationShowsEachValuesLayerAndAnUpgradeKeepsTheOperators() throws Exception {
+        String shown = cw(0, "config", "show", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(shown, shown.matches("(?s).*\n  maxBatch +=  ?8 +operator \\(overrides the distribution's 16\\)\n.*"));
+        assertTrue(shown, shown.matches("(?s).*\n  maxQueued +=  ?32 +operator\n.*"));
+        assertTrue(shown, shown.matches("(?s).*\n  kvCache.maxMegabytes +=  ?512 +distribution\n.*"));
+        assertTrue(shown, shown.matches("(?s).*\n  prefillChunk +=  ?256 +default \\(bundle " + INFERENCE + "\\)\n.*"));
+        assertTrue(shown, shown.matches("(?s).*\n  org.osgi.service.http.port +=  ?" + port + " +command line\n.*"));
+        String plan = cw(0, "upgrade", INFERENCE + "@0.1.1", "--plan", "--node", nodeUrl(), "--key",
+                operatorKeyFile.toString());
+        assertTrue(plan, plan.contains("operator configuration kept: org.commonweal.inference maxBatch = 8, "
+                + "org.commonweal.inference maxQueued = 32"));
+    }
+
+    @Test
+    public void h_upgradesSurviveARestartAndCanStillBeRolledBack() throws Exception {
+        node.terminate();
+        assertEquals(node.output(), 0, node.exitCode(60));
+        node = CwProcess.start("node", "--dist", dist.toString(), "--port", Integer.toString(port), "--data", data.toString());
+        CwNodeIT.awaitHealthy(node, port);
+        assertTrue(node.output(), node.output().contains("upgraded earlier with cw upgrade: " + LEAKY + " 2.0.0"));
+        assertEquals("2.0.0", version(LEAKY));
+        assertEquals("2.0.0", version(FRAGMENT));
+        assertEquals("rolled back to the distribution's version before the restart", "1.0.0", version(GREETER));
+        assertEquals("0.1.1", version(SOLO));
+        assertTrue(transfer().contains("committed in block"));
+        String rolledBack = cw(0, "rollback", LEAKY, "--node", nodeUrl(), "--key", operatorKeyFile.toString());
+        assertTrue(rolledBack, rolledBack.contains(LEAKY + " 1.0.0 runs again"));
+        assertEquals("1.0.0", version(LEAKY));
+    }
+
+    private static String nodeUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    private static String cw(int expectedExit, String... arguments) throws Exception {
+        try (CwProcess cw = CwProcess.start(arguments)) {
+            int exit = cw.exitCode(120);
+            assertEquals(cw.output(), expectedExit, exit);
+            return cw.output();
+        }
+    }
+
+    private static JsonObject bundle(String symbolicName) throws Exception {
+        JsonObject info = Json.createReader(new StringReader(CwNodeIT.get(port, "/api/node").body())).readObject();
+        for (JsonValue value : info.getJsonArray("bundles")) {
+            if (value.asJsonObject().getString("symbolicName").equals(symbolicName)) {
+                return value.asJsonObject();
+            }
+        }
+        throw new AssertionError("no bundle " + symbolicName + " in /api/node");
+    }
+
+    private static String version(String symbolicName) throws Exception {
+        return bundle(symbolicName).getString("version");
+    }
+
+    private static String state(String symbolicName) throws Exception {
+        return bundle(symbolicName).getString("state");
+    }
+
+    private static String metrics() throws Exception {
+        return CwNodeIT.get(port, "/metrics").body();
+    }
+
+    private static Map<String, String> signed(PrivateKey key, String path, byte[] body, long time) {
+        String text = "commonweal-admin/v1\nPOST\n" + path + "\n" + time + "\n" + HexFormat.of().formatHex(Sha256.hash(body));
+        return Map.of("Commonweal-Key", key.publicKey().hex(), "Commonweal-Timestamp", Long.toString(time),
+                "Commonweal-Signature", HexFormat.of().formatHex(key.sign(text.getBytes(StandardCharsets.UTF_8))));
+    }
+
+    private static HttpResponse<String> post(String path, byte[] body, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(nodeUrl() + path)).timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        headers.forEach(request::header);
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String mavenId(String spec) {
+        String[] parts = spec.split("@");
+        return parts[0] + ":" + parts[0] + ":" + parts[1];
+    }
+
+    /** A bundle of this test's classes, built by bnd. */
+    private static Path bundle(Path folder, String symbolicName, String version, String activator, Map<String, String> headers)
+            throws Exception {
+        try (Builder builder = new Builder()) {
+            builder.addClasspath(new File("target/test-classes"));
+            builder.setProperty("Bundle-SymbolicName", symbolicName);
+            builder.setProperty("Bundle-Version", version);
+            if (activator != null) {
+                builder.setProperty("Bundle-Activator", activator);
+            }
+            builder.setProperty("-noimportjava", "true");
+            builder.setProperty("-reproducible", "true");
+            headers.forEach(builder::setProperty);
+            Jar jar = builder.build();
+            assertTrue(builder.getErrors().toString(), builder.getErrors().isEmpty());
+            Path file = folder.resolve(symbolicName + "-" + version + ".jar");
+            jar.write(file.toFile());
+            return file;
+        }
+    }
+
+    private static Path findJar(Path root, String name) throws Exception {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(f -> f.getFileName().toString().equals(name)).findFirst().orElseThrow();
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws Exception {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path file : files.toList()) {
+                Path target = to.resolve(from.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(file, target);
+                }
+            }
+        }
+    }
+}
