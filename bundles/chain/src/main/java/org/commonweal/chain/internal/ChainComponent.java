@@ -14,6 +14,7 @@ import org.commonweal.consensus.ConsensusEngine;
 import org.commonweal.crypto.PublicKey;
 import org.commonweal.crypto.SignatureBatch;
 import org.commonweal.ledger.Mempool;
+import org.commonweal.ledger.BlockRule;
 import org.commonweal.ledger.PayloadType;
 import org.commonweal.ledger.PayloadTypes;
 import org.commonweal.node.api.HealthCheck;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The chain as a node runs it: opens (recovers) the {@link LocalChain} from the configuration
  * {@code org.commonweal.chain}, registers it as the {@link Chain} service and a {@link HealthCheck},
- * feeds it the registered {@link PayloadType}s, and runs the consensus engine the schedule names for
+ * feeds it the registered {@link PayloadType}s and {@link BlockRule}s, and runs the consensus engine the schedule names for
  * the next height, handing over when a slot ends or an engine comes or goes.
  */
 @Component(immediate = true, configurationPid = "org.commonweal.chain", configurationPolicy = ConfigurationPolicy.REQUIRE,
@@ -71,6 +72,7 @@ public final class ChainComponent {
     }
 
     private final List<PayloadType> payloadTypes = new CopyOnWriteArrayList<>();
+    private final List<BlockRule> blockRules = new CopyOnWriteArrayList<>();
     private final Map<String, ConsensusEngine> engines = new HashMap<>();
     private final ExecutorService scheduler = Executors.newSingleThreadExecutor(r -> new Thread(r, "chain-engines"));
     private final SignatureBatch signatures = SignatureBatch.ofAvailableProcessors();
@@ -108,7 +110,7 @@ public final class ChainComponent {
                             Mempool.Limits.defaults().maxPerSender(), Mempool.Limits.defaults().maxAgeMillis()));
             Path directory = config.directory().isBlank()
                     ? Path.of(context.getProperty("commonweal.data.dir"), "chain") : Path.of(config.directory());
-            chain = LocalChain.open(directory, settings, PayloadTypes.standardPlus(payloadTypes), signatures,
+            chain = LocalChain.open(directory, settings, extensions(), signatures,
                     System::currentTimeMillis);
         } catch (RuntimeException e) {
             signatures.close();
@@ -160,11 +162,27 @@ public final class ChainComponent {
         updatePayloadTypes();
     }
 
+    @Reference(name = "blockRules", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addBlockRule(BlockRule rule) {
+        blockRules.add(rule);
+        updatePayloadTypes();
+    }
+
+    void removeBlockRule(BlockRule rule) {
+        blockRules.remove(rule);
+        updatePayloadTypes();
+    }
+
+    private PayloadTypes extensions() {
+        return PayloadTypes.standardPlus(payloadTypes).withBlockRules(blockRules);
+    }
+
     private synchronized void updatePayloadTypes() {
         if (chain != null) {
             try {
-                chain.payloadTypes(PayloadTypes.standardPlus(payloadTypes));
-                LOG.info("payload types now: {}", PayloadTypes.standardPlus(payloadTypes));
+                PayloadTypes extensions = extensions();
+                chain.payloadTypes(extensions);
+                LOG.info("payload types now: {}", extensions);
             } catch (IllegalArgumentException e) {
                 LOG.error("payload types not changed: {}", e.getMessage());
             }
