@@ -1,6 +1,8 @@
 package org.commonweal.ledger;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -93,13 +95,24 @@ public final class StateChanges implements StateView {
         } catch (Rejection oversized) {
             return merged;
         }
-        // every base entry of the prefix, overlaid with this transaction's writes; then the first `limit`
-        TreeMap<byte[], byte[]> byPath = new TreeMap<>(StateEntries.PATH_ORDER);
-        byPath.putAll(base.entriesFrom(from));
+        // the writes under the prefix can delete at most as many base entries as there are writes: so the first
+        // `limit` of the merged view lie among the first `limit + writes` base entries and the writes
+        List<Map.Entry<byte[], byte[]>> writes = new ArrayList<>();
         for (Map.Entry<byte[], byte[]> write : entryWrites.tailMap(from, true).entrySet()) {
             if (!startsWith(write.getKey(), from)) {
                 break;
             }
+            writes.add(write);
+        }
+        TreeMap<byte[], byte[]> byPath = new TreeMap<>(StateEntries.PATH_ORDER);
+        long wanted = (long) limit + writes.size();
+        for (Map.Entry<byte[], byte[]> e : base.entriesFrom(from).entrySet()) {
+            if (byPath.size() >= wanted) {
+                break;
+            }
+            byPath.put(e.getKey(), e.getValue());
+        }
+        for (Map.Entry<byte[], byte[]> write : writes) {
             if (write.getValue() == null) {
                 byPath.remove(write.getKey());
             } else {
