@@ -75,6 +75,12 @@ public record Receipt(int chainId, PublicKey node, PublicKey person, byte[] mode
                 promptTokens, completionTokens, timeMillis, category, key.sign(nodeSigningBytes()), personSignature);
     }
 
+    /** This receipt with the node's signature made elsewhere (a node signs with its identity service). */
+    public Receipt withNodeSignature(byte[] signature) {
+        return new Receipt(chainId, node, person, modelDigest, adapterDigest, requestCommitment, seed, outputHash,
+                promptTokens, completionTokens, timeMillis, category, signature, personSignature);
+    }
+
     /** This receipt with the person's countersignature (given by the person's client). */
     public Receipt withPersonSignature(byte[] signature) {
         return new Receipt(chainId, node, person, modelDigest, adapterDigest, requestCommitment, seed, outputHash,

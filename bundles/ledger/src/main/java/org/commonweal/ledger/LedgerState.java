@@ -141,7 +141,7 @@ public final class LedgerState implements AccountView, StateView {
      */
     public void endBlock() throws Rejection {
         for (BlockRule rule : payloadTypes.blockRules()) {
-            StateChanges changes = new StateChanges(this, block, StateEntries.MAX_WRITES_PER_BLOCK_RULE);
+            StateChanges changes = new StateChanges(this, block, StateEntries.MAX_WRITES_PER_BLOCK_RULE, false);
             try {
                 rule.endBlock(block, changes);
             } catch (Rejection rejection) {
@@ -319,7 +319,7 @@ public final class LedgerState implements AccountView, StateView {
             throw new Rejection(Rejection.Reason.NONCE_GAP, "nonce " + tx.nonce() + " of " + tx.sender()
                     + " skips ahead; the next is " + sender.nonce());
         }
-        StateChanges changes = new StateChanges(this, block, StateEntries.MAX_WRITES_PER_TRANSACTION);
+        StateChanges changes = new StateChanges(this, block, StateEntries.MAX_WRITES_PER_TRANSACTION, proposer == null);
         changes.advanceNonce(tx.sender());
         if (tx.fee() > 0) {
             if (tx.fee() > sender.balance()) {

@@ -22,14 +22,26 @@ public final class StateChanges implements StateView {
     private final LedgerState base;
     private final BlockContext block;
     private final int maxWrites;
+    private final boolean admissionCheck;
     private final Map<PublicKey, Account> written = new HashMap<>();
     /** Entry writes by path; a null value is a deletion. */
     private final TreeMap<byte[], byte[]> entryWrites = new TreeMap<>(StateEntries.PATH_ORDER);
 
-    StateChanges(LedgerState base, BlockContext block, int maxWrites) {
+    StateChanges(LedgerState base, BlockContext block, int maxWrites, boolean admissionCheck) {
         this.base = base;
         this.block = block;
         this.maxWrites = maxWrites;
+        this.admissionCheck = admissionCheck;
+    }
+
+    /**
+     * True when the transaction is only checked against a state between blocks (a mempool admission): the
+     * block it will run in, and so its time, is not known yet, and {@link #block()} is the last one (the
+     * transaction runs at {@code block().height() + 1} or later). A check that bounds something by the coming
+     * block's time should be lenient here; the block decides.
+     */
+    public boolean admissionCheck() {
+        return admissionCheck;
     }
 
     /**

@@ -77,7 +77,8 @@ final class BenefitTypes {
 
     /** Refuses before activation; writes the nations into the state the first time anything runs after it. */
     void requireActive(StateChanges changes) throws Rejection {
-        long height = changes.block().height();
+        // at an admission check the block is the last one; the transaction will run in a later one
+        long height = changes.block().height() + (changes.admissionCheck() ? 1 : 0);
         if (height < parameters.activationHeight()) {
             throw new Rejection(Reason.INVALID_PAYLOAD, "proof of benefit is active from block "
                     + parameters.activationHeight() + " on; this is block " + height);
@@ -175,7 +176,8 @@ final class BenefitTypes {
                 throw new Rejection(Reason.UNAUTHORIZED, which + "served by " + receipt.node() + ", claimed by " + nodeKey
                         + "; a node claims only its own receipts");
             }
-            if (receipt.timeMillis() > blockTime + CLOCK_TOLERANCE_MILLIS) {
+            // a receipt stamped ahead would spend a later day's allowance now; at admission the block's time is not known
+            if (!changes.admissionCheck() && receipt.timeMillis() > blockTime + CLOCK_TOLERANCE_MILLIS) {
                 throw new Rejection(Reason.INVALID_PAYLOAD, which + "stamped " + receipt.timeMillis() + ", after its block's"
                         + " time " + blockTime + " (more than " + CLOCK_TOLERANCE_MILLIS + " ms): check the node's clock");
             }
