@@ -104,6 +104,14 @@ public class BenefitIT {
                 identity.sign(TransactionCodec.signingBytes(chain.chainId(), node, nonce, 0, type, payload)));
     }
 
+    private JsonNode getJson(String path) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + context.getProperty("org.osgi.service.http.port") + path)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(response.body(), 200, response.statusCode());
+        return new ObjectMapper().readTree(response.body());
+    }
+
     @Test
     public void aRegisteredPersonsCountersignedReceiptRewardsTheNode() throws Exception {
         PublicKey node = PublicKey.of(identity.publicKey());
@@ -137,6 +145,14 @@ public class BenefitIT {
         JsonNode entry = new ObjectMapper().readTree(response.body());
         assertEquals(reward, ByteBuffer.wrap(HexFormat.of().parseHex(entry.get("value").asText())).getLong());
         assertTrue(chain.proveEntry(BenefitState.REWARD, node.bytes()).orElseThrow().verifies());
+
+        // the benefit API: the node's rewards, the person's allowance use
+        JsonNode nodeJson = getJson("/api/benefit/nodes/" + node.hex());
+        assertEquals(reward, nodeJson.get("rewards").asLong());
+        assertEquals("dev", nodeJson.get("nation").asText());
+        JsonNode personJson = getJson("/api/benefit/persons/" + PERSON.publicKey().hex() + "?day=" + receipt.day());
+        assertEquals(42, personJson.get("tokensUsed").asLong());
+        assertEquals(10, personJson.get("localBalance").asLong());
 
         // the same receipt again: refused at the door, with its reason
         Mempool.Admission again = chain.submit(List.of(signedByNode(BenefitPayloads.CLAIM,
