@@ -21,10 +21,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Proof of benefit on the node's chain: from the configuration {@code org.commonweal.benefit} (the chain
- * parameters, the same on every node; no configuration, no proof of benefit) it registers the benefit payload types,
- * the {@code benefit} block rule and the {@link BenefitParameters} for other bundles to read.
+ * parameters, the same on every node) it registers the benefit payload types, the {@code benefit} block rule and the
+ * {@link BenefitParameters} for other bundles to read. Without nations in the configuration (or without one at all)
+ * it registers nothing: proof of benefit is off, and the node is healthy without it.
  */
-@Component(immediate = true, configurationPid = "org.commonweal.benefit", configurationPolicy = ConfigurationPolicy.REQUIRE,
+@Component(immediate = true, configurationPid = "org.commonweal.benefit", configurationPolicy = ConfigurationPolicy.OPTIONAL,
         service = {})
 public final class BenefitComponent {
 
@@ -62,6 +63,10 @@ public final class BenefitComponent {
 
     @Activate
     public BenefitComponent(BundleContext context, Config config) {
+        if (config.nations().length == 0) {
+            LOG.info("proof of benefit is off: the configuration org.commonweal.benefit names no nations");
+            return;
+        }
         BenefitParameters parameters = parameters(config);
         BenefitTypes types = new BenefitTypes(parameters);
         for (PayloadType type : types.payloadTypes()) {

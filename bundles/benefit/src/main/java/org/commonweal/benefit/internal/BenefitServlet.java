@@ -13,6 +13,8 @@ import org.commonweal.ledger.StateView;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -35,7 +37,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * GET /api/benefit/grants/{id hex}    a grant: nation, grantee, amount, purpose, votes, paid
  * </pre>
  *
- * Present only while proof of benefit is configured (it needs the {@link BenefitParameters} service).
+ * While proof of benefit is off (no {@link BenefitParameters} service) every request is answered 404 saying so.
  */
 @Component(service = Servlet.class, property = "osgi.http.whiteboard.servlet.pattern=/api/benefit/*")
 public final class BenefitServlet extends HttpServlet {
@@ -44,28 +46,34 @@ public final class BenefitServlet extends HttpServlet {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final transient Chain chain;
-    private final transient BenefitParameters parameters;
+    @Reference(name = "parameters", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private transient volatile BenefitParameters configured;
 
     @Activate
-    public BenefitServlet(@Reference(name = "chain") Chain chain, @Reference(name = "parameters") BenefitParameters parameters) {
+    public BenefitServlet(@Reference(name = "chain") Chain chain) {
         this.chain = chain;
-        this.parameters = parameters;
     }
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String info = request.getPathInfo() == null ? "" : request.getPathInfo();
         String[] path = info.replaceAll("^/+|/+$", "").split("/");
+        BenefitParameters parameters = configured;
+        if (parameters == null) {
+            write(response, 404, error("NOT_CONFIGURED", "proof of benefit is off on this node: the configuration"
+                    + " org.commonweal.benefit names no nations"));
+            return;
+        }
         StateView state = chain.state();
         long height = chain.head().height();
         try {
             if (path.length == 1 && path[0].isEmpty()) {
-                write(response, 200, summary(state, height));
+                write(response, 200, summary(parameters, state, height));
             } else if (path.length == 2 && path[0].equals("persons")) {
                 PublicKey person = PublicKey.fromHex(path[1]);
                 String dayParameter = request.getParameter("day");
                 long day = dayParameter == null ? System.currentTimeMillis() / 86_400_000L : Long.parseLong(dayParameter);
-                write(response, 200, person(state, person, day, height));
+                write(response, 200, person(parameters, state, person, day, height));
             } else if (path.length == 2 && path[0].equals("nodes")) {
                 PublicKey node = PublicKey.fromHex(path[1]);
                 var record = BenefitState.node(state, node);
@@ -109,7 +117,7 @@ public final class BenefitServlet extends HttpServlet {
         }
     }
 
-    private ObjectNode summary(StateView state, long height) {
+    private static ObjectNode summary(BenefitParameters parameters, StateView state, long height) {
         long minted = BenefitState.minted(state);
         ObjectNode node = MAPPER.createObjectNode().put("height", height).put("activationHeight", parameters.activationHeight())
                 .put("minted", minted).put("supplyCap", parameters.supplyCap())
@@ -124,7 +132,8 @@ public final class BenefitServlet extends HttpServlet {
         return node;
     }
 
-    private ObjectNode person(StateView state, PublicKey person, long day, long height) {
+    private static ObjectNode person(BenefitParameters parameters, StateView state, PublicKey person, long day,
+            long height) {
         ObjectNode node = MAPPER.createObjectNode().put("key", person.hex()).put("height", height).put("day", day);
         var nation = BenefitState.personNation(state, person);
         node.put("attested", nation.isPresent());

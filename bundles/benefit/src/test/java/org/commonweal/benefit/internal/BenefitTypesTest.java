@@ -132,6 +132,23 @@ class BenefitTypesTest {
     }
 
     @Test
+    void replayMarkersArePrunedOnlyOnceTheirReceiptsAreTooOldToClaim() throws Rejection {
+        BenefitHarness chain = served();
+        Receipt receipt = chain.receipt(NODE, ALICE, 10, 0);
+        chain.block(chain.claim(NODE, receipt));
+        assertEquals(1, chain.state.entries(BenefitState.CLAIMED, new byte[0], 10).size());
+        chain.time += DAY; // the next day: still claimable by day, so the marker stays
+        chain.block();
+        assertEquals(1, chain.state.entries(BenefitState.CLAIMED, new byte[0], 10).size());
+        assertEquals(Reason.DUPLICATE, chain.refused(chain.claim(NODE, receipt)));
+        chain.time += DAY; // two days on: the receipt is stale, its marker goes
+        chain.block();
+        assertEquals(0, chain.state.entries(BenefitState.CLAIMED, new byte[0], 10).size());
+        assertEquals(0, chain.state.entries(BenefitState.DAY, new byte[0], 10).size());
+        assertEquals(Reason.INVALID_PAYLOAD, chain.refused(chain.claim(NODE, receipt)));
+    }
+
+    @Test
     void theDailyAllowanceIsServedFreeAndServiceBeyondItEarnsNothing() throws Rejection {
         BenefitHarness chain = served(BenefitHarness.parameters(1_000, 3_000, 1_000, Long.MAX_VALUE));
         long day = (chain.time + 1_000) / DAY;
