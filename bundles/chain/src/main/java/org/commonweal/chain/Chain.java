@@ -11,6 +11,8 @@ import org.commonweal.ledger.Block;
 import org.commonweal.ledger.BlockHeader;
 import org.commonweal.ledger.Mempool;
 import org.commonweal.ledger.ProvenAccount;
+import org.commonweal.ledger.ProvenEntry;
+import org.commonweal.ledger.StateView;
 import org.commonweal.ledger.Transaction;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -49,6 +51,12 @@ public interface Chain {
 
     /** The committed account with its proof and the header it proves against; empty if no such account. */
     Optional<ProvenAccount> prove(PublicKey key);
+
+    /** The committed state entry {@code namespace/key} with its proof and the header it proves against; empty if absent. */
+    Optional<ProvenEntry> proveEntry(String namespace, byte[] key);
+
+    /** The committed state (accounts and entries) of one block, read-only: for queries by other bundles. */
+    StateView state();
 
     /**
      * Calls {@code listener} with every block committed from now on, in order, on the committing thread

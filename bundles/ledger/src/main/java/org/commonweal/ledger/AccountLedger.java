@@ -44,6 +44,7 @@ public final class AccountLedger implements StateMachine {
         LedgerState state = LedgerState.genesis(genesis.header().chainId(), balances);
         state.payloadTypes(types);
         BlockHeader header = genesis.header();
+        state.beginBlock(BlockContext.of(header));
         if (header.height() != 0 || !Arrays.equals(header.stateRoot(), state.root())
                 || header.accountCount() != state.accountCount()) {
             throw new IllegalArgumentException("the genesis block (height " + header.height() + ") does not carry the"
@@ -64,6 +65,7 @@ public final class AccountLedger implements StateMachine {
             throw new Rejection(Rejection.Reason.MALFORMED, "the snapshot's accounts are not the state of its block "
                     + head.height() + " (root or count differ)");
         }
+        state.beginBlock(BlockContext.of(head));
         return new AccountLedger(state, head, signatures);
     }
 
@@ -204,6 +206,17 @@ public final class AccountLedger implements StateMachine {
     @Override
     public Account account(PublicKey key) {
         return committed.state().account(key);
+    }
+
+    @Override
+    public StateView committedState() {
+        return committed.state(); // replaced, never changed, on commit
+    }
+
+    @Override
+    public Optional<ProvenEntry> proveEntry(String namespace, byte[] key) {
+        Committed now = committed;
+        return now.state().proveEntry(namespace, key).map(proof -> new ProvenEntry(now.head(), proof));
     }
 
     @Override

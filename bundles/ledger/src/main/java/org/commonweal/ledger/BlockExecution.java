@@ -28,6 +28,8 @@ public final class BlockExecution {
     public static Result propose(LedgerState state, BlockHeader parent, List<Transaction> candidates, PublicKey proposer,
             long timeMillis, int maxTransactions, boolean signaturesChecked) {
         LedgerState next = state.copy();
+        long time = Math.max(timeMillis, parent.timeMillis());
+        next.beginBlock(new BlockContext(state.chainId(), parent.height() + 1, time, proposer, parent.hash()));
         List<Transaction> included = new ArrayList<>();
         for (Transaction tx : candidates) {
             if (included.size() == Math.min(maxTransactions, Block.MAX_TRANSACTIONS)) {
@@ -40,8 +42,16 @@ public final class BlockExecution {
                 // left out of the block; the mempool decides whether to drop it
             }
         }
+        try {
+            next.endBlock();
+        } catch (Rejection rejection) {
+            // A rule refusing a block its proposer made from valid transactions is a bug in the rule or its
+            // configuration: no block can be made until it is fixed.
+            throw new IllegalStateException("block " + (parent.height() + 1) + " cannot be made: " + rejection.getMessage()
+                    + "; fix or remove the block rule", rejection);
+        }
         BlockHeader header = new BlockHeader(state.chainId(), parent.height() + 1, parent.hash(),
-                Math.max(timeMillis, parent.timeMillis()), proposer, Block.transactionRoot(included), included.size(),
+                time, proposer, Block.transactionRoot(included), included.size(),
                 next.root(), next.accountCount());
         return new Result(new Block(header, included), next);
     }
@@ -68,6 +78,7 @@ public final class BlockExecution {
                     + " transactions");
         }
         LedgerState next = state.copy();
+        next.beginBlock(BlockContext.of(header));
         for (int i = 0; i < block.transactions().size(); i++) {
             try {
                 next.apply(block.transactions().get(i), header.proposer(), signaturesChecked);
@@ -75,6 +86,11 @@ public final class BlockExecution {
                 throw new Rejection(Rejection.Reason.INVALID_BLOCK, "transaction " + i + " does not apply: "
                         + rejection.getMessage());
             }
+        }
+        try {
+            next.endBlock();
+        } catch (Rejection rejection) {
+            throw new Rejection(Rejection.Reason.INVALID_BLOCK, "block " + header.height() + ": " + rejection.getMessage());
         }
         if (!Arrays.equals(header.stateRoot(), next.root()) || header.accountCount() != next.accountCount()) {
             throw new Rejection(Rejection.Reason.INVALID_BLOCK, "the state root or account count after the block is not"

@@ -5,15 +5,38 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
-/** An immutable set of payload types by id. {@link #standard()} is what every chain has: {@code transfer}. */
+/**
+ * The extensions a ledger executes, immutable: payload types by id ({@link #standard()} is what every
+ * chain has: {@code transfer}) and block rules by name ({@link #withBlockRules}; none by default).
+ */
 public final class PayloadTypes {
 
     private static final PayloadTypes STANDARD = of(java.util.List.of(Transfer.PAYLOAD_TYPE));
 
     private final Map<Integer, PayloadType> byId;
+    private final java.util.List<BlockRule> blockRules;
 
-    private PayloadTypes(Map<Integer, PayloadType> byId) {
+    private PayloadTypes(Map<Integer, PayloadType> byId, java.util.List<BlockRule> blockRules) {
         this.byId = byId;
+        this.blockRules = blockRules;
+    }
+
+    /** These payload types with these block rules (in name order; two with one name are an error naming both). */
+    public PayloadTypes withBlockRules(Collection<? extends BlockRule> rules) {
+        TreeMap<String, BlockRule> byName = new TreeMap<>();
+        for (BlockRule rule : rules) {
+            BlockRule other = byName.putIfAbsent(rule.name(), rule);
+            if (other != null && other != rule) {
+                throw new IllegalArgumentException("block rules " + other.getClass().getName() + " and "
+                        + rule.getClass().getName() + " are both named " + rule.name() + "; uninstall one of them");
+            }
+        }
+        return new PayloadTypes(byId, java.util.List.copyOf(byName.values()));
+    }
+
+    /** The block rules, in the order they run (by name). */
+    public java.util.List<BlockRule> blockRules() {
+        return blockRules;
     }
 
     public static PayloadTypes standard() {
@@ -31,7 +54,7 @@ public final class PayloadTypes {
                         + "; uninstall one of them");
             }
         }
-        return new PayloadTypes(java.util.Collections.unmodifiableMap(byId));
+        return new PayloadTypes(java.util.Collections.unmodifiableMap(byId), java.util.List.of());
     }
 
     /** The standard types plus {@code extra}. */
@@ -53,6 +76,8 @@ public final class PayloadTypes {
 
     @Override
     public String toString() {
-        return byId.values().stream().map(t -> t.id() + " " + t.name()).collect(Collectors.joining(", "));
+        String types = byId.values().stream().map(t -> t.id() + " " + t.name()).collect(Collectors.joining(", "));
+        return blockRules.isEmpty() ? types : types + "; block rules: "
+                + blockRules.stream().map(BlockRule::name).collect(Collectors.joining(", "));
     }
 }

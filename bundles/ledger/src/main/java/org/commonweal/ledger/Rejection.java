@@ -31,7 +31,19 @@ public final class Rejection extends Exception {
         /** The payload is not valid for its type (e.g. a transfer to oneself). */
         INVALID_PAYLOAD,
         /** A block that does not follow its parent, or whose roots, counts or transactions do not check out. */
-        INVALID_BLOCK
+        INVALID_BLOCK,
+        /** The signer lacks the authority the payload needs (not the registry key, not a validator). */
+        UNAUTHORIZED,
+        /** A key the payload needs registered (a person, a node, a nation) is not. */
+        NOT_REGISTERED,
+        /** Done already: a key registered twice, a receipt claimed twice, a vote cast twice. */
+        DUPLICATE,
+        /** The parties belong to different nations, or to none the payload allows. */
+        WRONG_NATION,
+        /** A quota or cap is used up (a daily allowance, a supply cap, a daily minting cap). */
+        LIMIT_REACHED,
+        /** A block breaks an invariant a block rule keeps. */
+        INVARIANT_VIOLATED
     }
 
     private final Reason reason;

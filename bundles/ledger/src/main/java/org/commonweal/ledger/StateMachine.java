@@ -63,6 +63,15 @@ public interface StateMachine extends AccountView {
      */
     Optional<ProvenAccount> prove(PublicKey key);
 
+    /**
+     * The committed state, read-only, for queries (accounts and entries of one committed block). Never
+     * changes: a commit replaces it.
+     */
+    StateView committedState();
+
+    /** The committed entry {@code namespace/key} with its proof and the head it proves against; empty if absent. */
+    Optional<ProvenEntry> proveEntry(String namespace, byte[] key);
+
     /** The committed state and head in one canonical encoding, from which the state can be restored. */
     byte[] snapshot();
 

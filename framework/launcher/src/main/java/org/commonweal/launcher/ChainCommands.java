@@ -201,7 +201,13 @@ final class ChainCommands {
                 BlockHeader header = BlockHeader.decode(java.nio.ByteBuffer.wrap(HexFormat.of().parseHex(head.getString("encoded"))));
                 Account account = new Account(body.getJsonNumber("balance").longValueExact(), body.getJsonNumber("nonce").longValueExact());
                 InclusionProof inclusion = InclusionProof.decode(HexFormat.of().parseHex(body.getJsonObject("proof").getString("encoded")));
-                if (!new AccountProof(key, account, inclusion).verifies(header.stateRoot(), header.accountCount())) {
+                JsonObject roots = body.getJsonObject("proof").getJsonObject("roots");
+                AccountProof proof = roots == null ? new AccountProof(key, account, inclusion)
+                        : new AccountProof(key, account, inclusion, new org.commonweal.ledger.StateRoots(
+                                HexFormat.of().parseHex(roots.getString("accountsRoot")),
+                                roots.getJsonNumber("entryCount").intValueExact(),
+                                HexFormat.of().parseHex(roots.getString("entriesRoot"))));
+                if (!proof.verifies(header.stateRoot(), header.accountCount())) {
                     throw new LaunchException("the node's proof for account " + key + " does not verify against the state"
                             + " root of its block " + header.height() + ": do not trust this node's answer");
                 }

@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cw", mixinStandardHelpOptions = true, versionProvider = Cw.Version.class,
         description = "Commonweal: node software for a public, useful-work intelligent internet.",
-        subcommands = { NodeCommand.class, DemoCommand.class, ChainCommands.Tx.class, ChainCommands.AccountCommand.class, RepoCommand.class,
+        subcommands = { NodeCommand.class, DemoCommand.class, ChainCommands.Tx.class, ChainCommands.AccountCommand.class,
+                BenefitCommands.Benefit.class, RepoCommand.class,
                 AssembleCommand.class, ExplainCommand.class, UpgradeCommands.Upgrade.class, UpgradeCommands.Rollback.class,
                 UpgradeCommands.Config.class,
                 BenchCommand.class, AdapterCommand.class,

@@ -14,6 +14,7 @@ import org.commonweal.consensus.ConsensusEngine;
 import org.commonweal.crypto.PublicKey;
 import org.commonweal.crypto.SignatureBatch;
 import org.commonweal.ledger.Mempool;
+import org.commonweal.ledger.BlockRule;
 import org.commonweal.ledger.PayloadType;
 import org.commonweal.ledger.PayloadTypes;
 import org.commonweal.node.api.HealthCheck;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The chain as a node runs it: opens (recovers) the {@link LocalChain} from the configuration
  * {@code org.commonweal.chain}, registers it as the {@link Chain} service and a {@link HealthCheck},
- * feeds it the registered {@link PayloadType}s, and runs the consensus engine the schedule names for
+ * feeds it the registered {@link PayloadType}s and {@link BlockRule}s, and runs the consensus engine the schedule names for
  * the next height, handing over when a slot ends or an engine comes or goes.
  */
 @Component(immediate = true, configurationPid = "org.commonweal.chain", configurationPolicy = ConfigurationPolicy.REQUIRE,
@@ -68,14 +69,27 @@ public final class ChainComponent {
 
         /** The chain's directory; default {@code <data dir>/chain}. */
         String directory() default "";
+
+        /**
+         * Names of the payload types and block rules this chain's blocks need (e.g. {@code benefit}): the chain
+         * opens, and replays its log, only once every one is registered.
+         */
+        String[] extensions_required() default {};
     }
 
     private final List<PayloadType> payloadTypes = new CopyOnWriteArrayList<>();
+    private final List<BlockRule> blockRules = new CopyOnWriteArrayList<>();
     private final Map<String, ConsensusEngine> engines = new HashMap<>();
     private final ExecutorService scheduler = Executors.newSingleThreadExecutor(r -> new Thread(r, "chain-engines"));
     private final SignatureBatch signatures = SignatureBatch.ofAvailableProcessors();
-    private LocalChain chain;
+    private volatile LocalChain chain;
     private EngineSchedule schedule;
+    private BundleContext context;
+    private ChainSettings settings;
+    private Path directory;
+    private java.util.Set<String> requiredExtensions = java.util.Set.of();
+    /** Why the chain is not open yet (missing extensions, or a failure opening it late); null once open. */
+    private volatile String notOpen;
     private ServiceRegistration<Chain> registration;
     private ServiceRegistration<HealthCheck> healthRegistration;
     /** Touched only on the scheduler thread. */
@@ -106,18 +120,26 @@ public final class ChainComponent {
                     config.block_maxTransactions(), config.snapshot_interval(), config.snapshot_kept(),
                     new Mempool.Limits(config.mempool_maxTransactions(), Mempool.Limits.defaults().maxBytes(),
                             Mempool.Limits.defaults().maxPerSender(), Mempool.Limits.defaults().maxAgeMillis()));
-            Path directory = config.directory().isBlank()
+            this.directory = config.directory().isBlank()
                     ? Path.of(context.getProperty("commonweal.data.dir"), "chain") : Path.of(config.directory());
-            chain = LocalChain.open(directory, settings, PayloadTypes.standardPlus(payloadTypes), signatures,
-                    System::currentTimeMillis);
+            this.settings = settings;
+            this.context = context;
+            this.requiredExtensions = new java.util.TreeSet<>(java.util.Arrays.stream(config.extensions_required())
+                    .map(String::trim).filter(name -> !name.isEmpty()).toList());
+            if (requiredExtensions.isEmpty()) {
+                open();
+            } else {
+                // The extensions' services are bound after this constructor: the chain opens from the bind methods.
+                notOpen = "waiting for the extensions " + requiredExtensions + " (configuration extensions.required) before"
+                        + " replaying the chain: install the bundles that register them";
+                LOG.info("the chain is {}", notOpen);
+            }
         } catch (RuntimeException e) {
             signatures.close();
             scheduler.shutdown();
             LOG.error("the chain cannot start: {}", e.getMessage());
             throw e;
         }
-        chain.afterCommit(this::afterCommit);
-        registration = context.registerService(Chain.class, chain, null);
         healthRegistration = context.registerService(HealthCheck.class, new HealthCheck() {
             @Override
             public String name() {
@@ -132,10 +154,44 @@ public final class ChainComponent {
         reconcile();
     }
 
+    /** Opens (recovers) the chain with the extensions registered now and offers it as the {@link Chain} service. */
+    private synchronized void open() {
+        LocalChain opened = LocalChain.open(directory, settings, extensions(), signatures, System::currentTimeMillis);
+        opened.afterCommit(this::afterCommit);
+        chain = opened;
+        notOpen = null;
+        registration = context.registerService(Chain.class, opened, null);
+    }
+
+    /** Opens the chain once every required extension is registered (called as extensions come). */
+    private synchronized void openIfReady() {
+        if (chain != null || requiredExtensions.isEmpty() || scheduler.isShutdown()) {
+            return;
+        }
+        java.util.Set<String> missing = new java.util.TreeSet<>(requiredExtensions);
+        payloadTypes.forEach(type -> missing.remove(type.name()));
+        blockRules.forEach(rule -> missing.remove(rule.name()));
+        if (!missing.isEmpty()) {
+            notOpen = "waiting for the extensions " + missing + " (configuration extensions.required) before replaying"
+                    + " the chain: install the bundles that register them";
+            return;
+        }
+        try {
+            open();
+            LOG.info("the chain opened with its required extensions {}", requiredExtensions);
+            reconcile();
+        } catch (RuntimeException e) {
+            notOpen = "the chain cannot start: " + e.getMessage();
+            LOG.error(notOpen);
+        }
+    }
+
     @Deactivate
     void deactivate() {
         healthRegistration.unregister();
-        registration.unregister();
+        if (registration != null) {
+            registration.unregister();
+        }
         scheduler.submit(() -> stopRunning("the chain is stopping"));
         scheduler.shutdown();
         try {
@@ -145,7 +201,9 @@ public final class ChainComponent {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        chain.close();
+        if (chain != null) {
+            chain.close();
+        }
         signatures.close();
     }
 
@@ -153,6 +211,7 @@ public final class ChainComponent {
     void addPayloadType(PayloadType type) {
         payloadTypes.add(type);
         updatePayloadTypes();
+        openIfReady();
     }
 
     void removePayloadType(PayloadType type) {
@@ -160,11 +219,28 @@ public final class ChainComponent {
         updatePayloadTypes();
     }
 
+    @Reference(name = "blockRules", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addBlockRule(BlockRule rule) {
+        blockRules.add(rule);
+        updatePayloadTypes();
+        openIfReady();
+    }
+
+    void removeBlockRule(BlockRule rule) {
+        blockRules.remove(rule);
+        updatePayloadTypes();
+    }
+
+    private PayloadTypes extensions() {
+        return PayloadTypes.standardPlus(payloadTypes).withBlockRules(blockRules);
+    }
+
     private synchronized void updatePayloadTypes() {
         if (chain != null) {
             try {
-                chain.payloadTypes(PayloadTypes.standardPlus(payloadTypes));
-                LOG.info("payload types now: {}", PayloadTypes.standardPlus(payloadTypes));
+                PayloadTypes extensions = extensions();
+                chain.payloadTypes(extensions);
+                LOG.info("payload types now: {}", extensions);
             } catch (IllegalArgumentException e) {
                 LOG.error("payload types not changed: {}", e.getMessage());
             }
@@ -233,6 +309,10 @@ public final class ChainComponent {
     }
 
     private HealthCheck.Result health() {
+        String why = notOpen;
+        if (why != null) {
+            return HealthCheck.Result.unhealthy(why);
+        }
         String waiting = waitingFor;
         if (waiting != null) {
             return HealthCheck.Result.unhealthy("no consensus engine '" + waiting + "' is installed: add the bundle that"

@@ -104,6 +104,31 @@ final class ChainJson {
         ArrayNode path = proof.putArray("path");
         proven.proof().inclusion().path().forEach(p -> path.add(HEX.formatHex(p)));
         proof.put("encoded", HEX.formatHex(proven.proof().inclusion().encode()));
+        if (proven.proof().roots() != null) {
+            roots(proof, proven.proof().roots());
+        }
+        node.set("head", header(proven.head()));
+        return node;
+    }
+
+    /** The roots that bind one tree to the state root: present when the state has entries. */
+    private static void roots(ObjectNode proof, org.commonweal.ledger.StateRoots roots) {
+        ObjectNode node = proof.putObject("roots");
+        node.put("accountsRoot", HEX.formatHex(roots.accountsRoot()));
+        node.put("entryCount", roots.entryCount());
+        node.put("entriesRoot", HEX.formatHex(roots.entriesRoot()));
+    }
+
+    static ObjectNode entry(org.commonweal.ledger.ProvenEntry proven) {
+        ObjectNode node = MAPPER.createObjectNode();
+        node.put("namespace", proven.proof().namespace());
+        node.put("key", HEX.formatHex(proven.proof().key()));
+        node.put("value", HEX.formatHex(proven.proof().value()));
+        ObjectNode proof = node.putObject("proof");
+        proof.put("index", proven.proof().inclusion().index());
+        proof.put("treeSize", proven.proof().inclusion().treeSize());
+        proof.put("encoded", HEX.formatHex(proven.proof().inclusion().encode()));
+        roots(proof, proven.proof().roots());
         node.set("head", header(proven.head()));
         return node;
     }

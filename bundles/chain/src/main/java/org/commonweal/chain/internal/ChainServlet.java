@@ -40,6 +40,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * GET  /api/chain/transactions/{id}    pending or committed (height, index, block)
  * GET  /api/chain/blocks/{height|hash|head}  JSON, or its encoding with Accept: application/octet-stream
  * GET  /api/chain/accounts/{key}       balance, nonce, Merkle proof, and the header it proves against
+ * GET  /api/chain/entries/{ns}/{hex}   a state entry (key in hex, '-' for the empty key), its proof and header
  * GET  /api/chain/stream[?from=H]      Server-Sent Events: one "block" event per committed block
  * </pre>
  * Errors are JSON {@code {"error": CODE, "message": words}} with a 4xx/5xx status; rejected transactions
@@ -92,6 +93,15 @@ public final class ChainServlet extends HttpServlet {
                             + " (balance 0, nonce 0 at height " + chain.head().height() + ")"));
                 } else {
                     write(response, 200, ChainJson.account(proven.get()));
+                }
+            } else if (path.length == 3 && path[0].equals("entries")) {
+                byte[] key = path[2].equals("-") ? new byte[0] : java.util.HexFormat.of().parseHex(path[2]);
+                var proven = chain.proveEntry(path[1], key);
+                if (proven.isEmpty()) {
+                    write(response, 404, ChainJson.error("NOT_FOUND", "no entry " + path[1] + "/" + path[2] + " in the"
+                            + " state at height " + chain.head().height()));
+                } else {
+                    write(response, 200, ChainJson.entry(proven.get()));
                 }
             } else if (path.length == 1 && path[0].equals("stream")) {
                 stream(request, response);
@@ -293,7 +303,7 @@ public final class ChainServlet extends HttpServlet {
 
     private static void notFound(HttpServletResponse response) throws IOException {
         write(response, 404, ChainJson.error("NOT_FOUND", "no such chain API path; see /api/chain, /transactions,"
-                + " /blocks/{height|hash|head}, /accounts/{key}, /stream"));
+                + " /blocks/{height|hash|head}, /accounts/{key}, /entries/{namespace}/{key hex}, /stream"));
     }
 
     private static void write(HttpServletResponse response, int status, JsonNode body) throws IOException {

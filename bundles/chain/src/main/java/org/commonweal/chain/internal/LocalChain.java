@@ -406,6 +406,16 @@ final class LocalChain implements Chain, AutoCloseable {
     }
 
     @Override
+    public Optional<org.commonweal.ledger.ProvenEntry> proveEntry(String namespace, byte[] key) {
+        return ledger.proveEntry(namespace, key);
+    }
+
+    @Override
+    public org.commonweal.ledger.StateView state() {
+        return ledger.committedState();
+    }
+
+    @Override
     public AutoCloseable subscribe(Consumer<Block> listener) {
         listeners.add(listener);
         return () -> listeners.remove(listener);
