@@ -79,8 +79,8 @@ public class AssembledDistributionIT {
         }
         try (CwProcess verify = CwProcess.start("repo", "verify")) {
             assertEquals(verify.output(), 0, verify.exitCode(120));
-            // the dev distribution's bundles and org.commonweal.repo
-            assertTrue(verify.output(), verify.output().contains((DevDistribution.load().bundles().size() + 1) + " artifacts"));
+            // the dev distribution's bundles, org.commonweal.repo and the BFT engine
+            assertTrue(verify.output(), verify.output().contains((DevDistribution.load().bundles().size() + 2) + " artifacts"));
         }
     }
 }
