@@ -50,7 +50,7 @@ public class StorageLifecycleIT {
         // Every call into Chronicle runs on threads that end: Chronicle keeps ThreadLocals in every thread that
         // calls it, and a ThreadLocal value of a live thread pins the class loader that defined its class.
         List<WeakReference<ClassLoader>> first = onThreadThatEnds(this::updateAndReopen);
-        for (int i = 0; i < 200 && first.get(0).get() != null; i++) { // up to 20 s: a loaded machine collects late
+        for (int i = 0; i < 600 && first.get(0).get() != null; i++) { // up to 60 s: a loaded machine collects late
             System.gc();
             Thread.sleep(100);
         }
