@@ -54,8 +54,14 @@ public class CulturePackIT {
     @Inject
     private BundleContext context;
 
-    @Inject
-    private LanguageModels models;
+    /**
+     * The current models service, looked up each time: Pax Exam applies the inference configuration while the
+     * bundles start, so the component may be replaced (with its service) after an injection would have run.
+     */
+    private LanguageModels models() {
+        var reference = context.getServiceReference(LanguageModels.class);
+        return reference == null ? List::of : context.getService(reference);
+    }
 
     @Configuration
     public Option[] configuration() {
@@ -65,13 +71,13 @@ public class CulturePackIT {
     private LanguageModel demoWithPacks() throws InterruptedException {
         long deadline = System.currentTimeMillis() + 60_000;
         while (System.currentTimeMillis() < deadline) {
-            var demo = models.find("commonweal-demo");
+            var demo = models().find("commonweal-demo");
             if (demo.isPresent() && demo.get().adapters().size() == PACKS.size()) {
                 return demo.get();
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("the demo model with its three culture packs did not appear: " + models.models());
+        throw new AssertionError("the demo model with its three culture packs did not appear: " + models().models());
     }
 
     /** Generates and waits; returns the completion. */
