@@ -69,13 +69,12 @@ public final class GgufFile implements AutoCloseable {
     private final Map<String, Object> metadata;
     private final Map<String, TensorInfo> tensors;
     private final Loading loading;
-    private final long fileSize;
     private final Arena arena;
     private final MemorySegment data;
     private final Map<String, long[]> rawExtents;
 
     private GgufFile(Path path, int version, long alignment, Map<String, Object> metadata,
-            Map<String, TensorInfo> tensors, Loading loading, long fileSize, Arena arena, MemorySegment data,
+            Map<String, TensorInfo> tensors, Loading loading, Arena arena, MemorySegment data,
             Map<String, long[]> rawExtents) {
         this.rawExtents = Collections.unmodifiableMap(rawExtents);
         this.path = path;
@@ -84,7 +83,6 @@ public final class GgufFile implements AutoCloseable {
         this.metadata = Collections.unmodifiableMap(metadata);
         this.tensors = Collections.unmodifiableMap(tensors);
         this.loading = loading;
-        this.fileSize = fileSize;
         this.arena = arena;
         this.data = data;
     }
@@ -135,11 +133,6 @@ public final class GgufFile implements AutoCloseable {
 
     public Loading loading() {
         return loading;
-    }
-
-    /** The size of the file in bytes. */
-    public long fileSize() {
-        return fileSize;
     }
 
     /** Every metadata key and value, in file order (see the class comment for the value types). */
@@ -411,13 +404,13 @@ public final class GgufFile implements AutoCloseable {
             }
             MemorySegment fileData = file.asSlice(Math.min(dataStart, size), dataSize);
             if (loading == Loading.MAPPED) {
-                return new GgufFile(path, version, alignment, metadata, infos, loading, size, mapping, fileData, rawExtents);
+                return new GgufFile(path, version, alignment, metadata, infos, loading, mapping, fileData, rawExtents);
             }
             Arena arena = Arena.ofShared();
             try {
                 MemorySegment copy = allocate(arena, dataSize);
                 copy(channel, dataStart, copy, progress);
-                return new GgufFile(path, version, alignment, metadata, infos, loading, size, arena, copy, rawExtents);
+                return new GgufFile(path, version, alignment, metadata, infos, loading, arena, copy, rawExtents);
             } catch (IOException | RuntimeException | Error e) {
                 arena.close();
                 throw e;

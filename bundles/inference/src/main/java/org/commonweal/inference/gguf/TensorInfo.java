@@ -27,11 +27,6 @@ public record TensorInfo(String name, long[] dims, GgmlType type, long offset, l
         return n;
     }
 
-    /** ne0: the elements of one row. */
-    public long rowLength() {
-        return dims[0];
-    }
-
     /** The number of rows: every dimension but the first, multiplied. */
     public long rows() {
         return elements() / dims[0];

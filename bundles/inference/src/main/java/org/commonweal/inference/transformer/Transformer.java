@@ -86,6 +86,7 @@ public final class Transformer {
             logitRows += s.logitRows();
         }
         Batch b = new Batch(steps, tokens);
+        angles(b);
         float[] x = new float[tokens * c.dim()];
         WeightMatrix embedding = w.tokenEmbedding();
         for (int t = 0; t < tokens; t++) {
@@ -130,8 +131,8 @@ public final class Transformer {
         layer.kBias().ifPresent(bias -> addBias(s.k, bias, n));
         layer.vBias().ifPresent(bias -> addBias(s.v, bias, n));
         for (int t = 0; t < n; t++) {
-            rope(s.q, t * c.qDim(), c.heads(), b.position[t]);
-            rope(s.k, t * c.kvDim(), c.kvHeads(), b.position[t]);
+            rope(s.q, t * c.qDim(), c.heads(), b, t);
+            rope(s.k, t * c.kvDim(), c.kvHeads(), b, t);
             b.cache[t].store(l, b.position[t], s.k, t * c.kvDim(), s.v, t * c.kvDim());
         }
         attention(l, b, s, pool);
@@ -189,19 +190,33 @@ public final class Transformer {
     }
 
     /**
-     * Rotates {@code nHeads} heads at {@code off} for {@code position}, as ggml's rope with frequency
-     * factors and a linear frequency scale: pair i turns by
-     * {@code freqScale * (position * base^(-2i/headDim) / factor_i)}, the power taken step by step in float.
+     * Each token's rotation angles, once per forward pass for every layer and for both queries and keys: pair
+     * i of the token at position p turns by {@code freqScale * (p * base^(-2i/headDim) / factor_i)}, the power
+     * taken step by step in float, as ggml's rope with frequency factors and a linear frequency scale.
      */
-    private void rope(float[] x, int off, int nHeads, int position) {
+    private void angles(Batch b) {
         int pairs = c.headDim() / 2;
         float thetaScale = (float) StrictMath.pow(c.ropeBase(), -2.0f / c.headDim());
         float[] factors = w.ropeFrequencyFactors().orElse(null);
-        float thetaBase = position;
+        b.cos = new float[b.tokens * pairs];
+        b.sin = new float[b.tokens * pairs];
+        for (int t = 0; t < b.tokens; t++) {
+            float thetaBase = b.position[t];
+            for (int i = 0; i < pairs; i++) {
+                float theta = c.ropeFreqScale() * (factors == null ? thetaBase : thetaBase / factors[i]);
+                b.cos[t * pairs + i] = (float) StrictMath.cos(theta);
+                b.sin[t * pairs + i] = (float) StrictMath.sin(theta);
+                thetaBase *= thetaScale;
+            }
+        }
+    }
+
+    /** Rotates {@code nHeads} heads at {@code off} by token {@code t}'s angles. */
+    private void rope(float[] x, int off, int nHeads, Batch b, int t) {
+        int pairs = c.headDim() / 2;
         for (int i = 0; i < pairs; i++) {
-            float theta = c.ropeFreqScale() * (factors == null ? thetaBase : thetaBase / factors[i]);
-            float cos = (float) StrictMath.cos(theta);
-            float sin = (float) StrictMath.sin(theta);
+            float cos = b.cos[t * pairs + i];
+            float sin = b.sin[t * pairs + i];
             for (int h = 0; h < nHeads; h++) {
                 int head = off + h * c.headDim();
                 int i0 = c.ropeNeox() ? head + i : head + 2 * i;
@@ -211,7 +226,6 @@ public final class Transformer {
                 x[i0] = x0 * cos - x1 * sin;
                 x[i1] = x0 * sin + x1 * cos;
             }
-            thetaBase *= thetaScale;
         }
     }
 
@@ -224,6 +238,9 @@ public final class Transformer {
         /** Each adapter in the batch and the rows (token indexes) it applies to, in batch order. */
         final Map<LoraAdapter, int[]> adapterRows = new LinkedHashMap<>();
         int maxPosition;
+        /** Per token, the cosines and sines of its RoPE angles (head dimension / 2 each). */
+        float[] cos;
+        float[] sin;
 
         Batch(List<Step> steps, int tokens) {
             this.tokens = tokens;
