@@ -3,8 +3,11 @@ package org.commonweal.crypto;
 import java.util.Arrays;
 import java.util.HexFormat;
 
-/** An Ed25519 public key: 32 bytes, compared by content, shown as lowercase hex. */
-public final class PublicKey {
+/**
+ * An Ed25519 public key: 32 bytes, equal by content, ordered by its bytes as unsigned numbers (the order of the
+ * chain's state tree), shown as lowercase hex.
+ */
+public final class PublicKey implements Comparable<PublicKey> {
 
     public static final int LENGTH = 32;
 
@@ -47,6 +50,11 @@ public final class PublicKey {
 
     public String hex() {
         return HexFormat.of().formatHex(bytes);
+    }
+
+    @Override
+    public int compareTo(PublicKey other) {
+        return Arrays.compareUnsigned(bytes, other.bytes);
     }
 
     @Override

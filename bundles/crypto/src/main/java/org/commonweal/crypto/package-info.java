@@ -3,7 +3,7 @@
  * Merkle trees with inclusion proofs a light client can check.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.commonweal.crypto;
 
 import org.osgi.annotation.bundle.Export;

@@ -53,6 +53,75 @@ class Ed25519Test {
         assertFalse(Ed25519.verify(PublicKey.of(new byte[32]), message, signature), "the all-zero key");
     }
 
+    /** Small-order points and non-canonical encodings: the keys where verification rules differ between libraries. */
+    private static final String[] ODD_KEYS = {
+        "0100000000000000000000000000000000000000000000000000000000000000", // the identity
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // order 2
+        "0000000000000000000000000000000000000000000000000000000000000000", // order 4
+        "0000000000000000000000000000000000000000000000000000000000000080", // order 4, sign bit set
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // y = p, non-canonical
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // y = p + 1, non-canonical
+        "0100000000000000000000000000000000000000000000000000000000000080", // the identity with the sign bit
+    };
+
+    @Test
+    void keysKeptDecodedGiveBouncyCastlesAnswerForEveryInput() {
+        Random random = new Random(11);
+        List<byte[]> keys = new ArrayList<>();
+        for (String odd : ODD_KEYS) {
+            keys.add(HEX.parseHex(odd));
+        }
+        List<PrivateKey> signers = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            byte[] seed = new byte[32];
+            random.nextBytes(seed);
+            signers.add(Ed25519.fromSeed(seed));
+            byte[] negated = signers.getLast().publicKey().bytes();
+            negated[31] ^= (byte) 0x80; // the negated point: valid, but not the signer's key
+            keys.add(signers.getLast().publicKey().bytes());
+            keys.add(negated);
+            byte[] noise = new byte[32];
+            random.nextBytes(noise); // about half of random strings are points
+            keys.add(noise);
+        }
+        int valid = 0;
+        for (int k = 0; k < keys.size(); k++) {
+            byte[] key = keys.get(k);
+            List<byte[]> signatures = new ArrayList<>();
+            byte[] message = new byte[1 + random.nextInt(200)];
+            random.nextBytes(message);
+            for (PrivateKey signer : signers) {
+                if (signer.publicKey().equals(PublicKey.of(key))) {
+                    signatures.add(signer.sign(message));
+                }
+            }
+            for (String odd : ODD_KEYS) { // R of small order (or non-canonical) with S = 0 and S = 1
+                for (int s = 0; s < 2; s++) {
+                    byte[] signature = new byte[64];
+                    System.arraycopy(HEX.parseHex(odd), 0, signature, 0, 32);
+                    signature[32] = (byte) s;
+                    signatures.add(signature);
+                }
+            }
+            byte[] noise = new byte[64];
+            random.nextBytes(noise);
+            signatures.add(noise);
+            for (byte[] signature : signatures) {
+                boolean expected = org.bouncycastle.math.ec.rfc8032.Ed25519.verify(signature, 0, key, 0, message, 0,
+                        message.length);
+                String what = "key " + HEX.formatHex(key) + ", signature " + HEX.formatHex(signature);
+                assertEquals(expected, Ed25519.verify(PublicKey.of(key), message, signature), what);
+                assertEquals(expected, Ed25519.verify(PublicKey.of(key), message, signature), what + " (key kept decoded)");
+                valid += expected ? 1 : 0;
+            }
+        }
+        assertEquals(20, valid, "each signer's own signature, and nothing else, verifies");
+    }
+
     @Test
     void publicKeysCompareByContentAndRefuseBadInput() {
         PublicKey key = Ed25519.generate(new SecureRandom()).publicKey();

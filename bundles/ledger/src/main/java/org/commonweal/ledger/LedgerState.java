@@ -25,7 +25,7 @@ import org.commonweal.crypto.PublicKey;
 public final class LedgerState implements AccountView, StateView {
 
     /** Keys in unsigned lexicographic byte order: the state tree's leaf order. */
-    static final Comparator<PublicKey> KEY_ORDER = (a, b) -> Arrays.compareUnsigned(a.bytes(), b.bytes());
+    static final Comparator<PublicKey> KEY_ORDER = Comparator.naturalOrder();
 
     private final int chainId;
     private final TreeMap<PublicKey, Account> accounts = new TreeMap<>(KEY_ORDER);

@@ -163,7 +163,16 @@ public final class Mempool {
         return selected;
     }
 
-    /** After a block: drops what is now used (nonce below the account's) and what waited too long. */
+    /** Whether some transaction applies next on {@code state} (stops at the first it finds). */
+    public synchronized boolean hasReady(AccountView state) {
+        for (Map.Entry<PublicKey, TreeMap<Long, Entry>> sender : bySender.entrySet()) {
+            if (sender.getValue().containsKey(state.account(sender.getKey()).nonce())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * After a block: drops the transactions of {@code senders} whose nonces {@code state} has used (cost in
      * proportion to the block, not to the pool), and, at most once a second, every expired transaction.

@@ -1,6 +1,7 @@
 package org.commonweal.ledger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -105,6 +106,17 @@ class MempoolTest {
                 + " Bob's nonce 3 waits for 2");
         assertEquals(List.of("B0", "B1"), pool.select(state(), 2).stream()
                 .map(t -> (t.sender().equals(ALICE.publicKey()) ? "A" : "B") + t.nonce()).toList());
+    }
+
+    @Test
+    void onlyATransactionThatAppliesNextMakesThePoolReady() {
+        Mempool pool = pool(100);
+        assertFalse(pool.hasReady(state()), "empty");
+        pool.submit(List.of(tx(BOB, 3, 99)), state(), 0);
+        assertEquals(1, pool.size());
+        assertFalse(pool.hasReady(state()), "Bob's nonce 3 waits for 0, 1 and 2");
+        pool.submit(List.of(tx(BOB, 0, 1)), state(), 0);
+        assertTrue(pool.hasReady(state()));
     }
 
     @Test

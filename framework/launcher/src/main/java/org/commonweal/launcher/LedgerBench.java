@@ -83,8 +83,12 @@ final class LedgerBench {
             double limit = raw * cores;
             out.printf("  Solo engine end to end (submit -> batched signature checks -> block -> execute -> durable):%n"
                     + "    %,9.0f transfers/s in %d blocks  (%.0f%% of the verification limit, raw x %d cores = %,.0f /s;"
-                    + " %.0f%% of this run's SignatureBatch on %d threads)%n", commits.perSecond(), commits.blocks(),
-                    100 * commits.perSecond() / limit, cores, limit, 100 * commits.perSecond() / batchAllCores, cores);
+                    + " %.0f%% of this run's SignatureBatch on %d threads; %.2f of %d cores busy)%n", commits.perSecond(),
+                    commits.blocks(), 100 * commits.perSecond() / limit, cores, limit,
+                    100 * commits.perSecond() / batchAllCores, cores, commits.coresBusy(), cores);
+            if (!Double.isNaN(commits.coresBusy())) {
+                chain.add("soloCoresBusy", Math.round(100 * commits.coresBusy()) / 100.0);
+            }
             chain.add("soloCommitsPerSecond", Math.round(commits.perSecond())).add("soloBlocks", commits.blocks())
                     .add("soloPctOfVerificationLimit", Math.round(100 * commits.perSecond() / limit))
                     .add("soloPctOfBatchRate", Math.round(100 * commits.perSecond() / batchAllCores));

@@ -32,8 +32,12 @@ public final class ChainBench {
     public record Appends(int transactionsPerBlock, int blockBytes, double blocksPerSecond, double megabytesPerSecond) {
     }
 
-    /** Transactions committed end to end per second, and the blocks it took. */
-    public record Commits(int transactions, double perSecond, long blocks) {
+    /**
+     * Transactions committed end to end per second, the blocks it took, and the cores this process kept busy
+     * meanwhile on average (NaN where the platform does not report CPU time): below the core count, the
+     * pipeline left cores idle.
+     */
+    public record Commits(int transactions, double perSecond, long blocks, double coresBusy) {
     }
 
     /** Transactions committed end to end per second by every validator of a cluster. */
@@ -66,6 +70,11 @@ public final class ChainBench {
             }
             return new Workload(keys, balances, txs);
         }
+    }
+
+    /** This process's CPU time so far in nanoseconds, or -1 where the platform does not tell. */
+    private static long cpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
     }
 
     private static PrivateKey key(SplittableRandom random) {
@@ -212,6 +221,7 @@ public final class ChainBench {
             java.util.concurrent.CountDownLatch committed = new java.util.concurrent.CountDownLatch(count);
             chain.subscribe(block -> block.transactions().forEach(tx -> committed.countDown()));
             long start = System.nanoTime();
+            long cpuAtStart = cpuNanos();
             engine.start(chain.session(Long.MAX_VALUE));
             try {
                 // Two clients, each with its own accounts (so a sender's nonces arrive in order), submitting slices
@@ -248,6 +258,7 @@ public final class ChainBench {
                 engine.stop();
             }
             long elapsed = System.nanoTime() - start;
+            double coresBusy = cpuAtStart < 0 ? Double.NaN : (double) (cpuNanos() - cpuAtStart) / elapsed;
             if (chain.pendingTransactions() != 0) {
                 throw new IllegalStateException(chain.pendingTransactions() + " transfers were left uncommitted");
             }
@@ -255,7 +266,7 @@ public final class ChainBench {
             if (!last.signaturesValid(1)) {
                 throw new IllegalStateException("the last certificate does not verify");
             }
-            return new Commits(count, count * 1e9 / elapsed, chain.head().height());
+            return new Commits(count, count * 1e9 / elapsed, chain.head().height(), coresBusy);
         }
     }
 }

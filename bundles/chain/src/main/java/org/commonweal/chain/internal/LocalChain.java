@@ -221,11 +221,11 @@ final class LocalChain implements Chain, AutoCloseable {
         @Override
         public boolean awaitTransactions(long timeoutMillis) throws InterruptedException {
             synchronized (changed) {
-                if (mempool.select(ledger, 1).isEmpty()) {
+                if (!mempool.hasReady(ledger)) {
                     changed.wait(timeoutMillis);
                 }
             }
-            return !mempool.select(ledger, 1).isEmpty();
+            return mempool.hasReady(ledger);
         }
 
         @Override
