@@ -40,6 +40,13 @@ public interface EngineContext {
     List<Transaction> candidates(BlockHeader parent, int max);
 
     /**
+     * As {@link #candidates(BlockHeader, int)}, but each sender's transactions start at {@code firstNonce} of the
+     * sender when that is higher: an engine that spreads transactions in batches before ordering them passes the
+     * next nonce it has not batched yet, so it is not handed again what it has batched.
+     */
+    List<Transaction> candidates(BlockHeader parent, int max, java.util.function.ToLongFunction<PublicKey> firstNonce);
+
+    /**
      * A block on {@code parent} (the head or a validated, uncommitted block) made of those
      * {@code candidates} that apply, at most the chain's block limit. Nothing becomes committed.
      */

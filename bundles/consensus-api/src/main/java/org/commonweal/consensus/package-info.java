@@ -5,7 +5,7 @@
  * that every node hands over from one engine to the next at the same block, with no fork.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.commonweal.consensus;
 
 import org.osgi.annotation.bundle.Export;

@@ -137,11 +137,22 @@ public final class Mempool {
      * Up to {@code max} transactions for the next block on {@code state}, by fee, each sender's in
      * nonce order starting at its next nonce (a sender with a gap contributes up to the gap).
      */
-    public synchronized List<Transaction> select(AccountView state, int max) {
+    public List<Transaction> select(AccountView state, int max) {
+        return select(state, max, sender -> 0);
+    }
+
+    /**
+     * As {@link #select(AccountView, int)}, but each sender's transactions start at {@code firstNonce} if that is
+     * above the sender's next nonce on {@code state}: an engine that spreads transactions in batches passes the
+     * nonces it has batched already, so each call costs in proportion to the senders and to {@code max}, not to
+     * what waits for a block.
+     */
+    public synchronized List<Transaction> select(AccountView state, int max,
+            java.util.function.ToLongFunction<PublicKey> firstNonce) {
         PriorityQueue<Entry> ready = new PriorityQueue<>(PRIORITY);
         Map<PublicKey, Long> next = new HashMap<>();
         bySender.forEach((sender, queue) -> {
-            long nonce = state.account(sender).nonce();
+            long nonce = Math.max(state.account(sender).nonce(), firstNonce.applyAsLong(sender));
             Entry first = queue.get(nonce);
             if (first != null) {
                 ready.add(first);

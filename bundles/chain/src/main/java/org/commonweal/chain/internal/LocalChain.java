@@ -230,12 +230,18 @@ final class LocalChain implements Chain, AutoCloseable {
 
         @Override
         public List<Transaction> candidates(BlockHeader parent, int max) {
+            return candidates(parent, max, sender -> 0);
+        }
+
+        @Override
+        public List<Transaction> candidates(BlockHeader parent, int max,
+                java.util.function.ToLongFunction<PublicKey> firstNonce) {
             AccountView state;
             synchronized (commitLock) {
                 state = ledger.stateAfter(parent).orElseThrow(() -> new IllegalArgumentException("block "
                         + parent.height() + " is neither the head nor validated: no candidates for it"));
             }
-            return mempool.select(state, Math.min(max, settings.maxBlockTransactions()));
+            return mempool.select(state, Math.min(max, settings.maxBlockTransactions()), firstNonce);
         }
 
         @Override

@@ -38,6 +38,7 @@ import org.commonweal.consensus.bft.protocol.Signed;
 import org.commonweal.consensus.bft.protocol.Signatures;
 import org.commonweal.consensus.bft.protocol.ValidatorSet;
 import org.commonweal.crypto.Ed25519;
+import org.commonweal.crypto.PublicKey;
 import org.commonweal.crypto.SignatureBatch;
 import org.commonweal.ledger.Block;
 import org.commonweal.ledger.BlockHeader;
@@ -176,8 +177,8 @@ public final class BftEngine implements ConsensusEngine {
         private final Map<Id, Map<Integer, Signed>> acks = new HashMap<>();
         /** Proofs of availability not yet ordered, in arrival order. */
         private final Map<Id, Messages.BatchProof> ready = new LinkedHashMap<>();
-        /** Ids of our own transactions in batches not yet executed. */
-        private final Set<ByteBuffer> batched = new HashSet<>();
+        /** Per sender, our transactions in batches not yet executed: where the next batch starts. */
+        private final Map<PublicKey, InFlight> batched = new HashMap<>();
         /** Batches executed (the most recent 10,000): a proof of one is not ordered again. */
         private final Map<Id, Boolean> executedBatches = new LinkedHashMap<>();
         private long sequence;
@@ -192,6 +193,17 @@ public final class BftEngine implements ConsensusEngine {
         private final ArrayDeque<Final> toExecute = new ArrayDeque<>();
 
         private record Final(Messages.Block block, QuorumCert qc) {
+        }
+
+        /** One sender's transactions in our batches not yet executed: how many, and the nonce after the highest. */
+        private static final class InFlight {
+            long nextNonce;
+            int count;
+
+            void add(long nonce) {
+                nextNonce = Math.max(nextNonce, nonce + 1);
+                count++;
+            }
         }
 
         Loop(EngineContext context) {
@@ -260,15 +272,10 @@ public final class BftEngine implements ConsensusEngine {
                 return; // looking at the mempool costs: a few times per batch interval, not after every message
             }
             lastBatchCheck = checkAt;
-            List<Transaction> fresh = new ArrayList<>();
-            for (Transaction tx : context.candidates(context.head(), settings.maxBatchTransactions() * 4)) {
-                if (!batched.contains(ByteBuffer.wrap(tx.id()))) {
-                    fresh.add(tx);
-                    if (fresh.size() == settings.maxBatchTransactions()) {
-                        break;
-                    }
-                }
-            }
+            List<Transaction> fresh = context.candidates(context.head(), settings.maxBatchTransactions(), sender -> {
+                InFlight inFlight = batched.get(sender);
+                return inFlight == null ? 0 : inFlight.nextNonce;
+            });
             long now = clock.getAsLong();
             if (fresh.isEmpty()) {
                 firstWaitingAt = -1;
@@ -283,7 +290,7 @@ public final class BftEngine implements ConsensusEngine {
             List<byte[]> encoded = new ArrayList<>(fresh.size());
             for (Transaction tx : fresh) {
                 encoded.add(TransactionCodec.encode(tx));
-                batched.add(ByteBuffer.wrap(tx.id()));
+                batched.computeIfAbsent(tx.sender(), sender -> new InFlight()).add(tx.nonce());
             }
             Messages.Batch batch = new Messages.Batch(settings.me(), sequence++, encoded);
             Id id = batch.id();
@@ -446,18 +453,24 @@ public final class BftEngine implements ConsensusEngine {
                 QuorumCert qc = toExecute.poll().qc();
                 List<Transaction> txs = new ArrayList<>();
                 for (Messages.BatchProof proof : ordered.proofs()) {
-                    for (byte[] bytes : batches.get(proof.batchId()).transactions()) {
+                    Messages.Batch batch = batches.get(proof.batchId());
+                    for (byte[] bytes : batch.transactions()) {
                         try {
-                            txs.add(TransactionCodec.decode(bytes));
+                            Transaction tx = TransactionCodec.decode(bytes);
+                            txs.add(tx);
+                            if (batch.author() == settings.me()) {
+                                InFlight inFlight = batched.get(tx.sender());
+                                if (inFlight != null && --inFlight.count == 0) {
+                                    // none left in flight: what did not apply is offered again from the account's nonce
+                                    batched.remove(tx.sender());
+                                }
+                            }
                         } catch (Rejection e) {
                             // acknowledged batches decode; a malformed one is skipped whole by the ledger anyway
                         }
                     }
                     executedBatches.put(proof.batchId(), true);
                     ready.remove(proof.batchId());
-                }
-                for (Transaction tx : txs) {
-                    batched.remove(ByteBuffer.wrap(tx.id()));
                 }
                 forget(block);
                 if (txs.isEmpty() || context.head().height() >= context.lastHeight()) {
