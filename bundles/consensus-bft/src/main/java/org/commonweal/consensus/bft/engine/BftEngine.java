@@ -92,6 +92,7 @@ public final class BftEngine implements ConsensusEngine {
     private Thread thread;
     private ScheduledExecutorService timers;
     private volatile boolean running;
+    private volatile long keptRounds = Jolteon.KEPT_ROUNDS;
 
     /**
      * {@code sign}: this validator's Ed25519 signature (its node key; {@link Settings#me()} is the key's index in
@@ -121,6 +122,17 @@ public final class BftEngine implements ConsensusEngine {
     @Override
     public String name() {
         return NAME;
+    }
+
+    /**
+     * Keeps consensus blocks for {@code rounds} behind the last commit, to answer peers catching up (default
+     * {@value Jolteon#KEPT_ROUNDS}); a peer further behind catches up by state sync. Takes effect at the next start.
+     */
+    public void keepRounds(long rounds) {
+        if (rounds < 1) {
+            throw new IllegalArgumentException("at least one round of committed blocks must be kept, not " + rounds);
+        }
+        this.keptRounds = rounds;
     }
 
     @Override
@@ -195,6 +207,18 @@ public final class BftEngine implements ConsensusEngine {
         private record Final(Messages.Block block, QuorumCert qc) {
         }
 
+        // State sync.
+        /** Jolteon's last committed round, and when it last moved. */
+        private long progressRound = -1;
+        private long progressAt;
+        private long syncAskedAt;
+        /** Committed blocks offered by peers, by height, then block hash, then the offering validator. */
+        private final java.util.TreeMap<Long, Map<ByteBuffer, Map<Integer, SyncOffer>>> offers = new java.util.TreeMap<>();
+
+        /** A block a validator says it committed, the certificate it committed it with, and its own vote in it. */
+        private record SyncOffer(Block block, CommitCertificate certificate, CommitCertificate.Vote vote) {
+        }
+
         /** One sender's transactions in our batches not yet executed: how many, and the nonce after the highest. */
         private static final class InFlight {
             long nextNonce;
@@ -212,6 +236,7 @@ public final class BftEngine implements ConsensusEngine {
             Messages.Block last = lastCommitted(context);
             this.jolteon = new Jolteon(context.chainId(), settings.validators(), settings.me(), signatures, this,
                     settings.baseTimeoutMillis(), genesisHeader.encode(), readSafety(), last);
+            jolteon.keepRounds(keptRounds);
             payloads.put(jolteon.genesisId(), new Codec.OrderedBatches(genesisHeader.timeMillis(), List.of()));
             if (last != null) { // restarted: blocks from peers extend the last block this validator committed
                 payloads.put(last.id(), Codec.decodeOrdered(last.payload()));
@@ -238,6 +263,7 @@ public final class BftEngine implements ConsensusEngine {
                     }
                     maybeBatch();
                     execute();
+                    maybeSync();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -259,6 +285,8 @@ public final class BftEngine implements ConsensusEngine {
                         transport.send(settings.me(), from, batch);
                     }
                 }
+                case Messages.SyncRequest r -> onSyncRequest(from, r);
+                case Messages.SyncResponse r -> onSyncResponse(from, r);
                 default -> jolteon.onMessage(from, message);
             }
         }
@@ -493,6 +521,147 @@ public final class BftEngine implements ConsensusEngine {
                             + e.getMessage(), e);
                 }
             }
+        }
+
+        /**
+         * State sync, for a validator further behind than the consensus blocks its peers keep: when Jolteon has
+         * committed nothing for a while although certificates of later rounds arrive, ask every peer for the
+         * committed ledger blocks after the head.
+         */
+        private void maybeSync() {
+            long now = clock.getAsLong();
+            if (jolteon.committedRound() != progressRound || jolteon.highQc().round() <= jolteon.committedRound() + 2) {
+                progressRound = jolteon.committedRound();
+                progressAt = now; // committing, or not behind
+                return;
+            }
+            long wait = Math.max(1_000, 5 * settings.baseTimeoutMillis());
+            if (now - progressAt >= wait && now - syncAskedAt >= wait && context.head().height() < context.lastHeight()) {
+                syncAskedAt = now;
+                LOG.info("validator {} commits nothing at round {} while round {} is certified: asking peers for the"
+                        + " blocks after height {}", settings.me(), jolteon.committedRound(), jolteon.highQc().round(),
+                        context.head().height());
+                transport.broadcast(settings.me(), new Messages.SyncRequest(context.head().height() + 1));
+            }
+        }
+
+        /**
+         * Up to {@value Codec#MAX_SYNC_BLOCKS} committed blocks (16 MiB) from the requested height, each with its
+         * certificate holding this validator's signature of the block (added if the certificate lacks it, as one
+         * from another engine does): this validator vouches that it committed each.
+         */
+        private void onSyncRequest(int from, Messages.SyncRequest request) {
+            List<byte[]> blocks = new ArrayList<>();
+            List<byte[]> certificates = new ArrayList<>();
+            PublicKey myKey = settings.validators().key(settings.me());
+            long bytes = 0;
+            for (long h = Math.max(1, request.fromHeight()); h <= context.head().height() && blocks.size() < Codec.MAX_SYNC_BLOCKS
+                    && bytes < 16 << 20; h++) {
+                EngineContext.CommittedBlock committed = context.committed(h).orElse(null);
+                if (committed == null || committed.certificate().isEmpty()) {
+                    break;
+                }
+                CommitCertificate certificate = committed.certificate().get();
+                BlockHeader header = committed.block().header();
+                if (certificate.votes().stream().noneMatch(v -> v.signer().equals(myKey))) {
+                    List<CommitCertificate.Vote> votes = new ArrayList<>(certificate.votes());
+                    votes.add(new CommitCertificate.Vote(myKey,
+                            sign.apply(CommitCertificate.signingBytes(context.chainId(), h, header.hash()))));
+                    certificate = new CommitCertificate(certificate.engine(), h, header.hash(), votes, certificate.proof());
+                }
+                blocks.add(committed.block().encode());
+                certificates.add(certificate.encode());
+                bytes += blocks.getLast().length + certificates.getLast().length;
+            }
+            if (!blocks.isEmpty()) {
+                transport.send(settings.me(), from, new Messages.SyncResponse(request.fromHeight(), blocks, certificates));
+            }
+        }
+
+        /**
+         * Keeps each offered block that its sender signed (a faulty sender can offer anything, so nothing is applied
+         * on one word), then commits, height after height, every block that f + 1 validators vouch for: at least
+         * one of them is honest, and honest validators commit the same block at every height.
+         */
+        private void onSyncResponse(int from, Messages.SyncResponse response) {
+            PublicKey fromKey = settings.validators().key(from);
+            long head = context.head().height();
+            List<byte[]> blocks = response.blocks();
+            List<byte[]> certificates = response.certificates();
+            for (int i = 0; i < blocks.size(); i++) {
+                long height = response.fromHeight() + i;
+                if (height <= head || height > head + 2L * Codec.MAX_SYNC_BLOCKS) {
+                    continue;
+                }
+                try {
+                    Block block = Block.decode(blocks.get(i));
+                    CommitCertificate certificate = CommitCertificate.decode(certificates.get(i));
+                    byte[] hash = block.header().hash();
+                    byte[] signed = CommitCertificate.signingBytes(context.chainId(), height, hash);
+                    CommitCertificate.Vote vote = certificate.votes().stream()
+                            .filter(v -> v.signer().equals(fromKey) && Ed25519.verify(fromKey, signed, v.signature()))
+                            .findFirst().orElse(null);
+                    if (block.header().height() != height || certificate.height() != height
+                            || !java.util.Arrays.equals(certificate.blockHash(), hash) || vote == null) {
+                        LOG.warn("validator {} offered block {} without its own valid signature of it; ignored", from, height);
+                        return;
+                    }
+                    offers.computeIfAbsent(height, h -> new HashMap<>())
+                            .computeIfAbsent(ByteBuffer.wrap(hash), h -> new HashMap<>())
+                            .put(from, new SyncOffer(block, certificate, vote));
+                } catch (Rejection e) {
+                    LOG.warn("validator {} offered a malformed block {} ({}); ignored", from, height, e.getMessage());
+                    return;
+                }
+            }
+            applyOffers();
+        }
+
+        private void applyOffers() {
+            int applied = 0;
+            Messages.Block lastConsensus = null;
+            while (true) {
+                long next = context.head().height() + 1;
+                offers.headMap(next).clear();
+                Map<ByteBuffer, Map<Integer, SyncOffer>> atNext = offers.get(next);
+                Map<Integer, SyncOffer> agreed = atNext == null ? null : atNext.values().stream()
+                        .filter(byValidator -> byValidator.size() >= settings.validators().faults() + 1).findFirst()
+                        .orElse(null);
+                if (agreed == null || next > context.lastHeight()) {
+                    break;
+                }
+                SyncOffer any = agreed.values().iterator().next();
+                byte[] proof = agreed.values().stream().map(SyncOffer::certificate).filter(c -> c.engine().equals(NAME))
+                        .map(CommitCertificate::proof).findFirst().orElse(new byte[0]);
+                CommitCertificate certificate = new CommitCertificate(any.certificate().engine(), next,
+                        any.block().header().hash(), agreed.values().stream().map(SyncOffer::vote).toList(), proof);
+                try {
+                    context.commit(any.block(), certificate);
+                } catch (Rejection e) {
+                    LOG.error("validator {}: block {}, vouched for by validators {}, does not commit here ({}); state sync"
+                            + " stops until new offers come", settings.me(), next, agreed.keySet(), e.getMessage());
+                    offers.remove(next);
+                    break;
+                }
+                applied++;
+                if (proof.length > 0) {
+                    lastConsensus = Codec.decodeCertified(proof).block();
+                }
+            }
+            if (applied == 0) {
+                return;
+            }
+            LOG.info("validator {} caught up by state sync: {} blocks, to height {}", settings.me(), applied,
+                    context.head().height());
+            if (lastConsensus != null) {
+                long round = lastConsensus.round();
+                payloads.put(lastConsensus.id(), Codec.decodeOrdered(lastConsensus.payload()));
+                toExecute.removeIf(f -> f.block().round() <= round);
+                jolteon.syncedTo(lastConsensus);
+            }
+            // More may follow: ask again at once (a peer that has nothing after the head does not answer).
+            syncAskedAt = clock.getAsLong();
+            transport.broadcast(settings.me(), new Messages.SyncRequest(context.head().height() + 1));
         }
 
         /**

@@ -32,6 +32,10 @@ public final class Codec {
     private static final byte BATCH_ACK = 7;
     private static final byte BATCH_PROOF = 8;
     private static final byte BATCH_REQUEST = 9;
+    private static final byte SYNC_REQUEST = 10;
+    private static final byte SYNC_RESPONSE = 11;
+    /** Committed blocks per {@link Messages.SyncResponse} at most. */
+    public static final int MAX_SYNC_BLOCKS = 256;
     public static final int MAX_BATCH_TRANSACTIONS = 100_000;
     public static final int MAX_TRANSACTION_BYTES = 64 * 1024;
 
@@ -53,6 +57,12 @@ public final class Codec {
             case Messages.BatchAck a -> out.u8(BATCH_ACK).id(a.batchId()).signed(a.signed());
             case Messages.BatchProof p -> out.u8(BATCH_PROOF).proof(p);
             case Messages.BatchRequest r -> out.u8(BATCH_REQUEST).id(r.batchId());
+            case Messages.SyncRequest r -> out.u8(SYNC_REQUEST).i64(r.fromHeight());
+            case Messages.SyncResponse r -> {
+                out.u8(SYNC_RESPONSE).i64(r.fromHeight()).i32(r.blocks().size());
+                r.blocks().forEach(out::bytes);
+                r.certificates().forEach(out::bytes);
+            }
         }
         return out.bytes();
     }
@@ -70,6 +80,8 @@ public final class Codec {
                 case BATCH_ACK -> new Messages.BatchAck(in.id(), in.signed());
                 case BATCH_PROOF -> in.proof();
                 case BATCH_REQUEST -> new Messages.BatchRequest(in.id());
+                case SYNC_REQUEST -> new Messages.SyncRequest(in.i64());
+                case SYNC_RESPONSE -> in.syncResponse();
                 default -> throw new IllegalArgumentException("unknown consensus message type " + bytes[0]);
             };
             in.end();
@@ -310,6 +322,23 @@ public final class Codec {
                 txs.add(bytes(MAX_TRANSACTION_BYTES));
             }
             return new Messages.Batch(author, sequence, txs);
+        }
+
+        Messages.SyncResponse syncResponse() {
+            long from = i64();
+            int n = i32();
+            if (n < 0 || n > MAX_SYNC_BLOCKS) {
+                throw new IllegalArgumentException("a sync response claims " + n + " blocks (at most " + MAX_SYNC_BLOCKS + ")");
+            }
+            List<byte[]> blocks = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                blocks.add(bytes(MAX_PAYLOAD_BYTES));
+            }
+            List<byte[]> certificates = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                certificates.add(bytes(MAX_PAYLOAD_BYTES));
+            }
+            return new Messages.SyncResponse(from, blocks, certificates);
         }
 
         void end() {

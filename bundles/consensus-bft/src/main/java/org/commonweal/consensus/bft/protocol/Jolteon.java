@@ -40,8 +40,11 @@ import org.commonweal.consensus.bft.protocol.Messages.Vote;
  */
 public final class Jolteon {
 
-    /** Committed blocks kept to answer peers catching up, in rounds behind the last commit. */
-    static final long KEPT_ROUNDS = 10_000;
+    /**
+     * Committed blocks kept to answer peers catching up, in rounds behind the last commit, by default; a validator
+     * further behind catches up through its peers' chains (the engine's state sync), then {@link #syncedTo}.
+     */
+    public static final long KEPT_ROUNDS = 10_000;
 
     private final int chainId;
     private final ValidatorSet validators;
@@ -51,6 +54,7 @@ public final class Jolteon {
     private final long baseTimeoutMillis;
     private final Block genesis;
     private final Id genesisId;
+    private long keptRounds = KEPT_ROUNDS;
 
     // Safety (persisted).
     private long highestVotedRound;
@@ -105,6 +109,39 @@ public final class Jolteon {
             committedRound = lastCommitted.round();
             blocks.put(committedId, new Proposal(lastCommitted, new byte[0]));
         }
+    }
+
+    /** Keeps committed blocks for {@code rounds} behind the last commit (tests make it small to need state sync). */
+    public void keepRounds(long rounds) {
+        if (rounds < 1) {
+            throw new IllegalArgumentException("at least one round of committed blocks must be kept, not " + rounds);
+        }
+        this.keptRounds = rounds;
+    }
+
+    /**
+     * The ledger caught up by other means than this protocol (state sync: blocks certified by f + 1 validators'
+     * signatures) up to the ledger block that consensus block {@code committed} made: it becomes the last committed
+     * block, and commits go on from it as blocks certified above it arrive. Ignored unless it is above the last
+     * committed block.
+     */
+    public void syncedTo(Block committed) {
+        run(() -> {
+            if (committed.round() <= committedRound) {
+                return;
+            }
+            Id id = committed.id();
+            blocks.putIfAbsent(id, new Proposal(committed, new byte[0]));
+            committedId = id;
+            committedRound = committed.round();
+            blocks.values().removeIf(p -> p.block().round() > 0 && p.block().round() < committedRound
+                    && !p.block().id().equals(id));
+            waiting.values().removeIf(list -> {
+                list.removeIf(w -> w.proposal().block().round() <= committedRound);
+                return list.isEmpty();
+            });
+            tryCommit(highQc);
+        });
     }
 
     /** Enters the first round after the highest certificate (and proposes if this validator leads it). */
@@ -424,7 +461,7 @@ public final class Jolteon {
         }
         committedId = chain.getFirst().block().id();
         committedRound = chain.getFirst().block().round();
-        // Bounded memory; peers that fell further behind than this need state sync (not yet there).
-        blocks.values().removeIf(p -> p.block().round() > 0 && p.block().round() < committedRound - KEPT_ROUNDS);
+        // Bounded memory; peers that fell further behind than this catch up by state sync.
+        blocks.values().removeIf(p -> p.block().round() > 0 && p.block().round() < committedRound - keptRounds);
     }
 }

@@ -22,9 +22,43 @@ public final class Messages {
     /**
      * The quorum store's messages (batch dissemination, apart from ordering): a validator spreads batches of
      * transactions, others acknowledge holding them, f + 1 acknowledgements are a proof of availability, and
-     * leaders order proofs, not transactions. Jolteon ignores them; the engine handles them.
+     * leaders order proofs, not transactions. Also state sync's messages ({@link SyncRequest}, {@link SyncResponse}).
+     * Jolteon ignores them; the engine handles them.
      */
-    public sealed interface BatchMessage extends Message permits Batch, BatchAck, BatchProof, BatchRequest {
+    public sealed interface BatchMessage extends Message permits Batch, BatchAck, BatchProof, BatchRequest, SyncRequest,
+            SyncResponse {
+    }
+
+    /**
+     * "Send me the committed ledger blocks from height {@code fromHeight} on": a validator further behind than the
+     * consensus blocks its peers keep catches up through their chains.
+     */
+    public record SyncRequest(long fromHeight) implements BatchMessage {
+    }
+
+    /**
+     * Committed ledger blocks (encoded) from height {@code fromHeight} on, each with the certificate its sender
+     * committed it with (encoded; it holds the sender's signature of the block).
+     */
+    public record SyncResponse(long fromHeight, List<byte[]> blocks, List<byte[]> certificates) implements BatchMessage {
+
+        public SyncResponse {
+            if (blocks.size() != certificates.size()) {
+                throw new IllegalArgumentException(blocks.size() + " blocks but " + certificates.size() + " certificates");
+            }
+            blocks = blocks.stream().map(byte[]::clone).toList();
+            certificates = certificates.stream().map(byte[]::clone).toList();
+        }
+
+        @Override
+        public List<byte[]> blocks() {
+            return blocks.stream().map(byte[]::clone).toList();
+        }
+
+        @Override
+        public List<byte[]> certificates() {
+            return certificates.stream().map(byte[]::clone).toList();
+        }
     }
 
     /** A batch of encoded transactions from {@code author}, its {@code sequence}-th. */

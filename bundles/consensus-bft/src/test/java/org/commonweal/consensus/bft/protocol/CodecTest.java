@@ -36,7 +36,9 @@ class CodecTest {
         TimeoutCert tc = new TimeoutCert(6, List.of(signed(1), signed(2), signed(3)));
         Proposal proposal = new Proposal(new Block(7, 3, qc, tc, new byte[] { 9, 8, 7 }), new byte[64]);
         List<Message> messages = List.of(proposal, new Vote(7, id(2), signed(1)), new Timeout(7, qc, tc, signed(2)),
-                new Timeout(7, qc, null, signed(2)), new BlockRequest(id(3)), new BlockResponse(proposal));
+                new Timeout(7, qc, null, signed(2)), new BlockRequest(id(3)), new BlockResponse(proposal),
+                new Messages.SyncRequest(42), new Messages.SyncResponse(42, List.of(new byte[] { 1, 2 }, new byte[0]),
+                        List.of(new byte[] { 3 }, new byte[] { 4, 5, 6 })));
         SplittableRandom random = new SplittableRandom(1);
         for (Message message : messages) {
             byte[] bytes = Codec.encode(message);
