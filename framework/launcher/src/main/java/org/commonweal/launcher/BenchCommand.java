@@ -170,13 +170,21 @@ final class BenchCommand {
                 description = "Where to write the validators' block logs (default: ${DEFAULT-VALUE}); removed afterwards.")
         java.nio.file.Path dir;
 
+        @Option(names = "--processes", description = "Also run the 4 validators as separate cw node processes on loopback,"
+                + " transfers submitted over HTTP (about two more minutes).")
+        boolean processes;
+
+        @Option(names = "--port", paramLabel = "N", defaultValue = "8300", description = "With --processes: first HTTP port;"
+                + " node i uses N+i for HTTP and N+100+i between validators (default: ${DEFAULT-VALUE}).")
+        int port;
+
         @Override
-        public Integer call() throws LaunchException, InterruptedException {
+        public Integer call() throws Exception {
             RuntimeSettings.checkJvm();
             quietLogging();
             double raw = LedgerBench.rawVerifyPerSecond();
             System.out.printf("  (Bouncy Castle Ed25519 verify, 1 thread, this run: %,.0f /s)%n", raw);
-            ConsensusBench.run(System.out, json, dir, raw);
+            ConsensusBench.run(System.out, json, dir, raw, processes ? port : -1);
             return 0;
         }
     }

@@ -32,6 +32,12 @@ public final class BftDistribution {
      */
     public static Path write(Path dev, Path bftJar, Path out, int chainId, PublicKey funded, long balance,
             List<PublicKey> validators, int[] ports) throws IOException {
+        return write(dev, bftJar, out, chainId, java.util.Map.of(funded, balance), validators, ports);
+    }
+
+    /** As above, with every account of {@code balances} funded at genesis (in the map's order). */
+    public static Path write(Path dev, Path bftJar, Path out, int chainId, java.util.Map<PublicKey, Long> balances,
+            List<PublicKey> validators, int[] ports) throws IOException {
         try (Stream<Path> files = Files.walk(dev)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 Path target = out.resolve(dev.relativize(file).toString());
@@ -59,9 +65,11 @@ public final class BftDistribution {
         for (int i = 0; i < validators.size(); i++) {
             addresses.add(validators.get(i).hex() + "@127.0.0.1:" + ports[i]);
         }
+        JsonArrayBuilder genesis = Json.createArrayBuilder();
+        balances.forEach((key, balance) -> genesis.add(key.hex() + "=" + balance));
         JsonObjectBuilder configurations = Json.createObjectBuilder(feature.getJsonObject("configurations"))
                 .add("org.commonweal.chain", Json.createObjectBuilder().add("chainId:Integer", chainId)
-                        .add("genesis.balances", Json.createArrayBuilder().add(funded.hex() + "=" + balance))
+                        .add("genesis.balances", genesis)
                         .add("engines", Json.createArrayBuilder().add("bft@1")))
                 .add("org.commonweal.consensus.bft", Json.createObjectBuilder().add("validators", addresses));
         JsonObject edited = Json.createObjectBuilder(feature).add("name", "bft-local").add("bundles", bundles)

@@ -30,7 +30,9 @@ final class ConsensusBench {
     private ConsensusBench() {
     }
 
-    static void run(PrintStream out, boolean json, Path directory, double verifyPerSecond) throws InterruptedException {
+    /** {@code processesPort}: the first HTTP port of the multi-process run, or -1 to skip it. */
+    static void run(PrintStream out, boolean json, Path directory, double verifyPerSecond, int processesPort)
+            throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
         out.printf("cw bench consensus: %d validators in one process, %d cores%n", VALIDATORS, cores);
         JsonObjectBuilder figures = Json.createObjectBuilder().add("validators", VALIDATORS).add("cores", cores);
@@ -70,6 +72,25 @@ final class ConsensusBench {
         }
         out.println("  The seed's 100k tx/s is for ordering; these transfers are " + TRANSFER_BYTES + " bytes, the validators"
                 + " share " + cores + " cores and talk in process (no network).");
+        if (processesPort > 0) {
+            Path nodes = Files.createTempDirectory(directory, "cw-bench-cluster-");
+            try {
+                out.printf("  4 validators as cw node processes (HTTP ports %d-%d, validator ports %d-%d, loopback TCP with"
+                        + " Noise encryption):%n", processesPort, processesPort + 3, processesPort + 100, processesPort + 103);
+                ClusterBench.Result r = ClusterBench.run(nodes, processesPort, 20_000, out);
+                double limit = verifyPerSecond * cores / VALIDATORS;
+                out.printf("    %,9.0f tx/s in %d blocks  (%.0f%% of the verification limit, %,.0f tx/s), submission (HTTP) to"
+                        + " commit seen at node 0: p50 %.0f ms, p99 %.0f ms%n    (includes: HTTP submission one transfer per"
+                        + " request, batches over the network, ordering, execution, durable block logs, in 4 JVMs and the"
+                        + " client on %d cores)%n", r.perSecond(), r.blocks(), 100 * r.perSecond() / limit, limit,
+                        r.p50Millis(), r.p99Millis(), cores);
+                figures.add("processesTxPerSecond", Math.round(r.perSecond()))
+                        .add("processesPctOfVerificationLimit", Math.round(100 * r.perSecond() / limit))
+                        .add("processesP50Millis", r.p50Millis()).add("processesP99Millis", r.p99Millis());
+            } finally {
+                LedgerBench.deleteRecursively(nodes);
+            }
+        }
         if (json) {
             out.println(Json.createObjectBuilder().add("benchmark", "consensus").add("figures", figures).build());
         }
