@@ -31,12 +31,31 @@ public class NationalDistributionsIT {
     private record Nation(String name, String engine, int chainId, String pack, String language) {
     }
 
+    /**
+     * A copy of the distribution's source folder, beside a link to the build's repository (the feature names it by a
+     * relative path): {@code --update} rewrites the lock file, and a test must not change the source tree.
+     */
+    private static Path sourceCopy(String name) throws java.io.IOException {
+        Path root = DevDistribution.workFolder("national-source-" + name);
+        Path copy = Files.createDirectories(root.resolve("distributions").resolve(name));
+        Path source = DevDistribution.home().resolve("distributions").resolve(name);
+        for (String file : List.of("feature.json", "feature.lock.json")) {
+            Files.copy(source.resolve(file), copy.resolve(file), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        Path repo = root.resolve("bundle-repo");
+        if (!Files.exists(repo, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            Files.createSymbolicLink(repo, DevDistribution.home().toAbsolutePath().normalize().resolve("bundle-repo"));
+        }
+        return copy;
+    }
+
     @Test
     public void eachAssemblesAndBootsWithItsEngineConfigurationAndCulturePack() throws Exception {
         for (Nation nation : List.of(new Nation("kenya", "solo", 254, "sw-ke", "sw-KE"),
                 new Nation("india", "bft", 356, "hi-in", "hi-IN"), new Nation("brazil", "solo", 76, "pt-br", "pt-BR"))) {
             Path out = DevDistribution.workFolder("national-" + nation.name());
-            try (CwProcess assemble = CwProcess.start("assemble", nation.name(), "--update", "--out", out.toString())) {
+            try (CwProcess assemble = CwProcess.start("assemble", sourceCopy(nation.name()).toString(), "--update", "--out",
+                    out.toString())) {
                 assertEquals(assemble.output(), 0, assemble.exitCode(180));
             }
             Path folder = out.resolve(nation.name());

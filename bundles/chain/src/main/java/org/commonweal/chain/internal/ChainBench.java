@@ -194,16 +194,30 @@ public final class ChainBench {
         }
     }
 
+    /** Warm-up runs of the solo engine before the measured ones (the JIT compiles the whole path during them). */
+    static final int WARM_UP_RUNS = 2;
+    /** Measured runs of the solo engine; the best is reported. */
+    static final int MEASURED_RUNS = 3;
+
     /**
      * {@code count} transfers among 2,000 accounts, signed beforehand, submitted in slices of 500 by two client
      * threads (each with its own accounts) while the engine made by {@code engineFor} (given the sequencer's key)
-     * commits; timed from the first submission to the last commit, after a warm-up run.
+     * commits; timed from the first submission to the last commit. Each run starts a fresh chain from genesis with the
+     * same transfers: {@value #WARM_UP_RUNS} warm-up runs, then the best of {@value #MEASURED_RUNS}.
      */
     public static Commits engine(Path dir, int count, java.util.function.Function<PrivateKey, ConsensusEngine> engineFor,
             PrintStream progress) throws InterruptedException {
-        progress.printf("  (signing %,d transfers for the solo engine run, and a warm-up run...)%n", count);
-        run(dir.resolve("warm-up"), Workload.of(new SplittableRandom(4), count / 5), engineFor); // JIT-compiles the path
-        return run(dir.resolve("measured"), Workload.of(new SplittableRandom(5), count), engineFor);
+        progress.printf("  (signing %,d transfers for the solo engine; %d warm-up runs, best of %d measured...)%n", count,
+                WARM_UP_RUNS, MEASURED_RUNS);
+        Workload workload = Workload.of(new SplittableRandom(5), count);
+        Commits best = null;
+        for (int r = 0; r < WARM_UP_RUNS + MEASURED_RUNS; r++) {
+            Commits commits = run(dir.resolve("run-" + r), workload, engineFor);
+            if (r >= WARM_UP_RUNS && (best == null || commits.perSecond() > best.perSecond())) {
+                best = commits;
+            }
+        }
+        return best;
     }
 
     private static Commits run(Path dir, Workload workload, java.util.function.Function<PrivateKey, ConsensusEngine> engineFor)
