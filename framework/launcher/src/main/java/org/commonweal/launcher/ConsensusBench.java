@@ -50,11 +50,10 @@ final class ConsensusBench {
         try {
             work = Files.createTempDirectory(directory, "cw-bench-consensus-");
             InProcessTransport transport = new InProcessTransport();
-            Path safety = work;
-            ChainBench.ClusterCommits commits = ChainBench.cluster(work, VALIDATORS, 40_000, (index, keys) -> {
+            ChainBench.ClusterCommits commits = ChainBench.cluster(work, VALIDATORS, 40_000, (index, keys, runDir) -> {
                 ValidatorSet set = new ValidatorSet(keys.stream().map(PrivateKey::publicKey).toList());
                 return new BftEngine(new BftEngine.Settings(set, index, 1_000, 5, 2_000, 20, 64), keys.get(index)::sign, transport,
-                        safety.resolve("safety-" + index), System::currentTimeMillis);
+                        runDir.resolve("safety-" + index), System::currentTimeMillis);
             }, out);
             double limit = verifyPerSecond * cores / VALIDATORS;
             out.printf("  end to end (clients submit to one validator each; batches spread with their signatures checked once per validator,\n    ordered by proofs of availability, executed, appended durably):%n"
