@@ -154,8 +154,21 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
         }
     }
 
-    Scheduler.Counts requests() {
-        return scheduler.counts();
+    @Override
+    public java.util.Optional<org.commonweal.inference.RequestCounts> requests() {
+        return java.util.Optional.of(scheduler.counts());
+    }
+
+    /** Takes no new request from now on (see {@link Scheduler#stopAccepting}). */
+    void stopAccepting() {
+        scheduler.stopAccepting();
+    }
+
+    /** Lets the accepted requests end, up to {@code deadlineNanos}, then unloads; true if none had to be cut short. */
+    boolean drainAndClose(long deadlineNanos) {
+        boolean drained = scheduler.awaitDrained(deadlineNanos);
+        close();
+        return drained;
     }
 
     @Override

@@ -31,15 +31,18 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import jakarta.servlet.Servlet;
 
 /**
  * The node's models: loads every GGUF file the configuration {@code org.commonweal.inference} names (and
  * those given to {@code cw node --model}, framework property {@code commonweal.models}), in the background
- * so the node starts at once; registers them as the {@link LanguageModels} service, the OpenAI-compatible
- * API, and a {@link HealthCheck} that reports what is served, what is loading, and every file that was
- * refused, and why.
+ * so the node starts at once; registers them as the {@link LanguageModels} service (which the HTTP API of
+ * {@code org.commonweal.inference.http} serves) and a {@link HealthCheck} that reports what is served, what is
+ * loading, and every file that was refused, and why.
  * A bad model file is refused with the reason logged; it never takes the node down.
+ * <p>
+ * Stopping (this bundle being upgraded, or the node stopping) first withdraws the service, so new requests wait
+ * for the next implementation, then lets every accepted generation finish, up to {@code drain.timeout.ms}, and
+ * only then unloads the models.
  */
 @Component(immediate = true, configurationPid = "org.commonweal.inference", configurationPolicy = ConfigurationPolicy.OPTIONAL,
         service = {})
@@ -87,6 +90,9 @@ public final class ModelsComponent implements LanguageModels {
 
         /** The culture pack applied to requests that name none (when installed for the model). */
         String defaultAdapter() default "";
+
+        /** How long stopping waits for accepted generations to finish before it cuts them short. */
+        long drain_timeout_ms() default 5000;
     }
 
     private final List<LoadedModel> loaded = new CopyOnWriteArrayList<>();
@@ -94,11 +100,14 @@ public final class ModelsComponent implements LanguageModels {
     private final KernelPool pool;
     private final Thread loader;
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
-    private volatile String loading = "";
+    /** "" once loading is over; not "" before it starts, so a request arriving meanwhile waits for the models. */
+    private volatile String loading = "model files: listing";
     private volatile boolean stopped;
     /** Installed culture packs by name, with their LoRA files. */
     private final Map<String, InstalledPack> packs = new LinkedHashMap<>();
     private final String defaultAdapter;
+    private final long drainMillis;
+    private final ServiceRegistration<LanguageModels> service;
 
     private record InstalledPack(CulturePack pack, Path file) {
     }
@@ -106,6 +115,7 @@ public final class ModelsComponent implements LanguageModels {
     @Activate
     public ModelsComponent(BundleContext context, Config config) {
         defaultAdapter = config.defaultAdapter();
+        drainMillis = Math.max(0, config.drain_timeout_ms());
         int threads = config.threads() > 0 ? config.threads() : Runtime.getRuntime().availableProcessors();
         pool = new KernelPool(threads);
         GgufFile.Loading mode = loadingMode(config.loading());
@@ -127,15 +137,8 @@ public final class ModelsComponent implements LanguageModels {
             }
         }
         sources.add(directory);
-        registrations.add(context.registerService(LanguageModels.class, this, null));
-        Hashtable<String, Object> servlet = new Hashtable<>();
-        servlet.put("osgi.http.whiteboard.servlet.pattern", new String[] {"/v1/*", "/tokenize", "/detokenize"});
-        servlet.put("osgi.http.whiteboard.servlet.name", "openai-api");
-        registrations.add(context.registerService(Servlet.class, new OpenAiServlet(this), servlet));
-        Hashtable<String, Object> provenance = new Hashtable<>();
-        provenance.put("osgi.http.whiteboard.servlet.pattern", "/api/provenance");
-        provenance.put("osgi.http.whiteboard.servlet.name", "provenance");
-        registrations.add(context.registerService(Servlet.class, new ProvenanceServlet(this), provenance));
+        service = context.registerService(LanguageModels.class, this, serviceProperties());
+        registrations.add(service);
         registrations.add(context.registerService(HealthCheck.class, new Health(), null));
         registrations.add(context.registerService(org.commonweal.node.api.MetricSource.class,
                 new InferenceMetrics(() -> List.copyOf(loaded)), null));
@@ -183,6 +186,7 @@ public final class ModelsComponent implements LanguageModels {
                         attach(model, p);
                     }
                 }
+                announce();
                 LOG.info("serving model '{}' ({}, {} parameters, {}, {} MiB {}) in {} ms", model.info().id(),
                         model.info().architecture(), model.info().parameters(), model.info().weightTypes(),
                         size >> 20, mode.name().toLowerCase(Locale.ROOT), (System.nanoTime() - started) / 1_000_000);
@@ -191,6 +195,23 @@ public final class ModelsComponent implements LanguageModels {
             }
         }
         loading = "";
+        announce();
+    }
+
+    /** The service's properties: the loaded models' ids (users waiting for a model hear of it by them). */
+    private Hashtable<String, Object> serviceProperties() {
+        Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put(MODELS_PROPERTY, loaded.stream().map(m -> m.info().id()).toArray(String[]::new));
+        properties.put("commonweal.loading", loading);
+        return properties;
+    }
+
+    private void announce() {
+        try {
+            service.setProperties(serviceProperties());
+        } catch (IllegalStateException e) {
+            // unregistered: stopping
+        }
     }
 
     private void refuse(Path file, String reason) {
@@ -262,21 +283,21 @@ public final class ModelsComponent implements LanguageModels {
         }
     }
 
-    /** Installed packs that fit no loaded model, with the digest each one needs. */
-    List<CulturePack> unmatchedPacks() {
+    @Override
+    public List<CulturePack> unmatchedPacks() {
         synchronized (packs) {
             return packs.values().stream().map(InstalledPack::pack)
                     .filter(p -> loaded.stream().noneMatch(m -> m.info().sha256().equals(p.baseModelSha256()))).toList();
         }
     }
 
-    /** The configured default adapter, or "". */
-    String defaultAdapter() {
+    @Override
+    public String defaultAdapter() {
         return defaultAdapter;
     }
 
-    /** The model being loaded and how far, or "" when loading is over. */
-    String loading() {
+    @Override
+    public String loading() {
         return loading;
     }
 
@@ -320,13 +341,32 @@ public final class ModelsComponent implements LanguageModels {
                 // already gone with the bundle
             }
         }
+        long started = System.nanoTime();
+        // Every model at once: none takes a new request, and the ones accepted all finish in the same time.
+        List<LoadedModel> serving = List.copyOf(loaded);
+        serving.forEach(LoadedModel::stopAccepting);
+        long deadline = started + drainMillis * 1_000_000;
+        List<String> cut = new ArrayList<>();
+        for (LoadedModel m : serving) {
+            if (!m.drainAndClose(deadline)) {
+                cut.add(m.info().id());
+            }
+        }
+        if (cut.isEmpty()) {
+            LOG.info("event=drained models={} millis={}", serving.size(), (System.nanoTime() - started) / 1_000_000);
+        } else {
+            LOG.warn("event=drain-timeout models={}: generations still running after drain.timeout.ms={} were cut short",
+                    cut, drainMillis);
+        }
         try {
             loader.join(30_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         for (LoadedModel m : loaded) {
-            m.close();
+            if (!serving.contains(m)) {
+                m.close(); // loaded while draining
+            }
         }
         loaded.clear();
         pool.close();
