@@ -216,7 +216,8 @@ class SchedulerTest {
         ModelClosedException refused = assertThrows(ModelClosedException.class,
                 () -> model.generate(request(model, "Late", 9, 20, List.of()), new Collector()));
         assertTrue(refused.getMessage().contains("is being unloaded"), refused.getMessage());
-        assertTrue(model.drainAndClose(System.nanoTime() + 60_000_000_000L), "drained within the time");
+        assertTrue(model.drain(System.nanoTime() + 60_000_000_000L), "drained within the time");
+        model.close();
         for (Collector c : accepted) {
             assertEquals("length", c.await().finishReason(), "one batch at a time, yet each accepted one finished");
             assertEquals(20, c.await().completionTokens());
@@ -233,7 +234,8 @@ class SchedulerTest {
         while (running.text.isEmpty() && !running.done.isDone()) {
             Thread.sleep(1);
         }
-        assertFalse(model.drainAndClose(System.nanoTime() + 20_000_000L), "3000 tokens do not fit in 20 ms");
+        assertFalse(model.drain(System.nanoTime() + 20_000_000L), "3000 tokens do not fit in 20 ms");
+        model.close();
         Exception cut = assertThrows(Exception.class, running::await);
         assertTrue(cut.getCause() instanceof IllegalStateException && cut.getCause().getMessage().contains(
                 "in the middle of this generation"), cut.toString());
