@@ -19,8 +19,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class CompletionLoad implements AutoCloseable {
 
-    /** One request: when it was sent and answered (ns, {@link System#nanoTime}), and what went wrong, if anything. */
-    record Call(long start, long end, boolean streamed, String failure) {
+    /**
+     * One request: when it was sent and answered (ns, {@link System#nanoTime}), how long the node says it waited for
+     * the models ({@code X-Commonweal-Waited-Ms}, 0 if it did not), and what went wrong, if anything.
+     */
+    record Call(long start, long end, boolean streamed, long waitedMillis, String failure) {
         long millis() {
             return (end - start) / 1_000_000;
         }
@@ -56,9 +59,11 @@ final class CompletionLoad implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
         long start = System.nanoTime();
         String failure;
+        long waited = 0;
         try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
             String reply = response.body();
+            waited = response.headers().firstValueAsLong("X-Commonweal-Waited-Ms").orElse(0);
             if (response.statusCode() != 200) {
                 failure = "status " + response.statusCode() + ": " + reply;
             } else if (stream ? !reply.endsWith("data: [DONE]\n\n") || reply.contains("\"error\"")
@@ -70,7 +75,7 @@ final class CompletionLoad implements AutoCloseable {
         } catch (Exception e) {
             failure = e.toString();
         }
-        return new Call(start, System.nanoTime(), stream, failure);
+        return new Call(start, System.nanoTime(), stream, waited, failure);
     }
 
     /** Every request so far, in the order they ended. */

@@ -414,14 +414,17 @@ public class HotUpgradeIT {
         String reload = node.output().lines().filter(l -> l.contains("serving model 'commonweal-demo'")).reduce((a, b) -> b)
                 .orElse("");
         String drained = node.output().lines().filter(l -> l.contains("event=drained")).reduce((a, b) -> b).orElse("");
+        List<CompletionLoad.Call> waited = calls.stream().filter(c -> c.waitedMillis() > 0).toList();
+        long longestWait = waited.stream().mapToLong(CompletionLoad.Call::waitedMillis).max().orElse(0);
         System.out.printf("BENCHMARK inference swap under load (6 clients, max_tokens 8, 1 in 3 streamed): %d requests, %d"
                 + " failed (%d streamed)%n  latency ms p50/p99: before %d/%d (%d requests), during %d/%d (%d), after %d/%d (%d)%n"
                 + "  client-visible pause (longest time without a reply ending): %d ms during the swap, %d ms before it%n"
+                + "  requests that waited for the new implementation: %d, longest wait %d ms (node's X-Commonweal-Waited-Ms)%n"
                 + "  upgrade request -> healthy: %d ms (admin API answered after %d ms, leak probe %s)%n  old revision: %s%n"
                 + "  new revision: %s%n%s", calls.size(), failed.size(), calls.stream().filter(CompletionLoad.Call::streamed)
                 .count(), CompletionLoad.percentile(warm, 50), CompletionLoad.percentile(warm, 99), warm.size(),
                 CompletionLoad.percentile(during, 50), CompletionLoad.percentile(during, 99), during.size(),
-                CompletionLoad.percentile(after, 50), CompletionLoad.percentile(after, 99), after.size(), pause, usualPause,
+                CompletionLoad.percentile(after, 50), CompletionLoad.percentile(after, 99), after.size(), pause, usualPause, waited.size(), longestWait,
                 outcome.getJsonNumber("healthyMillis").longValue(), (upgradeEnd - upgradeStart) / 1_000_000,
                 outcome.getString("leakProbe"), drained.strip(), reload.strip(), response.body());
         assertTrue("failed requests: " + failed.stream().limit(5).toList(), failed.isEmpty());
@@ -431,6 +434,8 @@ public class HotUpgradeIT {
         assertTrue("client-visible pause " + pause + " ms", pause < 2_000);
         assertTrue(outcome.getString("leakProbe"), outcome.getString("leakProbe").startsWith("collected"));
         assertTrue("the old revision drained: " + node.output(), !drained.isEmpty());
+        assertTrue("the new revision took the weights over: " + reload, reload.contains("handed over"));
+        assertTrue("requests arriving during the swap waited for the new implementation", !waited.isEmpty());
         assertEquals("the same model answers the same after the swap", before, seededReply());
     }
 

@@ -60,6 +60,8 @@ final class OpenAiServlet extends HttpServlet {
     private static final long KEEP_ALIVE_MILLIS = 2_000;
     /** Selects a culture pack ({@code none}: the base model); replies name the one applied and its digest. */
     static final String ADAPTER_HEADER = "X-Commonweal-Adapter";
+    /** Set when a request waited for the models service or a model (milliseconds, retries included). */
+    static final String WAITED_HEADER = "X-Commonweal-Waited-Ms";
 
     private final transient AwaitedModels models;
     private final long waitNanos;
@@ -153,22 +155,26 @@ final class OpenAiServlet extends HttpServlet {
         }
     }
 
-    /** A model and the service it is from. */
-    private record Found(LanguageModels service, LanguageModel model) {
+    /** A model, the service it is from, and how long the request waited for them (0: they were there). */
+    private record Found(LanguageModels service, LanguageModel model, long waitedNanos) {
     }
 
     /** The model {@code id} (null: the default), waiting until the deadline while a model loads. */
     private Found model(String id, LanguageModels not, long deadline) throws ApiError {
+        long asked = System.nanoTime();
+        LanguageModels first = models.now();
+        boolean waited = first == null || first == not;
         while (true) {
             LanguageModels service = service(not, deadline);
             List<LanguageModel> loaded = service.models();
             String loading = service.loading();
             var found = id == null ? loaded.stream().findFirst() : service.find(id);
             if (found.isPresent()) {
-                return new Found(service, found.get());
+                return new Found(service, found.get(), waited ? System.nanoTime() - asked : 0);
             }
             try {
                 if (!loading.isEmpty() && models.awaitChange(deadline)) {
+                    waited = true;
                     continue;
                 }
             } catch (InterruptedException e) {
@@ -228,8 +234,9 @@ final class OpenAiServlet extends HttpServlet {
     private void complete(CompletionRequest r, HttpServletRequest request, HttpServletResponse response)
             throws ApiError, IOException {
         LanguageModels gaveUp = null;
+        long asked = System.nanoTime();
         while (true) {
-            LanguageModels service = attempt(r, request, response, gaveUp);
+            LanguageModels service = attempt(r, request, response, gaveUp, asked);
             if (service == null) {
                 return;
             }
@@ -243,9 +250,13 @@ final class OpenAiServlet extends HttpServlet {
      * ({@link ModelClosedException}), returns that service for the caller to try the next one.
      */
     private LanguageModels attempt(CompletionRequest r, HttpServletRequest request, HttpServletResponse response,
-            LanguageModels gaveUp) throws ApiError, IOException {
+            LanguageModels gaveUp, long asked) throws ApiError, IOException {
         Selection selected = select(r.model(), request.getHeader(ADAPTER_HEADER), gaveUp);
         LanguageModel model = selected.model();
+        if (selected.waitedNanos() > 0 || gaveUp != null) {
+            // The request waited for the models (an implementation being replaced, a model loading): say how long.
+            response.setHeader(WAITED_HEADER, Long.toString((System.nanoTime() - asked) / 1_000_000));
+        }
         CulturePack pack = selected.pack();
         String text;
         if (r.messages() != null) {
@@ -315,8 +326,11 @@ final class OpenAiServlet extends HttpServlet {
         return null;
     }
 
-    /** The model and culture pack a request is for, the service they are from, and the name replies carry. */
-    private record Selection(LanguageModels service, LanguageModel model, CulturePack pack, String name) {
+    /**
+     * The model and culture pack a request is for, the service they are from, the name replies carry, and how long
+     * the request waited for them.
+     */
+    private record Selection(LanguageModels service, LanguageModel model, CulturePack pack, String name, long waitedNanos) {
     }
 
     /** What every part of one reply repeats. */
@@ -344,7 +358,7 @@ final class OpenAiServlet extends HttpServlet {
             adapter = model.adapters().stream().anyMatch(p -> p.name().equals(fallback)) ? fallback : null;
         }
         if (adapter == null || adapter.isEmpty() || adapter.equals("none")) {
-            return new Selection(models, model, null, model.info().id());
+            return new Selection(models, model, null, model.info().id(), found.waitedNanos());
         }
         String name = adapter;
         CulturePack pack = model.adapters().stream().filter(p -> p.name().equals(name)).findFirst().orElse(null);
@@ -359,7 +373,7 @@ final class OpenAiServlet extends HttpServlet {
             throw ApiError.notFound("model_not_found", "model '" + model.info().id() + "' has no adapter '" + name
                     + "'; installed for it: " + model.adapters().stream().map(CulturePack::name).toList());
         }
-        return new Selection(models, model, pack, model.info().id() + ":" + pack.name());
+        return new Selection(models, model, pack, model.info().id() + ":" + pack.name(), found.waitedNanos());
     }
 
     /** Chat templates of models whose tokenizer adds BOS may start with BOS too; one is enough. */
