@@ -58,6 +58,7 @@ public class HotUpgradeIT {
     /** A real bundle of the node: the solo consensus engine, which commits the chain's blocks. */
     private static final String SOLO = "org.commonweal.consensus.solo";
     private static final String INFERENCE = "org.commonweal.inference";
+    private static final String MODELS_COMPONENT = "OSGI-INF/org.commonweal.inference.internal.ModelsComponent.xml";
 
     private static Path work;
     private static Path operatorKeyFile;
@@ -106,25 +107,12 @@ public class HotUpgradeIT {
         List<LocalRepository.Publication> publications = new java.util.ArrayList<>(built.entrySet().stream()
                 .filter(e -> !e.getKey().equals(GREETER + "@5.0.0"))
                 .map(e -> new LocalRepository.Publication(e.getValue(), mavenId(e.getKey()))).toList());
-        // The build's solo engine as a new version 0.1.1: the same code, a new manifest version.
-        Path solo = findJar(DevDistribution.directory().resolve("bundles/org/commonweal/" + SOLO), SOLO + "-0.1.0-SNAPSHOT.jar");
-        Path solo011 = jars.resolve(SOLO + "-0.1.1.jar");
-        try (Jar jar = new Jar(solo.toFile())) {
-            java.util.jar.Manifest manifest = jar.getManifest();
-            manifest.getMainAttributes().putValue("Bundle-Version", "0.1.1");
-            jar.setManifest(manifest);
-            jar.write(solo011.toFile());
-        }
-        publications.add(new LocalRepository.Publication(solo011, "org.commonweal:" + SOLO + ":0.1.1"));
-        Path inference011 = jars.resolve(INFERENCE + "-0.1.1.jar");
-        try (Jar jar = new Jar(findJar(DevDistribution.directory().resolve("bundles/org/commonweal/" + INFERENCE),
-                INFERENCE + "-0.1.0-SNAPSHOT.jar").toFile())) {
-            java.util.jar.Manifest manifest = jar.getManifest();
-            manifest.getMainAttributes().putValue("Bundle-Version", "0.1.1");
-            jar.setManifest(manifest);
-            jar.write(inference011.toFile());
-        }
-        publications.add(new LocalRepository.Publication(inference011, "org.commonweal:" + INFERENCE + ":0.1.1"));
+        // The build's solo engine and inference implementation as new versions 0.1.1: the same code, a new manifest
+        // version; and inference 0.1.2, whose default maxBatch is 12 instead of 16 (the operator sets it).
+        publications.add(revised(jars, SOLO, "0.1.1", Map.of()));
+        publications.add(revised(jars, INFERENCE, "0.1.1", Map.of()));
+        publications.add(revised(jars, INFERENCE, "0.1.2", Map.of(MODELS_COMPONENT,
+                xml -> xml.replace("name=\"maxBatch\" type=\"Integer\" value=\"16\"", "name=\"maxBatch\" type=\"Integer\" value=\"12\""))));
         LocalRepository.at(repo).publish(publications, author);
         // Tampered after publishing: other bytes under the signed entry of greeter 4.0.0.
         Path greeter4 = findJar(repo, GREETER + "-4.0.0.jar");
@@ -369,6 +357,17 @@ public class HotUpgradeIT {
                 operatorKeyFile.toString());
         assertTrue(plan, plan.contains("operator configuration kept: org.commonweal.inference maxBatch = 8, "
                 + "org.commonweal.inference maxQueued = 32"));
+        assertFalse("the same defaults: no conflict\n" + plan, plan.contains("configuration conflict"));
+
+        // 0.1.2 changes the default of maxBatch, which the operator set: kept, and reported as a conflict.
+        String conflicting = cw(0, "upgrade", INFERENCE + "@0.1.2", "--plan", "--node", nodeUrl(), "--key",
+                operatorKeyFile.toString());
+        List<String> conflicts = conflicting.lines().filter(l -> l.contains("configuration conflict: ")).toList();
+        assertEquals(conflicting, List.of("  configuration conflict: org.commonweal.inference maxBatch: the operator's 8 is"
+                + " kept; the default changes from 16 to 12"), conflicts);
+        String audit = Files.readString(data.resolve("management/audit.jsonl"));
+        assertTrue(audit, audit.contains("\"configurationConflicts\":[\"org.commonweal.inference maxBatch: the operator's 8"));
+        assertTrue(node.output(), node.output().contains("event=configuration-conflict bundle=" + INFERENCE + " to=0.1.2"));
     }
 
     /**
@@ -409,7 +408,9 @@ public class HotUpgradeIT {
         List<CompletionLoad.Call> warm = CompletionLoad.sentBetween(calls, started + 1_000_000_000L, upgradeStart);
         List<CompletionLoad.Call> during = CompletionLoad.overlapping(calls, upgradeStart, upgradeEnd);
         List<CompletionLoad.Call> after = CompletionLoad.sentBetween(calls, upgradeEnd, ended);
-        long pause = CompletionLoad.longestSilence(calls, upgradeStart, upgradeEnd);
+        long healthyAt = upgradeStart + outcome.getJsonNumber("healthyMillis").longValue() * 1_000_000;
+        long pause = CompletionLoad.longestSilence(calls, upgradeStart, healthyAt);
+        long pauseWithProbe = CompletionLoad.longestSilence(calls, upgradeStart, upgradeEnd);
         long usualPause = CompletionLoad.longestSilence(calls, started + 1_000_000_000L, upgradeStart);
         String reload = node.output().lines().filter(l -> l.contains("serving model 'commonweal-demo'")).reduce((a, b) -> b)
                 .orElse("");
@@ -418,13 +419,14 @@ public class HotUpgradeIT {
         long longestWait = waited.stream().mapToLong(CompletionLoad.Call::waitedMillis).max().orElse(0);
         System.out.printf("BENCHMARK inference swap under load (6 clients, max_tokens 8, 1 in 3 streamed): %d requests, %d"
                 + " failed (%d streamed)%n  latency ms p50/p99: before %d/%d (%d requests), during %d/%d (%d), after %d/%d (%d)%n"
-                + "  client-visible pause (longest time without a reply ending): %d ms during the swap, %d ms before it%n"
+                + "  client-visible pause (longest time without a reply ending): %d ms from the upgrade request to healthy,"
+                + " %d ms to the end of the leak probe (System.gc()), %d ms at most before it%n"
                 + "  requests that waited for the new implementation: %d, longest wait %d ms (node's X-Commonweal-Waited-Ms)%n"
                 + "  upgrade request -> healthy: %d ms (admin API answered after %d ms, leak probe %s)%n  old revision: %s%n"
                 + "  new revision: %s%n%s", calls.size(), failed.size(), calls.stream().filter(CompletionLoad.Call::streamed)
                 .count(), CompletionLoad.percentile(warm, 50), CompletionLoad.percentile(warm, 99), warm.size(),
                 CompletionLoad.percentile(during, 50), CompletionLoad.percentile(during, 99), during.size(),
-                CompletionLoad.percentile(after, 50), CompletionLoad.percentile(after, 99), after.size(), pause, usualPause, waited.size(), longestWait,
+                CompletionLoad.percentile(after, 50), CompletionLoad.percentile(after, 99), after.size(), pause, pauseWithProbe, usualPause, waited.size(), longestWait,
                 outcome.getJsonNumber("healthyMillis").longValue(), (upgradeEnd - upgradeStart) / 1_000_000,
                 outcome.getString("leakProbe"), drained.strip(), reload.strip(), response.body());
         assertTrue("failed requests: " + failed.stream().limit(5).toList(), failed.isEmpty());
@@ -538,6 +540,26 @@ public class HotUpgradeIT {
             jar.write(file.toFile());
             return file;
         }
+    }
+
+    /** The build's jar of {@code bsn} as another version, with some of its text resources edited. */
+    private static LocalRepository.Publication revised(Path folder, String bsn, String version,
+            Map<String, java.util.function.UnaryOperator<String>> edits) throws Exception {
+        Path revised = folder.resolve(bsn + "-" + version + ".jar");
+        try (Jar jar = new Jar(findJar(DevDistribution.directory().resolve("bundles/org/commonweal/" + bsn),
+                bsn + "-0.1.0-SNAPSHOT.jar").toFile())) {
+            java.util.jar.Manifest manifest = jar.getManifest();
+            manifest.getMainAttributes().putValue("Bundle-Version", version);
+            jar.setManifest(manifest);
+            for (var edit : edits.entrySet()) {
+                String text = new String(jar.getResource(edit.getKey()).openInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                String edited = edit.getValue().apply(text);
+                assertNotEquals("the edit of " + edit.getKey() + " changes it", text, edited);
+                jar.putResource(edit.getKey(), new aQute.bnd.osgi.EmbeddedResource(edited.getBytes(StandardCharsets.UTF_8), 0L));
+            }
+            jar.write(revised.toFile());
+        }
+        return new LocalRepository.Publication(revised, "org.commonweal:" + bsn + ":" + version);
     }
 
     private static Path findJar(Path root, String name) throws Exception {
