@@ -326,6 +326,7 @@ public class HotUpgradeIT {
     @Test
     public void ga_aRealBundleOfTheNodeIsUpgradedWhileTheChainRuns() throws Exception {
         assertTrue(transfer(), transfer().contains("committed in block"));
+        long balance = recipientBalance();
         String upgraded = cw(0, "upgrade", SOLO + "@0.1.1", "--node", nodeUrl(), "--key", operatorKeyFile.toString());
         System.out.println("upgrade of the solo engine while the chain runs:\n" + upgraded);
         assertTrue(upgraded, upgraded.contains("upgraded: " + SOLO + " 0.1.1"));
@@ -333,11 +334,17 @@ public class HotUpgradeIT {
         assertEquals("0.1.1", version(SOLO));
         String after = transfer();
         assertTrue("the new engine commits blocks: " + after, after.contains("committed in block"));
+        assertEquals("the ledger's state went on from where it was", balance + 5, recipientBalance());
         String rolledBack = cw(0, "rollback", SOLO, "--node", nodeUrl(), "--key", operatorKeyFile.toString());
         assertTrue(rolledBack, rolledBack.contains("leak probe: collected"));
         assertTrue(transfer().contains("committed in block"));
         assertTrue(cw(0, "upgrade", SOLO + "@0.1.1", "--node", nodeUrl(), "--key", operatorKeyFile.toString())
                 .contains("upgraded: "));
+    }
+
+    private static long recipientBalance() throws Exception {
+        return Json.createReader(new StringReader(CwNodeIT.get(port, "/api/chain/accounts/" + "11".repeat(32)).body()))
+                .readObject().getJsonNumber("balance").longValue();
     }
 
     private static String transfer() throws Exception {
