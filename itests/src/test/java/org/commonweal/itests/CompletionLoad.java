@@ -13,9 +13,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A steady load of completion requests against a node, as clients send them: {@code clients} threads, each sending
- * one request after the other (small {@code max_tokens}, every third one streamed), recording when each started and
- * ended and whether its reply was whole (a non-streamed reply: status 200 and a {@code choices} array; a stream:
- * status 200 and {@code data: [DONE]}). Anything else is a failed request.
+ * one request after the other (small {@code max_tokens}, every third one streamed, every fourth chat to a culture
+ * pack's adapter), recording when each started and ended and whether its reply was whole and from the model asked
+ * for (a non-streamed reply: status 200 and a {@code choices} array; a stream: status 200 and {@code data: [DONE]}).
+ * Anything else is a failed request.
  */
 final class CompletionLoad implements AutoCloseable {
 
@@ -36,7 +37,11 @@ final class CompletionLoad implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
 
-    CompletionLoad(int port, int clients, int maxTokens) {
+    private final String adapterModel;
+
+    /** {@code adapterModel}: the {@code base:adapter} name every fourth chat asks for. */
+    CompletionLoad(int port, int clients, int maxTokens, String adapterModel) {
+        this.adapterModel = adapterModel;
         base = URI.create("http://127.0.0.1:" + port);
         for (int c = 0; c < clients; c++) {
             int client = c;
@@ -44,16 +49,17 @@ final class CompletionLoad implements AutoCloseable {
                 for (int i = 0; running.get(); i++) {
                     boolean stream = (i + client) % 3 == 0;
                     boolean chat = i % 2 == 0;
-                    calls.add(call(chat, stream, maxTokens, client * 100_000L + i));
+                    String model = chat && i % 4 == 0 ? adapterModel : "commonweal-demo";
+                    calls.add(call(chat, model, stream, maxTokens, client * 100_000L + i));
                 }
             }));
         }
     }
 
-    private Call call(boolean chat, boolean stream, int maxTokens, long seed) {
+    private Call call(boolean chat, String model, boolean stream, int maxTokens, long seed) {
         String body = (chat ? "{\"messages\": [{\"role\": \"user\", \"content\": \"Hello number " + seed + "\"}]"
-                : "{\"prompt\": \"Once upon a time " + seed + "\"") + ", \"max_tokens\": " + maxTokens + ", \"seed\": " + seed
-                + ", \"stream\": " + stream + "}";
+                : "{\"prompt\": \"Once upon a time " + seed + "\"") + ", \"model\": \"" + model + "\", \"max_tokens\": "
+                + maxTokens + ", \"seed\": " + seed + ", \"stream\": " + stream + "}";
         HttpRequest request = HttpRequest.newBuilder(base.resolve(chat ? "/v1/chat/completions" : "/v1/completions"))
                 .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
@@ -69,6 +75,8 @@ final class CompletionLoad implements AutoCloseable {
             } else if (stream ? !reply.endsWith("data: [DONE]\n\n") || reply.contains("\"error\"")
                     : !reply.contains("\"choices\":[{") || !reply.contains("\"finish_reason\":\"")) {
                 failure = "an incomplete reply: " + reply;
+            } else if (!reply.contains("\"model\":\"" + model + "\"")) {
+                failure = "a reply from another model than " + model + ": " + reply;
             } else {
                 failure = null;
             }

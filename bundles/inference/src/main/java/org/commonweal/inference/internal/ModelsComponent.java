@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * only then unloads the models.
  */
 @Component(immediate = true, configurationPid = "org.commonweal.inference", configurationPolicy = ConfigurationPolicy.OPTIONAL,
-        service = {})
+        service = {}, reference = @Reference(name = "extender", service = CulturePackExtender.class))
 public final class ModelsComponent implements LanguageModels {
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelsComponent.class);
@@ -114,7 +114,8 @@ public final class ModelsComponent implements LanguageModels {
     private final String defaultAdapter;
     private final long drainMillis;
     private final java.time.Duration handoverKeep;
-    private final ServiceRegistration<LanguageModels> service;
+    private final BundleContext context;
+    private volatile ServiceRegistration<LanguageModels> service;
 
     private record InstalledPack(CulturePack pack, Path file) {
     }
@@ -145,13 +146,25 @@ public final class ModelsComponent implements LanguageModels {
             }
         }
         sources.add(directory);
+        this.context = context;
+        loader = Thread.ofPlatform().name("inference-loader").daemon()
+                .unstarted(() -> loadAll(sources, directory, config.demo(), mode, limits));
+    }
+
+    /**
+     * Registers the services and starts loading, once Declarative Services has bound the culture packs installed now
+     * (it binds them after the constructor, before this): a model is served with its packs attached from its first
+     * request, including right after an upgrade of this bundle, whose packs the new revision's extender registers
+     * before this component starts (the {@code extender} reference).
+     */
+    @Activate
+    void start() {
         service = context.registerService(LanguageModels.class, this, serviceProperties());
         registrations.add(service);
         registrations.add(context.registerService(HealthCheck.class, new Health(), null));
         registrations.add(context.registerService(org.commonweal.node.api.MetricSource.class,
                 new InferenceMetrics(() -> List.copyOf(loaded)), null));
-        loader = Thread.ofPlatform().name("inference-loader").daemon()
-                .start(() -> loadAll(sources, directory, config.demo(), mode, limits));
+        loader.start();
     }
 
     private void loadAll(List<Path> sources, Path directory, boolean demo, GgufFile.Loading mode, Scheduler.Limits limits) {
@@ -189,10 +202,10 @@ public final class ModelsComponent implements LanguageModels {
                     return;
                 }
                 synchronized (packs) {
-                    loaded.add(model);
                     for (InstalledPack p : packs.values()) {
                         attach(model, p);
                     }
+                    loaded.add(model); // visible with its packs
                 }
                 announce();
                 LOG.info("serving model '{}' ({}, {} parameters, {}, {} MiB {}) in {} ms{}", model.info().id(),
