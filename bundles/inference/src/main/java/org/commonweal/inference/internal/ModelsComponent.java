@@ -201,6 +201,7 @@ public final class ModelsComponent implements LanguageModels {
                     model.close();
                     return;
                 }
+                long attaching = System.nanoTime();
                 synchronized (packs) {
                     for (InstalledPack p : packs.values()) {
                         attach(model, p);
@@ -208,10 +209,12 @@ public final class ModelsComponent implements LanguageModels {
                     loaded.add(model); // visible with its packs
                 }
                 announce();
-                LOG.info("serving model '{}' ({}, {} parameters, {}, {} MiB {}) in {} ms{}", model.info().id(),
-                        model.info().architecture(), model.info().parameters(), model.info().weightTypes(),
-                        size >> 20, mode.name().toLowerCase(Locale.ROOT), (System.nanoTime() - started) / 1_000_000,
-                        model.handedOver() ? " (its memory handed over by the implementation that ran before)" : "");
+                LOG.info("serving model '{}' ({}, {} parameters, {}, {} MiB {}) in {} ms ({} ms of them attaching {} culture"
+                        + " packs){}", model.info().id(), model.info().architecture(), model.info().parameters(),
+                        model.info().weightTypes(), size >> 20, mode.name().toLowerCase(Locale.ROOT),
+                        (System.nanoTime() - started) / 1_000_000, (System.nanoTime() - attaching) / 1_000_000,
+                        model.adapters().size(),
+                        model.handedOver() ? "; its memory handed over by the implementation that ran before" : "");
             } catch (IOException | RuntimeException e) {
                 refuse(file, e.getMessage());
             }
