@@ -13,8 +13,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A steady load of completion requests against a node, as clients send them: {@code clients} threads, each sending
- * one request after the other (small {@code max_tokens}, every third one streamed, every fourth chat to a culture
- * pack's adapter), recording when each started and ended and whether its reply was whole and from the model asked
+ * one request after the other (small {@code max_tokens}, every third one streamed, every fourth one a chat to a
+ * culture pack's adapter), recording when each started and ended and whether its reply was whole and from the model asked
  * for (a non-streamed reply: status 200 and a {@code choices} array; a stream: status 200 and {@code data: [DONE]}).
  * Anything else is a failed request.
  */
@@ -39,7 +39,7 @@ final class CompletionLoad implements AutoCloseable {
 
     private final String adapterModel;
 
-    /** {@code adapterModel}: the {@code base:adapter} name every fourth chat asks for. */
+    /** {@code adapterModel}: the {@code base:adapter} name every fourth request asks for. */
     CompletionLoad(int port, int clients, int maxTokens, String adapterModel) {
         this.adapterModel = adapterModel;
         base = URI.create("http://127.0.0.1:" + port);

@@ -427,7 +427,7 @@ public class HotUpgradeIT {
         String drained = node.output().lines().filter(l -> l.contains("event=drained")).reduce((a, b) -> b).orElse("");
         List<CompletionLoad.Call> waited = calls.stream().filter(c -> c.waitedMillis() > 0).toList();
         long longestWait = waited.stream().mapToLong(CompletionLoad.Call::waitedMillis).max().orElse(0);
-        System.out.printf("BENCHMARK inference swap under load (6 clients, max_tokens 8, 1 in 3 streamed, 1 in 8 to an"
+        System.out.printf("BENCHMARK inference swap under load (6 clients, max_tokens 8, 1 in 3 streamed, 1 in 4 to an"
                 + " adapter): %d requests, %d"
                 + " failed (%d streamed)%n  latency ms p50/p99: before %d/%d (%d requests), during %d/%d (%d), after %d/%d (%d)%n"
                 + "  client-visible pause (longest time without a reply ending): %d ms from the upgrade request to healthy,"
