@@ -151,6 +151,9 @@ final class UpgradeCommands {
             if (strings(p, "operatorValuesKept").length > 0) {
                 System.out.println("  operator configuration kept: " + String.join(", ", strings(p, "operatorValuesKept")));
             }
+            for (String conflict : strings(p, "configurationConflicts")) {
+                System.out.println("  configuration conflict: " + conflict);
+            }
         }
         printSteps(outcome);
     }

@@ -23,7 +23,8 @@ public record Outcome(String action, String bundle, String from, String to, Stri
     /** The plan shown before anything changes. */
     public record Plan(String bundle, String from, String to, String sha256, String mavenId, String publisher,
             String publisherKey, String repository, List<String> update, List<String> refresh, List<String> dependents,
-            List<String> beyondDependents, boolean forced, List<String> operatorValuesKept) {
+            List<String> beyondDependents, boolean forced, List<String> operatorValuesKept,
+            List<String> configurationConflicts) {
     }
 
     public record Step(String name, long millis, String detail) {
@@ -49,6 +50,9 @@ public record Outcome(String action, String bundle, String from, String to, Stri
             }
             if (!plan.operatorValuesKept().isEmpty()) {
                 out.append("\n  operator configuration kept: ").append(String.join(", ", plan.operatorValuesKept()));
+            }
+            for (String conflict : plan.configurationConflicts()) {
+                out.append("\n  configuration conflict: ").append(conflict);
             }
             out.append('\n');
         }

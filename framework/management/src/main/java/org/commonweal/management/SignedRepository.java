@@ -157,15 +157,20 @@ final class SignedRepository {
                 .getBytes(StandardCharsets.UTF_8);
     }
 
+    /** An XML document from outside (an index, a bundle's component descriptions): no DOCTYPE, no entities, no XInclude. */
+    static Document xml(byte[] bytes) throws Exception {
+        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+        factory.setExpandEntityReferences(false);
+        factory.setXIncludeAware(false);
+        return factory.newDocumentBuilder().parse(new ByteArrayInputStream(bytes));
+    }
+
     private List<Entry> parse(byte[] index) throws UpgradeException {
         Document document;
         try {
-            DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
-            factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-            factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-            factory.setExpandEntityReferences(false);
-            factory.setXIncludeAware(false);
-            document = factory.newDocumentBuilder().parse(new ByteArrayInputStream(index));
+            document = xml(index);
         } catch (Exception e) {
             throw new UpgradeException("repository " + location + ": its index cannot be read (" + e.getMessage() + ")."
                     + " Fix: fetch the repository again, or re-publish to it");

@@ -173,6 +173,25 @@ public final class UpgradeAgent {
     }
 
     /**
+     * The operator values of the bundle's components whose default the jar about to run changes (see
+     * {@link ConfigurationReport#conflicts}).
+     */
+    private List<String> configurationConflicts(Bundle bundle, byte[] next) {
+        try {
+            return ConfigurationReport.conflicts(configuration(),
+                    ConfigurationReport.defaultsOf(scr.getComponentDescriptionDTOs(bundle)), ConfigurationReport.defaultsIn(next));
+        } catch (Exception e) {
+            return List.of("(the component defaults of the version about to run cannot be read: " + e.getMessage() + ")");
+        }
+    }
+
+    private static void warnConflicts(String bsn, Outcome.Plan plan) {
+        for (String conflict : plan.configurationConflicts()) {
+            LOG.warn("event=configuration-conflict bundle={} to={} conflict=\"{}\"", bsn, plan.to(), conflict);
+        }
+    }
+
+    /**
      * Plans (and with {@code apply}, performs) the upgrade of {@code spec}, {@code SYMBOLIC-NAME[@VERSION]}: without a
      * version, the highest the repositories offer.
      */
@@ -210,12 +229,14 @@ public final class UpgradeAgent {
                     entry.mavenId(), trust.nameOf(entry.publisher()), entry.publisher().hex(),
                     entry.repository().location(), List.of(name(bundle)), names(refresh.refreshSet()),
                     names(refresh.dependents()), names(refresh.beyond()), force && !refresh.beyond().isEmpty(),
-                    operatorValues(bundle));
+                    operatorValues(bundle), configurationConflicts(bundle, jar));
             steps.add("planned", "update 1 bundle, refresh " + refresh.refreshSet().size());
             refuseUnsafe(bundle, refresh, force);
             audit.write(actor, action, "planned", "ok", fields("bundle", bsn, "from", plan.from(), "to", plan.to(),
                     "sha256", plan.sha256(), "publisherKey", plan.publisherKey(), "publisher", plan.publisher(),
-                    "repository", plan.repository(), "refresh", plan.refresh(), "forced", plan.forced()));
+                    "repository", plan.repository(), "refresh", plan.refresh(), "forced", plan.forced(),
+                    "operatorValuesKept", plan.operatorValuesKept(), "configurationConflicts", plan.configurationConflicts()));
+            warnConflicts(bsn, plan);
             if (!apply) {
                 return finish(actor, new Outcome(action, bsn, plan.from(), plan.to(), "planned", "nothing changed; apply"
                         + " with the same request without --plan", plan, steps.list(), -1, null));
@@ -297,9 +318,12 @@ public final class UpgradeAgent {
             String from = bundle.getVersion().toString();
             Outcome.Plan plan = new Outcome.Plan(symbolicName, from, target.version(), target.sha256(), null, "(kept jar)",
                     null, target.jar().toString(), List.of(name(bundle)), names(refresh.refreshSet()),
-                    names(refresh.dependents()), names(refresh.beyond()), false, operatorValues(bundle));
+                    names(refresh.dependents()), names(refresh.beyond()), false, operatorValues(bundle),
+                    configurationConflicts(bundle, jar));
             audit.write(actor, "rollback", "planned", "ok", fields("bundle", symbolicName, "from", from, "to", target.version(),
-                    "sha256", target.sha256(), "refresh", plan.refresh()));
+                    "sha256", target.sha256(), "refresh", plan.refresh(), "operatorValuesKept", plan.operatorValuesKept(),
+                    "configurationConflicts", plan.configurationConflicts()));
+            warnConflicts(symbolicName, plan);
             byte[] running = runningJar(bundle);
             Path runningJar = store(symbolicName, from, hex(Sha256.hash(running)), running);
             WeakReference<ClassLoader> oldLoader = loaderOf(bundle);

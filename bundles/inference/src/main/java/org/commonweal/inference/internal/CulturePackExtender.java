@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * when the bundle stops or is uninstalled. A pack that fails a check is logged with the reason and not
  * registered.
  */
-@Component(immediate = true, service = {})
+@Component(immediate = true, service = CulturePackExtender.class) // for ModelsComponent only: it starts after the packs are registered
 public final class CulturePackExtender implements BundleTrackerCustomizer<ServiceRegistration<CulturePack>> {
 
     private static final Logger LOG = LoggerFactory.getLogger(CulturePackExtender.class);

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import org.commonweal.inference.RequestCounts;
 import org.commonweal.node.api.MetricSource;
 
 /** The served models' request figures at {@code GET /metrics} (the same counts as {@code /v1/models}' meta). */
@@ -23,7 +24,7 @@ final class InferenceMetrics implements MetricSource {
         samples.add(new Sample("commonweal_inference_models", "gauge", "Models served", Map.of(), served.size()));
         for (LoadedModel model : served) {
             String id = model.info().id();
-            Scheduler.Counts counts = model.requests();
+            RequestCounts counts = model.requests().orElseThrow();
             samples.add(new Sample("commonweal_inference_requests", "gauge", "Requests being generated or waiting, by model",
                     Map.of("model", id, "state", "running"), counts.running()));
             samples.add(new Sample("commonweal_inference_requests", "gauge", "Requests being generated or waiting, by model",

@@ -20,6 +20,7 @@ import org.commonweal.inference.OverloadedException;
 import org.commonweal.inference.chat.ChatTemplate;
 import org.commonweal.inference.chat.UnsupportedChatTemplateException;
 import org.commonweal.inference.gguf.GgufFile;
+import org.commonweal.inference.gguf.ModelFileHandover;
 import org.commonweal.inference.gguf.TensorInfo;
 import org.commonweal.inference.tokenizer.Tokenizer;
 import org.commonweal.inference.transformer.ModelConfig;
@@ -31,7 +32,9 @@ import org.commonweal.kernels.KernelPool;
 /** A GGUF model loaded for serving: its file, tokenizer, chat template and scheduler. */
 final class LoadedModel implements LanguageModel, AutoCloseable {
 
+    private final Path path;
     private final GgufFile file;
+    private final boolean handedOver;
     private final ModelInfo info;
     private final Tokenizer tokenizer;
     private final ChatTemplate chatTemplate;
@@ -39,10 +42,13 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
     private final Scheduler scheduler;
     private final AttachedAdapters adapters;
 
-    private LoadedModel(GgufFile file, ModelInfo info, Tokenizer tokenizer, ChatTemplate chatTemplate,
-            UnsupportedChatTemplateException noChatTemplate, Scheduler scheduler, AttachedAdapters adapters) {
+    private LoadedModel(Path path, GgufFile file, boolean handedOver, ModelInfo info, Tokenizer tokenizer,
+            ChatTemplate chatTemplate, UnsupportedChatTemplateException noChatTemplate, Scheduler scheduler,
+            AttachedAdapters adapters) {
         this.adapters = adapters;
+        this.path = path;
         this.file = file;
+        this.handedOver = handedOver;
         this.info = info;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
@@ -50,11 +56,15 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
         this.scheduler = scheduler;
     }
 
-    /** Opens and checks {@code path}; {@code progress} hears bytes read while loading into memory. */
+    /**
+     * Opens and checks {@code path}, or takes it over, already open, from the implementation that ran before this one
+     * ({@link ModelFileHandover}); {@code progress} hears bytes read while loading into memory.
+     */
     static LoadedModel load(Path path, GgufFile.Loading loading, KernelPool pool, Scheduler.Limits limits,
             LongConsumer progress) throws IOException {
-        String sha256 = sha256(path);
-        GgufFile file = GgufFile.open(path, loading, progress);
+        var handed = ModelFileHandover.take(path, loading);
+        String sha256 = handed.isPresent() ? handed.get().sha256() : sha256(path);
+        GgufFile file = handed.isPresent() ? handed.get().file() : GgufFile.open(path, loading, progress);
         try {
             ModelConfig config = ModelConfig.fromGguf(file);
             Transformer transformer = new Transformer(config, Weights.fromGguf(file, config));
@@ -81,7 +91,7 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
             Scheduler scheduler = new Scheduler(id, transformer, tokenizer, pool, limits);
             ModelInfo info = new ModelInfo(id, config.architecture(), parameters, String.join(", ", types),
                     scheduler.contextLength(), sha256, demo, description);
-            return new LoadedModel(file, info, tokenizer, template, noTemplate, scheduler,
+            return new LoadedModel(path, file, handed.isPresent(), info, tokenizer, template, noTemplate, scheduler,
                     new AttachedAdapters(id, config, transformer.weights()));
         } catch (IOException | RuntimeException e) {
             file.close();
@@ -154,8 +164,31 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
         }
     }
 
-    Scheduler.Counts requests() {
-        return scheduler.counts();
+    @Override
+    public java.util.Optional<org.commonweal.inference.RequestCounts> requests() {
+        return java.util.Optional.of(scheduler.counts());
+    }
+
+    /** Takes no new request from now on (see {@link Scheduler#stopAccepting}). */
+    void stopAccepting() {
+        scheduler.stopAccepting();
+    }
+
+    /** Lets the accepted requests end, up to {@code deadlineNanos}, then stops; true if none had to be cut short. */
+    boolean drain(long deadlineNanos) {
+        return scheduler.awaitDrained(deadlineNanos);
+    }
+
+    /** Whether the file came open from the implementation that ran before. */
+    boolean handedOver() {
+        return handedOver;
+    }
+
+    /** Unloads, but leaves the open file (the weights) for the next implementation, for at most {@code keep}. */
+    void handOver(java.time.Duration keep) {
+        scheduler.close();
+        adapters.close();
+        ModelFileHandover.leave(path, file, info.sha256(), keep);
     }
 
     @Override

@@ -31,18 +31,21 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import jakarta.servlet.Servlet;
 
 /**
  * The node's models: loads every GGUF file the configuration {@code org.commonweal.inference} names (and
  * those given to {@code cw node --model}, framework property {@code commonweal.models}), in the background
- * so the node starts at once; registers them as the {@link LanguageModels} service, the OpenAI-compatible
- * API, and a {@link HealthCheck} that reports what is served, what is loading, and every file that was
- * refused, and why.
+ * so the node starts at once; registers them as the {@link LanguageModels} service (which the HTTP API of
+ * {@code org.commonweal.inference.http} serves) and a {@link HealthCheck} that reports what is served, what is
+ * loading, and every file that was refused, and why.
  * A bad model file is refused with the reason logged; it never takes the node down.
+ * <p>
+ * Stopping (this bundle being upgraded, or the node stopping) first withdraws the service, so new requests wait
+ * for the next implementation, then lets every accepted generation finish, up to {@code drain.timeout.ms}, and
+ * only then unloads the models.
  */
 @Component(immediate = true, configurationPid = "org.commonweal.inference", configurationPolicy = ConfigurationPolicy.OPTIONAL,
-        service = {})
+        service = {}, reference = @Reference(name = "extender", service = CulturePackExtender.class))
 public final class ModelsComponent implements LanguageModels {
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelsComponent.class);
@@ -87,6 +90,15 @@ public final class ModelsComponent implements LanguageModels {
 
         /** The culture pack applied to requests that name none (when installed for the model). */
         String defaultAdapter() default "";
+
+        /** How long stopping waits for accepted generations to finish before it cuts them short. */
+        long drain_timeout_ms() default 5000;
+
+        /**
+         * How long the models' memory stays, once this implementation stops, for the next one to take over (an
+         * upgrade): it then serves at once instead of reading the files again. 0: freed at once.
+         */
+        long handover_keep_ms() default 30_000;
     }
 
     private final List<LoadedModel> loaded = new CopyOnWriteArrayList<>();
@@ -94,11 +106,16 @@ public final class ModelsComponent implements LanguageModels {
     private final KernelPool pool;
     private final Thread loader;
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
-    private volatile String loading = "";
+    /** "" once loading is over; not "" before it starts, so a request arriving meanwhile waits for the models. */
+    private volatile String loading = "model files: listing";
     private volatile boolean stopped;
     /** Installed culture packs by name, with their LoRA files. */
     private final Map<String, InstalledPack> packs = new LinkedHashMap<>();
     private final String defaultAdapter;
+    private final long drainMillis;
+    private final java.time.Duration handoverKeep;
+    private final BundleContext context;
+    private volatile ServiceRegistration<LanguageModels> service;
 
     private record InstalledPack(CulturePack pack, Path file) {
     }
@@ -106,6 +123,8 @@ public final class ModelsComponent implements LanguageModels {
     @Activate
     public ModelsComponent(BundleContext context, Config config) {
         defaultAdapter = config.defaultAdapter();
+        drainMillis = Math.max(0, config.drain_timeout_ms());
+        handoverKeep = java.time.Duration.ofMillis(Math.max(0, config.handover_keep_ms()));
         int threads = config.threads() > 0 ? config.threads() : Runtime.getRuntime().availableProcessors();
         pool = new KernelPool(threads);
         GgufFile.Loading mode = loadingMode(config.loading());
@@ -127,20 +146,25 @@ public final class ModelsComponent implements LanguageModels {
             }
         }
         sources.add(directory);
-        registrations.add(context.registerService(LanguageModels.class, this, null));
-        Hashtable<String, Object> servlet = new Hashtable<>();
-        servlet.put("osgi.http.whiteboard.servlet.pattern", new String[] {"/v1/*", "/tokenize", "/detokenize"});
-        servlet.put("osgi.http.whiteboard.servlet.name", "openai-api");
-        registrations.add(context.registerService(Servlet.class, new OpenAiServlet(this), servlet));
-        Hashtable<String, Object> provenance = new Hashtable<>();
-        provenance.put("osgi.http.whiteboard.servlet.pattern", "/api/provenance");
-        provenance.put("osgi.http.whiteboard.servlet.name", "provenance");
-        registrations.add(context.registerService(Servlet.class, new ProvenanceServlet(this), provenance));
+        this.context = context;
+        loader = Thread.ofPlatform().name("inference-loader").daemon()
+                .unstarted(() -> loadAll(sources, directory, config.demo(), mode, limits));
+    }
+
+    /**
+     * Registers the services and starts loading, once Declarative Services has bound the culture packs installed now
+     * (it binds them after the constructor, before this): a model is served with its packs attached from its first
+     * request, including right after an upgrade of this bundle, whose packs the new revision's extender registers
+     * before this component starts (the {@code extender} reference).
+     */
+    @Activate
+    void start() {
+        service = context.registerService(LanguageModels.class, this, serviceProperties());
+        registrations.add(service);
         registrations.add(context.registerService(HealthCheck.class, new Health(), null));
         registrations.add(context.registerService(org.commonweal.node.api.MetricSource.class,
                 new InferenceMetrics(() -> List.copyOf(loaded)), null));
-        loader = Thread.ofPlatform().name("inference-loader").daemon()
-                .start(() -> loadAll(sources, directory, config.demo(), mode, limits));
+        loader.start();
     }
 
     private void loadAll(List<Path> sources, Path directory, boolean demo, GgufFile.Loading mode, Scheduler.Limits limits) {
@@ -177,20 +201,42 @@ public final class ModelsComponent implements LanguageModels {
                     model.close();
                     return;
                 }
+                long attaching = System.nanoTime();
                 synchronized (packs) {
-                    loaded.add(model);
                     for (InstalledPack p : packs.values()) {
                         attach(model, p);
                     }
+                    loaded.add(model); // visible with its packs
                 }
-                LOG.info("serving model '{}' ({}, {} parameters, {}, {} MiB {}) in {} ms", model.info().id(),
-                        model.info().architecture(), model.info().parameters(), model.info().weightTypes(),
-                        size >> 20, mode.name().toLowerCase(Locale.ROOT), (System.nanoTime() - started) / 1_000_000);
+                announce();
+                LOG.info("serving model '{}' ({}, {} parameters, {}, {} MiB {}) in {} ms ({} ms of them attaching {} culture"
+                        + " packs){}", model.info().id(), model.info().architecture(), model.info().parameters(),
+                        model.info().weightTypes(), size >> 20, mode.name().toLowerCase(Locale.ROOT),
+                        (System.nanoTime() - started) / 1_000_000, (System.nanoTime() - attaching) / 1_000_000,
+                        model.adapters().size(),
+                        model.handedOver() ? "; its memory handed over by the implementation that ran before" : "");
             } catch (IOException | RuntimeException e) {
                 refuse(file, e.getMessage());
             }
         }
         loading = "";
+        announce();
+    }
+
+    /** The service's properties: the loaded models' ids (users waiting for a model hear of it by them). */
+    private Hashtable<String, Object> serviceProperties() {
+        Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put(MODELS_PROPERTY, loaded.stream().map(m -> m.info().id()).toArray(String[]::new));
+        properties.put("commonweal.loading", loading);
+        return properties;
+    }
+
+    private void announce() {
+        try {
+            service.setProperties(serviceProperties());
+        } catch (IllegalStateException e) {
+            // unregistered: stopping
+        }
     }
 
     private void refuse(Path file, String reason) {
@@ -262,21 +308,21 @@ public final class ModelsComponent implements LanguageModels {
         }
     }
 
-    /** Installed packs that fit no loaded model, with the digest each one needs. */
-    List<CulturePack> unmatchedPacks() {
+    @Override
+    public List<CulturePack> unmatchedPacks() {
         synchronized (packs) {
             return packs.values().stream().map(InstalledPack::pack)
                     .filter(p -> loaded.stream().noneMatch(m -> m.info().sha256().equals(p.baseModelSha256()))).toList();
         }
     }
 
-    /** The configured default adapter, or "". */
-    String defaultAdapter() {
+    @Override
+    public String defaultAdapter() {
         return defaultAdapter;
     }
 
-    /** The model being loaded and how far, or "" when loading is over. */
-    String loading() {
+    @Override
+    public String loading() {
         return loading;
     }
 
@@ -320,13 +366,33 @@ public final class ModelsComponent implements LanguageModels {
                 // already gone with the bundle
             }
         }
+        long started = System.nanoTime();
+        // Every model at once: none takes a new request, and the ones accepted all finish in the same time.
+        List<LoadedModel> serving = List.copyOf(loaded);
+        serving.forEach(LoadedModel::stopAccepting);
+        long deadline = started + drainMillis * 1_000_000;
+        List<String> cut = new ArrayList<>();
+        for (LoadedModel m : serving) {
+            if (!m.drain(deadline)) {
+                cut.add(m.info().id());
+            }
+            m.handOver(handoverKeep);
+        }
+        if (cut.isEmpty()) {
+            LOG.info("event=drained models={} millis={}", serving.size(), (System.nanoTime() - started) / 1_000_000);
+        } else {
+            LOG.warn("event=drain-timeout models={}: generations still running after drain.timeout.ms={} were cut short",
+                    cut, drainMillis);
+        }
         try {
             loader.join(30_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         for (LoadedModel m : loaded) {
-            m.close();
+            if (!serving.contains(m)) {
+                m.close(); // loaded while draining
+            }
         }
         loaded.clear();
         pool.close();

@@ -5,13 +5,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import org.commonweal.inference.Completion;
 import org.commonweal.inference.Generation;
 import org.commonweal.inference.GenerationListener;
 import org.commonweal.inference.GenerationRequest;
+import org.commonweal.inference.ModelClosedException;
 import org.commonweal.inference.OverloadedException;
+import org.commonweal.inference.RequestCounts;
 import org.commonweal.inference.sampling.Sampler;
 import org.commonweal.inference.sampling.StopStrings;
 import org.commonweal.inference.tokenizer.TextStream;
@@ -33,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * Memory is bounded: a sequence is admitted only when its KV cache (prompt + max tokens, within the
  * context) fits the budget; the queue of waiting requests is bounded, and a full queue refuses new ones
  * with {@link OverloadedException}. One thread drives the steps; the kernel pool splits each step's work.
+ * <p>
+ * Unloading drains ({@link #stopAccepting}, {@link #awaitDrained}): new requests are refused with
+ * {@link ModelClosedException} (the caller retries them on the next implementation), and every accepted one runs to
+ * its end, up to a deadline; past it, those that produced no text yet fail with {@link ModelClosedException} too,
+ * and the others fail.
  */
 final class Scheduler implements AutoCloseable {
 
@@ -52,6 +58,9 @@ final class Scheduler implements AutoCloseable {
     private final List<Sequence> active = new ArrayList<>();
     private final Thread thread;
     private volatile boolean running = true;
+    /** Guards {@link #draining} with the queue's emptiness, and wakes the idle scheduler thread. */
+    private final Object work = new Object();
+    private boolean draining;
     private long kvBytesInUse;
     /** The running sequences' count, for other threads ({@link #active} belongs to the scheduler thread). */
     private volatile int runningCount;
@@ -92,9 +101,15 @@ final class Scheduler implements AutoCloseable {
                     + " MiB; ask for fewer max_tokens or a shorter prompt");
         }
         Sequence sequence = new Sequence(request, listener, capacity, bytes, adapter, adapters);
-        if (!running || !queue.offer(sequence)) {
-            throw new OverloadedException("model '" + model + "' has " + limits.maxQueued()
-                    + " requests waiting already; try again shortly", 1);
+        synchronized (work) {
+            if (draining || !running) {
+                throw new ModelClosedException("model '" + model + "' is being unloaded; it takes no new request");
+            }
+            if (!queue.offer(sequence)) {
+                throw new OverloadedException("model '" + model + "' has " + limits.maxQueued()
+                        + " requests waiting already; try again shortly", 1);
+            }
+            work.notifyAll();
         }
         return sequence;
     }
@@ -105,11 +120,8 @@ final class Scheduler implements AutoCloseable {
     }
 
     /** Requests running, waiting, and ended so far by how they ended. */
-    record Counts(int running, int waiting, long completed, long cancelled, long failed) {
-    }
-
-    Counts counts() {
-        return new Counts(runningCount, queue.size(), completed.sum(), cancelled.sum(), failed.sum());
+    RequestCounts counts() {
+        return new RequestCounts(runningCount, queue.size(), completed.sum(), cancelled.sum(), failed.sum());
     }
 
     private static long mib(long bytes) {
@@ -121,7 +133,15 @@ final class Scheduler implements AutoCloseable {
             try {
                 admit();
                 if (active.isEmpty()) {
-                    Sequence next = queue.poll(100, TimeUnit.MILLISECONDS);
+                    synchronized (work) {
+                        if (queue.isEmpty()) {
+                            if (draining) {
+                                break;
+                            }
+                            work.wait(100);
+                        }
+                    }
+                    Sequence next = queue.poll();
                     if (next != null) {
                         start(next);
                     }
@@ -138,12 +158,18 @@ final class Scheduler implements AutoCloseable {
             }
         }
         for (Sequence s : List.copyOf(active)) {
-            finish(s, "cancelled");
+            fail(s, s.output.isEmpty() ? closed("before it produced any text") : new IllegalStateException("model '"
+                    + model + "' was unloaded in the middle of this generation (it did not finish within the drain time)"));
         }
         for (Sequence s; (s = queue.poll()) != null; ) {
             s.releaseAdapter();
-            s.listener.failed(new IllegalStateException("model '" + model + "' was unloaded"));
+            failed.increment();
+            s.listener.failed(closed("before it started"));
         }
+    }
+
+    private ModelClosedException closed(String when) {
+        return new ModelClosedException("model '" + model + "' was unloaded " + when);
     }
 
     private void admit() {
@@ -281,6 +307,33 @@ final class Scheduler implements AutoCloseable {
         kvBytesInUse -= s.kvBytes;
         s.cache.close();
         s.releaseAdapter();
+    }
+
+    /** Refuses new requests from now on; those accepted keep running. */
+    void stopAccepting() {
+        synchronized (work) {
+            draining = true;
+            work.notifyAll();
+        }
+    }
+
+    /**
+     * Waits until every accepted request has ended, or until {@code deadlineNanos} ({@link System#nanoTime}); then
+     * stops. True if all ended by themselves.
+     */
+    boolean awaitDrained(long deadlineNanos) {
+        stopAccepting();
+        try {
+            long left = deadlineNanos - System.nanoTime();
+            if (left > 0) {
+                thread.join(java.time.Duration.ofNanos(left));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        boolean drained = !thread.isAlive();
+        close();
+        return drained;
     }
 
     @Override

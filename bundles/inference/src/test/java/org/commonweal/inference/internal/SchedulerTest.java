@@ -17,6 +17,7 @@ import org.commonweal.inference.Completion;
 import org.commonweal.inference.Generation;
 import org.commonweal.inference.GenerationListener;
 import org.commonweal.inference.GenerationRequest;
+import org.commonweal.inference.ModelClosedException;
 import org.commonweal.inference.OverloadedException;
 import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.inference.sampling.SamplingParams;
@@ -200,5 +201,45 @@ class SchedulerTest {
             assertEquals("cancelled", failing.await().finishReason());
             assertEquals(10, healthy.await().completionTokens());
         }
+    }
+
+    @Test
+    void unloadingLetsAcceptedGenerationsFinishAndRefusesNewOnes() throws Exception {
+        LoadedModel model = load(1, 8, 64 << 20);
+        List<Collector> accepted = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Collector c = new Collector();
+            model.generate(request(model, "Accepted " + i, i, 20, List.of()), c);
+            accepted.add(c);
+        }
+        model.stopAccepting();
+        ModelClosedException refused = assertThrows(ModelClosedException.class,
+                () -> model.generate(request(model, "Late", 9, 20, List.of()), new Collector()));
+        assertTrue(refused.getMessage().contains("is being unloaded"), refused.getMessage());
+        assertTrue(model.drain(System.nanoTime() + 60_000_000_000L), "drained within the time");
+        model.close();
+        for (Collector c : accepted) {
+            assertEquals("length", c.await().finishReason(), "one batch at a time, yet each accepted one finished");
+            assertEquals(20, c.await().completionTokens());
+        }
+    }
+
+    @Test
+    void pastTheDrainTimeAGenerationWithoutTextIsGivenBackForRetryAndOneWithTextFails() throws Exception {
+        LoadedModel model = load(1, 8, 64 << 20);
+        Collector running = new Collector();
+        model.generate(request(model, "Long", 1, 3000, List.of()), running);
+        Collector queued = new Collector();
+        model.generate(request(model, "Queued", 2, 10, List.of()), queued);
+        while (running.text.isEmpty() && !running.done.isDone()) {
+            Thread.sleep(1);
+        }
+        assertFalse(model.drain(System.nanoTime() + 20_000_000L), "3000 tokens do not fit in 20 ms");
+        model.close();
+        Exception cut = assertThrows(Exception.class, running::await);
+        assertTrue(cut.getCause() instanceof IllegalStateException && cut.getCause().getMessage().contains(
+                "in the middle of this generation"), cut.toString());
+        Exception givenBack = assertThrows(Exception.class, queued::await);
+        assertTrue(givenBack.getCause() instanceof ModelClosedException, givenBack.toString());
     }
 }

@@ -1,4 +1,4 @@
-package org.commonweal.inference.internal;
+package org.commonweal.inference.http;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -6,6 +6,7 @@ import java.util.List;
 
 import org.commonweal.inference.CulturePack;
 import org.commonweal.inference.LanguageModel;
+import org.commonweal.inference.LanguageModels;
 import org.commonweal.inference.ModelInfo;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -23,14 +24,22 @@ import jakarta.servlet.http.HttpServletResponse;
 final class ProvenanceServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
-    private final transient ModelsComponent models;
+    private final transient OpenAiServlet api;
 
-    ProvenanceServlet(ModelsComponent models) {
-        this.models = models;
+    /** {@code api}: whose wait for the models service this servlet shares. */
+    ProvenanceServlet(OpenAiServlet api) {
+        this.api = api;
     }
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        LanguageModels models;
+        try {
+            models = api.service(null, api.deadline());
+        } catch (ApiError e) {
+            OpenAiServlet.error(response, e);
+            return;
+        }
         ObjectNode body = OpenAiServlet.JSON.createObjectNode();
         ArrayNode modelList = body.putArray("models");
         List<CulturePack> packs = new ArrayList<>(models.unmatchedPacks());

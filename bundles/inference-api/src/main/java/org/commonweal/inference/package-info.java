@@ -4,7 +4,7 @@
  * template and generates text, its requests batched together by the model's scheduler.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.commonweal.inference;
 
 import org.osgi.annotation.bundle.Export;

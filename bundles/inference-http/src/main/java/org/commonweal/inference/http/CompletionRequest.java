@@ -1,4 +1,4 @@
-package org.commonweal.inference.internal;
+package org.commonweal.inference.http;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;

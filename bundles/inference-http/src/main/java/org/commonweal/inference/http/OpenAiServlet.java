@@ -1,11 +1,11 @@
-package org.commonweal.inference.internal;
+package org.commonweal.inference.http;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 
 import org.commonweal.inference.Completion;
@@ -14,6 +14,8 @@ import org.commonweal.inference.Generation;
 import org.commonweal.inference.GenerationListener;
 import org.commonweal.inference.GenerationRequest;
 import org.commonweal.inference.LanguageModel;
+import org.commonweal.inference.LanguageModels;
+import org.commonweal.inference.ModelClosedException;
 import org.commonweal.inference.ModelInfo;
 import org.commonweal.inference.OverloadedException;
 import org.commonweal.inference.chat.ChatMessage;
@@ -42,6 +44,12 @@ import jakarta.servlet.http.HttpServletResponse;
  * request or a prompt beyond the context, 404 for an unknown model, 429 with {@code Retry-After} when the
  * model's queue is full. A client that disconnects cancels its generation. Every reply carries its sampling
  * seed in {@code X-Commonweal-Seed}: with the model, prompt and parameters it reproduces the reply.
+ * <p>
+ * Hand-over: the models come from whichever {@link LanguageModels} service runs ({@link AwaitedModels}). While the
+ * implementation is replaced, or a model loads, a request waits for it up to the configured time (then 503). A
+ * generation that the old implementation refused or gave up before it produced any text ({@link ModelClosedException})
+ * is run again on the new one: nothing was sent yet (a stream's first chunk waits for the first event), so the client
+ * sees one reply.
  */
 final class OpenAiServlet extends HttpServlet {
 
@@ -52,11 +60,15 @@ final class OpenAiServlet extends HttpServlet {
     private static final long KEEP_ALIVE_MILLIS = 2_000;
     /** Selects a culture pack ({@code none}: the base model); replies name the one applied and its digest. */
     static final String ADAPTER_HEADER = "X-Commonweal-Adapter";
+    /** Set when a request waited for the models service or a model (milliseconds, retries included). */
+    static final String WAITED_HEADER = "X-Commonweal-Waited-Ms";
 
-    private final transient ModelsComponent models;
+    private final transient AwaitedModels models;
+    private final long waitNanos;
 
-    OpenAiServlet(ModelsComponent models) {
+    OpenAiServlet(AwaitedModels models, long waitMillis) {
         this.models = models;
+        this.waitNanos = waitMillis * 1_000_000;
     }
 
     @Override
@@ -64,9 +76,9 @@ final class OpenAiServlet extends HttpServlet {
         String path = path(request);
         try {
             if (path.equals("/v1/models")) {
-                write(response, 200, modelList());
+                write(response, 200, modelList(service(null, deadline())));
             } else if (path.startsWith("/v1/models/")) {
-                write(response, 200, model(model(path.substring("/v1/models/".length()))));
+                write(response, 200, model(model(path.substring("/v1/models/".length()), null, deadline()).model()));
             } else {
                 throw ApiError.notFound("not_found", "no endpoint GET " + path + "; see GET /v1/models, POST"
                         + " /v1/chat/completions, /v1/completions, /tokenize, /detokenize");
@@ -123,29 +135,68 @@ final class OpenAiServlet extends HttpServlet {
 
     // ---------------------------------------------------------------------------------- models
 
-    private LanguageModel model(String id) throws ApiError {
-        List<LanguageModel> loaded = models.models();
-        String loading = models.loading();
-        if (id == null) {
-            if (loaded.isEmpty()) {
+    /** Now plus the configured wait. */
+    long deadline() {
+        return System.nanoTime() + waitNanos;
+    }
+
+    /** The models service, other than {@code not} (one that gave a request up), waiting for it until the deadline. */
+    LanguageModels service(LanguageModels not, long deadline) throws ApiError {
+        try {
+            LanguageModels service = models.await(not, deadline);
+            if (service == null) {
+                throw ApiError.loading("the inference implementation is not running (being replaced, or stopped) and did"
+                        + " not come back within " + waitNanos / 1_000_000 + " ms; see /health");
+            }
+            return service;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiError.status(503, "server_error", "interrupted while waiting for the inference implementation");
+        }
+    }
+
+    /** A model, the service it is from, and how long the request waited for them (0: they were there). */
+    private record Found(LanguageModels service, LanguageModel model, long waitedNanos) {
+    }
+
+    /** The model {@code id} (null: the default), waiting until the deadline while a model loads. */
+    private Found model(String id, LanguageModels not, long deadline) throws ApiError {
+        long asked = System.nanoTime();
+        LanguageModels first = models.now();
+        boolean waited = first == null || first == not;
+        while (true) {
+            LanguageModels service = service(not, deadline);
+            List<LanguageModel> loaded = service.models();
+            String loading = service.loading();
+            var found = id == null ? loaded.stream().findFirst() : service.find(id);
+            if (found.isPresent()) {
+                return new Found(service, found.get(), waited ? System.nanoTime() - asked : 0);
+            }
+            try {
+                if (!loading.isEmpty() && models.awaitChange(deadline)) {
+                    waited = true;
+                    continue;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (id == null) {
                 throw loading.isEmpty()
                         ? ApiError.status(503, "server_error", "this node serves no model; see /health for why")
                         : ApiError.loading("no model is loaded yet (loading " + loading + ")");
             }
-            return loaded.get(0);
+            if (loading.startsWith(id + ".")) {
+                throw ApiError.loading("the model '" + id + "' is loading (" + loading + "); try again shortly");
+            }
+            throw ApiError.notFound("model_not_found", "the model '" + id + "' does not exist on this node; loaded: "
+                    + loaded.stream().map(m -> m.info().id()).toList());
         }
-        var found = models.find(id);
-        if (found.isEmpty() && loading.startsWith(id + ".")) {
-            throw ApiError.loading("the model '" + id + "' is loading (" + loading + "); try again shortly");
-        }
-        return found.orElseThrow(() -> ApiError.notFound("model_not_found", "the model '" + id
-                + "' does not exist on this node; loaded: " + loaded.stream().map(m -> m.info().id()).toList()));
     }
 
-    private ObjectNode modelList() {
+    private ObjectNode modelList(LanguageModels service) {
         ObjectNode list = JSON.createObjectNode().put("object", "list");
         ArrayNode data = list.putArray("data");
-        for (LanguageModel m : models.models()) {
+        for (LanguageModel m : service.models()) {
             data.add(model(m));
             for (CulturePack pack : m.adapters()) {
                 data.add(adapter(m, pack));
@@ -172,11 +223,9 @@ final class OpenAiServlet extends HttpServlet {
         node.putObject("meta").put("architecture", info.architecture()).put("parameters", info.parameters())
                 .put("weight_types", info.weightTypes()).put("context_length", info.contextLength())
                 .put("sha256", info.sha256()).put("demo", info.demo()).put("description", info.description());
-        if (model instanceof LoadedModel loaded) {
-            Scheduler.Counts c = loaded.requests();
-            node.with("meta").putObject("requests").put("running", c.running()).put("waiting", c.waiting())
-                    .put("completed", c.completed()).put("cancelled", c.cancelled()).put("failed", c.failed());
-        }
+        model.requests().ifPresent(c -> node.with("meta").putObject("requests").put("running", c.running())
+                .put("waiting", c.waiting()).put("completed", c.completed()).put("cancelled", c.cancelled())
+                .put("failed", c.failed()));
         return node;
     }
 
@@ -184,8 +233,30 @@ final class OpenAiServlet extends HttpServlet {
 
     private void complete(CompletionRequest r, HttpServletRequest request, HttpServletResponse response)
             throws ApiError, IOException {
-        Selection selected = select(r.model(), request.getHeader(ADAPTER_HEADER));
+        LanguageModels gaveUp = null;
+        long asked = System.nanoTime();
+        while (true) {
+            LanguageModels service = attempt(r, request, response, gaveUp, asked);
+            if (service == null) {
+                return;
+            }
+            // The implementation went away before this generation produced anything: run it on the next one.
+            gaveUp = service;
+        }
+    }
+
+    /**
+     * Answers the request with one generation; or, if the models service gave it up before anything was sent
+     * ({@link ModelClosedException}), returns that service for the caller to try the next one.
+     */
+    private LanguageModels attempt(CompletionRequest r, HttpServletRequest request, HttpServletResponse response,
+            LanguageModels gaveUp, long asked) throws ApiError, IOException {
+        Selection selected = select(r.model(), request.getHeader(ADAPTER_HEADER), gaveUp);
         LanguageModel model = selected.model();
+        if (selected.waitedNanos() > 0 || gaveUp != null) {
+            // The request waited for the models (an implementation being replaced, a model loading): say how long.
+            response.setHeader(WAITED_HEADER, Long.toString((System.nanoTime() - asked) / 1_000_000));
+        }
         CulturePack pack = selected.pack();
         String text;
         if (r.messages() != null) {
@@ -226,6 +297,8 @@ final class OpenAiServlet extends HttpServlet {
                     pack == null ? null : pack.name());
             try {
                 running = model.generate(generation, events);
+            } catch (ModelClosedException e) {
+                return selected.service();
             } catch (OverloadedException e) {
                 throw ApiError.overloaded(e.getMessage(), e.retryAfterSeconds());
             } catch (IllegalArgumentException e) {
@@ -233,6 +306,9 @@ final class OpenAiServlet extends HttpServlet {
             }
         }
         try {
+            if (events.first(KEEP_ALIVE_MILLIS) instanceof ModelClosedException) {
+                return selected.service();
+            }
             if (r.stream()) {
                 stream(r, reply, events, response);
             } else {
@@ -247,10 +323,14 @@ final class OpenAiServlet extends HttpServlet {
                 running.cancel(); // a no-op once finished
             }
         }
+        return null;
     }
 
-    /** The model and culture pack a request is for, and the name replies carry. */
-    private record Selection(LanguageModel model, CulturePack pack, String name) {
+    /**
+     * The model and culture pack a request is for, the service they are from, the name replies carry, and how long
+     * the request waited for them.
+     */
+    private record Selection(LanguageModels service, LanguageModel model, CulturePack pack, String name, long waitedNanos) {
     }
 
     /** What every part of one reply repeats. */
@@ -261,7 +341,7 @@ final class OpenAiServlet extends HttpServlet {
      * The model and adapter of a request: {@code base:adapter} in the model field, else the adapter header
      * ({@code none} for the base model), else the node's default adapter if the model has it.
      */
-    private Selection select(String requested, String header) throws ApiError {
+    private Selection select(String requested, String header, LanguageModels gaveUp) throws ApiError {
         String base = requested;
         String adapter = null;
         if (requested != null && requested.contains(":")) {
@@ -270,13 +350,15 @@ final class OpenAiServlet extends HttpServlet {
         } else if (header != null && !header.isBlank()) {
             adapter = header.trim();
         }
-        LanguageModel model = model(base);
+        Found found = model(base, gaveUp, deadline());
+        LanguageModels models = found.service();
+        LanguageModel model = found.model();
         if (adapter == null && !models.defaultAdapter().isEmpty()) {
             String fallback = models.defaultAdapter();
             adapter = model.adapters().stream().anyMatch(p -> p.name().equals(fallback)) ? fallback : null;
         }
         if (adapter == null || adapter.isEmpty() || adapter.equals("none")) {
-            return new Selection(model, null, model.info().id());
+            return new Selection(models, model, null, model.info().id(), found.waitedNanos());
         }
         String name = adapter;
         CulturePack pack = model.adapters().stream().filter(p -> p.name().equals(name)).findFirst().orElse(null);
@@ -291,7 +373,7 @@ final class OpenAiServlet extends HttpServlet {
             throw ApiError.notFound("model_not_found", "model '" + model.info().id() + "' has no adapter '" + name
                     + "'; installed for it: " + model.adapters().stream().map(CulturePack::name).toList());
         }
-        return new Selection(model, pack, model.info().id() + ":" + pack.name());
+        return new Selection(models, model, pack, model.info().id() + ":" + pack.name(), found.waitedNanos());
     }
 
     /** Chat templates of models whose tokenizer adds BOS may start with BOS too; one is enough. */
@@ -438,7 +520,16 @@ final class OpenAiServlet extends HttpServlet {
 
     /** The generation's events, handed from the scheduler thread to the request's thread. */
     private static final class Events implements GenerationListener {
-        final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+        final LinkedBlockingDeque<Object> queue = new LinkedBlockingDeque<>();
+
+        /** The first event, waiting up to {@code millis} (null if none came), left in the queue. */
+        Object first(long millis) throws InterruptedException {
+            Object event = queue.pollFirst(millis, TimeUnit.MILLISECONDS);
+            if (event != null) {
+                queue.putFirst(event);
+            }
+            return event;
+        }
 
         @Override
         public void text(String delta) {
@@ -459,7 +550,7 @@ final class OpenAiServlet extends HttpServlet {
     // ---------------------------------------------------------------------------------- tokenizer
 
     private void tokenize(JsonNode body, HttpServletResponse response) throws ApiError, IOException {
-        LanguageModel model = model(optionalString(body, "model"));
+        LanguageModel model = model(optionalString(body, "model"), null, deadline()).model();
         JsonNode content = body.get("content");
         if (content == null || !content.isTextual()) {
             throw ApiError.invalid("content", "content must be a string");
@@ -483,7 +574,7 @@ final class OpenAiServlet extends HttpServlet {
     }
 
     private void detokenize(JsonNode body, HttpServletResponse response) throws ApiError, IOException {
-        LanguageModel model = model(optionalString(body, "model"));
+        LanguageModel model = model(optionalString(body, "model"), null, deadline()).model();
         JsonNode tokens = body.get("tokens");
         if (tokens == null || !tokens.isArray()) {
             throw ApiError.invalid("tokens", "tokens must be an array of token ids");
@@ -522,7 +613,7 @@ final class OpenAiServlet extends HttpServlet {
         return body;
     }
 
-    private static void error(HttpServletResponse response, ApiError e) throws IOException {
+    static void error(HttpServletResponse response, ApiError e) throws IOException {
         if (response.isCommitted()) {
             return;
         }

@@ -1,4 +1,4 @@
-package org.commonweal.inference.internal;
+package org.commonweal.inference.http;
 
 import java.text.Normalizer;
 import java.util.List;

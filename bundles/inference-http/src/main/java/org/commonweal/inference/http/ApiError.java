@@ -1,4 +1,4 @@
-package org.commonweal.inference.internal;
+package org.commonweal.inference.http;
 
 /**
  * A request the OpenAI-compatible API refuses: the HTTP status, OpenAI's error type and code, the request
