@@ -73,15 +73,15 @@ public record BenefitParameters(List<Nation> nations, List<PublicKey> approvers,
 
         /**
          * How long rewards are held before they are paid: the longest an audit of a receipt claimed in a block can run
-         * (sampled in the next block, then reveal, attestation, dispute and the referee's attestation), 0 without
-         * audits. A fault voids what its node holds.
+         * (sampled in the next block, then reveal, attestation, dispute and the referee's attestation, settled in the
+         * block after the last deadline), 0 without audits. A fault voids what its node holds.
          */
         public long holdBlocks() {
             return holdBlocks(sampleRate, revealBlocks, attestBlocks, disputeBlocks);
         }
 
         private static long holdBlocks(long sampleRate, long revealBlocks, long attestBlocks, long disputeBlocks) {
-            return sampleRate == 0 ? 0 : 1 + revealBlocks + attestBlocks + disputeBlocks + attestBlocks;
+            return sampleRate == 0 ? 0 : 2 + revealBlocks + attestBlocks + disputeBlocks + attestBlocks;
         }
 
         /** {@link #slashShare} parts per million of {@code amount}, rounded down. */

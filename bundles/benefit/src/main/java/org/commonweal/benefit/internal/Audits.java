@@ -272,10 +272,14 @@ final class Audits {
         }
     }
 
-    /** Acts on every audit whose deadline has passed: a missing reveal or an undisputed mismatch is the node's fault. */
+    /**
+     * Acts on every audit whose deadline passed in the previous block: a missing reveal or an undisputed mismatch is
+     * the node's fault. (Settled one block after the deadline, so that a step coming just too late is refused as
+     * {@code DEADLINE_PASSED}, not as an unknown audit.)
+     */
     private void settleDue(BlockContext block, StateChanges changes) throws Rejection {
         for (byte[] key : changes.entries(AUDIT_DUE, new byte[0], DUE_PER_BLOCK).keySet()) {
-            if (ByteBuffer.wrap(key).getLong() > block.height()) {
+            if (ByteBuffer.wrap(key).getLong() >= block.height()) {
                 return;
             }
             Audit due = BenefitState.audit(changes, Arrays.copyOfRange(key, 8, 40)).orElseThrow();
