@@ -21,8 +21,12 @@ final class BenefitCommands {
     }
 
     @Command(name = "benefit", mixinStandardHelpOptions = true,
-            description = "Proof of benefit: parameters and emission; a person's allowance; a node's rewards; the treasury.",
-            subcommands = { Person.class, Node.class, Treasury.class, Grant.class })
+            description = "Proof of benefit: parameters and emission; a person's allowance; a node's rewards; the treasury;"
+                    + " an audit; and the benefit transactions, signed here with a local key.",
+            subcommands = { Person.class, Node.class, Treasury.class, Grant.class, Audit.class,
+                    BenefitTxCommands.RegisterNode.class, BenefitTxCommands.AttestPerson.class, BenefitTxCommands.Stake.class,
+                    BenefitTxCommands.Unstake.class, BenefitTxCommands.Claim.class, BenefitTxCommands.AuditKey.class,
+                    BenefitTxCommands.Reveal.class, BenefitTxCommands.Attest.class, BenefitTxCommands.Dispute.class })
     static final class Benefit implements Callable<Integer> {
         @Mixin
         NodeMixin node;
@@ -95,6 +99,21 @@ final class BenefitCommands {
         @Override
         public Integer call() throws LaunchException {
             return show(node, "/api/benefit/grants/" + id);
+        }
+    }
+
+    @Command(name = "audit", mixinStandardHelpOptions = true,
+            description = "An open audit of a sampled receipt: phase, deadline, node, auditor, referee.")
+    static final class Audit implements Callable<Integer> {
+        @Mixin
+        NodeMixin node;
+
+        @Parameters(paramLabel = "RECEIPT", description = "The receipt id, 64 hex digits.")
+        String id;
+
+        @Override
+        public Integer call() throws LaunchException {
+            return show(node, "/api/benefit/audits/" + id);
         }
     }
 

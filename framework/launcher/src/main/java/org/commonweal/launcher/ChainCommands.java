@@ -110,30 +110,44 @@ final class ChainCommands {
             } catch (IllegalArgumentException e) {
                 throw new LaunchException("--to: " + e.getMessage());
             }
-            if (amount < 1 || fee < 0) {
-                throw new LaunchException("--amount is at least 1 and --fee at least 0, not " + amount + " and " + fee);
+            if (amount < 1) {
+                throw new LaunchException("--amount is at least 1, not " + amount);
             }
-            Client client = new Client(node.node);
-            int chainId = client.get("/api/chain").getInt("chainId");
-            long next = nonce != null ? nonce : client.nonce(sender.publicKey());
-            Transaction tx = TransactionCodec.sign(sender, chainId, next, fee, Transfer.TYPE, new Transfer(recipient, amount).encode());
-            HttpResponse<String> response = client.send(HttpRequest.newBuilder(node.node.resolve("/api/chain/transactions?wait=" + wait))
-                    .header("Content-Type", "application/octet-stream")
-                    .timeout(Duration.ofSeconds(wait + 10))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(TransactionCodec.encode(tx))).build());
-            JsonObject body = Client.json(response.body());
-            if (response.statusCode() >= 400) {
-                throw new LaunchException("the node refused transaction " + HexFormat.of().formatHex(tx.id()) + ": "
-                        + body.getString("message", response.body()));
-            }
-            System.out.println("transaction " + body.getString("id"));
-            System.out.println("  " + sender.publicKey() + " -> " + recipient + ": " + amount + " (fee " + fee + ", nonce " + next + ")");
-            System.out.println(body.containsKey("height")
-                    ? "  committed in block " + body.getJsonNumber("height").longValue() + " at index " + body.getInt("index")
-                    : "  " + body.getString("outcome").toLowerCase() + ", not committed yet"
-                            + (wait > 0 ? " after " + wait + " s" : "") + ": cw tx show " + body.getString("id"));
+            submit(node.node, sender, nonce, fee, wait, Transfer.TYPE, new Transfer(recipient, amount).encode(),
+                    sender.publicKey() + " -> " + recipient + ": " + amount);
             return 0;
         }
+    }
+
+    /**
+     * Signs a transaction of {@code type} with {@code sender}'s key here (the key never leaves the machine), submits
+     * it, waits up to {@code wait} seconds for its commit and prints where it is; a refusal is an error naming the
+     * node's reason.
+     */
+    static void submit(URI node, PrivateKey sender, Long nonce, long fee, long wait, int type, byte[] payload, String what)
+            throws LaunchException {
+        if (fee < 0 || wait < 0) {
+            throw new LaunchException("--fee and --wait are at least 0, not " + fee + " and " + wait);
+        }
+        Client client = new Client(node);
+        int chainId = client.get("/api/chain").getInt("chainId");
+        long next = nonce != null ? nonce : client.nonce(sender.publicKey());
+        Transaction tx = TransactionCodec.sign(sender, chainId, next, fee, type, payload);
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(node.resolve("/api/chain/transactions?wait=" + wait))
+                .header("Content-Type", "application/octet-stream")
+                .timeout(Duration.ofSeconds(wait + 10))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(TransactionCodec.encode(tx))).build());
+        JsonObject body = Client.json(response.body());
+        if (response.statusCode() >= 400) {
+            throw new LaunchException("the node refused transaction " + HexFormat.of().formatHex(tx.id()) + ": "
+                    + body.getString("message", response.body()));
+        }
+        System.out.println("transaction " + body.getString("id"));
+        System.out.println("  " + what + " (fee " + fee + ", nonce " + next + ")");
+        System.out.println(body.containsKey("height")
+                ? "  committed in block " + body.getJsonNumber("height").longValue() + " at index " + body.getInt("index")
+                : "  " + body.getString("outcome").toLowerCase() + ", not committed yet"
+                        + (wait > 0 ? " after " + wait + " s" : "") + ": cw tx show " + body.getString("id"));
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a transaction: pending, or where it was committed.")
