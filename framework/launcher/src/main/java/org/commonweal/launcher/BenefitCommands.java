@@ -88,32 +88,37 @@ final class BenefitCommands {
         }
     }
 
-    @Command(name = "grant", mixinStandardHelpOptions = true, description = "A grant: its votes and whether it is paid.")
-    static final class Grant implements Callable<Integer> {
+    /** Shows one resource of the benefit API by its id. */
+    abstract static class ById implements Callable<Integer> {
         @Mixin
         NodeMixin node;
 
-        @Parameters(paramLabel = "ID", description = "The grant id, 64 hex digits.")
+        @Parameters(paramLabel = "ID", description = "Its id, 64 hex digits.")
         String id;
+
+        /** Where resources of this kind are, e.g. {@code /api/benefit/grants/}. */
+        abstract String resources();
 
         @Override
         public Integer call() throws LaunchException {
-            return show(node, "/api/benefit/grants/" + id);
+            return show(node, resources() + id);
+        }
+    }
+
+    @Command(name = "grant", mixinStandardHelpOptions = true, description = "A grant: its votes and whether it is paid.")
+    static final class Grant extends ById {
+        @Override
+        String resources() {
+            return "/api/benefit/grants/";
         }
     }
 
     @Command(name = "audit", mixinStandardHelpOptions = true,
-            description = "An open audit of a sampled receipt: phase, deadline, node, auditor, referee.")
-    static final class Audit implements Callable<Integer> {
-        @Mixin
-        NodeMixin node;
-
-        @Parameters(paramLabel = "RECEIPT", description = "The receipt id, 64 hex digits.")
-        String id;
-
+            description = "An open audit of a sampled receipt (ID: the receipt id): phase, deadline, node, auditor, referee.")
+    static final class Audit extends ById {
         @Override
-        public Integer call() throws LaunchException {
-            return show(node, "/api/benefit/audits/" + id);
+        String resources() {
+            return "/api/benefit/audits/";
         }
     }
 

@@ -61,12 +61,41 @@ final class BenefitTxCommands {
         }
     }
 
-    @Command(name = "register-node", mixinStandardHelpOptions = true, sortOptions = false,
-            description = "As a nation's registry (--key is its registry key): register a node key to the nation.")
-    static final class RegisterNode implements Callable<Integer> {
+    /** A command that signs one transaction. */
+    abstract static class Signed implements Callable<Integer> {
         @ArgGroup(exclusive = false, multiplicity = "1")
         TxOptions tx;
+    }
 
+    /** A command on an amount of coins. */
+    abstract static class OnAmount extends Signed {
+        @Option(names = "--amount", required = true, description = "Coins (at least 1).")
+        long amount;
+
+        /** Signs and submits the payload made of the amount. */
+        int submit(int type, java.util.function.LongFunction<byte[]> payload, String verb) throws LaunchException {
+            if (amount < 1) {
+                throw new LaunchException("--amount is at least 1, not " + amount);
+            }
+            PrivateKey key = tx.key.read();
+            tx.submit(key, type, payload.apply(amount), verb + " " + amount + " for " + key.publicKey());
+            return 0;
+        }
+    }
+
+    /** A command on the audit of one receipt. */
+    abstract static class OnReceipt extends Signed {
+        @Option(names = "--receipt", paramLabel = "ID", required = true, description = "The receipt id, 64 hex digits.")
+        String receipt;
+
+        byte[] receiptId() throws LaunchException {
+            return hex32(receipt, "--receipt");
+        }
+    }
+
+    @Command(name = "register-node", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "As a nation's registry (--key is its registry key): register a node key to the nation.")
+    static final class RegisterNode extends Signed {
         @Option(names = "--nation", required = true, description = "The nation's code, e.g. ke.")
         String nation;
 
@@ -86,10 +115,7 @@ final class BenefitTxCommands {
     @Command(name = "attest-person", mixinStandardHelpOptions = true, sortOptions = false,
             description = "As a nation's registry (--key is its registry key): attest a person's key, with the person tag"
                     + " the registry derives from its own records (one person, one key; nothing personal on the chain).")
-    static final class AttestPerson implements Callable<Integer> {
-        @ArgGroup(exclusive = false, multiplicity = "1")
-        TxOptions tx;
-
+    static final class AttestPerson extends Signed {
         @Option(names = "--nation", required = true, description = "The nation's code, e.g. ke.")
         String nation;
 
@@ -112,50 +138,27 @@ final class BenefitTxCommands {
 
     @Command(name = "stake", mixinStandardHelpOptions = true, sortOptions = false,
             description = "As a registered node (--key is its node key): lock coins as stake.")
-    static final class Stake implements Callable<Integer> {
-        @ArgGroup(exclusive = false, multiplicity = "1")
-        TxOptions tx;
-
-        @Option(names = "--amount", required = true, description = "Coins to stake (at least 1).")
-        long amount;
-
+    static final class Stake extends OnAmount {
         @Override
         public Integer call() throws LaunchException {
-            positive(amount);
-            PrivateKey key = tx.key.read();
-            tx.submit(key, BenefitPayloads.STAKE, new BenefitPayloads.Stake(amount).encode(), "stake " + amount + " for "
-                    + key.publicKey());
-            return 0;
+            return submit(BenefitPayloads.STAKE, a -> new BenefitPayloads.Stake(a).encode(), "stake");
         }
     }
 
     @Command(name = "unstake", mixinStandardHelpOptions = true, sortOptions = false,
             description = "As a registered node: withdraw stake; it is paid back after the chain's unbonding delay (and"
                     + " stays slashable until then).")
-    static final class Unstake implements Callable<Integer> {
-        @ArgGroup(exclusive = false, multiplicity = "1")
-        TxOptions tx;
-
-        @Option(names = "--amount", required = true, description = "Coins to withdraw (at least 1, at most the stake).")
-        long amount;
-
+    static final class Unstake extends OnAmount {
         @Override
         public Integer call() throws LaunchException {
-            positive(amount);
-            PrivateKey key = tx.key.read();
-            tx.submit(key, BenefitPayloads.UNSTAKE, new BenefitPayloads.Unstake(amount).encode(), "unstake " + amount
-                    + " for " + key.publicKey());
-            return 0;
+            return submit(BenefitPayloads.UNSTAKE, a -> new BenefitPayloads.Unstake(a).encode(), "unstake");
         }
     }
 
     @Command(name = "claim", mixinStandardHelpOptions = true, sortOptions = false,
             description = "As a node: claim countersigned receipts (up to " + BenefitPayloads.MAX_RECEIPTS_PER_CLAIM
                     + " per transaction).")
-    static final class Claim implements Callable<Integer> {
-        @ArgGroup(exclusive = false, multiplicity = "1")
-        TxOptions tx;
-
+    static final class Claim extends Signed {
         @Option(names = "--receipts", paramLabel = "FILE", required = true,
                 description = "A file of receipts, one encoded receipt (" + Receipt.BYTES + " bytes as hex) per line.")
         Path file;
@@ -188,10 +191,7 @@ final class BenefitTxCommands {
     @Command(name = "audit-key", mixinStandardHelpOptions = true, sortOptions = false,
             description = "As a node: publish the audit key derived from the node key (a node serving models does this by"
                     + " itself once staked).")
-    static final class AuditKey implements Callable<Integer> {
-        @ArgGroup(exclusive = false, multiplicity = "1")
-        TxOptions tx;
-
+    static final class AuditKey extends Signed {
         @Override
         public Integer call() throws LaunchException {
             PrivateKey key = tx.key.read();
@@ -206,13 +206,7 @@ final class BenefitTxCommands {
             description = "As the node that served a sampled receipt: reveal the request to its auditor, sealed to the"
                     + " auditor's audit key (never public). Keeps the reveal's secret in a file: disclosing it is how to"
                     + " dispute a false accusation.")
-    static final class Reveal implements Callable<Integer> {
-        @ArgGroup(exclusive = false, multiplicity = "1")
-        TxOptions tx;
-
-        @Option(names = "--receipt", paramLabel = "ID", required = true, description = "The receipt id, 64 hex digits.")
-        String receipt;
-
+    static final class Reveal extends OnReceipt {
         @Option(names = "--request", paramLabel = "FILE", required = true,
                 description = "The request as served, JSON: prompt and output (token ids), temperature, topK, topP, minP,"
                         + " repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, maxTokens, stop, adapter.")
@@ -224,7 +218,7 @@ final class BenefitTxCommands {
 
         @Override
         public Integer call() throws LaunchException {
-            byte[] id = hex32(receipt, "--receipt");
+            byte[] id = receiptId();
             RevealedRequest revealed = request(request);
             ChainCommands.Client client = new ChainCommands.Client(tx.node.node);
             JsonObject audit = client.get("/api/benefit/audits/" + receipt);
@@ -259,20 +253,14 @@ final class BenefitTxCommands {
     @Command(name = "attest", mixinStandardHelpOptions = true, sortOptions = false,
             description = "As the auditor or referee of an audit: attest the output hash you computed by re-running it"
                     + " (a node serving models does this by itself).")
-    static final class Attest implements Callable<Integer> {
-        @ArgGroup(exclusive = false, multiplicity = "1")
-        TxOptions tx;
-
-        @Option(names = "--receipt", paramLabel = "ID", required = true, description = "The receipt id, 64 hex digits.")
-        String receipt;
-
+    static final class Attest extends OnReceipt {
         @Option(names = "--hash", paramLabel = "HEX", required = true,
                 description = "The output hash your re-execution gave (64 hex digits); the verdict follows from it.")
         String hash;
 
         @Override
         public Integer call() throws LaunchException {
-            byte[] id = hex32(receipt, "--receipt");
+            byte[] id = receiptId();
             byte[] computed = hex32(hash, "--hash");
             JsonObject audit = new ChainCommands.Client(tx.node.node).get("/api/benefit/audits/" + receipt);
             boolean match = Arrays.equals(computed, HexFormat.of().parseHex(audit.getString("outputHash")));
@@ -286,20 +274,14 @@ final class BenefitTxCommands {
     @Command(name = "dispute", mixinStandardHelpOptions = true, sortOptions = false,
             description = "As an accused node: dispute a mismatch by disclosing the reveal's secret. The reveal becomes"
                     + " public; a referee re-runs it; the one who was wrong is slashed.")
-    static final class Dispute implements Callable<Integer> {
-        @ArgGroup(exclusive = false, multiplicity = "1")
-        TxOptions tx;
-
-        @Option(names = "--receipt", paramLabel = "ID", required = true, description = "The receipt id, 64 hex digits.")
-        String receipt;
-
+    static final class Dispute extends OnReceipt {
         @Option(names = "--secret", paramLabel = "FILE", required = true,
                 description = "The file cw benefit reveal kept the reveal's secret in.")
         Path secret;
 
         @Override
         public Integer call() throws LaunchException {
-            byte[] id = hex32(receipt, "--receipt");
+            byte[] id = receiptId();
             byte[] disclosed = hex32(String.join("", lines(secret)).strip(), secret.toString());
             tx.submit(tx.key.read(), BenefitPayloads.DISPUTE, new BenefitPayloads.Dispute(id, disclosed).encode(),
                     "dispute of the audit of " + receipt);
@@ -375,9 +357,4 @@ final class BenefitTxCommands {
         throw new LaunchException(option + " is 64 hex digits (32 bytes), not '" + hex + "'");
     }
 
-    private static void positive(long amount) throws LaunchException {
-        if (amount < 1) {
-            throw new LaunchException("--amount is at least 1, not " + amount);
-        }
-    }
 }
