@@ -116,16 +116,19 @@ public final class AuditorComponent {
         }
         publishAuditKey();
         List<Audit> audits = BenefitState.auditsOf(chain.state(), node, 1_000);
+        Set<String> open = new HashSet<>();
         for (Audit audit : audits) {
             boolean asAuditor = audit.phase() == Phase.REVEALED && audit.auditor().equals(node);
             boolean asReferee = audit.phase() == Phase.DISPUTED && audit.referee().equals(node);
             String id = HexFormat.of().formatHex(audit.receiptId()) + "/" + audit.phase();
+            open.add(id);
             if ((!asAuditor && !asReferee) || done.contains(id)) {
                 continue;
             }
             done.add(id);
             audit(audit, asAuditor, reexecution);
         }
+        done.retainAll(open); // closed audits are not seen again
     }
 
     private void audit(Audit audit, boolean asAuditor, Reexecution reexecution) {
