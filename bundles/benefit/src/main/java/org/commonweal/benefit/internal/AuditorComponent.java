@@ -28,12 +28,15 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.util.tracker.ServiceTracker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This node as an auditor. While proof of benefit runs ({@link BenefitParameters} registered) and the node serves
+ * This node as an auditor. While proof of benefit runs ({@link BenefitParameters} registered: an optional reference,
+ * so that a node without proof of benefit is healthy) and the node serves
  * models ({@code org.commonweal.inference.LanguageModels}, optional: a node without inference runs the ledger rules
  * and audits nothing), it publishes its audit key once it is a registered, staked node, and after every committed
  * block does the audits assigned to it: opens the reveal (as auditor with its audit secret, as referee with the
@@ -48,7 +51,9 @@ public final class AuditorComponent {
 
     private final Chain chain;
     private final NodeIdentity identity;
-    private final BenefitParameters parameters;
+    /** Present while proof of benefit runs on this node (an optional reference: without it the node is still healthy). */
+    @Reference(name = "parameters", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile BenefitParameters parameters;
     private final PublicKey node;
     private final byte[] auditSecret;
     private final byte[] auditKey;
@@ -64,11 +69,10 @@ public final class AuditorComponent {
     private volatile boolean pendingWork;
 
     @Activate
-    public AuditorComponent(BundleContext context, @Reference Chain chain, @Reference NodeIdentity identity,
-            @Reference BenefitParameters parameters) {
+    public AuditorComponent(BundleContext context, @Reference(name = "chain") Chain chain,
+            @Reference(name = "identity") NodeIdentity identity) {
         this.chain = chain;
         this.identity = identity;
-        this.parameters = parameters;
         this.node = PublicKey.of(identity.publicKey());
         this.auditSecret = RevealCipher.auditSecret(identity.sign(RevealCipher.AUDIT_KEY_MESSAGE));
         this.auditKey = RevealCipher.publicKey(auditSecret);
@@ -103,9 +107,10 @@ public final class AuditorComponent {
     }
 
     private void work() {
+        BenefitParameters parameters = this.parameters;
         Object service = models.getService();
-        if (service == null || parameters.audit().sampleRate() == 0) {
-            return; // nothing to re-run with, or no audits on this chain
+        if (parameters == null || service == null || parameters.audit().sampleRate() == 0) {
+            return; // proof of benefit is off, nothing to re-run with, or no audits on this chain
         }
         Reexecution reexecution;
         try {
@@ -114,7 +119,7 @@ public final class AuditorComponent {
             LOG.warn("the inference package is not wired to the benefit bundle (refresh it): this node does not audit", e);
             return;
         }
-        publishAuditKey();
+        publishAuditKey(parameters);
         List<Audit> audits = BenefitState.auditsOf(chain.state(), node, 1_000);
         Set<String> open = new HashSet<>();
         for (Audit audit : audits) {
@@ -167,7 +172,7 @@ public final class AuditorComponent {
 
     private boolean keyPublished;
 
-    private void publishAuditKey() {
+    private void publishAuditKey(BenefitParameters parameters) {
         if (keyPublished) {
             return;
         }

@@ -58,10 +58,14 @@ import org.commonweal.ledger.Transaction;
  */
 final class Audits {
 
-    /** The most claimed receipts the rule samples per block (the rest wait for the next block, in order). */
-    static final int SAMPLES_PER_BLOCK = 8_192;
+    /**
+     * The most claimed receipts the rule samples per block (the rest wait for the next block, in order): up to 4 writes
+     * each. With the due audits (up to about 12 writes each) and pruning, a block rule stays under the ledger's 65,536
+     * writes per block.
+     */
+    static final int SAMPLES_PER_BLOCK = 4_096;
     /** The most due audits the rule settles per block. */
-    static final int DUE_PER_BLOCK = 4_096;
+    static final int DUE_PER_BLOCK = 2_048;
     private static final byte[] SAMPLE_DOMAIN = "commonweal/benefit/sample/v1".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] REFEREE_DOMAIN = "commonweal/benefit/referee/v1".getBytes(StandardCharsets.US_ASCII);
     /** Where the hash of a claim block waits while its receipts are sampled: {@code height u64 -> hash}. */
