@@ -290,36 +290,42 @@ public class BenefitIT {
 
         // honest: served, claimed, sampled, revealed, re-run by this node's auditor on the demo model, passed, paid
         serve(model, "Warm-up", 1);
-        long started = System.nanoTime();
-        RevealedRequest honest = serve(model, "Habari ya asubuhi?", 11);
-        long servingNanos = System.nanoTime() - started;
-        Receipt receipt = receipt(model, honest, 11);
         long balance = chain.account(SERVER.publicKey()).balance();
-        started = System.nanoTime();
-        claimSampleAndReveal(receipt, honest);
-        long revealed = System.nanoTime();
-        awaitAttestation(receipt.id());
-        long auditNanos = System.nanoTime() - revealed;
-        assertTrue("the audit closed with a match", BenefitState.audit(chain.state(), receipt.id()).isEmpty());
-        assertEquals(new BenefitState.Record(1, 0, 0, 0), BenefitState.record(chain.state(), SERVER.publicKey()));
+        int honestAudits = 3;
+        long servingNanos = 0;
+        long auditNanos = 0;
+        for (int i = 0; i < honestAudits; i++) {
+            long started = System.nanoTime();
+            RevealedRequest honest = serve(model, "Habari ya asubuhi? " + i, 11 + i);
+            servingNanos += System.nanoTime() - started;
+            Receipt receipt = receipt(model, honest, 11 + i);
+            claimSampleAndReveal(receipt, honest);
+            long revealed = System.nanoTime();
+            awaitAttestation(receipt.id());
+            auditNanos += System.nanoTime() - revealed;
+            assertTrue("the audit closed with a match", BenefitState.audit(chain.state(), receipt.id()).isEmpty());
+        }
+        assertEquals(new BenefitState.Record(honestAudits, 0, 0, 0), BenefitState.record(chain.state(), SERVER.publicKey()));
         long held = BenefitState.heldRewards(chain.state(), SERVER.publicKey());
-        assertTrue("the claim earned a held reward", held > 0);
+        assertTrue("the claims earned held rewards", held > 0);
         blocks(parameters.audit().holdBlocks());
         assertEquals(0, BenefitState.heldRewards(chain.state(), SERVER.publicKey()));
         assertEquals(held, BenefitState.rewards(chain.state(), SERVER.publicKey()));
         assertEquals(balance + held, chain.account(SERVER.publicKey()).balance());
-        System.out.printf("audit cost on the demo model: served in %.1f ms; reveal committed to attestation committed"
-                + " %.1f ms (re-execution, decryption and one block); at the default sample rate of %.1f%%: %.2f%% of"
-                + " serving time%n", servingNanos / 1e6, auditNanos / 1e6, 2.0, 2.0 * auditNanos / servingNanos);
+        double ratio = (double) auditNanos / servingNanos;
+        System.out.printf("audit cost on the demo model: %d requests served in %.1f ms each on average; from the reveal's"
+                + " commit to the attestation's %.1f ms (decryption, re-execution, one block): %.2f of serving time; at the"
+                + " default sample rate of 2%%: %.2f%% of serving time%n", honestAudits, servingNanos / 1e6 / honestAudits,
+                auditNanos / 1e6 / honestAudits, ratio, 2.0 * ratio);
 
         // altered: the node claims an output the model does not give; the auditor's re-run differs
-        RevealedRequest served = serve(model, "Habari ya jioni?", 12);
+        RevealedRequest served = serve(model, "Habari ya jioni?", 20);
         int[] output = served.output();
         output[output.length - 1] ^= 1;
         RevealedRequest altered = new RevealedRequest(served.prompt(), served.temperature(), served.topK(), served.topP(),
                 served.minP(), served.repeatPenalty(), served.repeatLastN(), served.frequencyPenalty(),
                 served.presencePenalty(), served.maxTokens(), served.stop(), served.adapter(), output);
-        Receipt lie = receipt(model, altered, 12);
+        Receipt lie = receipt(model, altered, 20);
         claimSampleAndReveal(lie, altered);
         awaitAttestation(lie.id());
         BenefitState.Audit accused = BenefitState.audit(chain.state(), lie.id()).orElseThrow();
@@ -332,7 +338,8 @@ public class BenefitIT {
         // undisputed: at fault once the dispute window has passed
         blocks(DISPUTE + 1);
         assertTrue(BenefitState.audit(chain.state(), lie.id()).isEmpty());
-        assertEquals(new BenefitState.Record(1, 1, 1_000, 0), BenefitState.record(chain.state(), SERVER.publicKey()));
+        assertEquals(new BenefitState.Record(honestAudits, 1, 1_000, 0), BenefitState.record(chain.state(),
+                SERVER.publicKey()));
         assertEquals(9_000, BenefitState.node(chain.state(), SERVER.publicKey()).orElseThrow().stake());
         assertEquals(0, BenefitState.heldRewards(chain.state(), SERVER.publicKey()));
         assertEquals(slashedBefore + 1_000, BenefitState.slashed(chain.state()));
