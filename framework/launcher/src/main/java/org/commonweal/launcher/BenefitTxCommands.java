@@ -38,33 +38,15 @@ final class BenefitTxCommands {
     private BenefitTxCommands() {
     }
 
-    /** Signing, fee, nonce, waiting and the node: what every benefit transaction command takes. */
-    static final class TxOptions {
-        @ArgGroup(exclusive = false, multiplicity = "1")
-        ChainCommands.KeyOption key;
-
-        @Option(names = "--fee", defaultValue = "0", description = "Fee for the block's proposer (default: ${DEFAULT-VALUE}).")
-        long fee;
-
-        @Option(names = "--nonce", description = "The signer's nonce (default: the next one, asked of the node).")
-        Long nonce;
-
-        @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "30",
-                description = "Wait up to this long for the commit (0: do not wait; default: ${DEFAULT-VALUE}).")
-        long wait;
-
-        @ArgGroup(exclusive = false)
-        ChainCommands.NodeOption node = new ChainCommands.NodeOption();
-
-        void submit(PrivateKey signer, int type, byte[] payload, String what) throws LaunchException {
-            ChainCommands.submit(node.node, signer, nonce, fee, wait, type, payload, what);
-        }
-    }
-
     /** A command that signs one transaction. */
     abstract static class Signed implements Callable<Integer> {
         @ArgGroup(exclusive = false, multiplicity = "1")
-        TxOptions tx;
+        ChainCommands.SigningOptions tx;
+
+        /** Signs (by default without fee) and submits. */
+        void submit(PrivateKey signer, int type, byte[] payload, String what) throws LaunchException {
+            tx.submit(signer, 0, type, payload, what);
+        }
     }
 
     /** A command on an amount of coins. */
@@ -78,7 +60,7 @@ final class BenefitTxCommands {
                 throw new LaunchException("--amount is at least 1, not " + amount);
             }
             PrivateKey key = tx.key.read();
-            tx.submit(key, type, payload.apply(amount), verb + " " + amount + " for " + key.publicKey());
+            submit(key, type, payload.apply(amount), verb + " " + amount + " for " + key.publicKey());
             return 0;
         }
     }
@@ -106,7 +88,7 @@ final class BenefitTxCommands {
         public Integer call() throws LaunchException {
             NationCode code = nation(nation);
             PublicKey key = publicKey(node, "--node-key");
-            tx.submit(tx.key.read(), BenefitPayloads.NODE, new BenefitPayloads.NodeRegistration(code, key).encode(),
+            submit(tx.key.read(), BenefitPayloads.NODE, new BenefitPayloads.NodeRegistration(code, key).encode(),
                     "register node " + key + " to nation " + code);
             return 0;
         }
@@ -130,7 +112,7 @@ final class BenefitTxCommands {
         public Integer call() throws LaunchException {
             NationCode code = nation(nation);
             PublicKey key = publicKey(person, "--person");
-            tx.submit(tx.key.read(), BenefitPayloads.PERSON, new BenefitPayloads.PersonAttestation(code, key,
+            submit(tx.key.read(), BenefitPayloads.PERSON, new BenefitPayloads.PersonAttestation(code, key,
                     hex32(tag, "--tag")).encode(), "attest person " + key + " of nation " + code);
             return 0;
         }
@@ -182,7 +164,7 @@ final class BenefitTxCommands {
                 throw new LaunchException(file + " holds " + receipts.size() + " receipts; a claim holds 1.."
                         + BenefitPayloads.MAX_RECEIPTS_PER_CLAIM + " (split the file)");
             }
-            tx.submit(tx.key.read(), BenefitPayloads.CLAIM, new BenefitPayloads.Claim(receipts).encode(), "claim "
+            submit(tx.key.read(), BenefitPayloads.CLAIM, new BenefitPayloads.Claim(receipts).encode(), "claim "
                     + receipts.size() + " receipts");
             return 0;
         }
@@ -196,7 +178,7 @@ final class BenefitTxCommands {
         public Integer call() throws LaunchException {
             PrivateKey key = tx.key.read();
             byte[] auditKey = RevealCipher.publicKey(RevealCipher.auditSecret(key.sign(RevealCipher.AUDIT_KEY_MESSAGE)));
-            tx.submit(key, BenefitPayloads.AUDIT_KEY, new BenefitPayloads.AuditKey(auditKey).encode(), "audit key "
+            submit(key, BenefitPayloads.AUDIT_KEY, new BenefitPayloads.AuditKey(auditKey).encode(), "audit key "
                     + HexFormat.of().formatHex(auditKey) + " of " + key.publicKey());
             return 0;
         }
@@ -243,7 +225,7 @@ final class BenefitTxCommands {
                 throw new LaunchException("cannot write the reveal's secret to " + out + ": " + e.getMessage());
             }
             byte[] sealed = RevealCipher.seal(HexFormat.of().parseHex(auditKey.getString()), id, revealed.encode(), secret);
-            tx.submit(tx.key.read(), BenefitPayloads.REVEAL, new BenefitPayloads.Reveal(id, sealed).encode(), "reveal of "
+            submit(tx.key.read(), BenefitPayloads.REVEAL, new BenefitPayloads.Reveal(id, sealed).encode(), "reveal of "
                     + receipt + " to " + audit.getString("auditor") + " (" + sealed.length + " sealed bytes; secret in "
                     + out + ")");
             return 0;
@@ -265,7 +247,7 @@ final class BenefitTxCommands {
             JsonObject audit = new ChainCommands.Client(tx.node.node).get("/api/benefit/audits/" + receipt);
             boolean match = Arrays.equals(computed, HexFormat.of().parseHex(audit.getString("outputHash")));
             BenefitPayloads.Verdict verdict = match ? BenefitPayloads.Verdict.MATCH : BenefitPayloads.Verdict.MISMATCH;
-            tx.submit(tx.key.read(), BenefitPayloads.ATTEST, new BenefitPayloads.Attestation(id, verdict, computed).encode(),
+            submit(tx.key.read(), BenefitPayloads.ATTEST, new BenefitPayloads.Attestation(id, verdict, computed).encode(),
                     verdict + " for receipt " + receipt);
             return 0;
         }
@@ -283,7 +265,7 @@ final class BenefitTxCommands {
         public Integer call() throws LaunchException {
             byte[] id = receiptId();
             byte[] disclosed = hex32(String.join("", lines(secret)).strip(), secret.toString());
-            tx.submit(tx.key.read(), BenefitPayloads.DISPUTE, new BenefitPayloads.Dispute(id, disclosed).encode(),
+            submit(tx.key.read(), BenefitPayloads.DISPUTE, new BenefitPayloads.Dispute(id, disclosed).encode(),
                     "dispute of the audit of " + receipt);
             return 0;
         }

@@ -80,7 +80,7 @@ final class ChainCommands {
     static final class TransferCommand implements Callable<Integer> {
 
         @ArgGroup(exclusive = false, multiplicity = "1")
-        KeyOption key;
+        SigningOptions tx;
 
         @Option(names = "--to", paramLabel = "KEY", required = true, description = "The recipient's public key (64 hex digits).")
         String to;
@@ -88,22 +88,9 @@ final class ChainCommands {
         @Option(names = "--amount", required = true, description = "Coins to move (at least 1).")
         long amount;
 
-        @Option(names = "--fee", defaultValue = "1", description = "Fee for the block's proposer (default: ${DEFAULT-VALUE}).")
-        long fee;
-
-        @Option(names = "--nonce", description = "The sender's nonce (default: the next one, asked of the node).")
-        Long nonce;
-
-        @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "30",
-                description = "Wait up to this long for the transaction to be committed (0: do not wait; default: ${DEFAULT-VALUE}).")
-        long wait;
-
-        @ArgGroup(exclusive = false)
-        NodeOption node = new NodeOption();
-
         @Override
         public Integer call() throws LaunchException {
-            PrivateKey sender = key.read();
+            PrivateKey sender = tx.key.read();
             PublicKey recipient;
             try {
                 recipient = PublicKey.fromHex(to);
@@ -113,9 +100,34 @@ final class ChainCommands {
             if (amount < 1) {
                 throw new LaunchException("--amount is at least 1, not " + amount);
             }
-            submit(node.node, sender, nonce, fee, wait, Transfer.TYPE, new Transfer(recipient, amount).encode(),
-                    sender.publicKey() + " -> " + recipient + ": " + amount);
+            tx.submit(sender, 1, Transfer.TYPE, new Transfer(recipient, amount).encode(), sender.publicKey() + " -> "
+                    + recipient + ": " + amount);
             return 0;
+        }
+    }
+
+    /** Signing, fee, nonce, waiting and the node: what every command that signs a transaction takes. */
+    static final class SigningOptions {
+        @ArgGroup(exclusive = false, multiplicity = "1")
+        KeyOption key;
+
+        @Option(names = "--fee", description = "Fee for the block's proposer (default: 1 for a transfer, 0 for a benefit"
+                + " transaction, which a registry key without coins can sign).")
+        Long fee;
+
+        @Option(names = "--nonce", description = "The signer's nonce (default: the next one, asked of the node).")
+        Long nonce;
+
+        @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "30",
+                description = "Wait up to this long for the transaction to be committed (0: do not wait; default: ${DEFAULT-VALUE}).")
+        long wait;
+
+        @ArgGroup(exclusive = false)
+        NodeOption node = new NodeOption();
+
+        /** Signs with {@code signer} (the fee {@code defaultFee} unless given) and submits; see {@link ChainCommands#submit}. */
+        void submit(PrivateKey signer, long defaultFee, int type, byte[] payload, String what) throws LaunchException {
+            ChainCommands.submit(node.node, signer, nonce, fee == null ? defaultFee : fee, wait, type, payload, what);
         }
     }
 
