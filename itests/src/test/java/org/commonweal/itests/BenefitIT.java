@@ -279,6 +279,20 @@ public class BenefitIT {
         }
     }
 
+    /** A node without inference still runs the ledger rules: the benefit bundle imports the inference API optionally. */
+    @Test
+    public void theBenefitBundleNeedsNoInference() {
+        org.osgi.framework.Bundle benefit = java.util.Arrays.stream(context.getBundles())
+                .filter(b -> "org.commonweal.benefit".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        String imports = benefit.getHeaders().get("Import-Package");
+        for (String clause : imports.split(",(?=[a-z])")) {
+            if (clause.startsWith("org.commonweal.inference")) {
+                assertTrue(clause, clause.contains("resolution:=optional"));
+            }
+        }
+        assertTrue(imports, imports.contains("org.commonweal.inference;"));
+    }
+
     @Test
     public void anAuditorReRunsSampledReceiptsPassesTheHonestAndCatchesAnAlteredOutput() throws Exception {
         nodeStakedAndAuditing();
