@@ -53,7 +53,9 @@ public class BenefitRestartIT {
 
     @Test
     public void aChainOfClaimsReplaysAfterARestartAndKeepsRewarding() throws Exception {
-        Path distribution = distributionWithBenefit();
+        // this test is about replay: rewards paid in the block that earns them, no auditor using the node key
+        Path distribution = distributionWithBenefit("benefit-dist", REGISTRY, java.util.Map.of("audit.sampleRate", 0L,
+                "audit.unbondingBlocks", 0L));
         Path data = DevDistribution.workFolder("benefit-restart");
         long rewards;
         String root;
@@ -78,9 +80,13 @@ public class BenefitRestartIT {
         }
     }
 
-    /** A copy of the built dev distribution with proof of benefit configured and required by the chain. */
-    private static Path distributionWithBenefit() throws Exception {
-        Path copy = DevDistribution.workFolder("benefit-dist");
+    /**
+     * A copy of the built dev distribution with proof of benefit configured (nation "dev" of {@code registry}, which is
+     * also its payment key; {@code more} benefit properties) and required by the chain.
+     */
+    static Path distributionWithBenefit(String folder, PrivateKey registry, java.util.Map<String, Long> more)
+            throws Exception {
+        Path copy = DevDistribution.workFolder(folder);
         Path source = DevDistribution.directory();
         try (Stream<Path> files = Files.walk(source)) {
             for (Path file : files.toList()) {
@@ -95,22 +101,27 @@ public class BenefitRestartIT {
         ObjectNode feature = (ObjectNode) JSON.readTree(copy.resolve("feature.json").toFile());
         ObjectNode configurations = (ObjectNode) feature.get("configurations");
         ((ObjectNode) configurations.get("org.commonweal.chain")).putArray("extensions.required").add("benefit");
-        String hex = REGISTRY.publicKey().hex();
+        String hex = registry.publicKey().hex();
         ObjectNode benefit = configurations.putObject("org.commonweal.benefit");
         ArrayNode nations = benefit.putArray("nations");
         nations.add("dev:" + hex + ":" + hex);
+        new java.util.TreeMap<>(more).forEach(benefit::put);
         JSON.writerWithDefaultPrettyPrinter().writeValue(copy.resolve("feature.json").toFile(), feature);
         return copy;
     }
 
     /** A node booted by the launcher, and the chain API as this test uses it. */
-    private static final class Running implements AutoCloseable {
+    static final class Running implements AutoCloseable {
         private final Node node;
         private final int port = DevDistribution.freePort();
         private final HttpClient http = HttpClient.newHttpClient();
 
         Running(Path distribution, Path data) throws Exception {
             node = Node.start(new Node.Options(distribution, data, port), new PrintStream(PrintStream.nullOutputStream()));
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + port;
         }
 
         JsonNode get(String path) throws Exception {

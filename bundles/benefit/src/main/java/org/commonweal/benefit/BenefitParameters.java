@@ -25,10 +25,79 @@ import org.commonweal.crypto.PublicKey;
  * @param localPerReceipt      local currency a person mints per countersigned receipt in a weighted category
  * @param localDailyCap        the most local currency a person mints per day
  * @param activationHeight     the first block proof of benefit runs in
+ * @param audit                verification by re-execution: sample rate, deadlines, slashing, unbonding
  */
 public record BenefitParameters(List<Nation> nations, List<PublicKey> approvers, long allowanceTokens, long initialEmission,
         long halvingInterval, long supplyCap, long minStake, Map<Integer, Long> categoryWeights, long localPerReceipt,
-        long localDailyCap, long activationHeight) {
+        long localDailyCap, long activationHeight, Audit audit) {
+
+    /** Parts per million: the unit of the sample rate and the slashed share. */
+    public static final long MILLION = 1_000_000L;
+
+    /**
+     * Verification by re-execution. Every deadline counts blocks (never time): on an engine that makes no empty
+     * blocks, a deadline passes only as blocks are made.
+     *
+     * @param sampleRate      claimed receipts sampled for audit, in parts per million (0: no audits, rewards paid in
+     *                        the block that earns them)
+     * @param revealBlocks    blocks after the sampling in which the serving node must post the reveal
+     * @param attestBlocks    blocks after the reveal (or the dispute) in which the auditor (or the referee) attests
+     * @param disputeBlocks   blocks after a mismatch in which the accused node may dispute it
+     * @param slashShare      the share of a faulty node's (or false accuser's) stake burned, in parts per million
+     * @param unbondingBlocks blocks an unstaked amount stays slashable before it is paid back (at least
+     *                        {@link #holdBlocks()})
+     */
+    public record Audit(long sampleRate, long revealBlocks, long attestBlocks, long disputeBlocks, long slashShare,
+            long unbondingBlocks) {
+
+        /** No audits: rewards are paid at once, unstaking is immediate. */
+        public static final Audit OFF = new Audit(0, 1, 1, 1, 0, 0);
+
+        /** The defaults of a chain: 2% of receipts audited, 10% of the stake slashed per fault. */
+        public static final Audit DEFAULTS = new Audit(20_000, 10, 20, 10, 100_000, 100);
+
+        public Audit {
+            if (sampleRate < 0 || sampleRate > MILLION || slashShare < 0 || slashShare > MILLION || revealBlocks < 1
+                    || attestBlocks < 1 || disputeBlocks < 1 || revealBlocks > MILLION || attestBlocks > MILLION
+                    || disputeBlocks > MILLION || unbondingBlocks < 0 || unbondingBlocks > 100 * MILLION) {
+                throw new IllegalArgumentException("audit parameters out of range: the sample rate and slashed share are"
+                        + " 0..1000000 parts per million, the reveal, attestation and dispute windows 1..1000000 blocks,"
+                        + " the unbonding delay 0..10^8 blocks; not " + this);
+            }
+            if (unbondingBlocks < holdBlocks(sampleRate, revealBlocks, attestBlocks, disputeBlocks)) {
+                throw new IllegalArgumentException("the unbonding delay (" + unbondingBlocks + " blocks) is shorter than"
+                        + " the longest audit (" + holdBlocks(sampleRate, revealBlocks, attestBlocks, disputeBlocks)
+                        + " blocks): a node could unstake before its fault is found; raise audit.unbondingBlocks");
+            }
+        }
+
+        /**
+         * How long rewards are held before they are paid: the longest an audit of a receipt claimed in a block can run
+         * (sampled in the next block, then reveal, attestation, dispute and the referee's attestation, settled in the
+         * block after the last deadline), 0 without audits. A fault voids what its node holds.
+         */
+        public long holdBlocks() {
+            return holdBlocks(sampleRate, revealBlocks, attestBlocks, disputeBlocks);
+        }
+
+        private static long holdBlocks(long sampleRate, long revealBlocks, long attestBlocks, long disputeBlocks) {
+            return sampleRate == 0 ? 0 : 2 + revealBlocks + attestBlocks + disputeBlocks + attestBlocks;
+        }
+
+        /** {@link #slashShare} parts per million of {@code amount}, rounded down. */
+        public long slashOf(long amount) {
+            return java.math.BigInteger.valueOf(amount).multiply(java.math.BigInteger.valueOf(slashShare))
+                    .divide(java.math.BigInteger.valueOf(MILLION)).longValueExact();
+        }
+    }
+
+    /** The parameters of a chain without audits (as before they existed). */
+    public BenefitParameters(List<Nation> nations, List<PublicKey> approvers, long allowanceTokens, long initialEmission,
+            long halvingInterval, long supplyCap, long minStake, Map<Integer, Long> categoryWeights, long localPerReceipt,
+            long localDailyCap, long activationHeight) {
+        this(nations, approvers, allowanceTokens, initialEmission, halvingInterval, supplyCap, minStake, categoryWeights,
+                localPerReceipt, localDailyCap, activationHeight, Audit.OFF);
+    }
 
     /** A nation: its code, registry key and payment key. */
     public record Nation(NationCode code, PublicKey registryKey, PublicKey paymentKey) {
@@ -43,6 +112,7 @@ public record BenefitParameters(List<Nation> nations, List<PublicKey> approvers,
             throw new IllegalArgumentException("benefit parameters out of range: amounts are at least 0, the halving"
                     + " interval and activation height at least 1");
         }
+        java.util.Objects.requireNonNull(audit, "audit parameters (Audit.OFF for none)");
         if (nations.stream().map(Nation::code).distinct().count() != nations.size()) {
             throw new IllegalArgumentException("two nations share a code in " + nations);
         }

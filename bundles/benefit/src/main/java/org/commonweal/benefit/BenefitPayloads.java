@@ -31,6 +31,20 @@ public final class BenefitPayloads {
     /** A transfer of a nation's local currency; signed by the holder. */
     public static final int LOCAL_TRANSFER = 206;
 
+    /** A registered node publishes the X25519 key reveals to it are sealed with; signed by the node. */
+    public static final int AUDIT_KEY = 207;
+    /** A sampled node reveals the request to its auditor, sealed; signed by the node. */
+    public static final int REVEAL = 208;
+    /** The auditor (or the referee) attests the re-execution: match or mismatch; signed by it. */
+    public static final int ATTEST = 209;
+    /** An accused node disputes a mismatch by disclosing the reveal's ephemeral secret; signed by the node. */
+    public static final int DISPUTE = 210;
+    /** A node withdraws stake; it is paid back after the unbonding delay; signed by the node. */
+    public static final int UNSTAKE = 211;
+
+    /** The most bytes of a sealed reveal (a transaction payload has at most 16 KiB). */
+    public static final int MAX_SEALED_REVEAL = 16_000;
+
     /** The most receipts in one claim (a transaction payload has at most 16 KiB). */
     public static final int MAX_RECEIPTS_PER_CLAIM = 40;
 
@@ -112,6 +126,100 @@ public final class BenefitPayloads {
                 }
             }
             return new Claim(receipts);
+        }
+    }
+
+    /** A node's audit key: the X25519 public key reveals to it are sealed with ({@link RevealCipher}). */
+    public record AuditKey(byte[] key) {
+        public AuditKey {
+            key = hash32(key, "audit key");
+        }
+
+        public byte[] encode() {
+            return key.clone();
+        }
+
+        public static AuditKey decode(byte[] payload) throws Rejection {
+            return new AuditKey(bytes(exactly(payload, 32, "audit key"), 32));
+        }
+    }
+
+    /** The reveal of the sampled receipt {@code receiptId}: a {@link RevealedRequest} sealed to the auditor. */
+    public record Reveal(byte[] receiptId, byte[] sealed) {
+        public Reveal {
+            receiptId = hash32(receiptId, "receipt id");
+            sealed = sealed.clone();
+        }
+
+        public byte[] encode() {
+            return ByteBuffer.allocate(32 + sealed.length).put(receiptId).put(sealed).array();
+        }
+
+        public static Reveal decode(byte[] payload) throws Rejection {
+            if (payload.length < 32 + RevealCipher.OVERHEAD || payload.length > 32 + MAX_SEALED_REVEAL) {
+                throw new Rejection(payload.length > 32 + MAX_SEALED_REVEAL ? Rejection.Reason.OVERSIZED
+                        : Rejection.Reason.INVALID_PAYLOAD, "a reveal is a receipt id and " + RevealCipher.OVERHEAD + ".."
+                                + MAX_SEALED_REVEAL + " sealed bytes, not " + (payload.length - 32));
+            }
+            ByteBuffer in = ByteBuffer.wrap(payload);
+            return new Reveal(bytes(in, 32), bytes(in, payload.length - 32));
+        }
+    }
+
+    /** A verdict of a re-execution. */
+    public enum Verdict {
+        MATCH, MISMATCH
+    }
+
+    /**
+     * An attestation of the audit of {@code receiptId}: the verdict and the hash of the output the attester computed
+     * ({@link RevealedRequest#outputHash(int[])}). A match carries the receipt's hash, a mismatch another.
+     */
+    public record Attestation(byte[] receiptId, Verdict verdict, byte[] computedHash) {
+        public Attestation {
+            receiptId = hash32(receiptId, "receipt id");
+            computedHash = hash32(computedHash, "computed output hash");
+        }
+
+        public byte[] encode() {
+            return ByteBuffer.allocate(65).put(receiptId).put((byte) (verdict.ordinal() + 1)).put(computedHash).array();
+        }
+
+        public static Attestation decode(byte[] payload) throws Rejection {
+            ByteBuffer in = exactly(payload, 65, "attestation");
+            byte[] id = bytes(in, 32);
+            int verdict = in.get();
+            if (verdict != 1 && verdict != 2) {
+                throw invalid("an attestation's verdict is 1 (match) or 2 (mismatch), not " + verdict);
+            }
+            return new Attestation(id, Verdict.values()[verdict - 1], bytes(in, 32));
+        }
+    }
+
+    /** The accused node's dispute: the reveal's ephemeral X25519 secret, which makes the reveal public. */
+    public record Dispute(byte[] receiptId, byte[] ephemeralSecret) {
+        public Dispute {
+            receiptId = hash32(receiptId, "receipt id");
+            ephemeralSecret = hash32(ephemeralSecret, "ephemeral secret");
+        }
+
+        public byte[] encode() {
+            return ByteBuffer.allocate(64).put(receiptId).put(ephemeralSecret).array();
+        }
+
+        public static Dispute decode(byte[] payload) throws Rejection {
+            ByteBuffer in = exactly(payload, 64, "dispute");
+            return new Dispute(bytes(in, 32), bytes(in, 32));
+        }
+    }
+
+    public record Unstake(long amount) {
+        public byte[] encode() {
+            return ByteBuffer.allocate(8).putLong(amount).array();
+        }
+
+        public static Unstake decode(byte[] payload) throws Rejection {
+            return new Unstake(positive(exactly(payload, 8, "unstake").getLong(), "unstaked amount"));
         }
     }
 

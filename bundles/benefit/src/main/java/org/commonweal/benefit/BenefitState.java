@@ -28,6 +28,18 @@ import org.commonweal.ledger.StateView;
  * benefit.grant     grant id 32           -> code8, grantee32, amount u64, purpose32, votes u32, paid u8
  * benefit.grantvote grant id || approver  -> 1
  * benefit.local     code8 || holder32     -> local currency u64
+ * benefit.auditkey  node32                -> X25519 key 32               (reveals to this node are sealed to it)
+ * benefit.sample    height u64 || receipt id -> receipt                  (claimed; sampled by the next block's rule)
+ * benefit.sampleseed height u64           -> hash of that block          (while its claims are being sampled)
+ * benefit.audit     receipt id            -> phase u8, deadline u64, node32, auditor32, referee32, sealed-to key32,
+ *                                            accused hash32, disclosed secret32, sealed length u32, receipt
+ * benefit.auditdue  deadline u64 || receipt id -> 1                      (the audits whose step is due at a height)
+ * benefit.audittask attester32 || receipt id -> 1                        (the audits an auditor or referee is in)
+ * benefit.reveal    receipt id || u8 part -> sealed bytes                (the sealed reveal in parts of 4096)
+ * benefit.held      release u64 || node32 -> coins u64                   (rewards held until no audit can void them)
+ * benefit.unbonding release u64 || node32 -> coins u64                   (unstaked, slashable until paid back)
+ * benefit.record    node32                -> passed u64, faults u64, slashed u64, false accusations u64
+ * benefit.total     "slashed"             -> coins u64                   (every slashed coin, burned)
  * </pre>
  */
 public final class BenefitState {
@@ -46,7 +58,72 @@ public final class BenefitState {
     public static final String GRANT = "benefit.grant";
     public static final String GRANT_VOTE = "benefit.grantvote";
     public static final String LOCAL = "benefit.local";
+    public static final String AUDIT_KEY = "benefit.auditkey";
+    public static final String SAMPLE = "benefit.sample";
+    public static final String AUDIT = "benefit.audit";
+    public static final String AUDIT_DUE = "benefit.auditdue";
+    public static final String AUDIT_TASK = "benefit.audittask";
+    public static final String REVEAL = "benefit.reveal";
+    public static final String HELD = "benefit.held";
+    public static final String UNBONDING = "benefit.unbonding";
+    public static final String RECORD = "benefit.record";
     public static final byte[] MINTED = "minted".getBytes(StandardCharsets.US_ASCII);
+    public static final byte[] SLASHED = "slashed".getBytes(StandardCharsets.US_ASCII);
+    /** The parts a sealed reveal is stored in (an entry value has at most 4096 bytes). */
+    public static final int REVEAL_PART = 4096;
+
+    /** Where an open audit stands (a closed audit is removed; its outcome is counted in the node's {@link Record}). */
+    public enum Phase {
+        /** Sampled: the node must reveal by the deadline. */
+        SAMPLED,
+        /** Revealed: the auditor must attest by the deadline. */
+        REVEALED,
+        /** The auditor attested a mismatch: the node may dispute by the deadline, or is at fault. */
+        ACCUSED,
+        /** Disputed: the reveal is public; the referee must attest by the deadline. */
+        DISPUTED
+    }
+
+    /** An open audit of one sampled receipt. Keys not yet set (referee, sealed-to key, hashes) are all zeros. */
+    public record Audit(byte[] receiptId, Phase phase, long deadline, PublicKey node, PublicKey auditor, PublicKey referee,
+            byte[] sealedTo, byte[] accusedHash, byte[] disclosedSecret, int sealedLength, Receipt receipt) {
+
+        public static final int BYTES = 1 + 8 + 32 * 6 + 4 + Receipt.BYTES;
+
+        public byte[] encode() {
+            return ByteBuffer.allocate(BYTES).put((byte) phase.ordinal()).putLong(deadline).put(node.bytes())
+                    .put(auditor.bytes()).put(referee.bytes()).put(sealedTo).put(accusedHash).put(disclosedSecret)
+                    .putInt(sealedLength).put(receipt.encode()).array();
+        }
+
+        public static Audit decode(byte[] receiptId, byte[] value) {
+            ByteBuffer in = ByteBuffer.wrap(value);
+            Phase phase = Phase.values()[in.get()];
+            long deadline = in.getLong();
+            return new Audit(receiptId.clone(), phase, deadline, key(in), key(in), key(in), bytes(in), bytes(in), bytes(in),
+                    in.getInt(), Receipt.decode(in));
+        }
+
+        public Audit with(Phase phase, long deadline) {
+            return new Audit(receiptId, phase, deadline, node, auditor, referee, sealedTo, accusedHash, disclosedSecret,
+                    sealedLength, receipt);
+        }
+
+        private static byte[] bytes(ByteBuffer in) {
+            byte[] bytes = new byte[32];
+            in.get(bytes);
+            return bytes;
+        }
+    }
+
+    /** A node's audit record: audits of its receipts passed and failed, stake slashed, its false accusations. */
+    public record Record(long passed, long faults, long slashed, long falseAccusations) {
+        public static final Record NONE = new Record(0, 0, 0, 0);
+
+        public byte[] encode() {
+            return ByteBuffer.allocate(32).putLong(passed).putLong(faults).putLong(slashed).putLong(falseAccusations).array();
+        }
+    }
 
     /**
      * The account that holds staked coins. Nobody holds its private key (its bytes are a hash, not a key anyone
@@ -148,6 +225,80 @@ public final class BenefitState {
     /** {@code holder}'s balance of {@code nation}'s local currency. */
     public static long localBalance(StateView state, NationCode nation, PublicKey holder) {
         return state.entry(LOCAL, localKey(nation, holder)).map(v -> ByteBuffer.wrap(v).getLong()).orElse(0L);
+    }
+
+    /** The X25519 key reveals to {@code node} are sealed to, if it published one. */
+    public static Optional<byte[]> auditKey(StateView state, PublicKey node) {
+        return state.entry(AUDIT_KEY, node.bytes());
+    }
+
+    /** The open audit of the receipt with this id. */
+    public static Optional<Audit> audit(StateView state, byte[] receiptId) {
+        return state.entry(AUDIT, receiptId).map(v -> Audit.decode(receiptId, v));
+    }
+
+    /** The open audits {@code attester} is the auditor or the referee of, in receipt id order (at most {@code limit}). */
+    public static java.util.List<Audit> auditsOf(StateView state, PublicKey attester, int limit) {
+        java.util.List<Audit> audits = new java.util.ArrayList<>();
+        for (byte[] key : state.entries(AUDIT_TASK, attester.bytes(), limit).keySet()) {
+            audit(state, java.util.Arrays.copyOfRange(key, 32, 64)).ifPresent(audits::add);
+        }
+        return audits;
+    }
+
+    /** The sealed reveal of an audit, once posted. */
+    public static Optional<byte[]> sealedReveal(StateView state, Audit audit) {
+        if (audit.sealedLength() == 0) {
+            return Optional.empty();
+        }
+        ByteBuffer sealed = ByteBuffer.allocate(audit.sealedLength());
+        for (int part = 0; part * REVEAL_PART < audit.sealedLength(); part++) {
+            byte[] bytes = state.entry(REVEAL, revealKey(audit.receiptId(), part)).orElseThrow(() -> new IllegalStateException(
+                    "a part of a sealed reveal is missing from the state"));
+            sealed.put(bytes);
+        }
+        return Optional.of(sealed.array());
+    }
+
+    public static byte[] revealKey(byte[] receiptId, int part) {
+        return ByteBuffer.allocate(33).put(receiptId).put((byte) part).array();
+    }
+
+    public static Record record(StateView state, PublicKey node) {
+        return state.entry(RECORD, node.bytes()).map(v -> {
+            ByteBuffer in = ByteBuffer.wrap(v);
+            return new Record(in.getLong(), in.getLong(), in.getLong(), in.getLong());
+        }).orElse(Record.NONE);
+    }
+
+    /** Rewards {@code node} earned that are held until no audit can void them. */
+    public static long heldRewards(StateView state, PublicKey node) {
+        return sumByNode(state, HELD, node);
+    }
+
+    /** Stake {@code node} withdrew that is not paid back yet. */
+    public static long unbonding(StateView state, PublicKey node) {
+        return sumByNode(state, UNBONDING, node);
+    }
+
+    private static long sumByNode(StateView state, String namespace, PublicKey node) {
+        long sum = 0;
+        for (var entry : state.entries(namespace, new byte[0], Integer.MAX_VALUE).entrySet()) {
+            if (java.util.Arrays.equals(entry.getKey(), 8, 40, node.bytes(), 0, 32)) {
+                sum += ByteBuffer.wrap(entry.getValue()).getLong();
+            }
+        }
+        return sum;
+    }
+
+    /** Every coin slashed (burned). */
+    public static long slashed(StateView state) {
+        return state.entry(TOTAL, SLASHED).map(v -> ByteBuffer.wrap(v).getLong()).orElse(0L);
+    }
+
+    /** {@code u64 height || 32 bytes}: the key of the height-ordered namespaces. */
+    public static byte[] heightKey(long height, byte[] bytes) {
+        return ByteBuffer.allocate(8 + bytes.length).putLong(height).put(bytes).array();
     }
 
     public static byte[] dayKey(long day, PublicKey person) {

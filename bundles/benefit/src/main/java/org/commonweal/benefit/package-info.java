@@ -4,7 +4,7 @@
  * the benefit state (allowance, rewards, treasury, grants, local balances) over a {@code StateView}.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.commonweal.benefit;
 
 import org.osgi.annotation.bundle.Export;

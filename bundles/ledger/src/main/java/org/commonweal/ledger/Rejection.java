@@ -43,7 +43,11 @@ public final class Rejection extends Exception {
         /** A quota or cap is used up (a daily allowance, a supply cap, a daily minting cap). */
         LIMIT_REACHED,
         /** A block breaks an invariant a block rule keeps. */
-        INVARIANT_VIOLATED
+        INVARIANT_VIOLATED,
+        /** A step that had a deadline in blocks (a reveal, an attestation, a dispute) comes after it. */
+        DEADLINE_PASSED,
+        /** The thing the payload acts on is not in the phase the step needs (e.g. an attestation before the reveal). */
+        WRONG_PHASE
     }
 
     private final Reason reason;

@@ -3,7 +3,7 @@
  * same bytes out on every node, whatever the platform or thread count.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package org.commonweal.ledger;
 
 import org.osgi.annotation.bundle.Export;

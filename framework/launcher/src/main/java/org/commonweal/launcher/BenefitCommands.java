@@ -21,8 +21,12 @@ final class BenefitCommands {
     }
 
     @Command(name = "benefit", mixinStandardHelpOptions = true,
-            description = "Proof of benefit: parameters and emission; a person's allowance; a node's rewards; the treasury.",
-            subcommands = { Person.class, Node.class, Treasury.class, Grant.class })
+            description = "Proof of benefit: parameters and emission; a person's allowance; a node's rewards; the treasury;"
+                    + " an audit; and the benefit transactions, signed here with a local key.",
+            subcommands = { Person.class, Node.class, Treasury.class, Grant.class, Audit.class,
+                    BenefitTxCommands.RegisterNode.class, BenefitTxCommands.AttestPerson.class, BenefitTxCommands.Stake.class,
+                    BenefitTxCommands.Unstake.class, BenefitTxCommands.Claim.class, BenefitTxCommands.AuditKey.class,
+                    BenefitTxCommands.Reveal.class, BenefitTxCommands.Attest.class, BenefitTxCommands.Dispute.class })
     static final class Benefit implements Callable<Integer> {
         @Mixin
         NodeMixin node;
@@ -84,17 +88,37 @@ final class BenefitCommands {
         }
     }
 
-    @Command(name = "grant", mixinStandardHelpOptions = true, description = "A grant: its votes and whether it is paid.")
-    static final class Grant implements Callable<Integer> {
+    /** Shows one resource of the benefit API by its id. */
+    abstract static class ById implements Callable<Integer> {
         @Mixin
         NodeMixin node;
 
-        @Parameters(paramLabel = "ID", description = "The grant id, 64 hex digits.")
+        @Parameters(paramLabel = "ID", description = "Its id, 64 hex digits.")
         String id;
+
+        /** Where resources of this kind are, e.g. {@code /api/benefit/grants/}. */
+        abstract String resources();
 
         @Override
         public Integer call() throws LaunchException {
-            return show(node, "/api/benefit/grants/" + id);
+            return show(node, resources() + id);
+        }
+    }
+
+    @Command(name = "grant", mixinStandardHelpOptions = true, description = "A grant: its votes and whether it is paid.")
+    static final class Grant extends ById {
+        @Override
+        String resources() {
+            return "/api/benefit/grants/";
+        }
+    }
+
+    @Command(name = "audit", mixinStandardHelpOptions = true,
+            description = "An open audit of a sampled receipt (ID: the receipt id): phase, deadline, node, auditor, referee.")
+    static final class Audit extends ById {
+        @Override
+        String resources() {
+            return "/api/benefit/audits/";
         }
     }
 

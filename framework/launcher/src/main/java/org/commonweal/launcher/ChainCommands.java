@@ -80,7 +80,7 @@ final class ChainCommands {
     static final class TransferCommand implements Callable<Integer> {
 
         @ArgGroup(exclusive = false, multiplicity = "1")
-        KeyOption key;
+        SigningOptions tx;
 
         @Option(names = "--to", paramLabel = "KEY", required = true, description = "The recipient's public key (64 hex digits).")
         String to;
@@ -88,10 +88,34 @@ final class ChainCommands {
         @Option(names = "--amount", required = true, description = "Coins to move (at least 1).")
         long amount;
 
-        @Option(names = "--fee", defaultValue = "1", description = "Fee for the block's proposer (default: ${DEFAULT-VALUE}).")
-        long fee;
+        @Override
+        public Integer call() throws LaunchException {
+            PrivateKey sender = tx.key.read();
+            PublicKey recipient;
+            try {
+                recipient = PublicKey.fromHex(to);
+            } catch (IllegalArgumentException e) {
+                throw new LaunchException("--to: " + e.getMessage());
+            }
+            if (amount < 1) {
+                throw new LaunchException("--amount is at least 1, not " + amount);
+            }
+            tx.submit(sender, 1, Transfer.TYPE, new Transfer(recipient, amount).encode(), sender.publicKey() + " -> "
+                    + recipient + ": " + amount);
+            return 0;
+        }
+    }
 
-        @Option(names = "--nonce", description = "The sender's nonce (default: the next one, asked of the node).")
+    /** Signing, fee, nonce, waiting and the node: what every command that signs a transaction takes. */
+    static final class SigningOptions {
+        @ArgGroup(exclusive = false, multiplicity = "1")
+        KeyOption key;
+
+        @Option(names = "--fee", description = "Fee for the block's proposer (default: 1 for a transfer, 0 for a benefit"
+                + " transaction, which a registry key without coins can sign).")
+        Long fee;
+
+        @Option(names = "--nonce", description = "The signer's nonce (default: the next one, asked of the node).")
         Long nonce;
 
         @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "30",
@@ -101,39 +125,41 @@ final class ChainCommands {
         @ArgGroup(exclusive = false)
         NodeOption node = new NodeOption();
 
-        @Override
-        public Integer call() throws LaunchException {
-            PrivateKey sender = key.read();
-            PublicKey recipient;
-            try {
-                recipient = PublicKey.fromHex(to);
-            } catch (IllegalArgumentException e) {
-                throw new LaunchException("--to: " + e.getMessage());
-            }
-            if (amount < 1 || fee < 0) {
-                throw new LaunchException("--amount is at least 1 and --fee at least 0, not " + amount + " and " + fee);
-            }
-            Client client = new Client(node.node);
-            int chainId = client.get("/api/chain").getInt("chainId");
-            long next = nonce != null ? nonce : client.nonce(sender.publicKey());
-            Transaction tx = TransactionCodec.sign(sender, chainId, next, fee, Transfer.TYPE, new Transfer(recipient, amount).encode());
-            HttpResponse<String> response = client.send(HttpRequest.newBuilder(node.node.resolve("/api/chain/transactions?wait=" + wait))
-                    .header("Content-Type", "application/octet-stream")
-                    .timeout(Duration.ofSeconds(wait + 10))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(TransactionCodec.encode(tx))).build());
-            JsonObject body = Client.json(response.body());
-            if (response.statusCode() >= 400) {
-                throw new LaunchException("the node refused transaction " + HexFormat.of().formatHex(tx.id()) + ": "
-                        + body.getString("message", response.body()));
-            }
-            System.out.println("transaction " + body.getString("id"));
-            System.out.println("  " + sender.publicKey() + " -> " + recipient + ": " + amount + " (fee " + fee + ", nonce " + next + ")");
-            System.out.println(body.containsKey("height")
-                    ? "  committed in block " + body.getJsonNumber("height").longValue() + " at index " + body.getInt("index")
-                    : "  " + body.getString("outcome").toLowerCase() + ", not committed yet"
-                            + (wait > 0 ? " after " + wait + " s" : "") + ": cw tx show " + body.getString("id"));
-            return 0;
+        /** Signs with {@code signer} (the fee {@code defaultFee} unless given) and submits; see {@link ChainCommands#submit}. */
+        void submit(PrivateKey signer, long defaultFee, int type, byte[] payload, String what) throws LaunchException {
+            ChainCommands.submit(node.node, signer, nonce, fee == null ? defaultFee : fee, wait, type, payload, what);
         }
+    }
+
+    /**
+     * Signs a transaction of {@code type} with {@code sender}'s key here (the key never leaves the machine), submits
+     * it, waits up to {@code wait} seconds for its commit and prints where it is; a refusal is an error naming the
+     * node's reason.
+     */
+    static void submit(URI node, PrivateKey sender, Long nonce, long fee, long wait, int type, byte[] payload, String what)
+            throws LaunchException {
+        if (fee < 0 || wait < 0) {
+            throw new LaunchException("--fee and --wait are at least 0, not " + fee + " and " + wait);
+        }
+        Client client = new Client(node);
+        int chainId = client.get("/api/chain").getInt("chainId");
+        long next = nonce != null ? nonce : client.nonce(sender.publicKey());
+        Transaction tx = TransactionCodec.sign(sender, chainId, next, fee, type, payload);
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(node.resolve("/api/chain/transactions?wait=" + wait))
+                .header("Content-Type", "application/octet-stream")
+                .timeout(Duration.ofSeconds(wait + 10))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(TransactionCodec.encode(tx))).build());
+        JsonObject body = Client.json(response.body());
+        if (response.statusCode() >= 400) {
+            throw new LaunchException("the node refused transaction " + HexFormat.of().formatHex(tx.id()) + ": "
+                    + body.getString("message", response.body()));
+        }
+        System.out.println("transaction " + body.getString("id"));
+        System.out.println("  " + what + " (fee " + fee + ", nonce " + next + ")");
+        System.out.println(body.containsKey("height")
+                ? "  committed in block " + body.getJsonNumber("height").longValue() + " at index " + body.getInt("index")
+                : "  " + body.getString("outcome").toLowerCase() + ", not committed yet"
+                        + (wait > 0 ? " after " + wait + " s" : "") + ": cw tx show " + body.getString("id"));
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a transaction: pending, or where it was committed.")

@@ -57,6 +57,20 @@ public final class BenefitComponent {
         long local_dailyCap() default 1_000;
 
         long activationHeight() default 1;
+
+        /** Claimed receipts audited by re-execution, in parts per million (0: no audits). */
+        long audit_sampleRate() default 20_000;
+
+        long audit_revealBlocks() default 10;
+
+        long audit_attestBlocks() default 20;
+
+        long audit_disputeBlocks() default 10;
+
+        /** The share of a faulty node's stake burned, in parts per million. */
+        long audit_slashShare() default 100_000;
+
+        long audit_unbondingBlocks() default 100;
     }
 
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
@@ -75,9 +89,9 @@ public final class BenefitComponent {
         registrations.add(context.registerService(BlockRule.class, new BenefitRule(parameters, types), null));
         registrations.add(context.registerService(BenefitParameters.class, parameters, null));
         LOG.info("proof of benefit from block {}: nations {}, allowance {} tokens a day, emission {} per block halving every"
-                + " {} blocks, cap {}", parameters.activationHeight(), parameters.nations().stream().map(n -> n.code().code())
+                + " {} blocks, cap {}; {}", parameters.activationHeight(), parameters.nations().stream().map(n -> n.code().code())
                         .toList(), parameters.allowanceTokens(), parameters.initialEmission(), parameters.halvingInterval(),
-                parameters.supplyCap());
+                parameters.supplyCap(), parameters.audit());
     }
 
     @Deactivate
@@ -112,6 +126,8 @@ public final class BenefitComponent {
         }
         return new BenefitParameters(nations, approvers, config.allowance_tokensPerDay(), config.emission_initialPerBlock(),
                 config.emission_halvingInterval(), config.emission_supplyCap(), config.stake_minimum(), weights,
-                config.local_perReceipt(), config.local_dailyCap(), config.activationHeight());
+                config.local_perReceipt(), config.local_dailyCap(), config.activationHeight(), new BenefitParameters.Audit(
+                        config.audit_sampleRate(), config.audit_revealBlocks(), config.audit_attestBlocks(),
+                        config.audit_disputeBlocks(), config.audit_slashShare(), config.audit_unbondingBlocks()));
     }
 }

@@ -16,9 +16,11 @@ import org.commonweal.ledger.StateChanges;
 import org.commonweal.ledger.StateView;
 
 /**
- * What proof of benefit does once per block: emit the block's coins ({@link BenefitParameters#emissionAt}, within
+ * What proof of benefit does once per block: sample the previous block's claims for audit and settle the audits
+ * whose deadline passed ({@link Audits}); emit the block's coins ({@link BenefitParameters#emissionAt}, within
  * the supply cap) to the nodes that served, in proportion to the benefit units their claims in this block verified
- * (a share is rounded down; the dust is not minted); forget replay markers and allowance use older than yesterday;
+ * (a share is rounded down; the dust is not minted), held for {@link BenefitParameters.Audit#holdBlocks()} blocks
+ * when audits are on (a fault voids what a node holds); pay the held rewards and unbonded stake now due; forget replay markers and allowance use older than yesterday;
  * and check, every block, that each nation's treasury balances (proceeds = granted + unallocated) and that no more
  * than the cap was minted.
  */
@@ -46,7 +48,9 @@ final class BenefitRule implements BlockRule {
             return;
         }
         types.initialize(changes);
+        types.audits().endBlock(block, changes);
         emit(block, changes);
+        types.audits().release(block, changes, BenefitState.HELD);
         prune(changes, BenefitState.CLAIMED, block.day() - 1);
         prune(changes, BenefitState.DAY, block.day() - 1);
     }
@@ -68,7 +72,10 @@ final class BenefitRule implements BlockRule {
             long units = ByteBuffer.wrap(entry.getValue()).getLong();
             long share = emission <= 0 ? 0 : BigInteger.valueOf(emission).multiply(BigInteger.valueOf(units)).divide(total)
                     .longValueExact();
-            if (share > 0) {
+            if (share > 0 && parameters.audit().holdBlocks() > 0) {
+                types.audits().hold(block, changes, node, share);
+                paid += share;
+            } else if (share > 0) {
                 changes.credit(node, share);
                 changes.put(BenefitState.REWARD, node.bytes(), BenefitTypes.u64(BenefitTypes.add(
                         BenefitState.rewards(changes, node), share, "rewards of " + node)));

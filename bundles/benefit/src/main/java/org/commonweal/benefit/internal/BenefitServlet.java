@@ -32,7 +32,8 @@ import jakarta.servlet.http.HttpServletResponse;
  * <pre>
  * GET /api/benefit                    parameters, coins minted, the next block's emission
  * GET /api/benefit/persons/{key}      nation, the day's allowance use and what is left, local balance ({@code ?day=N})
- * GET /api/benefit/nodes/{key}        nation, stake, every reward earned
+ * GET /api/benefit/nodes/{key}        nation, stake, every reward earned and held, audit record, audits assigned
+ * GET /api/benefit/audits/{receipt}   an open audit: phase, deadline, node, auditor, referee
  * GET /api/benefit/treasury           per nation: proceeds, granted, unallocated, whether it balances
  * GET /api/benefit/grants/{id hex}    a grant: nation, grantee, amount, purpose, votes, paid
  * </pre>
@@ -82,10 +83,35 @@ public final class BenefitServlet extends HttpServlet {
                             + height));
                     return;
                 }
-                write(response, 200, MAPPER.createObjectNode().put("key", node.hex()).put("nation", record.get().nation().code())
+                BenefitState.Record audits = BenefitState.record(state, node);
+                ObjectNode json = MAPPER.createObjectNode().put("key", node.hex()).put("nation", record.get().nation().code())
                         .put("stake", record.get().stake()).put("eligible", record.get().stake() >= parameters.minStake())
-                        .put("rewards", BenefitState.rewards(state, node)).put("balance", chain.account(node).balance())
-                        .put("height", height));
+                        .put("rewards", BenefitState.rewards(state, node)).put("held", BenefitState.heldRewards(state, node))
+                        .put("unbonding", BenefitState.unbonding(state, node)).put("balance", chain.account(node).balance())
+                        .put("auditKey", BenefitState.auditKey(state, node).map(HexFormat.of()::formatHex).orElse(null))
+                        .put("auditsPassed", audits.passed()).put("faults", audits.faults()).put("slashed", audits.slashed())
+                        .put("falseAccusations", audits.falseAccusations()).put("height", height);
+                ArrayNode assigned = json.putArray("auditing");
+                for (BenefitState.Audit audit : BenefitState.auditsOf(state, node, 1_000)) {
+                    assigned.add(HexFormat.of().formatHex(audit.receiptId()));
+                }
+                write(response, 200, json);
+            } else if (path.length == 2 && path[0].equals("audits")) {
+                var audit = BenefitState.audit(state, HexFormat.of().parseHex(path[1]));
+                if (audit.isEmpty()) {
+                    write(response, 404, error("NOT_FOUND", "no open audit of receipt " + path[1] + " at height " + height
+                            + ": it was not sampled, or its audit is closed (see the node's auditsPassed and faults)"));
+                    return;
+                }
+                BenefitState.Audit a = audit.get();
+                boolean disputed = a.phase() == BenefitState.Phase.DISPUTED;
+                write(response, 200, MAPPER.createObjectNode().put("receipt", path[1]).put("phase", a.phase().name())
+                        .put("deadline", a.deadline()).put("node", a.node().hex()).put("auditor", a.auditor().hex())
+                        .put("referee", disputed ? a.referee().hex() : null)
+                        .put("accusedHash", a.phase().ordinal() >= BenefitState.Phase.ACCUSED.ordinal()
+                                ? HexFormat.of().formatHex(a.accusedHash()) : null)
+                        .put("outputHash", HexFormat.of().formatHex(a.receipt().outputHash()))
+                        .put("revealBytes", a.sealedLength()).put("height", height));
             } else if (path.length == 1 && path[0].equals("treasury")) {
                 ObjectNode node = MAPPER.createObjectNode().put("height", height);
                 ArrayNode nations = node.putArray("nations");
@@ -110,7 +136,7 @@ public final class BenefitServlet extends HttpServlet {
                         .put("approversNeeded", (2 * parameters.grantApprovers().size() + 2) / 3).put("paid", g.paid()));
             } else {
                 write(response, 404, error("NOT_FOUND", "no such benefit resource: " + info + " (there are /, /persons/{key},"
-                        + " /nodes/{key}, /treasury, /grants/{id})"));
+                        + " /nodes/{key}, /audits/{receipt id}, /treasury, /grants/{id})"));
             }
         } catch (IllegalArgumentException e) {
             write(response, 400, error("BAD_REQUEST", e.getMessage()));
@@ -125,6 +151,11 @@ public final class BenefitServlet extends HttpServlet {
                 .put("halvingInterval", parameters.halvingInterval()).put("allowanceTokensPerDay", parameters.allowanceTokens())
                 .put("minStake", parameters.minStake()).put("localPerReceipt", parameters.localPerReceipt())
                 .put("localDailyCap", parameters.localDailyCap());
+        BenefitParameters.Audit audit = parameters.audit();
+        node.putObject("audit").put("sampleRate", audit.sampleRate()).put("revealBlocks", audit.revealBlocks())
+                .put("attestBlocks", audit.attestBlocks()).put("disputeBlocks", audit.disputeBlocks())
+                .put("slashShare", audit.slashShare()).put("unbondingBlocks", audit.unbondingBlocks())
+                .put("holdBlocks", audit.holdBlocks()).put("slashed", BenefitState.slashed(state));
         ArrayNode nations = node.putArray("nations");
         parameters.nations().forEach(n -> nations.add(n.code().code()));
         ObjectNode weights = node.putObject("categoryWeights");

@@ -48,9 +48,15 @@ final class BenefitTypes {
     static final long CLOCK_TOLERANCE_MILLIS = 10 * 60_000L;
 
     private final BenefitParameters parameters;
+    private final Audits audits;
 
     BenefitTypes(BenefitParameters parameters) {
         this.parameters = parameters;
+        this.audits = new Audits(parameters, this);
+    }
+
+    Audits audits() {
+        return audits;
     }
 
     /** One payload type per benefit transaction. */
@@ -61,7 +67,12 @@ final class BenefitTypes {
                 new Type(BenefitPayloads.CLAIM, "benefit-claim", this::claim),
                 new Type(BenefitPayloads.SALE, "benefit-sale", this::sale),
                 new Type(BenefitPayloads.GRANT, "benefit-grant", this::voteGrant),
-                new Type(BenefitPayloads.LOCAL_TRANSFER, "local-transfer", this::transferLocal));
+                new Type(BenefitPayloads.LOCAL_TRANSFER, "local-transfer", this::transferLocal),
+                new Type(BenefitPayloads.AUDIT_KEY, "benefit-audit-key", audits::publishAuditKey),
+                new Type(BenefitPayloads.REVEAL, "benefit-reveal", audits::reveal),
+                new Type(BenefitPayloads.ATTEST, "benefit-attest", audits::attest),
+                new Type(BenefitPayloads.DISPUTE, "benefit-dispute", audits::dispute),
+                new Type(BenefitPayloads.UNSTAKE, "benefit-unstake", audits::unstake));
     }
 
     private interface Execution {
@@ -207,6 +218,7 @@ final class BenefitTypes {
                         + " and countersigned by person " + receipt.person());
             }
             changes.put(CLAIMED, claimedKey, u64(changes.block().height()));
+            audits.claimed(receipt, changes);
 
             BenefitState.DayUsage usage = BenefitState.dayUsage(changes, receipt.person(), receipt.day());
             long free = Math.max(0, parameters.allowanceTokens() - usage.tokens());
@@ -319,7 +331,7 @@ final class BenefitTypes {
         return ByteBuffer.allocate(8).putLong(value).array();
     }
 
-    private static byte[] node(NationCode nation, long stake) {
+    static byte[] node(NationCode nation, long stake) {
         return ByteBuffer.allocate(16).put(nation.bytes()).putLong(stake).array();
     }
 

@@ -95,7 +95,9 @@ final class BenefitHarness {
     private void begin() {
         height++;
         time += 1_000;
-        state.beginBlock(new BlockContext(CHAIN, height, time, PROPOSER.publicKey(), new byte[32]));
+        // a distinct previous hash per height, as a chain has: audits sample with it
+        state.beginBlock(new BlockContext(CHAIN, height, time, PROPOSER.publicKey(), Sha256.hash(ByteBuffer.allocate(8)
+                .putLong(height - 1).array())));
     }
 
     /** The reason {@code tx} is refused in the next block (which then holds nothing). */
