@@ -154,4 +154,87 @@ public class BftClusterIT {
             }
         }
     }
+
+    /**
+     * A network that starts solo and hands over to BFT at an agreed height: node 0 sequences blocks 1 to 3, the other
+     * three follow it over its chain API (checking the sequencer's signature), and from block 4 on all four agree by
+     * BFT. Every node holds the same blocks, solo's certificates below the handover and BFT's from it on.
+     */
+    @Test
+    public void aNetworkRunningSoloHandsOverToBftAtTheAgreedHeight() throws Exception {
+        List<PrivateKey> validators = List.of(key(5), key(6), key(7), key(8));
+        PrivateKey user = key(51);
+        int[] bftPorts = new int[4];
+        int[] httpPorts = new int[4];
+        Path[] data = new Path[4];
+        for (int i = 0; i < 4; i++) {
+            bftPorts[i] = DevDistribution.freePort();
+            httpPorts[i] = DevDistribution.freePort();
+            data[i] = DevDistribution.workFolder("handover-node-" + i);
+            KeyFiles.write(data[i].resolve("node.key"), validators.get(i), null);
+        }
+        long bftFrom = 4;
+        Path dist = org.commonweal.launcher.BftDistribution.write(DevDistribution.directory(),
+                org.commonweal.launcher.BftDistribution.engineJar(DevDistribution.home()),
+                DevDistribution.workFolder("handover-dist"), CHAIN, java.util.Map.of(user.publicKey(), 1_000_000_000L),
+                validators.stream().map(PrivateKey::publicKey).toList(), bftPorts,
+                new org.commonweal.launcher.BftDistribution.SoloFirst(bftFrom, validators.get(0).publicKey(),
+                        "http://127.0.0.1:" + httpPorts[0]));
+        CwProcess[] nodes = new CwProcess[4];
+        try {
+            for (int i = 0; i < 4; i++) {
+                nodes[i] = CwProcess.start("node", "--dist", dist.toString(), "--port", Integer.toString(httpPorts[i]),
+                        "--data", data[i].toString());
+            }
+            for (int i = 0; i < 4; i++) {
+                CwNodeIT.awaitHealthy(nodes[i], httpPorts[i]);
+            }
+            long nonce = 0;
+            List<Transaction> solo = new ArrayList<>();
+            for (int n = 0; n < bftFrom - 1; n++) { // one block each: the sequencer commits one before the next arrives
+                Transaction tx = TransactionCodec.sign(user, CHAIN, nonce++, 1, Transfer.TYPE,
+                        new Transfer(key(100 + n).publicKey(), 5).encode());
+                solo.add(tx);
+                submit(httpPorts[0], tx);
+                awaitCommitted(httpPorts[0], List.of(tx));
+            }
+            for (int i = 1; i < 4; i++) {
+                awaitCommitted(httpPorts[i], solo); // the followers read them from node 0
+            }
+            List<Transaction> bft = new ArrayList<>();
+            for (int n = 0; n < 6; n++) {
+                Transaction tx = TransactionCodec.sign(user, CHAIN, nonce++, 1, Transfer.TYPE,
+                        new Transfer(key(120 + n).publicKey(), 5).encode());
+                bft.add(tx);
+                submit(httpPorts[2], tx);
+            }
+            for (int i = 0; i < 4; i++) {
+                awaitCommitted(httpPorts[i], bft);
+            }
+            long height = Long.MAX_VALUE;
+            for (int i = 0; i < 4; i++) {
+                height = Math.min(height, json(get(httpPorts[i], "/api/chain")).getJsonObject("head").getJsonNumber("height")
+                        .longValue());
+            }
+            assertTrue("blocks committed: " + height, height >= bftFrom);
+            for (long h = 1; h <= height; h++) {
+                JsonObject block = json(get(httpPorts[0], "/api/chain/blocks/" + h));
+                assertEquals("the engine of block " + h, h < bftFrom ? "solo" : "bft",
+                        block.getJsonObject("certificate").getString("engine"));
+                for (int i = 1; i < 4; i++) {
+                    assertEquals("block " + h + " on nodes 0 and " + i, block.getString("hash"),
+                            json(get(httpPorts[i], "/api/chain/blocks/" + h)).getString("hash"));
+                }
+            }
+            for (int i = 0; i < 4; i++) {
+                assertEquals("bft", json(get(httpPorts[i], "/api/chain")).getString("engine"));
+            }
+        } finally {
+            for (CwProcess node : nodes) {
+                if (node != null) {
+                    node.close();
+                }
+            }
+        }
+    }
 }

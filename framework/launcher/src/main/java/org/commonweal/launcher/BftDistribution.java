@@ -38,6 +38,19 @@ public final class BftDistribution {
     /** As above, with every account of {@code balances} funded at genesis (in the map's order). */
     public static Path write(Path dev, Path bftJar, Path out, int chainId, java.util.Map<PublicKey, Long> balances,
             List<PublicKey> validators, int[] ports) throws IOException {
+        return write(dev, bftJar, out, chainId, balances, validators, ports, null);
+    }
+
+    /**
+     * A network that runs solo first: {@code sequencer} commits blocks 1 to {@code bftFrom - 1}, the other nodes follow
+     * it at {@code follow} (its HTTP address), and BFT takes over at {@code bftFrom}.
+     */
+    public record SoloFirst(long bftFrom, PublicKey sequencer, String follow) {
+    }
+
+    /** As above; {@code soloFirst} null: BFT from the first block. */
+    public static Path write(Path dev, Path bftJar, Path out, int chainId, java.util.Map<PublicKey, Long> balances,
+            List<PublicKey> validators, int[] ports, SoloFirst soloFirst) throws IOException {
         try (Stream<Path> files = Files.walk(dev)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 Path target = out.resolve(dev.relativize(file).toString());
@@ -57,9 +70,13 @@ public final class BftDistribution {
         JsonArrayBuilder bundles = Json.createArrayBuilder();
         for (JsonValue bundle : feature.getJsonArray("bundles")) {
             String id = bundle.asJsonObject().getString("id");
-            bundles.add(id.contains("consensus.solo")
-                    ? Json.createObjectBuilder().add("id", "org.commonweal:org.commonweal.consensus.bft:" + version).build()
-                    : bundle);
+            if (id.contains("consensus.solo")) {
+                bundles.add(Json.createObjectBuilder().add("id", "org.commonweal:org.commonweal.consensus.bft:" + version));
+                if (soloFirst == null) {
+                    continue;
+                }
+            }
+            bundles.add(bundle);
         }
         JsonArrayBuilder addresses = Json.createArrayBuilder();
         for (int i = 0; i < validators.size(); i++) {
@@ -70,8 +87,13 @@ public final class BftDistribution {
         JsonObjectBuilder configurations = Json.createObjectBuilder(feature.getJsonObject("configurations"))
                 .add("org.commonweal.chain", Json.createObjectBuilder().add("chainId:Integer", chainId)
                         .add("genesis.balances", genesis)
-                        .add("engines", Json.createArrayBuilder().add("bft@1")))
+                        .add("engines", soloFirst == null ? Json.createArrayBuilder().add("bft@1")
+                                : Json.createArrayBuilder().add("solo@1").add("bft@" + soloFirst.bftFrom())))
                 .add("org.commonweal.consensus.bft", Json.createObjectBuilder().add("validators", addresses));
+        if (soloFirst != null) {
+            configurations.add("org.commonweal.consensus.solo", Json.createObjectBuilder()
+                    .add("sequencer", soloFirst.sequencer().hex()).add("follow", soloFirst.follow()));
+        }
         JsonObject edited = Json.createObjectBuilder(feature).add("name", "bft-local").add("bundles", bundles)
                 .add("description", "A local network of " + validators.size() + " BFT validators (cw demo).")
                 .add("configurations", configurations).build();

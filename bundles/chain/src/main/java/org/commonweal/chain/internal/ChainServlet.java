@@ -39,6 +39,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * POST /api/chain/transactions[?wait=S] a transaction: application/octet-stream (its encoding) or JSON
  * GET  /api/chain/transactions/{id}    pending or committed (height, index, block)
  * GET  /api/chain/blocks/{height|hash|head}  JSON, or its encoding with Accept: application/octet-stream
+ * GET  /api/chain/certificates/{height}  the block's commit certificate, encoded (application/octet-stream)
  * GET  /api/chain/accounts/{key}       balance, nonce, Merkle proof, and the header it proves against
  * GET  /api/chain/entries/{ns}/{hex}   a state entry (key in hex, '-' for the empty key), its proof and header
  * GET  /api/chain/stream[?from=H]      Server-Sent Events: one "block" event per committed block
@@ -85,6 +86,19 @@ public final class ChainServlet extends HttpServlet {
                 }
             } else if (path.length == 2 && path[0].equals("blocks")) {
                 block(path[1], request, response);
+            } else if (path.length == 2 && path[0].equals("certificates")) {
+                long height = parseHeight(path[1]);
+                Optional<org.commonweal.consensus.CommitCertificate> certificate = chain.certificate(height);
+                if (certificate.isEmpty()) {
+                    write(response, 404, ChainJson.error("NOT_FOUND", "no certificate of block " + height + "; the head is"
+                            + " at " + chain.head().height() + " (genesis has none)"));
+                } else {
+                    byte[] bytes = certificate.get().encode();
+                    response.setStatus(200);
+                    response.setContentType("application/octet-stream");
+                    response.setContentLength(bytes.length);
+                    response.getOutputStream().write(bytes);
+                }
             } else if (path.length == 2 && path[0].equals("accounts")) {
                 PublicKey key = PublicKey.fromHex(path[1]);
                 var proven = chain.prove(key);
@@ -193,12 +207,7 @@ public final class ChainServlet extends HttpServlet {
             }
             height = found.get();
         } else {
-            try {
-                height = Long.parseLong(which);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("a block is named by its height, its 64 hex digit hash or 'head',"
-                        + " not '" + which + "'");
-            }
+            height = parseHeight(which);
         }
         Optional<Block> block = chain.block(height);
         if (block.isEmpty()) {
@@ -216,6 +225,15 @@ public final class ChainServlet extends HttpServlet {
             return;
         }
         write(response, 200, ChainJson.block(block.get(), chain.certificate(height).orElse(null)));
+    }
+
+    private static long parseHeight(String which) {
+        try {
+            return Long.parseLong(which);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("a block is named by its height, its 64 hex digit hash or 'head',"
+                    + " not '" + which + "'");
+        }
     }
 
     /** One SSE event per committed block, from {@code ?from=} (or Last-Event-ID) + 1 on, then live. */
