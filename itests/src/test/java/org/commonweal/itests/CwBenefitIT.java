@@ -126,6 +126,14 @@ public class CwBenefitIT {
             assertEquals(0, other.get("slashed").asLong());
             out = cw(node, 1, "benefit", "unstake", "--key", otherKey.toString(), "--amount", "100000");
             assertTrue(out, out.contains("INSUFFICIENT_FUNDS"));
+
+            // governance: the one approver (the registry key) weighs category 5; anyone else is refused
+            out = cw(node, 1, "benefit", "govern", "--key", otherKey.toString(), "--proposal", "1", "--category", "5",
+                    "--weight", "4");
+            assertTrue(out, out.contains("UNAUTHORIZED"));
+            cw(node, 0, "benefit", "govern", "--key", registryKey.toString(), "--proposal", "1", "--category", "5",
+                    "--weight", "4");
+            assertEquals(4, node.get("/api/benefit").get("categoryWeights").get("5").asLong());
         }
     }
 }

@@ -41,6 +41,8 @@ public final class BenefitPayloads {
     public static final int DISPUTE = 210;
     /** A node withdraws stake; it is paid back after the unbonding delay; signed by the node. */
     public static final int UNSTAKE = 211;
+    /** An approver's vote for a governance change; it applies once two thirds of the approvers voted for it. */
+    public static final int GOVERN = 212;
 
     /** The most bytes of a sealed reveal (a transaction payload has at most 16 KiB). */
     public static final int MAX_SEALED_REVEAL = 16_000;
@@ -278,6 +280,101 @@ public final class BenefitPayloads {
         public static LocalTransfer decode(byte[] payload) throws Rejection {
             ByteBuffer in = exactly(payload, 48, "local transfer");
             return new LocalTransfer(readNation(in), key(in), positive(in.getLong(), "local amount"));
+        }
+    }
+
+    /**
+     * A governance change, voted for by approvers with identical payloads: {@link #NATION_KEYS} replaces a nation's
+     * registry and payment keys, {@link #CATEGORY_WEIGHT} sets the benefit units per token of a receipt category
+     * (0: it earns nothing). {@code proposal} tells apart two votes on the same change at different times (e.g. a
+     * weight set back): a change applied once is not applied again with the same number.
+     */
+    public record GovernanceVote(int kind, long proposal, byte[] body) {
+
+        public static final int NATION_KEYS = 1;
+        public static final int CATEGORY_WEIGHT = 2;
+
+        public GovernanceVote {
+            body = body.clone();
+            if (body.length != bodyLength(kind)) {
+                throw new IllegalArgumentException("a governance change of kind " + kind + " has " + bodyLength(kind)
+                        + " bytes, not " + body.length);
+            }
+        }
+
+        public static GovernanceVote nationKeys(long proposal, NationCode nation, PublicKey registryKey, PublicKey paymentKey) {
+            return new GovernanceVote(NATION_KEYS, proposal, ByteBuffer.allocate(72).put(nation.bytes())
+                    .put(registryKey.bytes()).put(paymentKey.bytes()).array());
+        }
+
+        public static GovernanceVote categoryWeight(long proposal, int category, long weight) {
+            if (category < 0 || category > 255 || weight < 0) {
+                throw new IllegalArgumentException("a category is 0..255 and a weight at least 0, not " + category + "="
+                        + weight);
+            }
+            return new GovernanceVote(CATEGORY_WEIGHT, proposal, ByteBuffer.allocate(9).put((byte) category).putLong(weight)
+                    .array());
+        }
+
+        private static int bodyLength(int kind) {
+            return switch (kind) {
+                case NATION_KEYS -> 72;
+                case CATEGORY_WEIGHT -> 9;
+                default -> -1;
+            };
+        }
+
+        @Override
+        public byte[] body() {
+            return body.clone();
+        }
+
+        /** For {@link #NATION_KEYS}: the nation and its new keys. */
+        public BenefitState.Nation nation() throws Rejection {
+            ByteBuffer in = ByteBuffer.wrap(body);
+            return new BenefitState.Nation(readNation(in), key(in), key(in));
+        }
+
+        /** For {@link #CATEGORY_WEIGHT}: the category, 0..255. */
+        public int category() {
+            return body[0] & 0xFF;
+        }
+
+        /** For {@link #CATEGORY_WEIGHT}: the new weight. */
+        public long weight() {
+            return ByteBuffer.wrap(body, 1, 8).getLong();
+        }
+
+        public byte[] encode() {
+            return ByteBuffer.allocate(1 + 8 + body.length).put((byte) kind).putLong(proposal).put(body).array();
+        }
+
+        /** The change's id: SHA-256 of a domain and this payload (every approver votes for the same bytes). */
+        public byte[] changeId() {
+            return Sha256.hash("commonweal/benefit/govern/v1".getBytes(StandardCharsets.US_ASCII), encode());
+        }
+
+        public static GovernanceVote decode(byte[] payload) throws Rejection {
+            if (payload.length < 9) {
+                throw invalid("a governance vote payload has at least 9 bytes, not " + payload.length);
+            }
+            ByteBuffer in = ByteBuffer.wrap(payload);
+            int kind = in.get() & 0xFF;
+            long proposal = in.getLong();
+            int length = bodyLength(kind);
+            if (length < 0) {
+                throw invalid("unknown governance change kind " + kind + " (1: nation keys, 2: category weight)");
+            }
+            if (in.remaining() != length) {
+                throw invalid("a governance change of kind " + kind + " has " + length + " bytes, not " + in.remaining());
+            }
+            GovernanceVote vote = new GovernanceVote(kind, proposal, bytes(in, length));
+            if (kind == NATION_KEYS) {
+                vote.nation(); // a well-formed nation code
+            } else if (vote.weight() < 0) {
+                throw invalid("a category weight is at least 0, not " + vote.weight());
+            }
+            return vote;
         }
     }
 

@@ -67,6 +67,12 @@ public final class BenefitState {
     public static final String HELD = "benefit.held";
     public static final String UNBONDING = "benefit.unbonding";
     public static final String RECORD = "benefit.record";
+    /** Governance changes by id: votes so far (u32) and whether applied (1 byte). */
+    public static final String GOVERN = "benefit.govern";
+    /** Governance votes: change id || approver key. */
+    public static final String GOVERN_VOTE = "benefit.governvote";
+    /** Category weights set by governance, by category (1 byte): u64 benefit units per token. */
+    public static final String WEIGHT = "benefit.weight";
     public static final byte[] MINTED = "minted".getBytes(StandardCharsets.US_ASCII);
     public static final byte[] SLASHED = "slashed".getBytes(StandardCharsets.US_ASCII);
     /** The parts a sealed reveal is stored in (an entry value has at most 4096 bytes). */
@@ -207,6 +213,20 @@ public final class BenefitState {
             ByteBuffer in = ByteBuffer.wrap(v);
             return new Treasury(in.getLong(), in.getLong(), in.getLong());
         }).orElse(Treasury.EMPTY);
+    }
+
+    /** The benefit units per token of {@code category}: governance's if it set one, else the chain parameter's. */
+    public static long weight(StateView state, BenefitParameters parameters, int category) {
+        return state.entry(WEIGHT, new byte[] {(byte) category}).map(v -> ByteBuffer.wrap(v).getLong())
+                .orElse(parameters.weight(category));
+    }
+
+    /** A governance change's votes so far and whether it applied; empty if nobody voted for it. */
+    public record GovernanceChange(int votes, boolean applied) {
+    }
+
+    public static Optional<GovernanceChange> governanceChange(StateView state, byte[] changeId) {
+        return state.entry(GOVERN, changeId).map(v -> new GovernanceChange(ByteBuffer.wrap(v).getInt(), v[4] == 1));
     }
 
     public static Optional<Grant> grant(StateView state, byte[] grantId) {

@@ -26,7 +26,8 @@ final class BenefitCommands {
             subcommands = { Person.class, Node.class, Treasury.class, Grant.class, Audit.class,
                     BenefitTxCommands.RegisterNode.class, BenefitTxCommands.AttestPerson.class, BenefitTxCommands.Stake.class,
                     BenefitTxCommands.Unstake.class, BenefitTxCommands.Claim.class, BenefitTxCommands.AuditKey.class,
-                    BenefitTxCommands.Reveal.class, BenefitTxCommands.Attest.class, BenefitTxCommands.Dispute.class })
+                    BenefitTxCommands.Reveal.class, BenefitTxCommands.Attest.class, BenefitTxCommands.Dispute.class,
+                    BenefitTxCommands.Govern.class })
     static final class Benefit implements Callable<Integer> {
         @Mixin
         NodeMixin node;

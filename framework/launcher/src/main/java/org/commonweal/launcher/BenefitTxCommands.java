@@ -118,6 +118,55 @@ final class BenefitTxCommands {
         }
     }
 
+    @Command(name = "govern", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"As an approver (--key): vote for a governance change; it applies once two thirds of the"
+                    + " approvers voted for the same change (same --proposal number).",
+                    "Either --nation with --registry-key and --payment-key (replace a nation's keys), or --category with"
+                    + " --weight (benefit units per token of a receipt category; 0: it earns nothing)."})
+    static final class Govern extends Signed {
+        @Option(names = "--proposal", required = true, description = "The proposal's number, the same in every vote.")
+        long proposal;
+
+        @Option(names = "--nation", description = "The nation whose keys change, e.g. ke.")
+        String nation;
+
+        @Option(names = "--registry-key", paramLabel = "KEY", description = "The nation's new registry key, 64 hex digits.")
+        String registryKey;
+
+        @Option(names = "--payment-key", paramLabel = "KEY", description = "The nation's new payment key, 64 hex digits.")
+        String paymentKey;
+
+        @Option(names = "--category", description = "The receipt category, 0..255.")
+        Integer category;
+
+        @Option(names = "--weight", description = "The category's new weight (benefit units per token).")
+        Long weight;
+
+        @Override
+        public Integer call() throws LaunchException {
+            BenefitPayloads.GovernanceVote vote;
+            String what;
+            if (nation != null && registryKey != null && paymentKey != null && category == null && weight == null) {
+                NationCode code = nation(nation);
+                vote = BenefitPayloads.GovernanceVote.nationKeys(proposal, code, publicKey(registryKey, "--registry-key"),
+                        publicKey(paymentKey, "--payment-key"));
+                what = "replace the keys of nation " + code;
+            } else if (category != null && weight != null && nation == null && registryKey == null && paymentKey == null) {
+                if (category < 0 || category > 255 || weight < 0) {
+                    throw new LaunchException("--category is 0..255 and --weight at least 0, not " + category + " and "
+                            + weight);
+                }
+                vote = BenefitPayloads.GovernanceVote.categoryWeight(proposal, category, weight);
+                what = "set the weight of category " + category + " to " + weight;
+            } else {
+                throw new LaunchException("give either --nation, --registry-key and --payment-key, or --category and"
+                        + " --weight");
+            }
+            submit(tx.key.read(), BenefitPayloads.GOVERN, vote.encode(), "vote (proposal " + proposal + ") to " + what);
+            return 0;
+        }
+    }
+
     @Command(name = "stake", mixinStandardHelpOptions = true, sortOptions = false,
             description = "As a registered node (--key is its node key): lock coins as stake.")
     static final class Stake extends OnAmount {

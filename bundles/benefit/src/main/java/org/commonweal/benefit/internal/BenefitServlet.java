@@ -160,6 +160,9 @@ public final class BenefitServlet extends HttpServlet {
         parameters.nations().forEach(n -> nations.add(n.code().code()));
         ObjectNode weights = node.putObject("categoryWeights");
         parameters.categoryWeights().forEach((category, weight) -> weights.put(String.valueOf(category), weight));
+        // governance's weights replace the parameters' (a weight of 0 removes a category)
+        state.entries(BenefitState.WEIGHT, new byte[0], 256).forEach((category, weight) ->
+                weights.put(String.valueOf(category[0] & 0xFF), java.nio.ByteBuffer.wrap(weight).getLong()));
         return node;
     }
 

@@ -72,7 +72,8 @@ final class BenefitTypes {
                 new Type(BenefitPayloads.REVEAL, "benefit-reveal", audits::reveal),
                 new Type(BenefitPayloads.ATTEST, "benefit-attest", audits::attest),
                 new Type(BenefitPayloads.DISPUTE, "benefit-dispute", audits::dispute),
-                new Type(BenefitPayloads.UNSTAKE, "benefit-unstake", audits::unstake));
+                new Type(BenefitPayloads.UNSTAKE, "benefit-unstake", audits::unstake),
+                new Type(BenefitPayloads.GOVERN, "benefit-govern", this::govern));
     }
 
     private interface Execution {
@@ -222,7 +223,7 @@ final class BenefitTypes {
 
             BenefitState.DayUsage usage = BenefitState.dayUsage(changes, receipt.person(), receipt.day());
             long free = Math.max(0, parameters.allowanceTokens() - usage.tokens());
-            long weight = parameters.weight(receipt.category());
+            long weight = BenefitState.weight(changes, parameters, receipt.category());
             units = add(units, Math.multiplyExact(Math.min(receipt.tokens(), free), weight), "benefit units");
             long local = weight == 0 ? 0
                     : Math.max(0, Math.min(parameters.localPerReceipt(), parameters.localDailyCap() - usage.localMinted()));
@@ -301,6 +302,46 @@ final class BenefitTypes {
         changes.put(GRANT, id, ByteBuffer.allocate(8 + 32 + 8 + 32 + 4 + 1).put(vote.nation().bytes())
                 .put(vote.grantee().bytes()).putLong(vote.amount()).put(vote.purpose()).putInt(votes).put((byte) (paid ? 1 : 0))
                 .array());
+    }
+
+    /**
+     * An approver's vote for a governance change: counted once per approver; at two thirds of the approvers (as for
+     * grants) the change applies in this transaction: a nation's keys replaced, or a category's weight set.
+     */
+    void govern(Transaction tx, StateChanges changes) throws Rejection {
+        requireActive(changes);
+        BenefitPayloads.GovernanceVote vote = BenefitPayloads.GovernanceVote.decode(tx.payload());
+        if (!parameters.grantApprovers().contains(tx.sender())) {
+            throw new Rejection(Reason.UNAUTHORIZED, tx.sender() + " is not an approver (the approvers are a chain"
+                    + " parameter; by default the nations' registry keys)");
+        }
+        if (vote.kind() == BenefitPayloads.GovernanceVote.NATION_KEYS) {
+            nation(changes, vote.nation().code());
+        }
+        byte[] id = vote.changeId();
+        String name = "governance change " + java.util.HexFormat.of().formatHex(id);
+        var change = BenefitState.governanceChange(changes, id);
+        if (change.isPresent() && change.get().applied()) {
+            throw new Rejection(Reason.DUPLICATE, name + " applied already; vote for it again under another proposal"
+                    + " number");
+        }
+        byte[] voteKey = ByteBuffer.allocate(64).put(id).put(tx.sender().bytes()).array();
+        if (changes.entry(BenefitState.GOVERN_VOTE, voteKey).isPresent()) {
+            throw new Rejection(Reason.DUPLICATE, tx.sender() + " has voted for " + name + " already");
+        }
+        int votes = change.map(BenefitState.GovernanceChange::votes).orElse(0) + 1;
+        boolean applied = parameters.approved(votes);
+        if (applied) {
+            if (vote.kind() == BenefitPayloads.GovernanceVote.NATION_KEYS) {
+                BenefitState.Nation nation = vote.nation();
+                changes.put(NATION, nation.code().bytes(), ByteBuffer.allocate(64).put(nation.registryKey().bytes())
+                        .put(nation.paymentKey().bytes()).array());
+            } else {
+                changes.put(BenefitState.WEIGHT, new byte[] {(byte) vote.category()}, u64(vote.weight()));
+            }
+        }
+        changes.put(BenefitState.GOVERN_VOTE, voteKey, new byte[] {1});
+        changes.put(BenefitState.GOVERN, id, ByteBuffer.allocate(5).putInt(votes).put((byte) (applied ? 1 : 0)).array());
     }
 
     void transferLocal(Transaction tx, StateChanges changes) throws Rejection {

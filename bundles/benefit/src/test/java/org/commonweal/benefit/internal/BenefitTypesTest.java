@@ -252,6 +252,45 @@ class BenefitTypesTest {
     }
 
     @Test
+    void twoThirdsOfTheApproversReplaceANationsKeysAndSetACategorysWeight() throws Rejection {
+        BenefitHarness chain = served();
+        PrivateKey newRegistry = key("ke-registry-2");
+        PrivateKey newPayment = key("ke-payment-2");
+        BenefitPayloads.GovernanceVote rotate = BenefitPayloads.GovernanceVote.nationKeys(1, KE, newRegistry.publicKey(),
+                newPayment.publicKey());
+        assertEquals(Reason.UNAUTHORIZED, chain.refused(chain.tx(MALLORY, BenefitPayloads.GOVERN, rotate.encode())));
+        chain.block(chain.tx(KE_REGISTRY, BenefitPayloads.GOVERN, rotate.encode()));
+        assertEquals(Reason.DUPLICATE, chain.refused(chain.tx(KE_REGISTRY, BenefitPayloads.GOVERN, rotate.encode())),
+                "one vote per approver");
+        assertEquals(KE_REGISTRY.publicKey(), BenefitState.nation(chain.state, KE).orElseThrow().registryKey(),
+                "one vote of three changes nothing");
+        chain.block(chain.tx(BR_REGISTRY, BenefitPayloads.GOVERN, rotate.encode()));
+        assertTrue(BenefitState.governanceChange(chain.state, rotate.changeId()).orElseThrow().applied());
+        assertEquals(newRegistry.publicKey(), BenefitState.nation(chain.state, KE).orElseThrow().registryKey());
+        assertEquals(newPayment.publicKey(), BenefitState.nation(chain.state, KE).orElseThrow().paymentKey());
+        PrivateKey dora = key("dora");
+        assertEquals(Reason.UNAUTHORIZED, chain.refused(chain.tx(KE_REGISTRY, BenefitPayloads.PERSON,
+                new BenefitPayloads.PersonAttestation(KE, dora.publicKey(), Sha256.hash(dora.publicKey().bytes())).encode())),
+                "the old registry key attests no one any more");
+        chain.attest(newRegistry, KE, dora.publicKey());
+        assertEquals(Reason.DUPLICATE, chain.refused(chain.tx(BenefitHarness.IN_REGISTRY, BenefitPayloads.GOVERN,
+                rotate.encode())), "an applied change takes no more votes");
+        assertEquals(Reason.NOT_REGISTERED, chain.refused(chain.tx(KE_REGISTRY, BenefitPayloads.GOVERN,
+                BenefitPayloads.GovernanceVote.nationKeys(2, new NationCode("zz"), newRegistry.publicKey(),
+                        newPayment.publicKey()).encode())), "an unknown nation");
+
+        // category 7 earns nothing by the chain parameters; governance gives it weight 2
+        BenefitPayloads.GovernanceVote weigh = BenefitPayloads.GovernanceVote.categoryWeight(1, 7, 2);
+        chain.block(chain.tx(KE_REGISTRY, BenefitPayloads.GOVERN, weigh.encode()),
+                chain.tx(BR_REGISTRY, BenefitPayloads.GOVERN, weigh.encode()));
+        assertEquals(2, BenefitState.weight(chain.state, chain.parameters, 7));
+        chain.block(chain.claim(NODE, chain.receipt(NODE, ALICE, 100, 7)));
+        assertEquals(1_000, BenefitState.rewards(chain.state, NODE.publicKey()), "category 7 now earns");
+        assertEquals(Reason.INVALID_PAYLOAD, chain.refused(chain.tx(KE_REGISTRY, BenefitPayloads.GOVERN,
+                new byte[] {9, 0, 0, 0, 0, 0, 0, 0, 1})), "an unknown kind of change");
+    }
+
+    @Test
     void salesStopAtTheSupplyCap() throws Rejection {
         BenefitHarness chain = served(BenefitHarness.parameters(100_000, 1_000, 10, 10_000));
         assertEquals(Reason.LIMIT_REACHED, chain.refused(chain.tx(KE_PAYMENT, BenefitPayloads.SALE,
