@@ -76,31 +76,47 @@ public class BftClusterIT {
         }
     }
 
+    /** Four validators' keys (from {@code firstKey}), free ports and data folders with their node keys. */
+    private record Nodes(List<PrivateKey> validators, int[] bftPorts, int[] httpPorts, Path[] data) {
+
+        static Nodes prepare(String folder, int firstKey) throws IOException {
+            Nodes nodes = new Nodes(List.of(key(firstKey), key(firstKey + 1), key(firstKey + 2), key(firstKey + 3)),
+                    new int[4], new int[4], new Path[4]);
+            for (int i = 0; i < 4; i++) {
+                nodes.bftPorts[i] = DevDistribution.freePort();
+                nodes.httpPorts[i] = DevDistribution.freePort();
+                nodes.data[i] = DevDistribution.workFolder(folder + i);
+                KeyFiles.write(nodes.data[i].resolve("node.key"), nodes.validators.get(i), null);
+            }
+            return nodes;
+        }
+
+        /** Starts the four nodes on {@code dist} into {@code processes} and waits until each is healthy. */
+        void start(Path dist, CwProcess[] processes) throws Exception {
+            for (int i = 0; i < 4; i++) {
+                processes[i] = CwProcess.start("node", "--dist", dist.toString(), "--port", Integer.toString(httpPorts[i]),
+                        "--data", data[i].toString());
+            }
+            for (int i = 0; i < 4; i++) {
+                CwNodeIT.awaitHealthy(processes[i], httpPorts[i]);
+            }
+        }
+    }
+
     @Test
     public void fourValidatorProcessesAgreeAndOneKilledAndRestartedCatchesUp() throws Exception {
-        List<PrivateKey> validators = List.of(key(1), key(2), key(3), key(4));
+        Nodes network = Nodes.prepare("bft-node-", 1);
+        List<PrivateKey> validators = network.validators();
         PrivateKey user = key(50);
-        int[] bftPorts = new int[4];
-        int[] httpPorts = new int[4];
-        Path[] data = new Path[4];
-        for (int i = 0; i < 4; i++) {
-            bftPorts[i] = DevDistribution.freePort();
-            httpPorts[i] = DevDistribution.freePort();
-            data[i] = DevDistribution.workFolder("bft-node-" + i);
-            KeyFiles.write(data[i].resolve("node.key"), validators.get(i), null);
-        }
+        int[] bftPorts = network.bftPorts();
+        int[] httpPorts = network.httpPorts();
+        Path[] data = network.data();
         Path dist = org.commonweal.launcher.BftDistribution.write(DevDistribution.directory(),
                 org.commonweal.launcher.BftDistribution.engineJar(DevDistribution.home()), DevDistribution.workFolder("bft-dist"),
                 CHAIN, user.publicKey(), 1_000_000_000L, validators.stream().map(PrivateKey::publicKey).toList(), bftPorts);
         CwProcess[] nodes = new CwProcess[4];
         try {
-            for (int i = 0; i < 4; i++) {
-                nodes[i] = CwProcess.start("node", "--dist", dist.toString(), "--port", Integer.toString(httpPorts[i]),
-                        "--data", data[i].toString());
-            }
-            for (int i = 0; i < 4; i++) {
-                CwNodeIT.awaitHealthy(nodes[i], httpPorts[i]);
-            }
+            network.start(dist, nodes);
             long nonce = 0;
             List<Transaction> first = new ArrayList<>();
             for (int n = 0; n < 12; n++) {
@@ -162,17 +178,12 @@ public class BftClusterIT {
      */
     @Test
     public void aNetworkRunningSoloHandsOverToBftAtTheAgreedHeight() throws Exception {
-        List<PrivateKey> validators = List.of(key(5), key(6), key(7), key(8));
+        Nodes network = Nodes.prepare("handover-node-", 5);
+        List<PrivateKey> validators = network.validators();
         PrivateKey user = key(51);
-        int[] bftPorts = new int[4];
-        int[] httpPorts = new int[4];
-        Path[] data = new Path[4];
-        for (int i = 0; i < 4; i++) {
-            bftPorts[i] = DevDistribution.freePort();
-            httpPorts[i] = DevDistribution.freePort();
-            data[i] = DevDistribution.workFolder("handover-node-" + i);
-            KeyFiles.write(data[i].resolve("node.key"), validators.get(i), null);
-        }
+        int[] bftPorts = network.bftPorts();
+        int[] httpPorts = network.httpPorts();
+        Path[] data = network.data();
         long bftFrom = 4;
         Path dist = org.commonweal.launcher.BftDistribution.write(DevDistribution.directory(),
                 org.commonweal.launcher.BftDistribution.engineJar(DevDistribution.home()),
@@ -182,13 +193,7 @@ public class BftClusterIT {
                         "http://127.0.0.1:" + httpPorts[0]));
         CwProcess[] nodes = new CwProcess[4];
         try {
-            for (int i = 0; i < 4; i++) {
-                nodes[i] = CwProcess.start("node", "--dist", dist.toString(), "--port", Integer.toString(httpPorts[i]),
-                        "--data", data[i].toString());
-            }
-            for (int i = 0; i < 4; i++) {
-                CwNodeIT.awaitHealthy(nodes[i], httpPorts[i]);
-            }
+            network.start(dist, nodes);
             long nonce = 0;
             List<Transaction> solo = new ArrayList<>();
             for (int n = 0; n < bftFrom - 1; n++) { // one block each: the sequencer commits one before the next arrives
