@@ -32,16 +32,17 @@ public class NationalDistributionsIT {
     }
 
     /**
-     * A copy of the distribution's source folder, beside a link to the build's repository (the feature names it by a
-     * relative path): {@code --update} rewrites the lock file, and a test must not change the source tree.
+     * A copy of the distribution's feature (as the build filled in its versions) and lock file, beside a link to the
+     * build's repository (the feature names it by a relative path): {@code --update} rewrites the lock file, and a
+     * test must not change the source tree.
      */
     private static Path sourceCopy(String name) throws java.io.IOException {
         Path root = DevDistribution.workFolder("national-source-" + name);
         Path copy = Files.createDirectories(root.resolve("distributions").resolve(name));
         Path source = DevDistribution.home().resolve("distributions").resolve(name);
-        for (String file : List.of("feature.json", "feature.lock.json")) {
-            Files.copy(source.resolve(file), copy.resolve(file), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
+        // the feature as the build filled in its versions, and the lock file beside it
+        Files.copy(source.resolve("target/dist/feature.json"), copy.resolve("feature.json"));
+        Files.copy(source.resolve("feature.lock.json"), copy.resolve("feature.lock.json"));
         Path repo = root.resolve("bundle-repo");
         if (!Files.exists(repo, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             Files.createSymbolicLink(repo, DevDistribution.home().toAbsolutePath().normalize().resolve("bundle-repo"));
