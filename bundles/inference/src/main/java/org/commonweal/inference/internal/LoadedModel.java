@@ -186,9 +186,22 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
 
     /** Unloads, but leaves the open file (the weights) for the next implementation, for at most {@code keep}. */
     void handOver(java.time.Duration keep) {
+        unloadKeepingWeights();
+        leaveWeights(keep);
+    }
+
+    /**
+     * Leaves the open file (the weights, read-only) for the next implementation, for at most {@code keep}, while this
+     * one may still finish what it accepted on them: it must then only {@link #unloadKeepingWeights()}.
+     */
+    void leaveWeights(java.time.Duration keep) {
+        ModelFileHandover.leave(path, file, info.sha256(), keep);
+    }
+
+    /** Stops the scheduler and frees the adapters, not the weights (left to the next implementation). */
+    void unloadKeepingWeights() {
         scheduler.close();
         adapters.close();
-        ModelFileHandover.leave(path, file, info.sha256(), keep);
     }
 
     @Override

@@ -370,32 +370,62 @@ public final class ModelsComponent implements LanguageModels {
         // Every model at once: none takes a new request, and the ones accepted all finish in the same time.
         List<LoadedModel> serving = List.copyOf(loaded);
         serving.forEach(LoadedModel::stopAccepting);
-        long deadline = started + drainMillis * 1_000_000;
-        List<String> cut = new ArrayList<>();
-        for (LoadedModel m : serving) {
-            if (!m.drain(deadline)) {
-                cut.add(m.info().id());
-            }
-            m.handOver(handoverKeep);
-        }
-        if (cut.isEmpty()) {
-            LOG.info("event=drained models={} millis={}", serving.size(), (System.nanoTime() - started) / 1_000_000);
-        } else {
-            LOG.warn("event=drain-timeout models={}: generations still running after drain.timeout.ms={} were cut short",
-                    cut, drainMillis);
-        }
         try {
             loader.join(30_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (LoadedModel m : loaded) {
-            if (!serving.contains(m)) {
-                m.close(); // loaded while draining
-            }
-        }
+        List<LoadedModel> lateLoaded = loaded.stream().filter(m -> !serving.contains(m)).toList();
         loaded.clear();
-        pool.close();
+        lateLoaded.forEach(LoadedModel::close); // loaded while stopping: never served
+        long deadline = started + drainMillis * 1_000_000;
+        if (handoverKeep.isZero() || frameworkStopping()) {
+            // nothing is handed over, or the node stops: finish what was accepted, then free the weights
+            drain(serving, deadline, started, false);
+            return;
+        }
+        // The weights (read-only) are left for the next implementation at once, so it serves while this one finishes
+        // what it accepted, on another thread: an upgrade's pause is then Felix's update and the new start, not the
+        // longest generation in flight.
+        serving.forEach(m -> m.leaveWeights(handoverKeep.plusMillis(drainMillis)));
+        Thread drainer = new Thread(() -> drain(serving, deadline, started, true), "inference-drain");
+        drainer.setDaemon(true);
+        drainer.start();
+    }
+
+    private boolean frameworkStopping() {
+        try {
+            return context.getBundle(0).getState() == org.osgi.framework.Bundle.STOPPING;
+        } catch (IllegalStateException e) {
+            return true; // this bundle's context is gone already
+        }
+    }
+
+    /** Lets the accepted generations end (up to {@code deadline}), then frees what this implementation held. */
+    private void drain(List<LoadedModel> serving, long deadline, long started, boolean weightsLeft) {
+        try {
+            List<String> cut = new ArrayList<>();
+            for (LoadedModel m : serving) {
+                if (!m.drain(deadline)) {
+                    cut.add(m.info().id());
+                }
+                if (weightsLeft) {
+                    m.unloadKeepingWeights();
+                } else {
+                    m.close();
+                }
+            }
+            if (cut.isEmpty()) {
+                LOG.info("event=drained models={} millis={}", serving.size(), (System.nanoTime() - started) / 1_000_000);
+            } else {
+                LOG.warn("event=drain-timeout models={}: generations still running after drain.timeout.ms={} were cut"
+                        + " short", cut, drainMillis);
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.warn("event=drain-failed: {}", e.toString());
+        } finally {
+            pool.close();
+        }
     }
 
     /** Healthy once loading is over; lists what is served and what was refused. */
