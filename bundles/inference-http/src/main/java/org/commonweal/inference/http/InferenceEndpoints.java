@@ -4,12 +4,14 @@ import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
 
+import org.commonweal.inference.receipts.ReceiptIssuer;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.util.tracker.ServiceTracker;
 
 import jakarta.servlet.Servlet;
 
@@ -32,6 +34,8 @@ public final class InferenceEndpoints {
     }
 
     private final AwaitedModels models;
+    /** Proof of benefit's receipt issuer, when it runs: looked up per request, never waited for. */
+    private final ServiceTracker<ReceiptIssuer, ReceiptIssuer> receipts;
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
 
     @Activate
@@ -41,7 +45,9 @@ public final class InferenceEndpoints {
         Hashtable<String, Object> api = new Hashtable<>();
         api.put("osgi.http.whiteboard.servlet.pattern", new String[] {"/v1/*", "/tokenize", "/detokenize"});
         api.put("osgi.http.whiteboard.servlet.name", "openai-api");
-        OpenAiServlet openAi = new OpenAiServlet(models, waitMillis);
+        receipts = new ServiceTracker<>(context, ReceiptIssuer.class, null);
+        receipts.open();
+        OpenAiServlet openAi = new OpenAiServlet(models, waitMillis, receipts::getService);
         registrations.add(context.registerService(Servlet.class, openAi, api));
         Hashtable<String, Object> provenance = new Hashtable<>();
         provenance.put("osgi.http.whiteboard.servlet.pattern", "/api/provenance");
@@ -59,5 +65,6 @@ public final class InferenceEndpoints {
             }
         }
         models.close();
+        receipts.close();
     }
 }

@@ -1,0 +1,55 @@
+package org.commonweal.benefit.internal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HexFormat;
+
+import org.commonweal.benefit.Receipt;
+import org.commonweal.benefit.RevealedRequest;
+import org.commonweal.crypto.PublicKey;
+import org.commonweal.inference.receipts.IssuedReceipt;
+import org.commonweal.inference.receipts.ReceiptIssuer;
+import org.commonweal.inference.receipts.ServedRequest;
+import org.commonweal.inference.sampling.SamplingParams;
+
+/**
+ * The {@link ReceiptIssuer} the OpenAI endpoint uses: turns what it served into the {@link RevealedRequest} an auditor
+ * re-runs (so the receipt's commitment and output hash are exactly what re-execution checks) and issues the receipt.
+ * The only class here that sees the inference API's receipts package (imported optionally): loaded only when it is there.
+ */
+final class EndpointIssuer implements ReceiptIssuer {
+
+    private final ReceiptDesk desk;
+
+    EndpointIssuer(ReceiptDesk desk) {
+        this.desk = desk;
+    }
+
+    @Override
+    public IssuedReceipt issue(ServedRequest served) {
+        PublicKey person;
+        try {
+            person = PublicKey.of(HexFormat.of().parseHex(served.person()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the person key '" + served.person() + "' is not an Ed25519 public key: "
+                    + e.getMessage());
+        }
+        SamplingParams s = served.sampling();
+        RevealedRequest request = new RevealedRequest(served.prompt(), s.temperature(), s.topK(), s.topP(), s.minP(),
+                s.repeatPenalty(), s.repeatLastN(), s.frequencyPenalty(), s.presencePenalty(), served.maxTokens(),
+                served.stop(), served.adapter(), served.output());
+        try {
+            Receipt receipt = desk.issue(person, HexFormat.of().parseHex(served.modelSha256()),
+                    served.adapterSha256() == null ? null : HexFormat.of().parseHex(served.adapterSha256()), s.seed(),
+                    request, System.currentTimeMillis());
+            return new IssuedReceipt(HexFormat.of().formatHex(receipt.id()), HexFormat.of().formatHex(receipt.encode()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("the node could not keep the served request: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String countersignPath() {
+        return ServingComponent.RECEIPTS_PATH;
+    }
+}
