@@ -115,7 +115,7 @@ public final class ServingComponent {
                     e.toString());
         }
         this.subscription = chain.subscribe(block -> schedule());
-        worker.scheduleWithFixedDelay(this::schedule, 1, Math.max(1, Math.min(1_000, claimDelayMillis)),
+        worker.scheduleWithFixedDelay(this::schedule, 1, Math.max(100, Math.min(1_000, claimDelayMillis)),
                 TimeUnit.MILLISECONDS);
         LOG.info("serving proof of benefit: {} served requests kept in {}", store.size(), store.folder());
     }

@@ -1,0 +1,185 @@
+package org.commonweal.benefit.internal;
+
+import static org.commonweal.benefit.internal.BenefitHarness.BR;
+import static org.commonweal.benefit.internal.BenefitHarness.BR_REGISTRY;
+import static org.commonweal.benefit.internal.BenefitHarness.CHAIN;
+import static org.commonweal.benefit.internal.BenefitHarness.KE;
+import static org.commonweal.benefit.internal.BenefitHarness.KE_REGISTRY;
+import static org.commonweal.benefit.internal.BenefitHarness.key;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+import org.commonweal.benefit.BenefitState;
+import org.commonweal.benefit.Receipt;
+import org.commonweal.benefit.RevealedRequest;
+import org.commonweal.crypto.PrivateKey;
+import org.commonweal.crypto.Sha256;
+import org.commonweal.inference.receipts.IssuedReceipt;
+import org.commonweal.inference.receipts.ServedRequest;
+import org.commonweal.inference.sampling.SamplingParams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The serving node's receipts: issued as the ledger and an auditor require them (a claim of the countersigned receipt
+ * applies; the kept request reproduces its commitment and output hash), taken back only countersigned by an attested
+ * person of the node's nation, kept across a restart and bounded.
+ */
+class ReceiptDeskTest {
+
+    private final PrivateKey node = key("desk-node");
+    private final PrivateKey person = key("desk-person");
+    private final BenefitHarness chain = new BenefitHarness(BenefitHarness.parameters(100_000, 1_000, 10, Long.MAX_VALUE),
+            Map.of(node.publicKey(), 100_000L));
+    @TempDir
+    Path folder;
+
+    private ReceiptDesk desk(ServedRequests store) {
+        return new ReceiptDesk(CHAIN, node.publicKey(), node::sign, store);
+    }
+
+    private static ServedRequest served(String person, int n) {
+        return new ServedRequest(person, HexFormat.of().formatHex(Sha256.hash(new byte[] {1})), null, null,
+                new int[] {1, 15043, 29892, n}, new SamplingParams(0.8f, 40, 0.95f, 0.05f, 1.0f, 64, 0, 0, 42 + n), 16,
+                List.of("\n"), new int[] {450, 4996, 2});
+    }
+
+    @Test
+    void anIssuedReceiptCountersignedIsClaimedAndItsKeptRequestIsWhatAnAuditorReRuns() throws Exception {
+        chain.registerNode(KE_REGISTRY, KE, node, 1_000);
+        chain.attest(KE_REGISTRY, KE, person.publicKey());
+        ServedRequests store = new ServedRequests(folder, 100);
+        ReceiptDesk desk = desk(store);
+        IssuedReceipt issued = new EndpointIssuer(desk).issue(served(person.publicKey().hex(), 0));
+        Receipt receipt = Receipt.decode(HexFormat.of().parseHex(issued.receipt()));
+        assertEquals(issued.id(), HexFormat.of().formatHex(receipt.id()));
+        assertEquals(node.publicKey(), receipt.node());
+        assertEquals(42, receipt.seed());
+        assertEquals(4, receipt.promptTokens());
+        assertEquals(3, receipt.completionTokens());
+        assertArrayEquals(new byte[32], receipt.adapterDigest());
+        RevealedRequest kept = store.request(issued.id());
+        assertArrayEquals(kept.commitment(), receipt.requestCommitment());
+        assertArrayEquals(kept.outputHash(), receipt.outputHash());
+        assertArrayEquals(new int[] {1, 15043, 29892, 0}, kept.prompt());
+        assertEquals(16, kept.maxTokens());
+
+        Receipt countersigned = desk.accept(receipt.countersignedBy(person).encode(), chain.state);
+        assertEquals(ServedRequests.Stage.COUNTERSIGNED, store.entry(issued.id()).orElseThrow().stage());
+        desk.accept(countersigned.encode(), chain.state); // again: accepted, nothing changes
+        assertEquals(1, store.pending().size());
+
+        // the ledger takes it as issued: the claim applies and counts its 7 tokens against the person's allowance
+        chain.time = countersigned.timeMillis();
+        chain.block(chain.claim(node, countersigned));
+        assertEquals(7, BenefitState.dayUsage(chain.state, person.publicKey(), countersigned.day()).tokens());
+    }
+
+    @Test
+    void aReceiptCountersignedByAnUnattestedKeyIsRefusedWithItsReason() throws Exception {
+        chain.registerNode(KE_REGISTRY, KE, node, 1_000);
+        ReceiptDesk desk = desk(new ServedRequests(folder, 100));
+        PrivateKey stranger = key("desk-stranger");
+        Receipt receipt = Receipt.decode(HexFormat.of().parseHex(new EndpointIssuer(desk)
+                .issue(served(stranger.publicKey().hex(), 1)).receipt()));
+        ReceiptDesk.Refusal refusal = assertThrows(ReceiptDesk.Refusal.class,
+                () -> desk.accept(receipt.countersignedBy(stranger).encode(), chain.state));
+        assertEquals("NOT_REGISTERED", refusal.code);
+        assertEquals(403, refusal.status);
+        assertTrue(refusal.getMessage().contains(stranger.publicKey().hex()) && refusal.getMessage().contains("attest"),
+                refusal.getMessage());
+    }
+
+    @Test
+    void aForgedTamperedForeignOrOtherNationsReceiptIsRefused() throws Exception {
+        chain.registerNode(KE_REGISTRY, KE, node, 1_000);
+        chain.attest(KE_REGISTRY, KE, person.publicKey());
+        PrivateKey brazilian = key("desk-brazilian");
+        chain.attest(BR_REGISTRY, BR, brazilian.publicKey());
+        ReceiptDesk desk = desk(new ServedRequests(folder, 100));
+        EndpointIssuer issuer = new EndpointIssuer(desk);
+        Receipt receipt = Receipt.decode(HexFormat.of().parseHex(issuer.issue(served(person.publicKey().hex(), 2)).receipt()));
+
+        assertEquals("BAD_SIGNATURE", refused(desk, receipt.withPersonSignature(node.sign(receipt.personSigningBytes()))
+                .encode()).code); // not the person's key
+        assertEquals("BAD_SIGNATURE", refused(desk, receipt.encode()).code); // not countersigned at all
+        Receipt otherSeed = Receipt.unsigned(CHAIN, node.publicKey(), person.publicKey(), receipt.modelDigest(),
+                receipt.adapterDigest(), receipt.requestCommitment(), 7, receipt.outputHash(), 4, 3, receipt.timeMillis(), 0);
+        assertEquals("UNKNOWN_RECEIPT", refused(desk, otherSeed.signedBy(node).countersignedBy(person).encode()).code);
+        PrivateKey other = key("desk-other-node");
+        assertEquals("UNAUTHORIZED", refused(desk, Receipt.unsigned(CHAIN, other.publicKey(), person.publicKey(),
+                receipt.modelDigest(), receipt.adapterDigest(), receipt.requestCommitment(), 42, receipt.outputHash(), 4, 3,
+                receipt.timeMillis(), 0).signedBy(other).countersignedBy(person).encode()).code);
+        assertEquals("MALFORMED", refused(desk, new byte[12]).code);
+        Receipt foreign = Receipt.decode(HexFormat.of().parseHex(issuer.issue(served(brazilian.publicKey().hex(), 3))
+                .receipt()));
+        assertEquals("WRONG_NATION", refused(desk, foreign.countersignedBy(brazilian).encode()).code);
+    }
+
+    private ReceiptDesk.Refusal refused(ReceiptDesk desk, byte[] encoded) {
+        return assertThrows(ReceiptDesk.Refusal.class, () -> desk.accept(encoded, chain.state));
+    }
+
+    @Test
+    void servedRequestsSurviveARestartAndTheOldestGoBeyondTheBound() throws Exception {
+        chain.registerNode(KE_REGISTRY, KE, node, 1_000);
+        chain.attest(KE_REGISTRY, KE, person.publicKey());
+        ServedRequests store = new ServedRequests(folder, 3);
+        ReceiptDesk desk = desk(store);
+        EndpointIssuer issuer = new EndpointIssuer(desk);
+        IssuedReceipt first = issuer.issue(served(person.publicKey().hex(), 10));
+        Thread.sleep(5); // the order of a restart is the files' time
+        IssuedReceipt second = issuer.issue(served(person.publicKey().hex(), 11));
+        Receipt countersigned = desk.accept(Receipt.decode(HexFormat.of().parseHex(second.receipt())).countersignedBy(person)
+                .encode(), chain.state);
+        Thread.sleep(5);
+        IssuedReceipt third = issuer.issue(served(person.publicKey().hex(), 12));
+        store.claimed(List.of(countersigned), 9);
+
+        ServedRequests restarted = new ServedRequests(folder, 3);
+        assertEquals(ServedRequests.Stage.ISSUED, restarted.entry(first.id()).orElseThrow().stage());
+        assertEquals(ServedRequests.Stage.CLAIMED, restarted.entry(second.id()).orElseThrow().stage());
+        assertEquals(9, restarted.entry(second.id()).orElseThrow().claimedHeight());
+        assertEquals(1, restarted.claimedSince(9).size());
+        Thread.sleep(5);
+        new EndpointIssuer(desk(restarted)).issue(served(person.publicKey().hex(), 13));
+        assertTrue(restarted.entry(first.id()).isEmpty(), "the oldest went");
+        assertTrue(Files.notExists(folder.resolve(first.id() + ".request")));
+        assertEquals(3, restarted.size());
+        assertTrue(restarted.entry(third.id()).isPresent());
+    }
+
+    /** The serving-time overhead of a receipt: build, sign with the node key, keep the request (two small files). */
+    @Test
+    void issuingAReceiptTakesWellUnderAMillisecond() throws Exception {
+        ServedRequests store = new ServedRequests(folder, 100_000);
+        EndpointIssuer issuer = new EndpointIssuer(desk(store));
+        String personHex = person.publicKey().hex();
+        for (int i = 0; i < 500; i++) {
+            issuer.issue(served(personHex, 1_000 + i)); // warm-up
+        }
+        int n = 2_000;
+        long started = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            issuer.issue(served(personHex, 10_000 + i));
+        }
+        double micros = (System.nanoTime() - started) / 1_000.0 / n;
+        long signStarted = System.nanoTime();
+        byte[] message = new byte[Receipt.BODY_BYTES + 21];
+        for (int i = 0; i < n; i++) {
+            node.sign(message);
+        }
+        double signMicros = (System.nanoTime() - signStarted) / 1_000.0 / n;
+        System.out.printf("receipt issue: %.1f us per served request (of which Ed25519 signing %.1f us)%n", micros,
+                signMicros);
+        assertTrue(micros < 5_000, micros + " us per receipt");
+    }
+}
