@@ -182,4 +182,24 @@ class ReceiptDeskTest {
                 signMicros);
         assertTrue(micros < 5_000, micros + " us per receipt");
     }
+
+    /** Chain bytes per served request: a receipt from the endpoint is claimed as it was issued, in claims of 1 to 40. */
+    @Test
+    void chainBytesPerServedRequestByClaimSize() throws Exception {
+        ServedRequests store = new ServedRequests(folder, 100);
+        EndpointIssuer issuer = new EndpointIssuer(desk(store));
+        StringBuilder figures = new StringBuilder("chain bytes per served request:");
+        for (int size : new int[] {1, 10, 40}) {
+            List<Receipt> receipts = new java.util.ArrayList<>();
+            for (int i = 0; i < size; i++) {
+                receipts.add(Receipt.decode(HexFormat.of().parseHex(issuer.issue(served(person.publicKey().hex(), 100 * size
+                        + i)).receipt())).countersignedBy(person));
+            }
+            int bytes = org.commonweal.ledger.TransactionCodec.encode(chain.claim(node, receipts.toArray(Receipt[]::new)))
+                    .length;
+            figures.append(String.format(" claims of %d: %d;", size, bytes / size));
+            assertTrue(bytes / size >= Receipt.BYTES);
+        }
+        System.out.println(figures);
+    }
 }
