@@ -1,7 +1,5 @@
 package org.commonweal.benefit.internal;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.HexFormat;
 
 import org.commonweal.benefit.Receipt;
@@ -27,25 +25,15 @@ final class EndpointIssuer implements ReceiptIssuer {
 
     @Override
     public IssuedReceipt issue(ServedRequest served) {
-        PublicKey person;
-        try {
-            person = PublicKey.of(HexFormat.of().parseHex(served.person()));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the person key '" + served.person() + "' is not an Ed25519 public key: "
-                    + e.getMessage());
-        }
+        PublicKey person = PublicKey.fromHex(served.person());
         SamplingParams s = served.sampling();
         RevealedRequest request = new RevealedRequest(served.prompt(), s.temperature(), s.topK(), s.topP(), s.minP(),
                 s.repeatPenalty(), s.repeatLastN(), s.frequencyPenalty(), s.presencePenalty(), served.maxTokens(),
                 served.stop(), served.adapter(), served.output());
-        try {
-            Receipt receipt = desk.issue(person, HexFormat.of().parseHex(served.modelSha256()),
-                    served.adapterSha256() == null ? null : HexFormat.of().parseHex(served.adapterSha256()), s.seed(),
-                    request, System.currentTimeMillis());
-            return new IssuedReceipt(HexFormat.of().formatHex(receipt.id()), HexFormat.of().formatHex(receipt.encode()));
-        } catch (IOException e) {
-            throw new UncheckedIOException("the node could not keep the served request: " + e.getMessage(), e);
-        }
+        Receipt receipt = desk.issue(person, HexFormat.of().parseHex(served.modelSha256()),
+                served.adapterSha256() == null ? null : HexFormat.of().parseHex(served.adapterSha256()), s.seed(), request,
+                System.currentTimeMillis());
+        return new IssuedReceipt(HexFormat.of().formatHex(receipt.id()), HexFormat.of().formatHex(receipt.encode()));
     }
 
     @Override

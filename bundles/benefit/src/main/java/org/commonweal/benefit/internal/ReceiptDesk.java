@@ -51,7 +51,7 @@ final class ReceiptDesk {
      * @param adapterDigest the adapter file's SHA-256, or null for the base model
      */
     Receipt issue(PublicKey person, byte[] modelDigest, byte[] adapterDigest, long seed, RevealedRequest request,
-            long timeMillis) throws IOException {
+            long timeMillis) {
         Receipt unsigned = Receipt.unsigned(chainId, node, person, modelDigest, adapterDigest == null ? new byte[32]
                 : adapterDigest, request.commitment(), seed, request.outputHash(), request.prompt().length,
                 request.output().length, timeMillis, 0);

@@ -132,6 +132,7 @@ public final class ServingComponent {
         }
         worker.shutdownNow();
         worker.awaitTermination(10, TimeUnit.SECONDS);
+        store.close();
     }
 
     /** Coalesces blocks and ticks: at most one pass waits behind the running one. */
