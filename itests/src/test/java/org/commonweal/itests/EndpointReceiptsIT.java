@@ -6,7 +6,6 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.cm.ConfigurationAdminOptions.newConfiguration;
 
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -230,19 +229,12 @@ public class EndpointReceiptsIT {
         return RevealedRequest.outputHash(done.get(60, TimeUnit.SECONDS).tokens());
     }
 
+    private NodeUnderTest node() {
+        return new NodeUnderTest(context, chain, identity);
+    }
+
     private LanguageModel demo() throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (System.currentTimeMillis() < deadline) {
-            var reference = context.getServiceReference(LanguageModels.class);
-            if (reference != null) {
-                var demo = context.getService(reference).find("commonweal-demo");
-                if (demo.isPresent()) {
-                    return demo.get();
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the demo model did not appear within 60 s");
+        return node().demo();
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
@@ -259,27 +251,19 @@ public class EndpointReceiptsIT {
     }
 
     private TransactionStatus commit(Transaction tx) throws Exception {
-        Mempool.Admission admission = chain.submit(List.of(tx)).get(0);
-        assertEquals(String.valueOf(admission.rejection()), Mempool.Outcome.ACCEPTED, admission.outcome());
-        TransactionStatus status = chain.awaitCommitted(tx.id(), 30_000).orElseThrow();
-        assertTrue("not committed within 30 s", status.committed());
-        return status;
+        return node().commit(tx);
     }
 
     private Transaction signedBy(PrivateKey key, int type, byte[] payload) {
-        return TransactionCodec.sign(key, chain.chainId(), chain.account(key.publicKey()).nonce(), 0, type, payload);
+        return node().signedBy(key, type, payload);
     }
 
     private Transaction signedByNode(int type, byte[] payload) {
-        PublicKey node = PublicKey.of(identity.publicKey());
-        long nonce = chain.account(node).nonce();
-        return new Transaction(chain.chainId(), node, nonce, 0, type, payload,
-                identity.sign(TransactionCodec.signingBytes(chain.chainId(), node, nonce, 0, type, payload)));
+        return node().signedByNode(type, payload);
     }
 
     private HttpResponse<String> post(String path, String json, String person) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                + context.getProperty("org.osgi.service.http.port") + path)).timeout(Duration.ofSeconds(60))
+        HttpRequest.Builder request = HttpRequest.newBuilder(node().uri(path)).timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json));
         if (person != null) {
             request.header("X-Commonweal-Person", person);
@@ -288,10 +272,6 @@ public class EndpointReceiptsIT {
     }
 
     private JsonNode getJson(String path) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                + context.getProperty("org.osgi.service.http.port") + path)).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(response.body(), 200, response.statusCode());
-        return JSON.readTree(response.body());
+        return node().getJson(path);
     }
 }

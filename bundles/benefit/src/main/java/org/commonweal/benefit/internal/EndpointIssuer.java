@@ -38,6 +38,6 @@ final class EndpointIssuer implements ReceiptIssuer {
 
     @Override
     public String countersignPath() {
-        return ServingComponent.RECEIPTS_PATH;
+        return ServingNode.RECEIPTS_PATH;
     }
 }
