@@ -2,7 +2,6 @@ package org.commonweal.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.cm.ConfigurationAdminOptions.newConfiguration;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -99,13 +98,8 @@ public class BenefitIT {
 
     @Configuration
     public Option[] configuration() {
-        String hex = REGISTRY.publicKey().hex();
         return OptionUtils.combine(DevDistribution.paxExamOptions(DevDistribution.workFolder("benefit"),
-                DevDistribution.freePort()), newConfiguration("org.commonweal.benefit")
-                        .put("nations", new String[] {"dev:" + hex + ":" + hex})
-                        .put("stake.minimum", 1_000L).put("audit.sampleRate", 1_000_000L).put("audit.revealBlocks", REVEAL)
-                        .put("audit.attestBlocks", ATTEST).put("audit.disputeBlocks", DISPUTE)
-                        .put("audit.slashShare", 100_000L).put("audit.unbondingBlocks", 60L).asOption());
+                DevDistribution.freePort()), NodeUnderTest.devNation(REGISTRY.publicKey(), REVEAL, ATTEST, DISPUTE));
     }
 
     private NodeUnderTest node() {

@@ -94,35 +94,31 @@ public class EndpointReceiptsIT {
 
     @Configuration
     public Option[] configuration() {
-        String hex = REGISTRY.publicKey().hex();
         return OptionUtils.combine(DevDistribution.paxExamOptions(DevDistribution.workFolder("endpoint-receipts"),
-                DevDistribution.freePort()), newConfiguration("org.commonweal.benefit")
-                        .put("nations", new String[] {"dev:" + hex + ":" + hex})
-                        .put("stake.minimum", 1_000L).put("audit.sampleRate", 1_000_000L).put("audit.revealBlocks", 10L)
-                        .put("audit.attestBlocks", 20L).put("audit.disputeBlocks", 2L)
-                        .put("audit.slashShare", 100_000L).put("audit.unbondingBlocks", 60L).asOption(),
+                DevDistribution.freePort()), NodeUnderTest.devNation(REGISTRY.publicKey(), 10, 20, 2),
                 // claim each countersigned receipt at once
                 newConfiguration("org.commonweal.benefit.serving").put("claim.delay.ms", 0L).asOption());
     }
 
     @Test
     public void aPersonsCountersignedEndpointReceiptIsClaimedRevealedAuditedAndRewarded() throws Exception {
-        PublicKey node = PublicKey.of(identity.publicKey());
-        LanguageModel model = demo();
+        NodeUnderTest tested = node();
+        PublicKey node = tested.key();
+        LanguageModel model = tested.demo();
         // the auditor node (played here), funded, registered and staked with its audit key; this node registered, staked
-        commit(signedByNode(Transfer.TYPE, new Transfer(AUDITOR.publicKey(), 100_000).encode()));
-        commit(signedByNode(Transfer.TYPE, new Transfer(FILLER.publicKey(), 100_000).encode()));
-        commit(signedBy(REGISTRY, BenefitPayloads.NODE, new BenefitPayloads.NodeRegistration(DEV, node).encode()));
-        commit(signedBy(REGISTRY, BenefitPayloads.NODE, new BenefitPayloads.NodeRegistration(DEV, AUDITOR.publicKey())
-                .encode()));
-        commit(signedBy(AUDITOR, BenefitPayloads.STAKE, new BenefitPayloads.Stake(1_000).encode()));
+        commitByNode(Transfer.TYPE, new Transfer(AUDITOR.publicKey(), 100_000).encode());
+        commitByNode(Transfer.TYPE, new Transfer(FILLER.publicKey(), 100_000).encode());
+        commitBy(REGISTRY, BenefitPayloads.NODE, new BenefitPayloads.NodeRegistration(DEV, node).encode());
+        commitBy(REGISTRY, BenefitPayloads.NODE, new BenefitPayloads.NodeRegistration(DEV, AUDITOR.publicKey())
+                .encode());
+        commitBy(AUDITOR, BenefitPayloads.STAKE, new BenefitPayloads.Stake(1_000).encode());
         byte[] auditSecret = RevealCipher.auditSecret(AUDITOR.sign(RevealCipher.AUDIT_KEY_MESSAGE));
-        commit(signedBy(AUDITOR, BenefitPayloads.AUDIT_KEY, new BenefitPayloads.AuditKey(RevealCipher.publicKey(auditSecret))
-                .encode()));
-        commit(signedByNode(BenefitPayloads.STAKE, new BenefitPayloads.Stake(1_000).encode()));
+        commitBy(AUDITOR, BenefitPayloads.AUDIT_KEY, new BenefitPayloads.AuditKey(RevealCipher.publicKey(auditSecret))
+                .encode());
+        commitByNode(BenefitPayloads.STAKE, new BenefitPayloads.Stake(1_000).encode());
         await("this node's auditor published its audit key", () -> BenefitState.auditKey(chain.state(), node).isPresent());
-        commit(signedBy(REGISTRY, BenefitPayloads.PERSON, new BenefitPayloads.PersonAttestation(DEV, PERSON.publicKey(),
-                Sha256.hash("a person the dev registry knows".getBytes(StandardCharsets.UTF_8))).encode()));
+        commitBy(REGISTRY, BenefitPayloads.PERSON, new BenefitPayloads.PersonAttestation(DEV, PERSON.publicKey(),
+                Sha256.hash("a person the dev registry knows".getBytes(StandardCharsets.UTF_8))).encode());
 
         // served in deterministic mode for the person: the receipt in a header and in the body
         String ask = "{\"messages\": [{\"role\": \"user\", \"content\": \"Habari?\"}], \"seed\": 7, \"max_tokens\": 12}";
@@ -186,7 +182,7 @@ public class EndpointReceiptsIT {
                 .tokens() > 0);
         // the allowance counts exactly the receipt's tokens
         assertEquals(receipt.tokens(), BenefitState.dayUsage(chain.state(), PERSON.publicKey(), receipt.day()).tokens());
-        assertEquals(parameters.allowanceTokens() - receipt.tokens(), getJson("/api/benefit/persons/"
+        assertEquals(parameters.allowanceTokens() - receipt.tokens(), tested.getJson("/api/benefit/persons/"
                 + PERSON.publicKey().hex() + "?day=" + receipt.day()).get("tokensLeft").asLong());
 
         // the next block samples it (the sample rate is 100%); the node reveals it by itself, to the auditor
@@ -204,8 +200,8 @@ public class EndpointReceiptsIT {
         assertArrayEquals(receipt.requestCommitment(), request.commitment());
         byte[] rerun = reRun(model, request, receipt.seed());
         assertArrayEquals("the re-run gives the receipt's output", receipt.outputHash(), rerun);
-        commit(signedBy(AUDITOR, BenefitPayloads.ATTEST, new BenefitPayloads.Attestation(receipt.id(),
-                BenefitPayloads.Verdict.MATCH, rerun).encode()));
+        commitBy(AUDITOR, BenefitPayloads.ATTEST, new BenefitPayloads.Attestation(receipt.id(),
+                BenefitPayloads.Verdict.MATCH, rerun).encode());
         assertTrue("the audit passed", BenefitState.audit(chain.state(), receipt.id()).isEmpty());
         assertEquals(1, BenefitState.record(chain.state(), node).passed());
 
@@ -233,10 +229,6 @@ public class EndpointReceiptsIT {
         return new NodeUnderTest(context, chain, identity);
     }
 
-    private LanguageModel demo() throws InterruptedException {
-        return node().demo();
-    }
-
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 60_000;
         while (!condition.getAsBoolean()) {
@@ -247,19 +239,15 @@ public class EndpointReceiptsIT {
 
     /** One more block (the solo engine makes none without transactions). */
     private void block() throws Exception {
-        commit(signedBy(FILLER, Transfer.TYPE, new Transfer(REGISTRY.publicKey(), 1).encode()));
+        commitBy(FILLER, Transfer.TYPE, new Transfer(REGISTRY.publicKey(), 1).encode());
     }
 
-    private TransactionStatus commit(Transaction tx) throws Exception {
-        return node().commit(tx);
+    private void commitBy(PrivateKey key, int type, byte[] payload) throws Exception {
+        node().commit(node().signedBy(key, type, payload));
     }
 
-    private Transaction signedBy(PrivateKey key, int type, byte[] payload) {
-        return node().signedBy(key, type, payload);
-    }
-
-    private Transaction signedByNode(int type, byte[] payload) {
-        return node().signedByNode(type, payload);
+    private void commitByNode(int type, byte[] payload) throws Exception {
+        node().commit(node().signedByNode(type, payload));
     }
 
     private HttpResponse<String> post(String path, String json, String person) throws Exception {
@@ -271,7 +259,4 @@ public class EndpointReceiptsIT {
         return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private JsonNode getJson(String path) throws Exception {
-        return node().getJson(path);
-    }
 }

@@ -20,6 +20,8 @@ import org.commonweal.ledger.Mempool;
 import org.commonweal.ledger.Transaction;
 import org.commonweal.ledger.TransactionCodec;
 import org.commonweal.node.api.NodeIdentity;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.cm.ConfigurationAdminOptions;
 import org.osgi.framework.BundleContext;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,6 +32,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * the node identity and awaited, the demo model, the HTTP API.
  */
 record NodeUnderTest(BundleContext context, Chain chain, NodeIdentity identity) {
+
+    /**
+     * The chain parameters of proof of benefit with one nation "dev" whose registry and payment key is
+     * {@code registry}, a minimum stake of 1,000, every receipt sampled, these audit windows (in blocks), 10% slashed.
+     */
+    static Option devNation(PublicKey registry, long revealBlocks, long attestBlocks, long disputeBlocks) {
+        String hex = registry.hex();
+        return ConfigurationAdminOptions.newConfiguration("org.commonweal.benefit")
+                .put("nations", new String[] {"dev:" + hex + ":" + hex})
+                .put("stake.minimum", 1_000L).put("audit.sampleRate", 1_000_000L).put("audit.revealBlocks", revealBlocks)
+                .put("audit.attestBlocks", attestBlocks).put("audit.disputeBlocks", disputeBlocks)
+                .put("audit.slashShare", 100_000L).put("audit.unbondingBlocks", 60L).asOption();
+    }
 
     PublicKey key() {
         return PublicKey.of(identity.publicKey());

@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * The receipts this node issued and the requests behind them, kept (bounded) so that a sampled one can be revealed.
  * One folder, per receipt id: {@code <id>.served} (the receipt as issued, then the {@link RevealedRequest}; written
  * off the serving path, one plain write: a file torn or lost by a crash is dropped at the next start, its receipt
- * unknown and so never claimed), {@code <id>.receipt} once countersigned, {@code <id>.claimed} once its claim committed (holding the block
- * height), and {@code <id>.secret} (hex) once revealed: the reveal's ephemeral secret, which a dispute discloses
+ * unknown and so never claimed), {@code <id>.receipt} once countersigned, {@code <id>.claimed} once its claim
+ * committed (holding the block height), and {@code <id>.secret} (hex) once revealed: the reveal's ephemeral secret, which a dispute discloses
  * ({@code cw benefit dispute --secret}). Every file is written before the step it records is acted on, so a restart
  * loses nothing but the order of receipts issued in the same millisecond. Beyond {@code max} receipts the oldest go
  * (with their files): a node must keep more than it claims within an audit's window ({@code audit.holdBlocks}).
