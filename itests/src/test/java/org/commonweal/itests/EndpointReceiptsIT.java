@@ -160,13 +160,21 @@ public class EndpointReceiptsIT {
         assertEquals(200, random.statusCode());
         assertTrue(random.headers().firstValue("X-Commonweal-Receipt-Refused").orElseThrow().contains("seed"));
 
-        // a key no registry attested: its countersigned receipt is refused with the reason
+        // a key no registry attested: served, but no receipt, and the reply says why
         HttpResponse<String> strangers = post("/v1/completions", "{\"prompt\": \"Jambo\", \"seed\": 5, \"max_tokens\": 4}",
                 STRANGER.publicKey().hex());
-        Receipt strangersReceipt = Receipt.decode(HexFormat.of().parseHex(JSON.readTree(strangers.body())
-                .get("commonweal_receipt").get("receipt").asText()));
+        assertEquals(strangers.body(), 200, strangers.statusCode());
+        String why = strangers.headers().firstValue("X-Commonweal-Receipt-Refused").orElseThrow();
+        assertTrue(why, why.contains(STRANGER.publicKey().hex()) && why.contains("not attested"));
+        assertEquals(why, JSON.readTree(strangers.body()).get("commonweal_receipt").get("refused").asText());
+        // and a receipt for that key, signed by this node all the same and countersigned, is refused with the reason
+        Receipt unsigned = Receipt.unsigned(chain.chainId(), node, STRANGER.publicKey(), receipt.modelDigest(),
+                receipt.adapterDigest(), receipt.requestCommitment(), 5, receipt.outputHash(), 4, 4,
+                System.currentTimeMillis(), 0);
+        Receipt strangersReceipt = unsigned.withNodeSignature(identity.sign(unsigned.nodeSigningBytes()))
+                .countersignedBy(STRANGER);
         HttpResponse<String> refused = post("/api/benefit/receipts", "{\"receipt\": \""
-                + HexFormat.of().formatHex(strangersReceipt.countersignedBy(STRANGER).encode()) + "\"}", null);
+                + HexFormat.of().formatHex(strangersReceipt.encode()) + "\"}", null);
         assertEquals(refused.body(), 403, refused.statusCode());
         JsonNode refusal = JSON.readTree(refused.body());
         assertEquals("NOT_REGISTERED", refusal.get("error").asText());

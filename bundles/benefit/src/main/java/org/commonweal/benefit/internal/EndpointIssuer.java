@@ -1,6 +1,7 @@
 package org.commonweal.benefit.internal;
 
 import java.util.HexFormat;
+import java.util.function.Supplier;
 
 import org.commonweal.benefit.Receipt;
 import org.commonweal.benefit.RevealedRequest;
@@ -9,6 +10,7 @@ import org.commonweal.inference.receipts.IssuedReceipt;
 import org.commonweal.inference.receipts.ReceiptIssuer;
 import org.commonweal.inference.receipts.ServedRequest;
 import org.commonweal.inference.sampling.SamplingParams;
+import org.commonweal.ledger.StateView;
 
 /**
  * The {@link ReceiptIssuer} the OpenAI endpoint uses: turns what it served into the {@link RevealedRequest} an auditor
@@ -18,9 +20,12 @@ import org.commonweal.inference.sampling.SamplingParams;
 final class EndpointIssuer implements ReceiptIssuer {
 
     private final ReceiptDesk desk;
+    private final Supplier<StateView> state;
 
-    EndpointIssuer(ReceiptDesk desk) {
+    /** {@code state}: the chain's committed state, where the person must be attested. */
+    EndpointIssuer(ReceiptDesk desk, Supplier<StateView> state) {
         this.desk = desk;
+        this.state = state;
     }
 
     @Override
@@ -32,7 +37,7 @@ final class EndpointIssuer implements ReceiptIssuer {
                 served.stop(), served.adapter(), served.output());
         Receipt receipt = desk.issue(person, HexFormat.of().parseHex(served.modelSha256()),
                 served.adapterSha256() == null ? null : HexFormat.of().parseHex(served.adapterSha256()), s.seed(), request,
-                System.currentTimeMillis());
+                System.currentTimeMillis(), state.get());
         return new IssuedReceipt(HexFormat.of().formatHex(receipt.id()), HexFormat.of().formatHex(receipt.encode()));
     }
 

@@ -1,7 +1,6 @@
 package org.commonweal.benefit.internal;
 
 import java.io.IOException;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.function.UnaryOperator;
 
@@ -46,12 +45,18 @@ final class ReceiptDesk {
     }
 
     /**
-     * The receipt of a request served now, signed by the node; the request is kept to be revealed if audited.
+     * The receipt of a request served now for an attested person, signed by the node; the request is kept to be
+     * revealed if audited. Only attested persons get one: anyone else's would earn nothing, and would take the place of
+     * requests the node must keep.
      *
      * @param adapterDigest the adapter file's SHA-256, or null for the base model
+     * @throws IllegalArgumentException if the person's key is not attested in {@code state}
      */
     Receipt issue(PublicKey person, byte[] modelDigest, byte[] adapterDigest, long seed, RevealedRequest request,
-            long timeMillis) {
+            long timeMillis, StateView state) {
+        if (BenefitState.personNation(state, person).isEmpty()) {
+            throw new IllegalArgumentException(notAttested(person));
+        }
         Receipt unsigned = Receipt.unsigned(chainId, node, person, modelDigest, adapterDigest == null ? new byte[32]
                 : adapterDigest, request.commitment(), seed, request.outputHash(), request.prompt().length,
                 request.output().length, timeMillis, 0);
@@ -78,30 +83,29 @@ final class ReceiptDesk {
                     + receipt.chainId() + "; this is node " + node + " on chain " + chainId + ": send it to the node that"
                     + " served it");
         }
-        ServedRequests.Entry issued = store.entry(id).orElseThrow(() -> new Refusal(404, "UNKNOWN_RECEIPT", "receipt "
-                + id + " was not issued by this node, or no longer kept (" + store.size() + " kept): it cannot be claimed"));
-        if (!Arrays.equals(issued.receipt().nodeSignature(), receipt.nodeSignature())) {
-            throw new Refusal(400, "BAD_SIGNATURE", "receipt " + id + " does not carry the node's signature as issued:"
-                    + " countersign the receipt exactly as the reply carried it");
-        }
         if (!receipt.signaturesValid()) {
-            throw new Refusal(400, "BAD_SIGNATURE", "receipt " + id + " is not countersigned by person " + receipt.person()
-                    + ": sign \"commonweal/receipt/countersign/v1\" || the first " + Receipt.BODY_BYTES
-                    + " bytes || the node's signature with that person's key");
-        }
-        if (issued.stage() != ServedRequests.Stage.ISSUED) {
-            return receipt; // accepted before
+            throw new Refusal(400, "BAD_SIGNATURE", "receipt " + id + " is not as this node signed it, or not countersigned"
+                    + " by person " + receipt.person() + ": sign \"commonweal/receipt/countersign/v1\" || the first "
+                    + Receipt.BODY_BYTES + " bytes || the node's signature with that person's key");
         }
         NationCode nation = BenefitState.personNation(state, receipt.person()).orElseThrow(() -> new Refusal(403,
-                "NOT_REGISTERED", "person key " + receipt.person() + " is not attested by any nation's registry on this"
-                        + " chain, so its receipts earn nothing: ask your nation's registry to attest the key"
-                        + " (cw benefit attest-person), then use it"));
+                "NOT_REGISTERED", notAttested(receipt.person())));
         var registered = BenefitState.node(state, node);
         if (registered.isPresent() && !registered.get().nation().equals(nation)) {
             throw new Refusal(403, "WRONG_NATION", "person " + receipt.person() + " belongs to nation " + nation
                     + "; this node serves nation " + registered.get().nation() + ": use a node of your nation");
         }
+        ServedRequests.Entry issued = store.entry(id).orElseThrow(() -> new Refusal(404, "UNKNOWN_RECEIPT", "receipt "
+                + id + " was not issued by this node, or no longer kept (" + store.size() + " kept): it cannot be claimed"));
+        if (issued.stage() != ServedRequests.Stage.ISSUED) {
+            return receipt; // accepted before
+        }
         store.countersigned(receipt);
         return receipt;
+    }
+
+    private static String notAttested(PublicKey person) {
+        return "person key " + person + " is not attested by any nation's registry on this chain, so its receipts earn"
+                + " nothing: ask your nation's registry to attest the key (cw benefit attest-person), then use it";
     }
 }

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * committed (holding the block height), and {@code <id>.secret} (hex) once revealed: the reveal's ephemeral secret, which a dispute discloses
  * ({@code cw benefit dispute --secret}). Every file is written before the step it records is acted on, so a restart
  * loses nothing but the order of receipts issued in the same millisecond. Beyond {@code max} receipts the oldest go
- * (with their files): a node must keep more than it claims within an audit's window ({@code audit.holdBlocks}).
+ * (with their files), those never countersigned first: a node must keep more than it claims within an audit's window
+ * ({@code audit.holdBlocks}). The writer's queue is not bounded: a disk slower than the serving fills memory.
  */
 final class ServedRequests {
 
@@ -126,8 +127,17 @@ final class ServedRequests {
     synchronized void issued(Receipt receipt, RevealedRequest request) {
         String id = HexFormat.of().formatHex(receipt.id());
         entries.put(id, new Entry(receipt, Stage.ISSUED, System.currentTimeMillis(), 0));
+        // the oldest never countersigned go first: a countersigned or claimed one may still be sampled
         List<String> gone = new ArrayList<>();
         Iterator<Map.Entry<String, Entry>> oldest = entries.entrySet().iterator();
+        while (entries.size() > max && oldest.hasNext()) {
+            Map.Entry<String, Entry> next = oldest.next();
+            if (next.getValue().stage() == Stage.ISSUED && !next.getKey().equals(id)) {
+                gone.add(next.getKey());
+                oldest.remove();
+            }
+        }
+        oldest = entries.entrySet().iterator();
         while (entries.size() > max) {
             gone.add(oldest.next().getKey());
             oldest.remove();

@@ -88,7 +88,7 @@ final class ServingNode implements AutoCloseable {
         servlet.put("osgi.http.whiteboard.servlet.name", "benefit-receipts");
         registrations.add(context.registerService(Servlet.class, new ReceiptsServlet(desk, chain), servlet));
         try {
-            registrations.add(context.registerService(ISSUER, new EndpointIssuer(desk), null));
+            registrations.add(context.registerService(ISSUER, new EndpointIssuer(desk, chain::state), null));
         } catch (LinkageError e) {
             LOG.info("the inference API is not wired to the benefit bundle: no receipts from the OpenAI endpoint ({})",
                     e.toString());

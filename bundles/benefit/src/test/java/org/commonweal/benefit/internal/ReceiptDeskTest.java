@@ -74,7 +74,7 @@ class ReceiptDeskTest {
         chain.attest(KE_REGISTRY, KE, person.publicKey());
         ServedRequests store = store(100);
         ReceiptDesk desk = desk(store);
-        IssuedReceipt issued = new EndpointIssuer(desk).issue(served(person.publicKey().hex(), 0));
+        IssuedReceipt issued = new EndpointIssuer(desk, () -> chain.state).issue(served(person.publicKey().hex(), 0));
         Receipt receipt = Receipt.decode(HexFormat.of().parseHex(issued.receipt()));
         assertEquals(issued.id(), HexFormat.of().formatHex(receipt.id()));
         assertEquals(node.publicKey(), receipt.node());
@@ -100,14 +100,19 @@ class ReceiptDeskTest {
     }
 
     @Test
-    void aReceiptCountersignedByAnUnattestedKeyIsRefusedWithItsReason() throws Exception {
+    void anUnattestedKeyGetsNoReceiptAndItsCountersignedReceiptIsRefusedWithTheReason() throws Exception {
         chain.registerNode(KE_REGISTRY, KE, node, 1_000);
         ReceiptDesk desk = desk(store(100));
         PrivateKey stranger = key("desk-stranger");
-        Receipt receipt = Receipt.decode(HexFormat.of().parseHex(new EndpointIssuer(desk)
-                .issue(served(stranger.publicKey().hex(), 1)).receipt()));
-        ReceiptDesk.Refusal refusal = assertThrows(ReceiptDesk.Refusal.class,
-                () -> desk.accept(receipt.countersignedBy(stranger).encode(), chain.state));
+        IllegalArgumentException noReceipt = assertThrows(IllegalArgumentException.class,
+                () -> new EndpointIssuer(desk, () -> chain.state).issue(served(stranger.publicKey().hex(), 1)));
+        assertTrue(noReceipt.getMessage().contains(stranger.publicKey().hex()) && noReceipt.getMessage()
+                .contains("not attested"), noReceipt.getMessage());
+        // one signed by the node all the same (as if issued elsewhere): refused for the person, before anything else
+        Receipt receipt = Receipt.unsigned(CHAIN, node.publicKey(), stranger.publicKey(), Sha256.hash(new byte[] {1}),
+                new byte[32], Sha256.hash(new byte[] {2}), 42, Sha256.hash(new byte[] {3}), 4, 3, chain.time, 0)
+                .signedBy(node).countersignedBy(stranger);
+        ReceiptDesk.Refusal refusal = refused(desk, receipt.encode());
         assertEquals("NOT_REGISTERED", refusal.code);
         assertEquals(403, refusal.status);
         assertTrue(refusal.getMessage().contains(stranger.publicKey().hex()) && refusal.getMessage().contains("attest"),
@@ -121,7 +126,7 @@ class ReceiptDeskTest {
         PrivateKey brazilian = key("desk-brazilian");
         chain.attest(BR_REGISTRY, BR, brazilian.publicKey());
         ReceiptDesk desk = desk(store(100));
-        EndpointIssuer issuer = new EndpointIssuer(desk);
+        EndpointIssuer issuer = new EndpointIssuer(desk, () -> chain.state);
         Receipt receipt = Receipt.decode(HexFormat.of().parseHex(issuer.issue(served(person.publicKey().hex(), 2)).receipt()));
 
         assertEquals("BAD_SIGNATURE", refused(desk, receipt.withPersonSignature(node.sign(receipt.personSigningBytes()))
@@ -150,7 +155,7 @@ class ReceiptDeskTest {
         chain.attest(KE_REGISTRY, KE, person.publicKey());
         ServedRequests store = store(3);
         ReceiptDesk desk = desk(store);
-        EndpointIssuer issuer = new EndpointIssuer(desk);
+        EndpointIssuer issuer = new EndpointIssuer(desk, () -> chain.state);
         IssuedReceipt first = issuer.issue(served(person.publicKey().hex(), 10));
         Thread.sleep(5); // the order of a restart is the files' time
         IssuedReceipt second = issuer.issue(served(person.publicKey().hex(), 11));
@@ -171,19 +176,24 @@ class ReceiptDeskTest {
         assertTrue(Files.notExists(torn), "a torn file is dropped");
         assertEquals(3, restarted.size());
         Thread.sleep(5);
-        new EndpointIssuer(desk(restarted)).issue(served(person.publicKey().hex(), 13));
+        new EndpointIssuer(desk(restarted), () -> chain.state).issue(served(person.publicKey().hex(), 13));
         assertTrue(restarted.entry(first.id()).isEmpty(), "the oldest went");
         restarted.flush();
         assertTrue(Files.notExists(folder.resolve(first.id() + ".served")));
         assertEquals(3, restarted.size());
         assertTrue(restarted.entry(third.id()).isPresent());
+        // the claimed one stays while there are never-countersigned ones to go
+        new EndpointIssuer(desk(restarted), () -> chain.state).issue(served(person.publicKey().hex(), 14));
+        assertTrue(restarted.entry(third.id()).isEmpty());
+        assertTrue(restarted.entry(second.id()).isPresent());
     }
 
     /** The serving-time overhead of a receipt: build, sign with the node key, keep the request (two small files). */
     @Test
     void issuingAReceiptTakesWellUnderAMillisecond() throws Exception {
+        chain.attest(KE_REGISTRY, KE, person.publicKey());
         ServedRequests store = store(100_000);
-        EndpointIssuer issuer = new EndpointIssuer(desk(store));
+        EndpointIssuer issuer = new EndpointIssuer(desk(store), () -> chain.state);
         String personHex = person.publicKey().hex();
         for (int i = 0; i < 500; i++) {
             issuer.issue(served(personHex, 1_000 + i)); // warm-up
@@ -217,8 +227,9 @@ class ReceiptDeskTest {
     /** Chain bytes per served request: a receipt from the endpoint is claimed as it was issued, in claims of 1 to 40. */
     @Test
     void chainBytesPerServedRequestByClaimSize() throws Exception {
+        chain.attest(KE_REGISTRY, KE, person.publicKey());
         ServedRequests store = store(100);
-        EndpointIssuer issuer = new EndpointIssuer(desk(store));
+        EndpointIssuer issuer = new EndpointIssuer(desk(store), () -> chain.state);
         StringBuilder figures = new StringBuilder("chain bytes per served request:");
         for (int size : new int[] {1, 10, 40}) {
             List<Receipt> receipts = new java.util.ArrayList<>();
