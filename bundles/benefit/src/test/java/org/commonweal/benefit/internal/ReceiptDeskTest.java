@@ -58,6 +58,12 @@ class ReceiptDeskTest {
         }
     }
 
+    /** The node registered and staked in nation KE, the person attested by KE's registry. */
+    private void nodeAndPersonOfKenya() throws Exception {
+        chain.registerNode(KE_REGISTRY, KE, node, 1_000);
+        chain.attest(KE_REGISTRY, KE, person.publicKey());
+    }
+
     private ReceiptDesk desk(ServedRequests store) {
         return new ReceiptDesk(CHAIN, node.publicKey(), node::sign, store);
     }
@@ -70,8 +76,7 @@ class ReceiptDeskTest {
 
     @Test
     void anIssuedReceiptCountersignedIsClaimedAndItsKeptRequestIsWhatAnAuditorReRuns() throws Exception {
-        chain.registerNode(KE_REGISTRY, KE, node, 1_000);
-        chain.attest(KE_REGISTRY, KE, person.publicKey());
+        nodeAndPersonOfKenya();
         ServedRequests store = store(100);
         ReceiptDesk desk = desk(store);
         IssuedReceipt issued = new EndpointIssuer(desk, () -> chain.state).issue(served(person.publicKey().hex(), 0));
@@ -121,8 +126,7 @@ class ReceiptDeskTest {
 
     @Test
     void aForgedTamperedForeignOrOtherNationsReceiptIsRefused() throws Exception {
-        chain.registerNode(KE_REGISTRY, KE, node, 1_000);
-        chain.attest(KE_REGISTRY, KE, person.publicKey());
+        nodeAndPersonOfKenya();
         PrivateKey brazilian = key("desk-brazilian");
         chain.attest(BR_REGISTRY, BR, brazilian.publicKey());
         ReceiptDesk desk = desk(store(100));
@@ -151,8 +155,7 @@ class ReceiptDeskTest {
 
     @Test
     void servedRequestsSurviveARestartAndTheOldestGoBeyondTheBound() throws Exception {
-        chain.registerNode(KE_REGISTRY, KE, node, 1_000);
-        chain.attest(KE_REGISTRY, KE, person.publicKey());
+        nodeAndPersonOfKenya();
         ServedRequests store = store(3);
         ReceiptDesk desk = desk(store);
         EndpointIssuer issuer = new EndpointIssuer(desk, () -> chain.state);
