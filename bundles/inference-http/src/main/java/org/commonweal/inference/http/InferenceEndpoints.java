@@ -18,7 +18,9 @@ import jakarta.servlet.Servlet;
 /**
  * Registers the OpenAI-compatible API and {@code /api/provenance} as HTTP Whiteboard servlets over whichever
  * {@code LanguageModels} service runs. They do not depend on it (no DS reference): they stay registered while the
- * inference implementation is replaced, and a request waits up to {@code handover.wait.ms} for the next one.
+ * inference implementation is replaced, and a request waits up to {@code handover.wait.ms} for the next one. Proof
+ * of benefit's {@link ReceiptIssuer} is looked up the same way, per request and never waited for: without it the
+ * endpoints serve exactly as they would on a node without proof of benefit.
  */
 @Component(immediate = true, configurationPid = "org.commonweal.inference.http",
         configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {})
