@@ -2,7 +2,6 @@ package org.commonweal.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.cm.ConfigurationAdminOptions.newConfiguration;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -99,32 +98,16 @@ public class BenefitIT {
 
     @Configuration
     public Option[] configuration() {
-        String hex = REGISTRY.publicKey().hex();
         return OptionUtils.combine(DevDistribution.paxExamOptions(DevDistribution.workFolder("benefit"),
-                DevDistribution.freePort()), newConfiguration("org.commonweal.benefit")
-                        .put("nations", new String[] {"dev:" + hex + ":" + hex})
-                        .put("stake.minimum", 1_000L).put("audit.sampleRate", 1_000_000L).put("audit.revealBlocks", REVEAL)
-                        .put("audit.attestBlocks", ATTEST).put("audit.disputeBlocks", DISPUTE)
-                        .put("audit.slashShare", 100_000L).put("audit.unbondingBlocks", 60L).asOption());
+                DevDistribution.freePort()), NodeUnderTest.devNation(REGISTRY.publicKey(), REVEAL, ATTEST, DISPUTE));
     }
 
-    /**
-     * The current models service, looked up each time: Pax Exam applies the inference configuration while the
-     * bundles start, so the component may be replaced after an injection would have run.
-     */
+    private NodeUnderTest node() {
+        return new NodeUnderTest(context, chain, identity);
+    }
+
     private LanguageModel demo() throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (System.currentTimeMillis() < deadline) {
-            var reference = context.getServiceReference(LanguageModels.class);
-            if (reference != null) {
-                var demo = context.getService(reference).find("commonweal-demo");
-                if (demo.isPresent()) {
-                    return demo.get();
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the demo model did not appear within 60 s");
+        return node().demo();
     }
 
     /**
@@ -159,30 +142,19 @@ public class BenefitIT {
     }
 
     private TransactionStatus commit(Transaction tx) throws Exception {
-        Mempool.Admission admission = chain.submit(List.of(tx)).get(0);
-        assertEquals(String.valueOf(admission.rejection()), Mempool.Outcome.ACCEPTED, admission.outcome());
-        TransactionStatus status = chain.awaitCommitted(tx.id(), 30_000).orElseThrow();
-        assertTrue("not committed within 30 s", status.committed());
-        return status;
+        return node().commit(tx);
     }
 
     private Transaction signedBy(PrivateKey key, int type, byte[] payload) {
-        return TransactionCodec.sign(key, chain.chainId(), chain.account(key.publicKey()).nonce(), 0, type, payload);
+        return node().signedBy(key, type, payload);
     }
 
     private Transaction signedByNode(int type, byte[] payload) {
-        PublicKey node = PublicKey.of(identity.publicKey());
-        long nonce = chain.account(node).nonce();
-        return new Transaction(chain.chainId(), node, nonce, 0, type, payload,
-                identity.sign(TransactionCodec.signingBytes(chain.chainId(), node, nonce, 0, type, payload)));
+        return node().signedByNode(type, payload);
     }
 
     private JsonNode getJson(String path) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                + context.getProperty("org.osgi.service.http.port") + path)).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(response.body(), 200, response.statusCode());
-        return new ObjectMapper().readTree(response.body());
+        return node().getJson(path);
     }
 
     @Test

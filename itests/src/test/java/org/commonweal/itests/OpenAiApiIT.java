@@ -3,6 +3,7 @@ package org.commonweal.itests;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
 import java.net.URI;
@@ -192,6 +193,21 @@ public class OpenAiApiIT {
         assertFalse(huge.headers().firstValue("X-Commonweal-Seed").isEmpty());
     }
 
+    /** Proof of benefit is off on this node: a person's key changes nothing in the reply but a header saying so. */
+    @Test
+    public void aPersonsRequestOnANodeWithoutProofOfBenefitIsServedAsAnyOtherWithoutAReceipt() throws Exception {
+        String body = "{\"prompt\": \"Jambo\", \"max_tokens\": 8, \"seed\": 9}";
+        HttpResponse<String> plain = post("/v1/completions", body);
+        HttpResponse<String> person = post("/v1/completions", body, "X-Commonweal-Person", "ab".repeat(32));
+        assertEquals(person.body(), 200, person.statusCode());
+        assertEquals(JSON.readTree(plain.body()).get("choices"), JSON.readTree(person.body()).get("choices"));
+        assertNull(person.body(), JSON.readTree(person.body()).get("commonweal_receipt"));
+        assertTrue(person.headers().firstValue("X-Commonweal-Receipt").isEmpty());
+        assertEquals("proof of benefit does not run on this node",
+                person.headers().firstValue("X-Commonweal-Receipt-Refused").orElseThrow());
+        assertError(post("/v1/completions", body, "X-Commonweal-Person", "not-a-key"), 400, "X-Commonweal-Person");
+    }
+
     @Test
     public void tokenizeAndDetokenizeLikeLlamaCpp() throws Exception {
         HttpResponse<String> tokens = post("/tokenize", "{\"content\": \"Hello world\", \"add_special\": true}");
@@ -214,10 +230,15 @@ public class OpenAiApiIT {
         }
     }
 
-    private static HttpResponse<String> post(String path, String body) throws Exception {
+    /** POSTs JSON, with {@code headers} as name, value pairs. */
+    private static HttpResponse<String> post(String path, String body, String... headers) throws Exception {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -19,9 +19,6 @@ import org.commonweal.benefit.RevealCipher;
 import org.commonweal.benefit.RevealedRequest;
 import org.commonweal.chain.Chain;
 import org.commonweal.crypto.PublicKey;
-import org.commonweal.ledger.Mempool;
-import org.commonweal.ledger.Transaction;
-import org.commonweal.ledger.TransactionCodec;
 import org.commonweal.node.api.NodeIdentity;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -190,23 +187,6 @@ public final class AuditorComponent {
 
     /** Signs with the node key, submits and waits for the commit; false if it was refused or not committed in time. */
     private boolean submit(int type, byte[] payload, String what) {
-        try {
-            long nonce = chain.account(node).nonce();
-            Transaction tx = new Transaction(chain.chainId(), node, nonce, 0, type, payload,
-                    identity.sign(TransactionCodec.signingBytes(chain.chainId(), node, nonce, 0, type, payload)));
-            Mempool.Admission admission = chain.submit(List.of(tx)).get(0);
-            if (admission.outcome() != Mempool.Outcome.ACCEPTED) {
-                LOG.warn("the auditor's {} was refused: {}", what, admission.rejection());
-                return false;
-            }
-            boolean committed = chain.awaitCommitted(tx.id(), 60_000).map(s -> s.committed()).orElse(false);
-            if (!committed) {
-                LOG.warn("the auditor's {} was not committed within 60 s", what);
-            }
-            return committed;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return NodeTransactions.submit(chain, identity, type, payload, "auditor's " + what).committed();
     }
 }

@@ -180,11 +180,11 @@ public final class BenefitServlet extends HttpServlet {
         return node;
     }
 
-    private static ObjectNode error(String code, String message) {
+    static ObjectNode error(String code, String message) {
         return MAPPER.createObjectNode().put("error", code).put("message", message);
     }
 
-    private static void write(HttpServletResponse response, int status, ObjectNode body) throws IOException {
+    static void write(HttpServletResponse response, int status, ObjectNode body) throws IOException {
         response.setStatus(status);
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");

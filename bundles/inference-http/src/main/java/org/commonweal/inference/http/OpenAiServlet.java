@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 import org.commonweal.inference.Completion;
 import org.commonweal.inference.CulturePack;
@@ -20,6 +22,9 @@ import org.commonweal.inference.ModelInfo;
 import org.commonweal.inference.OverloadedException;
 import org.commonweal.inference.chat.ChatMessage;
 import org.commonweal.inference.chat.UnsupportedChatTemplateException;
+import org.commonweal.inference.receipts.IssuedReceipt;
+import org.commonweal.inference.receipts.ReceiptIssuer;
+import org.commonweal.inference.receipts.ServedRequest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -50,6 +55,12 @@ import jakarta.servlet.http.HttpServletResponse;
  * generation that the old implementation refused or gave up before it produced any text ({@link ModelClosedException})
  * is run again on the new one: nothing was sent yet (a stream's first chunk waits for the first event), so the client
  * sees one reply.
+ * <p>
+ * Receipts (proof of benefit): a request with a {@code seed} and the person's key in {@value #PERSON_HEADER} gets the
+ * receipt the node signed, from the {@link ReceiptIssuer} service when one runs: in {@value #RECEIPT_HEADER} (id and
+ * receipt, hex, when the headers were not sent yet) and always in the body's {@code commonweal_receipt} (for a stream,
+ * in the chunk that carries {@code finish_reason}). Without the service, or without a seed, the reply is as before and
+ * {@value #RECEIPT_REFUSED_HEADER} says why there is no receipt.
  */
 final class OpenAiServlet extends HttpServlet {
 
@@ -62,13 +73,23 @@ final class OpenAiServlet extends HttpServlet {
     static final String ADAPTER_HEADER = "X-Commonweal-Adapter";
     /** Set when a request waited for the models service or a model (milliseconds, retries included). */
     static final String WAITED_HEADER = "X-Commonweal-Waited-Ms";
+    /** The person's Ed25519 public key (64 hex digits): asks for a receipt of a request with a seed. */
+    static final String PERSON_HEADER = "X-Commonweal-Person";
+    /** The receipt: {@code <id hex>; receipt=<receipt hex>; countersign=<path>}. */
+    static final String RECEIPT_HEADER = "X-Commonweal-Receipt";
+    /** Why a request that named a person got no receipt. */
+    static final String RECEIPT_REFUSED_HEADER = "X-Commonweal-Receipt-Refused";
+    private static final Pattern PERSON_KEY = Pattern.compile("[0-9a-fA-F]{64}");
 
     private final transient AwaitedModels models;
     private final long waitNanos;
+    /** The receipt issuer, if proof of benefit runs on this node (else null). */
+    private final transient Supplier<ReceiptIssuer> receipts;
 
-    OpenAiServlet(AwaitedModels models, long waitMillis) {
+    OpenAiServlet(AwaitedModels models, long waitMillis, Supplier<ReceiptIssuer> receipts) {
         this.models = models;
         this.waitNanos = waitMillis * 1_000_000;
+        this.receipts = receipts;
     }
 
     @Override
@@ -251,6 +272,7 @@ final class OpenAiServlet extends HttpServlet {
      */
     private LanguageModels attempt(CompletionRequest r, HttpServletRequest request, HttpServletResponse response,
             LanguageModels gaveUp, long asked) throws ApiError, IOException {
+        String person = person(request);
         Selection selected = select(r.model(), request.getHeader(ADAPTER_HEADER), gaveUp);
         LanguageModel model = selected.model();
         if (selected.waitedNanos() > 0 || gaveUp != null) {
@@ -283,6 +305,7 @@ final class OpenAiServlet extends HttpServlet {
         }
         Events events = new Events();
         Generation running = null;
+        Receipting receipting = null;
         CulturePack.PolicyRule rule = pack == null ? null : ContentPolicy.match(pack, r.messages() != null
                 ? r.messages().stream().filter(m -> m.role().equals("user")).map(ChatMessage::content).toList()
                 : List.of(r.prompt()));
@@ -295,6 +318,7 @@ final class OpenAiServlet extends HttpServlet {
             int maxTokens = Math.min(r.maxTokens(), Math.max(0, model.info().contextLength() - prompt.length));
             GenerationRequest generation = new GenerationRequest(prompt, r.sampling(), maxTokens, r.stop(), false,
                     pack == null ? null : pack.name());
+            receipting = receipting(person, r, response, model, pack, prompt, maxTokens);
             try {
                 running = model.generate(generation, events);
             } catch (ModelClosedException e) {
@@ -310,9 +334,9 @@ final class OpenAiServlet extends HttpServlet {
                 return selected.service();
             }
             if (r.stream()) {
-                stream(r, reply, events, response);
+                stream(r, reply, events, response, receipting);
             } else {
-                whole(r, reply, events, response);
+                whole(r, reply, events, response, receipting);
             }
         } catch (IOException e) {
             // the client went away: the finally block cancels
@@ -324,6 +348,73 @@ final class OpenAiServlet extends HttpServlet {
             }
         }
         return null;
+    }
+
+    /** The person's key, if the request names one; a malformed key is a 400 before anything runs. */
+    private static String person(HttpServletRequest request) throws ApiError {
+        String person = request.getHeader(PERSON_HEADER);
+        if (person == null || person.isBlank()) {
+            return null;
+        }
+        person = person.trim();
+        if (!PERSON_KEY.matcher(person).matches()) {
+            throw ApiError.invalid(PERSON_HEADER, PERSON_HEADER + " is the person's Ed25519 public key in 64 hex digits, not '"
+                    + (person.length() > 80 ? person.substring(0, 80) + "..." : person) + "'");
+        }
+        return person;
+    }
+
+    /**
+     * What a receipt of this request needs, or null if it gets none: no person named, or (said in
+     * {@value #RECEIPT_REFUSED_HEADER}) no seed or no proof of benefit on this node.
+     */
+    private Receipting receipting(String person, CompletionRequest r, HttpServletResponse response, LanguageModel model,
+            CulturePack pack, int[] prompt, int maxTokens) {
+        if (person == null) {
+            return null;
+        }
+        ReceiptIssuer issuer = receipts.get();
+        if (issuer == null) {
+            response.setHeader(RECEIPT_REFUSED_HEADER, "proof of benefit does not run on this node");
+            return null;
+        }
+        if (!r.seedGiven()) {
+            response.setHeader(RECEIPT_REFUSED_HEADER, "receipts are for deterministic mode: send a seed");
+            return null;
+        }
+        return new Receipting(issuer, person, model.info().sha256(), pack == null ? null : pack.name(),
+                pack == null ? null : pack.loraSha256(), prompt, r, maxTokens);
+    }
+
+    /** A receipt to issue once the generation finished. */
+    private record Receipting(ReceiptIssuer issuer, String person, String modelSha256, String adapter, String adapterSha256,
+            int[] prompt, CompletionRequest request, int maxTokens) {
+
+        /** The receipt as JSON (id, receipt, countersign path) or, if the issuer refused, the reason. */
+        ObjectNode issue(Completion done) {
+            ObjectNode node = JSON.createObjectNode();
+            try {
+                IssuedReceipt receipt = issuer.issue(new ServedRequest(person, modelSha256, adapter, adapterSha256, prompt,
+                        request.sampling(), maxTokens, request.stop(), done.tokens()));
+                return node.put("id", receipt.id()).put("receipt", receipt.receipt())
+                        .put("countersign", issuer.countersignPath());
+            } catch (RuntimeException e) {
+                return node.put("refused", String.valueOf(e.getMessage()));
+            }
+        }
+    }
+
+    /** The receipt in the reply's headers too, while they can still be set. */
+    private static void receiptHeaders(HttpServletResponse response, ObjectNode receipt) {
+        if (response.isCommitted()) {
+            return;
+        }
+        if (receipt.has("refused")) {
+            response.setHeader(RECEIPT_REFUSED_HEADER, receipt.get("refused").asText());
+        } else {
+            response.setHeader(RECEIPT_HEADER, receipt.get("id").asText() + "; receipt=" + receipt.get("receipt").asText()
+                    + "; countersign=" + receipt.get("countersign").asText());
+        }
     }
 
     /**
@@ -385,8 +476,8 @@ final class OpenAiServlet extends HttpServlet {
         return prompt;
     }
 
-    private void whole(CompletionRequest r, Reply reply, Events events, HttpServletResponse response)
-            throws IOException, InterruptedException, ApiError {
+    private void whole(CompletionRequest r, Reply reply, Events events, HttpServletResponse response,
+            Receipting receipting) throws IOException, InterruptedException, ApiError {
         boolean committed = false;
         while (true) {
             Object event = events.queue.poll(KEEP_ALIVE_MILLIS, TimeUnit.MILLISECONDS);
@@ -411,6 +502,11 @@ final class OpenAiServlet extends HttpServlet {
                 choice.putNull("logprobs");
                 choice.put("finish_reason", finishReason(done));
                 usage(body, done);
+                if (receipting != null) {
+                    ObjectNode receipt = receipting.issue(done);
+                    receiptHeaders(response, receipt);
+                    body.set("commonweal_receipt", receipt);
+                }
                 if (committed) {
                     JSON.writeValue(response.getOutputStream(), body);
                 } else {
@@ -428,8 +524,8 @@ final class OpenAiServlet extends HttpServlet {
         }
     }
 
-    private void stream(CompletionRequest r, Reply reply, Events events, HttpServletResponse response)
-            throws IOException, InterruptedException {
+    private void stream(CompletionRequest r, Reply reply, Events events, HttpServletResponse response,
+            Receipting receipting) throws IOException, InterruptedException {
         response.setStatus(200);
         response.setContentType("text/event-stream");
         response.setCharacterEncoding("UTF-8");
@@ -466,6 +562,9 @@ final class OpenAiServlet extends HttpServlet {
                     choice.put("text", "");
                 }
                 choice.put("finish_reason", finishReason(done));
+                if (receipting != null) {
+                    last.set("commonweal_receipt", receipting.issue(done));
+                }
                 send(out, last);
                 if (r.includeUsage()) {
                     ObjectNode usage = chunk(r, reply);
