@@ -134,6 +134,20 @@ public class CwBenefitIT {
             cw(node, 0, "benefit", "govern", "--key", registryKey.toString(), "--proposal", "1", "--category", "5",
                     "--weight", "4");
             assertEquals(4, node.get("/api/benefit").get("categoryWeights").get("5").asLong());
+
+            // a sale for the treasury by the payment key (here also the registry key), and a grant paid from it
+            cw(node, 0, "benefit", "sale", "--key", registryKey.toString(), "--nation", "dev", "--buyer", otherHex,
+                    "--coins", "300", "--payment", "700", "--reference", HexFormat.of().formatHex(Sha256.hash(new byte[] {9})));
+            cw(node, 0, "benefit", "grant-vote", "--key", registryKey.toString(), "--nation", "dev", "--grantee", otherHex,
+                    "--amount", "600", "--purpose", "10,000 GPU-hours of cancer screening");
+            JsonNode treasury = node.get("/api/benefit/treasury").get("nations").get(0);
+            assertEquals(treasury.toString(), 700, treasury.get("proceeds").asLong());
+            assertEquals(treasury.toString(), 600, treasury.get("granted").asLong());
+            assertTrue(treasury.toString(), treasury.get("balanced").asBoolean());
+            // local currency the signer does not have: refused with its reason
+            out = cw(node, 1, "benefit", "local-transfer", "--key", otherKey.toString(), "--nation", "dev", "--to", nodeHex,
+                    "--amount", "5");
+            assertTrue(out, out.contains("INSUFFICIENT_FUNDS"));
         }
     }
 }

@@ -27,7 +27,8 @@ final class BenefitCommands {
                     BenefitTxCommands.RegisterNode.class, BenefitTxCommands.AttestPerson.class, BenefitTxCommands.Stake.class,
                     BenefitTxCommands.Unstake.class, BenefitTxCommands.Claim.class, BenefitTxCommands.AuditKey.class,
                     BenefitTxCommands.Reveal.class, BenefitTxCommands.Attest.class, BenefitTxCommands.Dispute.class,
-                    BenefitTxCommands.Govern.class })
+                    BenefitTxCommands.Govern.class, BenefitTxCommands.Sale.class, BenefitTxCommands.GrantVote.class,
+                    BenefitTxCommands.LocalTransfer.class })
     static final class Benefit implements Callable<Integer> {
         @Mixin
         NodeMixin node;

@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
  * {@code cw benefit <transaction>}: the benefit transactions a person at a keyboard makes, signed here with a local
  * key (like {@code cw tx transfer}): a registry registers nodes and attests persons; a node stakes, unstakes, claims
  * receipts, publishes its audit key, reveals a sampled request to its auditor and disputes a false accusation; an
- * auditor who re-ran a request by other means attests it.
+ * auditor who re-ran a request by other means attests it; a nation's payment key sells coins for the treasury;
+ * approvers vote grants and governance changes; a person moves local currency.
  */
 final class BenefitTxCommands {
 
@@ -115,6 +116,82 @@ final class BenefitTxCommands {
             submit(tx.key.read(), BenefitPayloads.PERSON, new BenefitPayloads.PersonAttestation(code, key,
                     hex32(tag, "--tag")).encode(), "attest person " + key + " of nation " + code);
             return 0;
+        }
+    }
+
+    @Command(name = "sale", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "As a nation's payment key (--key): release coins to a buyer against a payment the nation"
+                    + " received; all of the payment is credited to the nation's public-benefit treasury.")
+    static final class Sale extends Signed {
+        @Option(names = "--nation", required = true, description = "The nation's code, e.g. ke.")
+        String nation;
+
+        @Option(names = "--buyer", paramLabel = "KEY", required = true, description = "The buyer's public key, 64 hex digits.")
+        String buyer;
+
+        @Option(names = "--coins", required = true, description = "Coins released to the buyer (at least 1).")
+        long coins;
+
+        @Option(names = "--payment", required = true, description = "The payment received, credited to the treasury (at least 1).")
+        long payment;
+
+        @Option(names = "--reference", paramLabel = "HEX", required = true,
+                description = "The payment's reference, 64 hex digits (e.g. a hash of the bank's record): one payment, one sale.")
+        String reference;
+
+        @Override
+        public Integer call() throws LaunchException {
+            NationCode code = nation(nation);
+            PublicKey key = publicKey(buyer, "--buyer");
+            if (coins < 1 || payment < 1) {
+                throw new LaunchException("--coins and --payment are at least 1, not " + coins + " and " + payment);
+            }
+            submit(tx.key.read(), BenefitPayloads.SALE, new BenefitPayloads.Sale(code, key, coins, payment,
+                    hex32(reference, "--reference")).encode(), "sell " + coins + " coins to " + key + " for a payment of "
+                    + payment + " to the treasury of nation " + code);
+            return 0;
+        }
+    }
+
+    @Command(name = "grant-vote", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "As an approver (--key): vote to pay a grant from a nation's treasury; it is paid once two thirds"
+                    + " of the approvers voted for the same grant (same nation, grantee, amount and purpose).")
+    static final class GrantVote extends OnAmount {
+        @Option(names = "--nation", required = true, description = "The nation whose treasury pays, e.g. ke.")
+        String nation;
+
+        @Option(names = "--grantee", paramLabel = "KEY", required = true, description = "Who is paid, 64 hex digits.")
+        String grantee;
+
+        @Option(names = "--purpose", required = true,
+                description = "What the grant pays for, in words; its SHA-256 goes on the chain (every voter gives the same words).")
+        String purpose;
+
+        @Override
+        public Integer call() throws LaunchException {
+            NationCode code = nation(nation);
+            PublicKey key = publicKey(grantee, "--grantee");
+            byte[] hash = org.commonweal.crypto.Sha256.hash(purpose.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return submit(BenefitPayloads.GRANT, a -> new BenefitPayloads.GrantVote(code, key, a, hash).encode(),
+                    "vote to grant " + key + " '" + purpose + "' from the treasury of nation " + code + ":");
+        }
+    }
+
+    @Command(name = "local-transfer", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "As a person (--key): move local currency of a nation to another key.")
+    static final class LocalTransfer extends OnAmount {
+        @Option(names = "--nation", required = true, description = "The currency's nation, e.g. ke.")
+        String nation;
+
+        @Option(names = "--to", paramLabel = "KEY", required = true, description = "The recipient's public key, 64 hex digits.")
+        String to;
+
+        @Override
+        public Integer call() throws LaunchException {
+            NationCode code = nation(nation);
+            PublicKey key = publicKey(to, "--to");
+            return submit(BenefitPayloads.LOCAL_TRANSFER, a -> new BenefitPayloads.LocalTransfer(code, key, a).encode(),
+                    "move local currency of nation " + code + " to " + key + ":");
         }
     }
 

@@ -151,6 +151,9 @@ final class Scheduler implements AutoCloseable {
             } catch (InterruptedException e) {
                 break;
             } catch (RuntimeException | Error e) {
+                if (!running) {
+                    break; // close() interrupted the step (the kernels report it so): the requests are failed below
+                }
                 LOG.error("model '{}': a step failed; failing its {} active requests", model, active.size(), e);
                 for (Sequence s : List.copyOf(active)) {
                     fail(s, e instanceof Exception ex ? ex : new IllegalStateException(e));
