@@ -55,10 +55,16 @@ public class StorageLifecycleIT {
             Thread.sleep(100);
         }
         StringBuilder threads = new StringBuilder();
-        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+        for (var entry : Thread.getAllStackTraces().entrySet()) {
+            Thread thread = entry.getKey();
             ClassLoader old = first.get(0).get();
             if (old != null && (thread.getContextClassLoader() == old || thread.getClass().getClassLoader() == old)) {
                 threads.append(thread.getName()).append("; ");
+            } else if (old != null && java.util.Arrays.stream(entry.getValue()).anyMatch(frame ->
+                    frame.getClassName().startsWith("net.openhft.") || frame.getClassName().startsWith("org.commonweal."))) {
+                // a thread running Chronicle's or our code (maybe the old revision's, through its Runnable, or a
+                // component of another bundle still holding an object of the old revision)
+                threads.append(thread.getName()).append(" (runs ").append(entry.getValue()[0]).append("); ");
             }
             if (old != null) {
                 threadLocalsOf(thread, old, threads);
