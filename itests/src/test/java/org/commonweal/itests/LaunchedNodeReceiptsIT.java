@@ -85,6 +85,15 @@ public class LaunchedNodeReceiptsIT {
             Receipt receipt = Receipt.decode(HexFormat.of().parseHex(issued.get("receipt").asText()));
             String id = issued.get("id").asText();
             assertEquals(nodeKey.publicKey(), receipt.node());
+            // the person's client: cw benefit countersign, with the person's key file
+            java.nio.file.Path personKey = DevDistribution.workFolder("receipts-person").resolve("person.key");
+            KeyFiles.write(personKey, PERSON, null);
+            try (CwProcess cw = CwProcess.start("benefit", "countersign", "--key", personKey.toString(), "--receipt",
+                    issued.get("receipt").asText(), "--node", node.url())) {
+                assertEquals(cw.output(), 0, cw.exitCode(60));
+                assertTrue(cw.output(), cw.output().contains("countersigned receipt " + id));
+            }
+            // given back twice: the same answer
             HttpResponse<String> accepted = post(node, issued.get("countersign").asText(), "{\"receipt\": \""
                     + HexFormat.of().formatHex(receipt.countersignedBy(PERSON).encode()) + "\"}", null);
             assertEquals(accepted.body(), 200, accepted.statusCode());

@@ -28,7 +28,7 @@ final class BenefitCommands {
                     BenefitTxCommands.Unstake.class, BenefitTxCommands.Claim.class, BenefitTxCommands.AuditKey.class,
                     BenefitTxCommands.Reveal.class, BenefitTxCommands.Attest.class, BenefitTxCommands.Dispute.class,
                     BenefitTxCommands.Govern.class, BenefitTxCommands.Sale.class, BenefitTxCommands.GrantVote.class,
-                    BenefitTxCommands.LocalTransfer.class })
+                    BenefitTxCommands.LocalTransfer.class, BenefitTxCommands.Countersign.class })
     static final class Benefit implements Callable<Integer> {
         @Mixin
         NodeMixin node;

@@ -119,6 +119,46 @@ final class BenefitTxCommands {
         }
     }
 
+    @Command(name = "countersign", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"As a person (--key is your person key): countersign a receipt the node's OpenAI endpoint"
+                    + " returned (field commonweal_receipt.receipt, or the X-Commonweal-Receipt header) and give it back"
+                    + " to the node, which claims it; your key never leaves this machine."})
+    static final class Countersign implements Callable<Integer> {
+        @ArgGroup(exclusive = false, multiplicity = "1")
+        ChainCommands.KeyOption key;
+
+        @ArgGroup(exclusive = false)
+        ChainCommands.NodeOption node = new ChainCommands.NodeOption();
+
+        @Option(names = "--receipt", paramLabel = "HEX", required = true, description = "The receipt as the node gave it, in hex.")
+        String receipt;
+
+        @Override
+        public Integer call() throws LaunchException {
+            Receipt issued;
+            try {
+                issued = Receipt.decode(HexFormat.of().parseHex(receipt.strip()));
+            } catch (IllegalArgumentException e) {
+                throw new LaunchException("--receipt is not a receipt in hex (" + e.getMessage() + "); give the"
+                        + " commonweal_receipt.receipt field of the node's reply");
+            }
+            PrivateKey person = key.read();
+            if (!issued.person().equals(person.publicKey())) {
+                throw new LaunchException("the receipt is for person " + issued.person() + ", not for the key in " + key.key
+                        + " (" + person.publicKey() + ")");
+            }
+            String body = Json.createObjectBuilder().add("receipt",
+                    HexFormat.of().formatHex(issued.countersignedBy(person).encode())).build().toString();
+            ChainCommands.Client client = new ChainCommands.Client(node.node);
+            client.check(client.send(java.net.http.HttpRequest.newBuilder(node.node.resolve("/api/benefit/receipts"))
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build()));
+            System.out.println("countersigned receipt " + HexFormat.of().formatHex(issued.id()) + " and gave it to "
+                    + node.node);
+            return 0;
+        }
+    }
+
     @Command(name = "sale", mixinStandardHelpOptions = true, sortOptions = false,
             description = "As a nation's payment key (--key): release coins to a buyer against a payment the nation"
                     + " received; all of the payment is credited to the nation's public-benefit treasury.")
