@@ -45,6 +45,9 @@ public class StorageLifecycleIT {
         return DevDistribution.paxExamOptions(DevDistribution.workFolder("storage-lifecycle"), DevDistribution.freePort());
     }
 
+    /** Chronicle's JVM-wide threads of the old revision, seen just before its last stop. */
+    private final List<WeakReference<Thread>> oldChronicleThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     @Test
     public void theBundleUpdatesInPlaceAndTheNewRevisionReopensTheLog() throws Exception {
         // Every call into Chronicle runs on threads that end: Chronicle keeps ThreadLocals in every thread that
@@ -76,7 +79,9 @@ public class StorageLifecycleIT {
         // thread or ThreadLocal of ours or Chronicle's) pins it past 60 s: a known, open leak, reported, not failed.
         if (first.get(0).get() != null) {
             System.out.println("KNOWN INTERMITTENT LEAK (see README, Storage): the old storage revision's class loader is"
-                    + " still reachable after 60 s; threads holding it or running its code: [" + threads + "]");
+                    + " still reachable after 60 s; threads holding it or running its code: [" + threads + "]; Chronicle"
+                    + " threads of the old revision still alive: " + oldChronicleThreads.stream().map(WeakReference::get)
+                    .filter(t -> t != null && t.isAlive()).map(Thread::getName).toList());
         }
     }
 
@@ -154,6 +159,12 @@ public class StorageLifecycleIT {
         call(log, "close");
         log = null;
 
+        // Chronicle's JVM-wide threads now are the old revision's (weakly held: a thread holds its Runnable's loader).
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().contains("disk~space~checker") || thread.getName().contains("resource~releaser")) {
+                oldChronicleThreads.add(new WeakReference<>(thread));
+            }
+        }
         storage.stop();
         storage.update();
         CountDownLatch refreshed = new CountDownLatch(1);
