@@ -1,7 +1,6 @@
 package org.commonweal.crypto;
 
 import java.security.SecureRandom;
-
 import java.util.Arrays;
 
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;

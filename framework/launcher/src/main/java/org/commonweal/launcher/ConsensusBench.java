@@ -34,6 +34,7 @@ final class ConsensusBench {
     static void run(PrintStream out, boolean json, Path directory, double verifyPerSecond, int processesPort)
             throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
+        double limit = verifyPerSecond * cores / VALIDATORS; // each validator verifies every transaction
         out.printf("cw bench consensus: %d validators in one process, %d cores%n", VALIDATORS, cores);
         JsonObjectBuilder figures = Json.createObjectBuilder().add("validators", VALIDATORS).add("cores", cores);
         for (int perBlock : new int[] { 1_000, 10_000 }) {
@@ -55,7 +56,6 @@ final class ConsensusBench {
                 return new BftEngine(new BftEngine.Settings(set, index, 1_000, 5, 2_000, 20, 64), keys.get(index)::sign, transport,
                         runDir.resolve("safety-" + index), System::currentTimeMillis);
             }, out);
-            double limit = verifyPerSecond * cores / VALIDATORS;
             out.printf("  end to end (clients submit to one validator each; batches spread with their signatures checked once per validator,\n    ordered by proofs of availability, executed, appended durably):%n"
                     + "    %,9.0f tx/s in %d blocks  (%.0f%% of the verification limit: raw %,.0f/s x %d cores / %d validators"
                     + " = %,.0f tx/s)%n    latency from submission to commit: p50 %.0f ms, p99 %.0f ms%n", commits.perSecond(),
@@ -77,7 +77,6 @@ final class ConsensusBench {
                 out.printf("  4 validators as cw node processes (HTTP ports %d-%d, validator ports %d-%d, loopback TCP with"
                         + " Noise encryption):%n", processesPort, processesPort + 3, processesPort + 100, processesPort + 103);
                 ClusterBench.Result r = ClusterBench.run(nodes, processesPort, 20_000, out);
-                double limit = verifyPerSecond * cores / VALIDATORS;
                 out.printf("    %,9.0f tx/s in %d blocks  (%.0f%% of the verification limit, %,.0f tx/s), submission (HTTP) to"
                         + " commit seen at node 0: p50 %.0f ms, p99 %.0f ms%n    (includes: HTTP submission one transfer per"
                         + " request, batches over the network, ordering, execution, durable block logs, in 4 JVMs and the"

@@ -106,11 +106,23 @@ public final class ChainBench {
         progress.printf("  (signing %,d transfers for the %d-validator runs: one warm-up, the better of two measured...)%n",
                 count, validators);
         Workload workload = Workload.of(random, count);
-        ClusterCommits best = null;
-        for (int r = 0; r < 3; r++) {
-            ClusterCommits commits = clusterRun(dir.resolve("run-" + r), validatorKeys, workload, engineFor);
-            if (r > 0 && (best == null || commits.perSecond() > best.perSecond())) {
-                best = commits;
+        return best(1, 2, r -> clusterRun(dir.resolve("run-" + r), validatorKeys, workload, engineFor),
+                ClusterCommits::perSecond);
+    }
+
+    /** One run of a benchmark, the {@code index}-th. */
+    private interface Run<T> {
+        T run(int index) throws InterruptedException;
+    }
+
+    /** Runs {@code warmUps} runs whose figures are dropped, then {@code measured} runs: the fastest of those. */
+    private static <T> T best(int warmUps, int measured, Run<T> run, java.util.function.ToDoubleFunction<T> rate)
+            throws InterruptedException {
+        T best = null;
+        for (int r = 0; r < warmUps + measured; r++) {
+            T result = run.run(r);
+            if (r >= warmUps && (best == null || rate.applyAsDouble(result) > rate.applyAsDouble(best))) {
+                best = result;
             }
         }
         return best;
@@ -231,14 +243,8 @@ public final class ChainBench {
         progress.printf("  (signing %,d transfers for the solo engine; %d warm-up runs, best of %d measured...)%n", count,
                 WARM_UP_RUNS, MEASURED_RUNS);
         Workload workload = Workload.of(new SplittableRandom(5), count);
-        Commits best = null;
-        for (int r = 0; r < WARM_UP_RUNS + MEASURED_RUNS; r++) {
-            Commits commits = run(dir.resolve("run-" + r), workload, engineFor);
-            if (r >= WARM_UP_RUNS && (best == null || commits.perSecond() > best.perSecond())) {
-                best = commits;
-            }
-        }
-        return best;
+        return best(WARM_UP_RUNS, MEASURED_RUNS, r -> run(dir.resolve("run-" + r), workload, engineFor),
+                Commits::perSecond);
     }
 
     private static Commits run(Path dir, Workload workload, java.util.function.Function<PrivateKey, ConsensusEngine> engineFor)

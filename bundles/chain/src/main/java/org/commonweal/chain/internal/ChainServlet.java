@@ -93,11 +93,7 @@ public final class ChainServlet extends HttpServlet {
                     write(response, 404, ChainJson.error("NOT_FOUND", "no certificate of block " + height + "; the head is"
                             + " at " + chain.head().height() + " (genesis has none)"));
                 } else {
-                    byte[] bytes = certificate.get().encode();
-                    response.setStatus(200);
-                    response.setContentType("application/octet-stream");
-                    response.setContentLength(bytes.length);
-                    response.getOutputStream().write(bytes);
+                    writeBinary(response, certificate.get().encode());
                 }
             } else if (path.length == 2 && path[0].equals("accounts")) {
                 PublicKey key = PublicKey.fromHex(path[1]);
@@ -217,14 +213,17 @@ public final class ChainServlet extends HttpServlet {
         }
         String accept = Optional.ofNullable(request.getHeader("Accept")).orElse("");
         if (accept.contains("application/octet-stream")) {
-            byte[] bytes = block.get().encode();
-            response.setStatus(200);
-            response.setContentType("application/octet-stream");
-            response.setContentLength(bytes.length);
-            response.getOutputStream().write(bytes);
+            writeBinary(response, block.get().encode());
             return;
         }
         write(response, 200, ChainJson.block(block.get(), chain.certificate(height).orElse(null)));
+    }
+
+    private static void writeBinary(HttpServletResponse response, byte[] bytes) throws IOException {
+        response.setStatus(200);
+        response.setContentType("application/octet-stream");
+        response.setContentLength(bytes.length);
+        response.getOutputStream().write(bytes);
     }
 
     private static long parseHeight(String which) {

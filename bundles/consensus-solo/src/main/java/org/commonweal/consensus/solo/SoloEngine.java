@@ -68,9 +68,15 @@ public final class SoloEngine implements ConsensusEngine {
     @Activate
     public SoloEngine(@Reference(name = "identity") NodeIdentity identity, Config config) {
         PublicKey me = PublicKey.of(identity.publicKey());
-        PublicKey configured = config.sequencer().isBlank() ? me : PublicKey.fromHex(config.sequencer().trim());
+        PublicKey configured;
+        try {
+            configured = config.sequencer().isBlank() ? me : PublicKey.fromHex(config.sequencer().trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(PID + " sequencer: " + e.getMessage() + "; give the sequencer's node key,"
+                    + " or leave it empty on the sequencer itself", e);
+        }
         this.sequencer = configured;
-        this.follower = configured.equals(me) ? null : new Follower(configured, config.follow().trim());
+        this.follower = configured.equals(me) ? null : new Follower(config.follow().trim());
         this.sign = identity::sign;
         this.clock = System::currentTimeMillis;
         this.maxBlockTransactions = Integer.MAX_VALUE;
@@ -137,12 +143,10 @@ public final class SoloEngine implements ConsensusEngine {
     /** A node that does not sequence: it commits the sequencer's blocks, read from its chain API, in order. */
     private final class Follower {
 
-        private final PublicKey sequencer;
         private final String base;
         private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-        Follower(PublicKey sequencer, String base) {
-            this.sequencer = sequencer;
+        Follower(String base) {
             this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         }
 

@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * A bad model file is refused with the reason logged; it never takes the node down.
  * <p>
  * Stopping (this bundle being upgraded, or the node stopping) first withdraws the service, so new requests wait
- * for the next implementation, then lets every accepted generation finish, up to {@code drain.timeout.ms}, and
- * only then unloads the models.
+ * for the next implementation, then lets every accepted generation finish, up to {@code drain.timeout.ms}. On an
+ * upgrade the weights are left for the next implementation at once and the drain runs on a thread of its own, beside
+ * it; when the node stops (or {@code handover.keep.ms} is 0) stopping waits for the drain, then frees the weights.
  */
 @Component(immediate = true, configurationPid = "org.commonweal.inference", configurationPolicy = ConfigurationPolicy.OPTIONAL,
         service = {}, reference = @Reference(name = "extender", service = CulturePackExtender.class))

@@ -546,9 +546,9 @@ public final class BftEngine implements ConsensusEngine {
         }
 
         /**
-         * Up to {@value Codec#MAX_SYNC_BLOCKS} committed blocks (16 MiB) from the requested height, each with its
-         * certificate holding this validator's signature of the block (added if the certificate lacks it, as one
-         * from another engine does): this validator vouches that it committed each.
+         * Up to {@value Codec#MAX_SYNC_BLOCKS} committed blocks (about {@value Codec#SYNC_RESPONSE_BYTES} bytes) from the
+         * requested height, each with its certificate holding this validator's signature of the block (added if the
+         * certificate lacks it, as one from another engine does): this validator vouches that it committed each.
          */
         private void onSyncRequest(int from, Messages.SyncRequest request) {
             List<byte[]> blocks = new ArrayList<>();
@@ -556,7 +556,7 @@ public final class BftEngine implements ConsensusEngine {
             PublicKey myKey = settings.validators().key(settings.me());
             long bytes = 0;
             for (long h = Math.max(1, request.fromHeight()); h <= context.head().height() && blocks.size() < Codec.MAX_SYNC_BLOCKS
-                    && bytes < 16 << 20; h++) {
+                    && bytes < Codec.SYNC_RESPONSE_BYTES; h++) {
                 EngineContext.CommittedBlock committed = context.committed(h).orElse(null);
                 if (committed == null || committed.certificate().isEmpty()) {
                     break;

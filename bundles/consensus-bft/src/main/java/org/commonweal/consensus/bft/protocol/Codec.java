@@ -34,8 +34,9 @@ public final class Codec {
     private static final byte BATCH_REQUEST = 9;
     private static final byte SYNC_REQUEST = 10;
     private static final byte SYNC_RESPONSE = 11;
-    /** Committed blocks per {@link Messages.SyncResponse} at most. */
+    /** Committed blocks per {@link Messages.SyncResponse} at most, and (about) the bytes a validator sends in one. */
     public static final int MAX_SYNC_BLOCKS = 256;
+    public static final int SYNC_RESPONSE_BYTES = 16 << 20;
     public static final int MAX_BATCH_TRANSACTIONS = 100_000;
     public static final int MAX_TRANSACTION_BYTES = 64 * 1024;
 
