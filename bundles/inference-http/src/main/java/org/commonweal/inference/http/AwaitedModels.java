@@ -1,19 +1,23 @@
 package org.commonweal.inference.http;
 
 import org.commonweal.inference.LanguageModels;
+import org.commonweal.inference.StandbyModels;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
- * The {@link LanguageModels} service of the moment, and a bounded wait for the next one: while the inference
- * implementation is replaced there is none for a short while, and a request waits instead of failing. A waiter
- * wakes on every change of the service (added, removed, its models' list updated), never by polling.
+ * The models of the moment: the {@link StandbyModels standby} while an implementation that is being replaced still
+ * serves, otherwise the {@link LanguageModels} service; and a bounded wait for the next one, for the short while there
+ * is neither (a standby that retired before its successor was ready, a stopped implementation started again): a
+ * request then waits instead of failing. A waiter wakes on every change (service added, removed, its models' list
+ * updated; standby offered or retired), never by polling.
  */
 final class AwaitedModels implements AutoCloseable {
 
     private final Object changed = new Object();
     private final ServiceTracker<LanguageModels, LanguageModels> tracker;
+    private final Runnable standbyChanged = this::signal;
 
     AwaitedModels(BundleContext context) {
         tracker = new ServiceTracker<>(context, LanguageModels.class, null) {
@@ -36,6 +40,7 @@ final class AwaitedModels implements AutoCloseable {
             }
         };
         tracker.open();
+        StandbyModels.listen(standbyChanged);
     }
 
     private void signal() {
@@ -44,9 +49,19 @@ final class AwaitedModels implements AutoCloseable {
         }
     }
 
-    /** The service now, or null. */
+    /** The models now (the standby first), or null. */
     LanguageModels now() {
-        return tracker.getService();
+        return now(null);
+    }
+
+    /** The standby or else the service, other than {@code not}; or null. */
+    private LanguageModels now(LanguageModels not) {
+        LanguageModels standby = StandbyModels.current();
+        if (standby != null && standby != not) {
+            return standby;
+        }
+        LanguageModels service = tracker.getService();
+        return service != not ? service : null;
     }
 
     /**
@@ -56,8 +71,8 @@ final class AwaitedModels implements AutoCloseable {
     LanguageModels await(LanguageModels not, long deadlineNanos) throws InterruptedException {
         synchronized (changed) {
             while (true) {
-                LanguageModels service = tracker.getService();
-                if (service != null && service != not) {
+                LanguageModels service = now(not);
+                if (service != null) {
                     return service;
                 }
                 if (!waitForChange(deadlineNanos)) {
@@ -85,6 +100,7 @@ final class AwaitedModels implements AutoCloseable {
 
     @Override
     public void close() {
+        StandbyModels.unlisten(standbyChanged);
         tracker.close();
     }
 }

@@ -153,9 +153,14 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
 
     @Override
     public Generation generate(GenerationRequest request, GenerationListener listener) throws OverloadedException {
+        return submit(request, listener, true);
+    }
+
+    private Generation submit(GenerationRequest request, GenerationListener listener, boolean counted)
+            throws OverloadedException {
         AttachedAdapters.Handle adapter = request.adapter() == null ? null : adapters.acquire(request.adapter());
         try {
-            return scheduler.submit(request, listener, adapter, adapters);
+            return scheduler.submit(request, listener, adapter, adapters, counted);
         } catch (OverloadedException | RuntimeException e) {
             if (adapter != null) {
                 adapters.release(adapter);
@@ -167,6 +172,17 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
     @Override
     public java.util.Optional<org.commonweal.inference.RequestCounts> requests() {
         return java.util.Optional.of(scheduler.counts());
+    }
+
+    /**
+     * Runs {@code request} (base model, or its adapter) like a client's, but left out of the request figures: the
+     * warm-up of a new implementation.
+     */
+    java.util.concurrent.CompletableFuture<org.commonweal.inference.Completion> warmUp(GenerationRequest request)
+            throws OverloadedException {
+        var done = new java.util.concurrent.CompletableFuture<org.commonweal.inference.Completion>();
+        submit(request, GenerationListener.completing(done), false);
+        return done;
     }
 
     /** Takes no new request from now on (see {@link Scheduler#stopAccepting}). */

@@ -14,8 +14,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.commonweal.inference.CulturePack;
 import org.commonweal.inference.LanguageModel;
+import org.commonweal.inference.GenerationRequest;
 import org.commonweal.inference.LanguageModels;
+import org.commonweal.inference.OverloadedException;
+import org.commonweal.inference.StandbyModels;
 import org.commonweal.inference.gguf.GgufFile;
+import org.commonweal.inference.sampling.SamplingParams;
 import org.commonweal.kernels.GgmlType;
 import org.commonweal.kernels.KernelPool;
 import org.commonweal.node.api.HealthCheck;
@@ -40,10 +44,12 @@ import org.slf4j.LoggerFactory;
  * loading, and every file that was refused, and why.
  * A bad model file is refused with the reason logged; it never takes the node down.
  * <p>
- * Stopping (this bundle being upgraded, or the node stopping) first withdraws the service, so new requests wait
- * for the next implementation, then lets every accepted generation finish, up to {@code drain.timeout.ms}. On an
- * upgrade the weights are left for the next implementation at once and the drain runs on a thread of its own, beside
- * it; when the node stops (or {@code handover.keep.ms} is 0) stopping waits for the drain, then frees the weights.
+ * Stopping while the node runs (this bundle being upgraded) hands over without a pause: this implementation leaves
+ * its weights for the next one and stays the {@link StandbyModels standby}, taking requests, until the next one has
+ * taken the weights, run a short warm-up generation on each model ({@code handover.warmup.tokens}) and
+ * {@linkplain StandbyModels#replace replaced} it, or until {@code handover.standby.ms}; it then lets every accepted
+ * generation finish, up to {@code drain.timeout.ms}, on a thread of its own. When the node stops (or
+ * {@code handover.keep.ms} is 0) stopping withdraws the service, waits for the drain, then frees the weights.
  */
 @Component(immediate = true, configurationPid = "org.commonweal.inference", configurationPolicy = ConfigurationPolicy.OPTIONAL,
         service = {}, reference = @Reference(name = "extender", service = CulturePackExtender.class))
@@ -100,6 +106,18 @@ public final class ModelsComponent implements LanguageModels {
          * upgrade): it then serves at once instead of reading the files again. 0: freed at once.
          */
         long handover_keep_ms() default 30_000;
+
+        /**
+         * How long a stopping implementation keeps serving, as the standby, for the next one to start (an upgrade);
+         * 0: it stops taking requests at once, and they wait for the next one.
+         */
+        long handover_standby_ms() default 3_000;
+
+        /**
+         * Tokens of the warm-up generation the next implementation runs on each model before it replaces the standby
+         * (its code is new, so it runs slowly until the JIT compiled it); 0: none.
+         */
+        int handover_warmup_tokens() default 8;
     }
 
     private final List<LoadedModel> loaded = new CopyOnWriteArrayList<>();
@@ -115,6 +133,8 @@ public final class ModelsComponent implements LanguageModels {
     private final String defaultAdapter;
     private final long drainMillis;
     private final java.time.Duration handoverKeep;
+    private final java.time.Duration standbyMax;
+    private final int warmupTokens;
     private final BundleContext context;
     private volatile ServiceRegistration<LanguageModels> service;
 
@@ -126,6 +146,8 @@ public final class ModelsComponent implements LanguageModels {
         defaultAdapter = config.defaultAdapter();
         drainMillis = Math.max(0, config.drain_timeout_ms());
         handoverKeep = java.time.Duration.ofMillis(Math.max(0, config.handover_keep_ms()));
+        standbyMax = java.time.Duration.ofMillis(Math.max(0, config.handover_standby_ms()));
+        warmupTokens = Math.max(0, config.handover_warmup_tokens());
         int threads = config.threads() > 0 ? config.threads() : Runtime.getRuntime().availableProcessors();
         pool = new KernelPool(threads);
         GgufFile.Loading mode = loadingMode(config.loading());
@@ -222,6 +244,42 @@ public final class ModelsComponent implements LanguageModels {
         }
         loading = "";
         announce();
+        if (StandbyModels.current() != null && !stopped) {
+            // An upgrade: the implementation before serves while this one warms up, then retires.
+            long started = System.nanoTime();
+            loaded.forEach(this::warmUp);
+            if (StandbyModels.replace(this)) {
+                LOG.info("event=standby-replaced warmup.millis={}", (System.nanoTime() - started) / 1_000_000);
+            }
+        }
+    }
+
+    /**
+     * One short greedy generation on the model, so that its first requests do not run in the interpreter (this
+     * revision's classes are new) while the standby could serve them at full speed. Not counted in the request figures.
+     */
+    private void warmUp(LoadedModel model) {
+        if (warmupTokens == 0) {
+            return;
+        }
+        try {
+            int[] prompt = model.tokenizer().encode("Hello", true, false);
+            if (prompt.length == 0) {
+                prompt = new int[] {0};
+            }
+            List<String> adapters = new ArrayList<>();
+            adapters.add(null);
+            model.adapters().stream().findFirst().ifPresent(p -> adapters.add(p.name())); // the LoRA code is the same for all
+            for (String adapter : adapters) {
+                model.warmUp(new GenerationRequest(prompt, SamplingParams.greedy(), warmupTokens, List.of(), true, adapter))
+                        .get(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException | OverloadedException
+                | RuntimeException e) {
+            LOG.warn("model '{}': the warm-up generation failed: {}", model.info().id(), e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The service's properties: the loaded models' ids (users waiting for a model hear of it by them). */
@@ -284,6 +342,9 @@ public final class ModelsComponent implements LanguageModels {
     }
 
     void removeCulturePack(CulturePack pack) {
+        if (stopped) {
+            return; // unbound after deactivation: the standby keeps serving the packs it has until it retires
+        }
         synchronized (packs) {
             InstalledPack installed = packs.get(pack.name());
             if (installed != null && installed.pack() == pack) {
@@ -360,6 +421,45 @@ public final class ModelsComponent implements LanguageModels {
     @Deactivate
     void deactivate() {
         stopped = true;
+        long started = System.nanoTime();
+        boolean handOver = !handoverKeep.isZero() && !frameworkStopping();
+        boolean standby = handOver && !standbyMax.isZero();
+        if (!standby) {
+            unregister();
+        }
+        try {
+            loader.join(30_000); // it stops after the file it reads (or the warm-up it runs)
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<LoadedModel> serving = List.copyOf(loaded);
+        long drainFor = drainMillis * 1_000_000;
+        if (standby) {
+            // Serve on until the next implementation does: offered before the service goes, so no request finds none.
+            serving.forEach(m -> m.leaveWeights(handoverKeep.plus(standbyMax).plusMillis(drainMillis)));
+            StandbyModels.offer(this, standbyMax, () -> {
+                serving.forEach(LoadedModel::stopAccepting);
+                drain(serving, System.nanoTime() + drainFor, started, true);
+            });
+            unregister();
+            return;
+        }
+        // Every model at once: none takes a new request, and the ones accepted all finish in the same time.
+        serving.forEach(LoadedModel::stopAccepting);
+        if (!handOver) {
+            // nothing is handed over, or the node stops: finish what was accepted, then free the weights
+            drain(serving, started + drainFor, started, false);
+            return;
+        }
+        // The weights (read-only) are left for the next implementation at once, so it serves while this one finishes
+        // what it accepted, on another thread.
+        serving.forEach(m -> m.leaveWeights(handoverKeep.plusMillis(drainMillis)));
+        Thread drainer = new Thread(() -> drain(serving, started + drainFor, started, true), "inference-drain");
+        drainer.setDaemon(true);
+        drainer.start();
+    }
+
+    private void unregister() {
         for (ServiceRegistration<?> r : registrations) {
             try {
                 r.unregister();
@@ -367,31 +467,6 @@ public final class ModelsComponent implements LanguageModels {
                 // already gone with the bundle
             }
         }
-        long started = System.nanoTime();
-        // Every model at once: none takes a new request, and the ones accepted all finish in the same time.
-        List<LoadedModel> serving = List.copyOf(loaded);
-        serving.forEach(LoadedModel::stopAccepting);
-        try {
-            loader.join(30_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        List<LoadedModel> lateLoaded = loaded.stream().filter(m -> !serving.contains(m)).toList();
-        loaded.clear();
-        lateLoaded.forEach(LoadedModel::close); // loaded while stopping: never served
-        long deadline = started + drainMillis * 1_000_000;
-        if (handoverKeep.isZero() || frameworkStopping()) {
-            // nothing is handed over, or the node stops: finish what was accepted, then free the weights
-            drain(serving, deadline, started, false);
-            return;
-        }
-        // The weights (read-only) are left for the next implementation at once, so it serves while this one finishes
-        // what it accepted, on another thread: an upgrade's pause is then Felix's update and the new start, not the
-        // longest generation in flight.
-        serving.forEach(m -> m.leaveWeights(handoverKeep.plusMillis(drainMillis)));
-        Thread drainer = new Thread(() -> drain(serving, deadline, started, true), "inference-drain");
-        drainer.setDaemon(true);
-        drainer.start();
     }
 
     private boolean frameworkStopping() {

@@ -78,8 +78,9 @@ final class Scheduler implements AutoCloseable {
         this.thread = Thread.ofPlatform().name("inference-" + model).daemon().start(this::run);
     }
 
+    /** Queues a generation; one not {@code counted} (the warm-up after an upgrade) is left out of the request figures. */
     Generation submit(GenerationRequest request, GenerationListener listener, AttachedAdapters.Handle adapter,
-            AttachedAdapters adapters) throws OverloadedException {
+            AttachedAdapters adapters, boolean counted) throws OverloadedException {
         ModelConfig c = transformer.config();
         int context = contextLength();
         int promptTokens = request.prompt().length;
@@ -100,7 +101,7 @@ final class Scheduler implements AutoCloseable {
                     + capacity + " positions, more than the node's budget of " + mib(limits.kvBudgetBytes())
                     + " MiB; ask for fewer max_tokens or a shorter prompt");
         }
-        Sequence sequence = new Sequence(request, listener, capacity, bytes, adapter, adapters);
+        Sequence sequence = new Sequence(request, listener, capacity, bytes, adapter, adapters, counted);
         synchronized (work) {
             if (draining || !running) {
                 throw new ModelClosedException("model '" + model + "' is being unloaded; it takes no new request");
@@ -166,8 +167,15 @@ final class Scheduler implements AutoCloseable {
         }
         for (Sequence s; (s = queue.poll()) != null; ) {
             s.releaseAdapter();
-            failed.increment();
+            count(failed, s);
             s.listener.failed(closed("before it started"));
+        }
+    }
+
+    /** Counts a request's end in {@code figure}, unless it is the warm-up's. */
+    private static void count(java.util.concurrent.atomic.LongAdder figure, Sequence s) {
+        if (s.counted) {
+            figure.increment();
         }
     }
 
@@ -187,7 +195,7 @@ final class Scheduler implements AutoCloseable {
 
     private void start(Sequence s) {
         if (s.cancelled) {
-            cancelled.increment();
+            count(cancelled, s);
             s.releaseAdapter();
             s.listener.finished(new Completion("cancelled", s.request.prompt().length, new int[0], "",
                     s.request.sampling().seed()));
@@ -284,7 +292,7 @@ final class Scheduler implements AutoCloseable {
             emit(s, s.stops.flush());
         }
         release(s);
-        (reason.equals("cancelled") ? cancelled : completed).increment();
+        count(reason.equals("cancelled") ? cancelled : completed, s);
         int[] tokens = Arrays.copyOfRange(s.history, s.request.prompt().length, s.historyLength);
         try {
             s.listener.finished(new Completion(reason, s.request.prompt().length, tokens, s.output.toString(),
@@ -296,7 +304,7 @@ final class Scheduler implements AutoCloseable {
 
     private void fail(Sequence s, Exception cause) {
         release(s);
-        failed.increment();
+        count(failed, s);
         try {
             s.listener.failed(cause);
         } catch (RuntimeException e) {
@@ -367,12 +375,14 @@ final class Scheduler implements AutoCloseable {
         int generated;
         int next;
         volatile boolean cancelled;
+        final boolean counted;
 
         final AttachedAdapters.Handle adapter;
         private final AttachedAdapters adapters;
 
         Sequence(GenerationRequest request, GenerationListener listener, int capacity, long kvBytes,
-                AttachedAdapters.Handle adapter, AttachedAdapters adapters) {
+                AttachedAdapters.Handle adapter, AttachedAdapters adapters, boolean counted) {
+            this.counted = counted;
             this.adapter = adapter;
             this.adapters = adapters;
             this.request = request;
