@@ -74,8 +74,8 @@ public class DevDistributionIT {
         // The kernels bundle wires jdk.incubator.vector to the system bundle (framework.properties) and
         // computes inside Felix exactly what its own tests define: dot16 of the dequantized row.
         Bundle kernels = bundle("org.commonweal.kernels");
-        Class<?> weightMatrix = kernels.loadClass("org.commonweal.kernels.WeightMatrix");
-        Class<?> type = kernels.loadClass("org.commonweal.kernels.GgmlType");
+        Class<?> weightMatrix = kernels.loadClass("org.commonweal.kernels.types.WeightMatrix");
+        Class<?> type = kernels.loadClass("org.commonweal.kernels.types.GgmlType");
         Class<?> pool = kernels.loadClass("org.commonweal.kernels.KernelPool");
         Class<?> matrixKernels = kernels.loadClass("org.commonweal.kernels.MatrixKernels");
         float[] weights = new float[64];

@@ -25,9 +25,9 @@ import org.commonweal.inference.transformer.ModelConfig;
 import org.commonweal.inference.transformer.SyntheticModel;
 import org.commonweal.inference.transformer.Transformer;
 import org.commonweal.inference.transformer.Weights;
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
-import org.commonweal.kernels.WeightMatrix;
+import org.commonweal.kernels.types.WeightMatrix;
 import org.commonweal.kernels.bench.MachineLimits;
 
 import jakarta.json.Json;

@@ -1,5 +1,6 @@
 package org.commonweal.kernels;
 
+import org.commonweal.kernels.types.GgmlType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;

@@ -1,5 +1,6 @@
 package org.commonweal.kernels;
 
+import org.commonweal.kernels.types.GgmlType;
 import static org.commonweal.kernels.OpsTest.assertBits;
 import static org.commonweal.kernels.OpsTest.fails;
 import static org.junit.jupiter.api.Assertions.assertEquals;

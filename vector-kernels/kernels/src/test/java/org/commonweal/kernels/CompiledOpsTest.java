@@ -1,5 +1,6 @@
 package org.commonweal.kernels;
 
+import org.commonweal.kernels.types.GgmlType;
 import static org.commonweal.kernels.OpsTest.assertBits;
 
 import java.lang.foreign.Arena;

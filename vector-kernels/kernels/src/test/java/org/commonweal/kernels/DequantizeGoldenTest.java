@@ -1,5 +1,6 @@
 package org.commonweal.kernels;
 
+import org.commonweal.kernels.types.GgmlType;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,5 +1,6 @@
 package org.commonweal.kernels;
 
+import org.commonweal.kernels.types.GgmlType;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

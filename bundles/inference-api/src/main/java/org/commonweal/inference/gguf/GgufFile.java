@@ -19,9 +19,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongConsumer;
 
-import org.commonweal.kernels.Dequantize;
-import org.commonweal.kernels.GgmlType;
-import org.commonweal.kernels.WeightMatrix;
+import org.commonweal.kernels.types.GgmlType;
+import org.commonweal.kernels.types.WeightMatrix;
 
 /**
  * A GGUF file (versions 2 and 3, little-endian, as llama.cpp writes them): the metadata, the tensor infos
@@ -276,7 +275,10 @@ public final class GgufFile implements AutoCloseable {
         return new WeightMatrix(t.type(), data, t.offset(), Math.toIntExact(rows), Math.toIntExact(cols));
     }
 
-    /** The 1-D tensor {@code name} of {@code n} elements, dequantized to floats. */
+    /**
+     * The 1-D tensor {@code name} of {@code n} elements (norm weights, biases, RoPE factors) as floats; F32, F16 or BF16
+     * (ggml keeps such tensors unquantized). Read here, without the kernels, so this API does not depend on them.
+     */
     public float[] vector(String name, long n) throws GgufException {
         TensorInfo t = tensor(name);
         if (t.elements() != n || t.dims().length != 1) {
@@ -284,7 +286,21 @@ public final class GgufFile implements AutoCloseable {
                     + " but the model's hyperparameters need [" + n + "]");
         }
         float[] out = new float[Math.toIntExact(n)];
-        Dequantize.row(t.type(), data, t.offset(), out, 0, out.length);
+        switch (t.type()) {
+            case F32 -> MemorySegment.copy(data, F32, t.offset(), out, 0, out.length);
+            case F16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Float.float16ToFloat(data.get(U16, t.offset() + 2L * i));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Float.intBitsToFloat(data.get(U16, t.offset() + 2L * i) << 16);
+                }
+            }
+            default -> throw new GgufException(path, "tensor '" + name + "' is a vector of type " + t.type()
+                    + "; vectors (norms, biases) are read as F32, F16 or BF16 only");
+        }
         return out;
     }
 

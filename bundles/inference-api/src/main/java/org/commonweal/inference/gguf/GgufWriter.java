@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 
 /**
  * Writes GGUF version 3 files: metadata, then tensor infos, then the tensor data, each tensor aligned to

@@ -2,7 +2,7 @@ package org.commonweal.inference.gguf;
 
 import java.util.Arrays;
 
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 
 /**
  * One tensor of a GGUF file: its name, ggml dimensions ({@code dims[0]} = ne0, the contiguous one), type,

@@ -15,8 +15,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 import org.commonweal.inference.TestData;
-import org.commonweal.kernels.GgmlType;
-import org.commonweal.kernels.WeightMatrix;
+import org.commonweal.kernels.types.GgmlType;
+import org.commonweal.kernels.types.WeightMatrix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

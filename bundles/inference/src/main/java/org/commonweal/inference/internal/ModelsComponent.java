@@ -20,7 +20,7 @@ import org.commonweal.inference.OverloadedException;
 import org.commonweal.inference.StandbyModels;
 import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.inference.sampling.SamplingParams;
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
 import org.commonweal.node.api.HealthCheck;
 import org.osgi.framework.BundleContext;

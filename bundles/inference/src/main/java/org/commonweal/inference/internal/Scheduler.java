@@ -21,7 +21,7 @@ import org.commonweal.inference.transformer.KvCache;
 import org.commonweal.inference.transformer.LoraAdapter;
 import org.commonweal.inference.transformer.ModelConfig;
 import org.commonweal.inference.transformer.Transformer;
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -11,7 +11,7 @@ import org.commonweal.inference.gguf.TensorInfo;
 import org.commonweal.kernels.KernelPool;
 import org.commonweal.kernels.MatrixKernels;
 import org.commonweal.kernels.Ops;
-import org.commonweal.kernels.WeightMatrix;
+import org.commonweal.kernels.types.WeightMatrix;
 
 /**
  * A LoRA adapter in llama.cpp's GGUF format ({@code general.type = adapter}, {@code adapter.type = lora},

@@ -14,9 +14,9 @@ import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.inference.gguf.GgufWriter;
 import org.commonweal.inference.gguf.TensorInfo;
 import org.commonweal.kernels.Dequantize;
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.Quantize;
-import org.commonweal.kernels.WeightMatrix;
+import org.commonweal.kernels.types.WeightMatrix;
 
 /**
  * Merges a LoRA adapter into a copy of its base model, for a node that serves one adapter only and wants no

@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
 
 import org.commonweal.inference.gguf.GgufWriter;
 import org.commonweal.kernels.Dequantize;
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.Half;
 
 /**

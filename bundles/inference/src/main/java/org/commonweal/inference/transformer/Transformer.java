@@ -9,7 +9,7 @@ import org.commonweal.kernels.Dequantize;
 import org.commonweal.kernels.KernelPool;
 import org.commonweal.kernels.MatrixKernels;
 import org.commonweal.kernels.Ops;
-import org.commonweal.kernels.WeightMatrix;
+import org.commonweal.kernels.types.WeightMatrix;
 
 /**
  * The forward pass of a Llama-family model over a batch of sequences, each with its own KV cache: all the

@@ -7,7 +7,7 @@ import java.util.Optional;
 import org.commonweal.inference.gguf.GgufException;
 import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.inference.gguf.TensorInfo;
-import org.commonweal.kernels.WeightMatrix;
+import org.commonweal.kernels.types.WeightMatrix;
 
 /**
  * The tensors of a Llama-family model, by llama.cpp's names, checked against the configuration's shapes:

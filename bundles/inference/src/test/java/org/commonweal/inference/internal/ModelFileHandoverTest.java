@@ -15,7 +15,7 @@ import org.commonweal.inference.GenerationRequest;
 import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.inference.gguf.ModelFileHandover;
 import org.commonweal.inference.sampling.SamplingParams;
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -21,7 +21,7 @@ import org.commonweal.inference.ModelClosedException;
 import org.commonweal.inference.OverloadedException;
 import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.inference.sampling.SamplingParams;
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
 import org.commonweal.inference.gguf.GgufException;
 import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.inference.gguf.GgufWriter;
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

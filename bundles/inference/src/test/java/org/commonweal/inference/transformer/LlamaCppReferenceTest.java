@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.commonweal.inference.TestData;
 import org.commonweal.inference.gguf.GgufFile;
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

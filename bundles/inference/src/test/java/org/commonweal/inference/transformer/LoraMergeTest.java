@@ -12,7 +12,7 @@ import java.util.List;
 import org.commonweal.inference.TestData;
 import org.commonweal.inference.gguf.GgufException;
 import org.commonweal.inference.gguf.GgufFile;
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

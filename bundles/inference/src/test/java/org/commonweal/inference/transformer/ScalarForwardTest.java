@@ -7,7 +7,7 @@ import java.util.List;
 
 import org.commonweal.inference.TestData;
 import org.commonweal.inference.gguf.GgufFile;
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

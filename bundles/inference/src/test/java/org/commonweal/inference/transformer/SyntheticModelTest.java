@@ -13,9 +13,9 @@ import java.util.List;
 
 import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.kernels.Dequantize;
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
-import org.commonweal.kernels.WeightMatrix;
+import org.commonweal.kernels.types.WeightMatrix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

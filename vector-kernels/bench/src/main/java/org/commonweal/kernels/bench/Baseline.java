@@ -2,7 +2,7 @@ package org.commonweal.kernels.bench;
 
 import org.commonweal.kernels.Dequantize;
 import org.commonweal.kernels.KernelPool;
-import org.commonweal.kernels.WeightMatrix;
+import org.commonweal.kernels.types.WeightMatrix;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;

@@ -17,10 +17,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.LongSupplier;
 
-import org.commonweal.kernels.GgmlType;
+import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
 import org.commonweal.kernels.MatrixKernels;
-import org.commonweal.kernels.WeightMatrix;
+import org.commonweal.kernels.types.WeightMatrix;
 
 import jakarta.json.Json;
 import jakarta.json.JsonObjectBuilder;

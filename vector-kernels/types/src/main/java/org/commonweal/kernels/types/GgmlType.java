@@ -1,4 +1,4 @@
-package org.commonweal.kernels;
+package org.commonweal.kernels.types;
 
 /**
  * The tensor types of GGUF files that Commonweal reads, with ggml's numeric ids and block layouts:

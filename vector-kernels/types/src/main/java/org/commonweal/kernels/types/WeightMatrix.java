@@ -1,4 +1,4 @@
-package org.commonweal.kernels;
+package org.commonweal.kernels.types;
 
 import java.lang.foreign.MemorySegment;
 
