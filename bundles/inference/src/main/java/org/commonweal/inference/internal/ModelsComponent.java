@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Stopping while the node runs (this bundle being upgraded) hands over without a pause: this implementation leaves
  * its weights for the next one and stays the {@link StandbyModels standby}, taking requests, until the next one has
- * taken the weights, run a short warm-up generation on each model ({@code handover.warmup.tokens}) and
+ * taken the weights, warmed each model up ({@code handover.warmup.ms}) and
  * {@linkplain StandbyModels#replace replaced} it, or until {@code handover.standby.ms}; it then lets every accepted
  * generation finish, up to {@code drain.timeout.ms}, on a thread of its own. When the node stops (or
  * {@code handover.keep.ms} is 0) stopping withdraws the service, waits for the drain, then frees the weights.
@@ -114,10 +114,11 @@ public final class ModelsComponent implements LanguageModels {
         long handover_standby_ms() default 3_000;
 
         /**
-         * Tokens of the warm-up generation the next implementation runs on each model before it replaces the standby
-         * (its code is new, so it runs slowly until the JIT compiled it); 0: none.
+         * How long the next implementation warms up each model (short generations, with and without an adapter) before
+         * it replaces the standby: its code, and after a kernels upgrade the kernels', is new, so it runs slowly until
+         * the JIT compiled it; at least one generation; 0: none.
          */
-        int handover_warmup_tokens() default 8;
+        long handover_warmup_ms() default 250;
     }
 
     private final List<LoadedModel> loaded = new CopyOnWriteArrayList<>();
@@ -134,7 +135,7 @@ public final class ModelsComponent implements LanguageModels {
     private final long drainMillis;
     private final java.time.Duration handoverKeep;
     private final java.time.Duration standbyMax;
-    private final int warmupTokens;
+    private final long warmupMillis;
     private final BundleContext context;
     private volatile ServiceRegistration<LanguageModels> service;
 
@@ -147,7 +148,7 @@ public final class ModelsComponent implements LanguageModels {
         drainMillis = Math.max(0, config.drain_timeout_ms());
         handoverKeep = java.time.Duration.ofMillis(Math.max(0, config.handover_keep_ms()));
         standbyMax = java.time.Duration.ofMillis(Math.max(0, config.handover_standby_ms()));
-        warmupTokens = Math.max(0, config.handover_warmup_tokens());
+        warmupMillis = Math.max(0, config.handover_warmup_ms());
         int threads = config.threads() > 0 ? config.threads() : Runtime.getRuntime().availableProcessors();
         pool = new KernelPool(threads);
         GgufFile.Loading mode = loadingMode(config.loading());
@@ -255,11 +256,12 @@ public final class ModelsComponent implements LanguageModels {
     }
 
     /**
-     * One short greedy generation on the model, so that its first requests do not run in the interpreter (this
-     * revision's classes are new) while the standby could serve them at full speed. Not counted in the request figures.
+     * Short greedy generations on the model for {@code handover.warmup.ms}, so that its first requests do not run in the
+     * interpreter (this revision's classes are new) while the standby could serve them at full speed; alternately on
+     * the base model and one adapter (the LoRA code is the same for all). Not counted in the request figures.
      */
     private void warmUp(LoadedModel model) {
-        if (warmupTokens == 0) {
+        if (warmupMillis == 0) {
             return;
         }
         try {
@@ -267,12 +269,11 @@ public final class ModelsComponent implements LanguageModels {
             if (prompt.length == 0) {
                 prompt = new int[] {0};
             }
-            List<String> adapters = new ArrayList<>();
-            adapters.add(null);
-            model.adapters().stream().findFirst().ifPresent(p -> adapters.add(p.name())); // the LoRA code is the same for all
-            for (String adapter : adapters) {
-                model.warmUp(new GenerationRequest(prompt, SamplingParams.greedy(), warmupTokens, List.of(), true, adapter))
-                        .get(30, java.util.concurrent.TimeUnit.SECONDS);
+            String adapter = model.adapters().isEmpty() ? null : model.adapters().get(0).name();
+            long until = System.nanoTime() + warmupMillis * 1_000_000;
+            for (int i = 0; i == 0 || System.nanoTime() < until && !stopped; i++) {
+                model.warmUp(new GenerationRequest(prompt, SamplingParams.greedy(), 8, List.of(), true,
+                        i % 2 == 1 ? adapter : null)).get(30, java.util.concurrent.TimeUnit.SECONDS);
             }
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException | OverloadedException
                 | RuntimeException e) {
