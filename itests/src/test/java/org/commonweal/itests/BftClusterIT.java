@@ -25,6 +25,7 @@ import org.junit.Test;
 
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
 
 /**
  * Black box: four validators as separate {@code cw node} processes on loopback, running the BFT engine over
@@ -50,7 +51,11 @@ public class BftClusterIT {
     }
 
     private static JsonObject json(HttpResponse<String> response) {
-        return Json.createReader(new StringReader(response.body())).readObject();
+        return json(response.body());
+    }
+
+    private static JsonObject json(String text) {
+        return Json.createReader(new StringReader(text)).readObject();
     }
 
     private static void submit(int port, Transaction tx) throws IOException, InterruptedException {
@@ -74,6 +79,22 @@ public class BftClusterIT {
                 Thread.sleep(50);
             }
         }
+    }
+
+    /** Checks that every node holds the same block at every height they all reached (no fork); returns that height. */
+    private static long assertSameBlocks(int[] httpPorts) throws Exception {
+        long height = Long.MAX_VALUE;
+        for (int port : httpPorts) {
+            height = Math.min(height, json(get(port, "/api/chain")).getJsonObject("head").getJsonNumber("height").longValue());
+        }
+        for (long h = 1; h <= height; h++) {
+            String hash = json(get(httpPorts[0], "/api/chain/blocks/" + h)).getString("hash");
+            for (int i = 1; i < httpPorts.length; i++) {
+                assertEquals("block " + h + " on nodes 0 and " + i, hash,
+                        json(get(httpPorts[i], "/api/chain/blocks/" + h)).getString("hash"));
+            }
+        }
+        return height;
     }
 
     /** Four validators' keys (from {@code firstKey}), free ports and data folders with their node keys. */
@@ -148,20 +169,90 @@ public class BftClusterIT {
             CwNodeIT.awaitHealthy(nodes[3], httpPorts[3]);
             awaitCommitted(httpPorts[3], second);
 
-            long height = Long.MAX_VALUE;
-            for (int i = 0; i < 4; i++) {
-                height = Math.min(height, json(get(httpPorts[i], "/api/chain")).getJsonObject("head").getJsonNumber("height")
-                        .longValue());
-            }
-            assertTrue("blocks committed: " + height, height >= 2);
-            for (long h = 1; h <= height; h++) {
-                String hash = json(get(httpPorts[0], "/api/chain/blocks/" + h)).getString("hash");
-                for (int i = 1; i < 4; i++) {
-                    assertEquals("block " + h + " on nodes 0 and " + i, hash,
-                            json(get(httpPorts[i], "/api/chain/blocks/" + h)).getString("hash"));
+            assertTrue("blocks committed", assertSameBlocks(httpPorts) >= 2);
+            assertEquals("bft", json(get(httpPorts[2], "/api/chain")).getString("engine"));
+        } finally {
+            for (CwProcess node : nodes) {
+                if (node != null) {
+                    node.close();
                 }
             }
-            assertEquals("bft", json(get(httpPorts[2], "/api/chain")).getString("engine"));
+        }
+    }
+
+    /**
+     * Issue #5, point 3: an operator upgrades the consensus engine of one running validator with {@code cw upgrade} (a
+     * new version of the BFT engine from a signed repository) while transactions flow. The engine stops and starts from
+     * its persisted safety state and the last committed block; the network goes on, the upgraded validator takes part
+     * again (a third of the transactions after the upgrade are sent to it alone, and only its quorum store can batch
+     * them), and every node holds the same block at every height: no fork.
+     */
+    @Test
+    public void aValidatorUpgradesItsEngineWhileTheNetworkRunsWithoutAFork() throws Exception {
+        Nodes network = Nodes.prepare("bft-upgrade-node-", 30);
+        List<PrivateKey> validators = network.validators();
+        PrivateKey user = key(51);
+        int[] httpPorts = network.httpPorts();
+        Path work = DevDistribution.workFolder("bft-upgrade");
+        Path engine = org.commonweal.launcher.BftDistribution.engineJar(DevDistribution.home());
+        Path dist = org.commonweal.launcher.BftDistribution.write(DevDistribution.directory(), engine,
+                work.resolve("dist"), CHAIN, user.publicKey(), 1_000_000_000L,
+                validators.stream().map(PrivateKey::publicKey).toList(), network.bftPorts());
+        // The engine's next version in a repository signed by its publisher, whom the distribution trusts for it.
+        String bft = "org.commonweal.consensus.bft";
+        PrivateKey publisher = key(52);
+        PrivateKey operator = key(53);
+        Path operatorKey = work.resolve("operator.key");
+        KeyFiles.write(operatorKey, operator, null);
+        Path repo = work.resolve("repo");
+        java.nio.file.Files.createDirectories(work.resolve("jars"));
+        org.commonweal.repo.LocalRepository.at(repo).publish(List.of(RevisedBundles.revised(engine, work.resolve("jars"),
+                bft, "0.1.1", java.util.Map.of())), publisher);
+        JsonObject feature = json(java.nio.file.Files.readString(dist.resolve("feature.json")));
+        JsonObject assembly = Json.createObjectBuilder().add("repositories", Json.createArrayBuilder().add(repo.toString()))
+                .add("trust", Json.createObjectBuilder().add("publishers", Json.createArrayBuilder()
+                        .add(Json.createObjectBuilder().add("name", "engine publisher").add("key", publisher.publicKey().hex())
+                                .add("bundles", Json.createArrayBuilder().add(bft))))).build();
+        java.nio.file.Files.writeString(dist.resolve("feature.json"), Json.createObjectBuilder(feature)
+                .add("configurations", Json.createObjectBuilder(feature.getJsonObject("configurations"))
+                        .add("org.commonweal.management", Json.createObjectBuilder()
+                                .add("operators", Json.createArrayBuilder().add("operator=" + operator.publicKey().hex()))
+                                .add("repositories", Json.createArrayBuilder().add(repo.toString()))))
+                .add("extensions", Json.createObjectBuilder(feature.getJsonObject("extensions")).add("commonweal-assembly",
+                        Json.createObjectBuilder().add("type", "json").add("kind", "mandatory").add("json", assembly)))
+                .build().toString());
+        CwProcess[] nodes = new CwProcess[4];
+        try {
+            network.start(dist, nodes);
+            long nonce = 0;
+            List<Transaction> sent = new ArrayList<>();
+            String upgraded = null;
+            for (int n = 0; n < 24; n++) {
+                if (n == 8) {
+                    try (CwProcess upgrade = CwProcess.start("upgrade", bft + "@0.1.1", "--node", "http://127.0.0.1:"
+                            + httpPorts[1], "--key", operatorKey.toString())) {
+                        assertEquals(upgrade.output(), 0, upgrade.exitCode(120));
+                        upgraded = upgrade.output();
+                    }
+                }
+                Transaction tx = TransactionCodec.sign(user, CHAIN, nonce++, 1, Transfer.TYPE,
+                        new Transfer(key(100 + n).publicKey(), 5).encode());
+                sent.add(tx);
+                submit(httpPorts[n % 4], tx);
+            }
+            System.out.println("upgrade of validator 1's BFT engine while the network runs:\n" + upgraded);
+            assertTrue(upgraded, upgraded.contains("upgraded: " + bft + " 0.1.1"));
+            assertTrue("the engine alone is refreshed:\n" + upgraded, upgraded.contains("refresh (1): " + bft));
+            for (int i = 0; i < 4; i++) {
+                awaitCommitted(httpPorts[i], sent);
+            }
+            assertSameBlocks(httpPorts);
+            for (JsonValue b : json(get(httpPorts[1], "/api/node")).getJsonArray("bundles")) {
+                if (b.asJsonObject().getString("symbolicName").equals(bft)) {
+                    assertEquals("0.1.1", b.asJsonObject().getString("version"));
+                }
+            }
+            assertEquals("bft", json(get(httpPorts[1], "/api/chain")).getString("engine"));
         } finally {
             for (CwProcess node : nodes) {
                 if (node != null) {
@@ -216,20 +307,11 @@ public class BftClusterIT {
             for (int i = 0; i < 4; i++) {
                 awaitCommitted(httpPorts[i], bft);
             }
-            long height = Long.MAX_VALUE;
-            for (int i = 0; i < 4; i++) {
-                height = Math.min(height, json(get(httpPorts[i], "/api/chain")).getJsonObject("head").getJsonNumber("height")
-                        .longValue());
-            }
+            long height = assertSameBlocks(httpPorts);
             assertTrue("blocks committed: " + height, height >= bftFrom);
             for (long h = 1; h <= height; h++) {
-                JsonObject block = json(get(httpPorts[0], "/api/chain/blocks/" + h));
-                assertEquals("the engine of block " + h, h < bftFrom ? "solo" : "bft",
-                        block.getJsonObject("certificate").getString("engine"));
-                for (int i = 1; i < 4; i++) {
-                    assertEquals("block " + h + " on nodes 0 and " + i, block.getString("hash"),
-                            json(get(httpPorts[i], "/api/chain/blocks/" + h)).getString("hash"));
-                }
+                assertEquals("the engine of block " + h, h < bftFrom ? "solo" : "bft", json(get(httpPorts[0],
+                        "/api/chain/blocks/" + h)).getJsonObject("certificate").getString("engine"));
             }
             for (int i = 0; i < 4; i++) {
                 assertEquals("bft", json(get(httpPorts[i], "/api/chain")).getString("engine"));

@@ -2,7 +2,6 @@ package org.commonweal.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
-import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.io.File;
@@ -598,21 +597,8 @@ public class HotUpgradeIT {
     /** The build's jar of {@code bsn} as another version, with some of its text resources edited. */
     private static LocalRepository.Publication revised(Path folder, String bsn, String version,
             Map<String, java.util.function.UnaryOperator<String>> edits) throws Exception {
-        Path revised = folder.resolve(bsn + "-" + version + ".jar");
-        try (Jar jar = new Jar(findJar(DevDistribution.directory().resolve("bundles/org/commonweal/" + bsn),
-                bsn + "-0.1.0-SNAPSHOT.jar").toFile())) {
-            java.util.jar.Manifest manifest = jar.getManifest();
-            manifest.getMainAttributes().putValue("Bundle-Version", version);
-            jar.setManifest(manifest);
-            for (var edit : edits.entrySet()) {
-                String text = new String(jar.getResource(edit.getKey()).openInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                String edited = edit.getValue().apply(text);
-                assertNotEquals("the edit of " + edit.getKey() + " changes it", text, edited);
-                jar.putResource(edit.getKey(), new aQute.bnd.osgi.EmbeddedResource(edited.getBytes(StandardCharsets.UTF_8), 0L));
-            }
-            jar.write(revised.toFile());
-        }
-        return new LocalRepository.Publication(revised, "org.commonweal:" + bsn + ":" + version);
+        return RevisedBundles.revised(findJar(DevDistribution.directory().resolve("bundles/org/commonweal/" + bsn),
+                bsn + "-0.1.0-SNAPSHOT.jar"), folder, bsn, version, edits);
     }
 
     private static Path findJar(Path root, String name) throws Exception {
