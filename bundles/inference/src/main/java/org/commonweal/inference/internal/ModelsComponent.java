@@ -424,7 +424,7 @@ public final class ModelsComponent implements LanguageModels {
         stopped = true;
         long started = System.nanoTime();
         boolean handOver = !handoverKeep.isZero() && !frameworkStopping();
-        boolean standby = handOver && !standbyMax.isZero();
+        boolean standby = handOver && !standbyMax.isZero() && !loaded.isEmpty();
         if (!standby) {
             unregister();
         }
