@@ -116,8 +116,10 @@ public final class MatrixKernels {
     /**
      * F32 weights times four or more tokens: as {@link #matmulRows}, but the tiles read the weights
      * straight from the segment (no decoding, so no copy: a copy of the next rows between the tiles is
-     * a memory stall the FMAs cannot hide, a quarter of the time). The first token quad of a column
-     * block brings the four rows' block into L1 for the others.
+     * a memory stall the FMAs cannot hide, a quarter of the time). Six rows at a time (then four, then
+     * one): the first token quad of a column block brings the rows' block into L1 for the others, and
+     * each activation vector, read from L2, serves six FMAs ({@link #tile6x4}: 24 accumulators, four
+     * activation and one weight register of the 32), a quarter faster than four rows.
      */
     private static void matmulRowsF32(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
         int cols = w.cols();
@@ -125,26 +127,31 @@ public final class MatrixKernels {
         int quads = tokens / TOKEN_TILE;
         int whole = cols & ~15;
         long stride = w.rowBytes();
-        float[] acc = new float[quads * 256];
+        float[] acc = new float[quads * 6 * 64];
         float[] lanes = new float[16];
         int r = from;
-        for (; r + 4 <= to; r += 4) {
+        for (int rows; (rows = to - r >= 6 ? 6 : to - r >= 4 ? 4 : 0) > 0; r += rows) {
             long o0 = w.rowOffset(r);
-            java.util.Arrays.fill(acc, 0f);
+            int tile = rows * 64; // accumulators of one token quad: row-major, (row, token) pairs of 16 lanes
+            java.util.Arrays.fill(acc, 0, quads * tile, 0f);
             for (int k = 0; k < whole; k += K_BLOCK) {
                 for (int g = 0; g < quads; g++) {
-                    tile4x4(m, o0, stride, k, Math.min(k + K_BLOCK, whole), x, 4 * g * xs, xs, acc, 256 * g);
+                    if (rows == 6) {
+                        tile6x4(m, o0, stride, k, Math.min(k + K_BLOCK, whole), x, 4 * g * xs, xs, acc, tile * g);
+                    } else {
+                        tile4x4(m, o0, stride, k, Math.min(k + K_BLOCK, whole), x, 4 * g * xs, xs, acc, tile * g);
+                    }
                 }
             }
             for (int g = 0; g < quads; g++) {
-                for (int i = 0; i < 16; i++) {
+                for (int i = 0; i < 4 * rows; i++) {
                     int t = 4 * g + (i & 3);
                     int row = i >> 2;
                     if (whole == cols) {
-                        out[t * os + r + row] = treeAt(acc, 256 * g + 16 * i);
+                        out[t * os + r + row] = treeAt(acc, tile * g + 16 * i);
                         continue;
                     }
-                    System.arraycopy(acc, 256 * g + 16 * i, lanes, 0, 16);
+                    System.arraycopy(acc, tile * g + 16 * i, lanes, 0, 16);
                     for (int c = whole; c < cols; c++) {
                         lanes[c & 15] = Math.fma(m.get(LE_FLOAT, o0 + row * stride + 4L * c), x[t * xs + c], lanes[c & 15]);
                     }
@@ -152,6 +159,7 @@ public final class MatrixKernels {
                 }
             }
         }
+        int tiled = r;
         float[] row = new float[cols];
         for (; r < to; r++) {
             MemorySegment.copy(m, LE_FLOAT, w.rowOffset(r), row, 0, cols);
@@ -160,11 +168,113 @@ public final class MatrixKernels {
             }
         }
         for (int t = 4 * quads; t < tokens; t++) {
-            for (int i = from; i < (to - from) / 4 * 4 + from; i++) {
+            for (int i = from; i < tiled; i++) {
                 MemorySegment.copy(m, LE_FLOAT, w.rowOffset(i), row, 0, cols);
                 out[t * os + i] = dot(row, x, t * xs, cols);
             }
         }
+    }
+
+    /**
+     * Columns {@code [from, to)} of six F32 rows (read from the segment, {@code stride} bytes apart from
+     * {@code o0}) times four tokens: the 24 accumulators (row-major, 16 lanes each) are read from and
+     * written back to {@code acc}. Each lane's sum is {@link #tile4x4}'s, in the same order.
+     */
+    private static void tile6x4(MemorySegment m, long o0, long stride, int from, int to, float[] x, int xo, int xs,
+            float[] acc, int ao) {
+        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
+        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 16);
+        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 32);
+        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 48);
+        FloatVector a10 = FloatVector.fromArray(F, acc, ao + 64);
+        FloatVector a11 = FloatVector.fromArray(F, acc, ao + 80);
+        FloatVector a12 = FloatVector.fromArray(F, acc, ao + 96);
+        FloatVector a13 = FloatVector.fromArray(F, acc, ao + 112);
+        FloatVector a20 = FloatVector.fromArray(F, acc, ao + 128);
+        FloatVector a21 = FloatVector.fromArray(F, acc, ao + 144);
+        FloatVector a22 = FloatVector.fromArray(F, acc, ao + 160);
+        FloatVector a23 = FloatVector.fromArray(F, acc, ao + 176);
+        FloatVector a30 = FloatVector.fromArray(F, acc, ao + 192);
+        FloatVector a31 = FloatVector.fromArray(F, acc, ao + 208);
+        FloatVector a32 = FloatVector.fromArray(F, acc, ao + 224);
+        FloatVector a33 = FloatVector.fromArray(F, acc, ao + 240);
+        FloatVector a40 = FloatVector.fromArray(F, acc, ao + 256);
+        FloatVector a41 = FloatVector.fromArray(F, acc, ao + 272);
+        FloatVector a42 = FloatVector.fromArray(F, acc, ao + 288);
+        FloatVector a43 = FloatVector.fromArray(F, acc, ao + 304);
+        FloatVector a50 = FloatVector.fromArray(F, acc, ao + 320);
+        FloatVector a51 = FloatVector.fromArray(F, acc, ao + 336);
+        FloatVector a52 = FloatVector.fromArray(F, acc, ao + 352);
+        FloatVector a53 = FloatVector.fromArray(F, acc, ao + 368);
+        long o1 = o0 + stride;
+        long o2 = o1 + stride;
+        long o3 = o2 + stride;
+        long o4 = o3 + stride;
+        long o5 = o4 + stride;
+        int x1 = xo + xs;
+        int x2 = xo + 2 * xs;
+        int x3 = xo + 3 * xs;
+        for (int c = from; c < to; c += 16) {
+            long b = 4L * c;
+            FloatVector t0 = FloatVector.fromArray(F, x, xo + c);
+            FloatVector t1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector t2 = FloatVector.fromArray(F, x, x2 + c);
+            FloatVector t3 = FloatVector.fromArray(F, x, x3 + c);
+            FloatVector v = FloatVector.fromMemorySegment(F, m, o0 + b, LE);
+            a00 = v.fma(t0, a00);
+            a01 = v.fma(t1, a01);
+            a02 = v.fma(t2, a02);
+            a03 = v.fma(t3, a03);
+            v = FloatVector.fromMemorySegment(F, m, o1 + b, LE);
+            a10 = v.fma(t0, a10);
+            a11 = v.fma(t1, a11);
+            a12 = v.fma(t2, a12);
+            a13 = v.fma(t3, a13);
+            v = FloatVector.fromMemorySegment(F, m, o2 + b, LE);
+            a20 = v.fma(t0, a20);
+            a21 = v.fma(t1, a21);
+            a22 = v.fma(t2, a22);
+            a23 = v.fma(t3, a23);
+            v = FloatVector.fromMemorySegment(F, m, o3 + b, LE);
+            a30 = v.fma(t0, a30);
+            a31 = v.fma(t1, a31);
+            a32 = v.fma(t2, a32);
+            a33 = v.fma(t3, a33);
+            v = FloatVector.fromMemorySegment(F, m, o4 + b, LE);
+            a40 = v.fma(t0, a40);
+            a41 = v.fma(t1, a41);
+            a42 = v.fma(t2, a42);
+            a43 = v.fma(t3, a43);
+            v = FloatVector.fromMemorySegment(F, m, o5 + b, LE);
+            a50 = v.fma(t0, a50);
+            a51 = v.fma(t1, a51);
+            a52 = v.fma(t2, a52);
+            a53 = v.fma(t3, a53);
+        }
+        a00.intoArray(acc, ao);
+        a01.intoArray(acc, ao + 16);
+        a02.intoArray(acc, ao + 32);
+        a03.intoArray(acc, ao + 48);
+        a10.intoArray(acc, ao + 64);
+        a11.intoArray(acc, ao + 80);
+        a12.intoArray(acc, ao + 96);
+        a13.intoArray(acc, ao + 112);
+        a20.intoArray(acc, ao + 128);
+        a21.intoArray(acc, ao + 144);
+        a22.intoArray(acc, ao + 160);
+        a23.intoArray(acc, ao + 176);
+        a30.intoArray(acc, ao + 192);
+        a31.intoArray(acc, ao + 208);
+        a32.intoArray(acc, ao + 224);
+        a33.intoArray(acc, ao + 240);
+        a40.intoArray(acc, ao + 256);
+        a41.intoArray(acc, ao + 272);
+        a42.intoArray(acc, ao + 288);
+        a43.intoArray(acc, ao + 304);
+        a50.intoArray(acc, ao + 320);
+        a51.intoArray(acc, ao + 336);
+        a52.intoArray(acc, ao + 352);
+        a53.intoArray(acc, ao + 368);
     }
 
     /** {@link #tile4x4} over four F32 rows read from the segment, {@code stride} bytes apart from {@code o0}. */
