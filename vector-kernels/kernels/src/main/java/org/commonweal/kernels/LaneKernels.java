@@ -50,11 +50,7 @@ final class LaneKernels {
     /** {@code out[r] = W[r,:] . x} for every row. */
     static void matvec(LaneWeights w, float[] x, float[] out, KernelPool pool) {
         LaneActivations a = LaneActivations.of(x, 0, w.cols());
-        pool.forRows(w.rows(), w.rowBytes(), (from, to) -> {
-            for (int r = from; r < to; r += CHUNK) {
-                rows(w, a, out, 0, r, Math.min(r + CHUNK, to));
-            }
-        });
+        pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rows(w, a, out, 0, from, to));
     }
 
     /** {@code out[t * outStride + r] = W[r,:] . x[t * xStride ...]}: each token's matvec, bit for bit. */
@@ -72,12 +68,34 @@ final class LaneKernels {
         });
     }
 
-    /** Matvec of rows {@code [from, to)}, written to {@code out[oo + r]}. */
+    /** Far-apart rows computed together in matvec (1, 2 or 4); settable for experiments. */
+    static int streams = 2;
+
+    /**
+     * Matvec of rows {@code [from, to)}, written to {@code out[oo + r]}: the range is cut into
+     * {@link #streams} equal parts whose rows are computed together (independent memory streams), in
+     * chunks of {@value #CHUNK}; the leftover rows one at a time.
+     */
     static void rows(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
-        if (w.type() == GgmlType.Q4_0) {
-            matvecQ4_0(w, a, out, oo, from, to);
-        } else {
-            matvecQ8_0(w, a, out, oo, from, to);
+        int n = streams;
+        int gap = (to - from) / n;
+        boolean q4 = w.type() == GgmlType.Q4_0;
+        for (int r = from; r < from + gap && n > 1; r += CHUNK) {
+            int end = Math.min(r + CHUNK, from + gap);
+            switch (n * (q4 ? 1 : -1)) {
+                case 2 -> matvecQ4_0x2(w, a, out, oo, r, end, gap);
+                case 4 -> matvecQ4_0x4(w, a, out, oo, r, end, gap);
+                case -2 -> matvecQ8_0x2(w, a, out, oo, r, end, gap);
+                default -> matvecQ8_0x4(w, a, out, oo, r, end, gap);
+            }
+        }
+        int rest = n > 1 ? from + n * gap : from;
+        for (int r = rest; r < to; r += CHUNK) {
+            if (q4) {
+                matvecQ4_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+            } else {
+                matvecQ8_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+            }
         }
     }
 
@@ -89,7 +107,8 @@ final class LaneKernels {
      * Float.float16ToFloat does; then the sign.
      */
 
-    private static void matvecQ4_0(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+    /** Q4_0 matvec, one row at a time (any row: reads its groups wherever its panel puts them). */
+    private static void matvecQ4_0x1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
         MemorySegment m = w.data();
         short[] xs = a.xs;
         float[] d = a.d;
@@ -97,81 +116,476 @@ final class LaneKernels {
         int groups = w.groups();
         float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
-            long row = w.rowOffset(r);
-            FloatVector acc = FloatVector.zero(F);
+            long row0 = w.rowOffset(r);
+            FloatVector acc0 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
-                long base = row + 576L * g;
+                long b0 = row0 + 576L * g;
                 int xo = 1024 * g;
-                ShortVector lo = ShortVector.zero(S);
-                ShortVector hi = lo;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector lo0 = zero, hi0 = zero;
                 for (int j = 0; j < 16; j++) {
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B32, m, base + 32L * j, LE).convertShape(ZB2S, S, 0);
-                    lo = lo.add(v.and((short) 0x0F).mul(ShortVector.fromArray(S, xs, xo + 32 * j)));
-                    hi = hi.add(v.lanewise(LSHR, 4).mul(ShortVector.fromArray(S, xs, xo + 512 + 32 * j)));
+                    ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
+                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
                 }
-                IntVector il = lo.reinterpretAsInts();
-                IntVector ih = hi.reinterpretAsInts();
-                IntVector se = il.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ih.lanewise(LSHL, 16).lanewise(ASHR, 16))
-                        .sub(IntVector.fromArray(I, sum8, 32 * g));
-                IntVector so = il.lanewise(ASHR, 16).add(ih.lanewise(ASHR, 16)).sub(IntVector.fromArray(I, sum8, 32 * g + 16));
-                IntVector h = IntVector.fromMemorySegment(I, m, base + 512, LE);
-                IntVector he = h.and(0xFFFF);
-                IntVector em = he.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector we = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(em.or(0x7F800000), he.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(he.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                IntVector ho = h.lanewise(LSHR, 16);
-                em = ho.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector wo = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(em.or(0x7F800000), ho.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(ho.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                acc = ((FloatVector) se.convert(I2F, 0)).fma(we.mul(FloatVector.fromArray(F, d, 32 * g)), acc);
-                acc = ((FloatVector) so.convert(I2F, 0)).fma(wo.mul(FloatVector.fromArray(F, d, 32 * g + 16)), acc);
+                IntVector oe = IntVector.fromArray(I, sum8, 32 * g);
+                IntVector oh = IntVector.fromArray(I, sum8, 32 * g + 16);
+                IntVector se0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 512, LE);
+                IntVector h0e = h0.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
             }
-            acc.intoArray(lanes, 0);
+            acc0.intoArray(lanes, 0);
             out[oo + r] = MatrixKernels.tree(lanes);
         }
     }
 
-    private static void matvecQ8_0(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+    /**
+     * Q4_0 matvec, 2 rows at a time, {@code gap} rows apart (rows {@code r + i * gap} for r in {@code [from, to)}),
+     * sharing the activation loads: far-apart rows are independent streams for the prefetchers.
+     */
+    private static void matvecQ4_0x2(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] d = a.d;
+        int[] sum8 = a.sum8;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            long row1 = w.rowOffset(r + gap);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 576L * g;
+                long b1 = row1 + 576L * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero;
+                for (int j = 0; j < 16; j++) {
+                    ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
+                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo1 = lo1.add(v1.and((short) 0x0F).mul(xl));
+                    hi1 = hi1.add(v1.lanewise(LSHR, 4).mul(xh));
+                }
+                IntVector oe = IntVector.fromArray(I, sum8, 32 * g);
+                IntVector oh = IntVector.fromArray(I, sum8, 32 * g + 16);
+                IntVector se0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                IntVector se1 = lo1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so1 = lo1.reinterpretAsInts().lanewise(ASHR, 16).add(hi1.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 512, LE);
+                IntVector h0e = h0.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
+                IntVector h1 = IntVector.fromMemorySegment(I, m, b1 + 512, LE);
+                IntVector h1e = h1.and(0xFFFF);
+                IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h1o = h1.lanewise(LSHR, 16);
+                h1m = h1o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1o = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
+                acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+            acc1.intoArray(lanes, 0);
+            out[oo + r + gap] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /**
+     * Q4_0 matvec, 4 rows at a time, {@code gap} rows apart (rows {@code r + i * gap} for r in {@code [from, to)}),
+     * sharing the activation loads: far-apart rows are independent streams for the prefetchers.
+     */
+    private static void matvecQ4_0x4(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] d = a.d;
+        int[] sum8 = a.sum8;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            long row1 = w.rowOffset(r + gap);
+            long row2 = w.rowOffset(r + 2 * gap);
+            long row3 = w.rowOffset(r + 3 * gap);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            FloatVector acc2 = FloatVector.zero(F);
+            FloatVector acc3 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 576L * g;
+                long b1 = row1 + 576L * g;
+                long b2 = row2 + 576L * g;
+                long b3 = row3 + 576L * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero, lo2 = zero, hi2 = zero, lo3 = zero, hi3 = zero;
+                for (int j = 0; j < 16; j++) {
+                    ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
+                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo1 = lo1.add(v1.and((short) 0x0F).mul(xl));
+                    hi1 = hi1.add(v1.lanewise(LSHR, 4).mul(xh));
+                    ShortVector v2 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b2 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo2 = lo2.add(v2.and((short) 0x0F).mul(xl));
+                    hi2 = hi2.add(v2.lanewise(LSHR, 4).mul(xh));
+                    ShortVector v3 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b3 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo3 = lo3.add(v3.and((short) 0x0F).mul(xl));
+                    hi3 = hi3.add(v3.lanewise(LSHR, 4).mul(xh));
+                }
+                IntVector oe = IntVector.fromArray(I, sum8, 32 * g);
+                IntVector oh = IntVector.fromArray(I, sum8, 32 * g + 16);
+                IntVector se0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                IntVector se1 = lo1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so1 = lo1.reinterpretAsInts().lanewise(ASHR, 16).add(hi1.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                IntVector se2 = lo2.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi2.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so2 = lo2.reinterpretAsInts().lanewise(ASHR, 16).add(hi2.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                IntVector se3 = lo3.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi3.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so3 = lo3.reinterpretAsInts().lanewise(ASHR, 16).add(hi3.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 512, LE);
+                IntVector h0e = h0.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
+                IntVector h1 = IntVector.fromMemorySegment(I, m, b1 + 512, LE);
+                IntVector h1e = h1.and(0xFFFF);
+                IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h1o = h1.lanewise(LSHR, 16);
+                h1m = h1o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1o = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
+                acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
+                IntVector h2 = IntVector.fromMemorySegment(I, m, b2 + 512, LE);
+                IntVector h2e = h2.and(0xFFFF);
+                IntVector h2m = h2e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w2e = h2m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h2m.or(0x7F800000), h2e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h2e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h2o = h2.lanewise(LSHR, 16);
+                h2m = h2o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w2o = h2m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h2m.or(0x7F800000), h2o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h2o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc2 = ((FloatVector) se2.convert(I2F, 0)).fma(w2e.mul(de), acc2);
+                acc2 = ((FloatVector) so2.convert(I2F, 0)).fma(w2o.mul(dh), acc2);
+                IntVector h3 = IntVector.fromMemorySegment(I, m, b3 + 512, LE);
+                IntVector h3e = h3.and(0xFFFF);
+                IntVector h3m = h3e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w3e = h3m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h3m.or(0x7F800000), h3e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h3e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h3o = h3.lanewise(LSHR, 16);
+                h3m = h3o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w3o = h3m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h3m.or(0x7F800000), h3o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h3o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc3 = ((FloatVector) se3.convert(I2F, 0)).fma(w3e.mul(de), acc3);
+                acc3 = ((FloatVector) so3.convert(I2F, 0)).fma(w3o.mul(dh), acc3);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+            acc1.intoArray(lanes, 0);
+            out[oo + r + gap] = MatrixKernels.tree(lanes);
+            acc2.intoArray(lanes, 0);
+            out[oo + r + 2 * gap] = MatrixKernels.tree(lanes);
+            acc3.intoArray(lanes, 0);
+            out[oo + r + 3 * gap] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /** Q8_0 matvec, one row at a time (any row: reads its groups wherever its panel puts them). */
+    private static void matvecQ8_0x1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
         MemorySegment m = w.data();
         short[] xs = a.xs;
         float[] d = a.d;
         int groups = w.groups();
         float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
-            long row = w.rowOffset(r);
-            FloatVector acc = FloatVector.zero(F);
+            long row0 = w.rowOffset(r);
+            FloatVector acc0 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
-                long base = row + 1088L * g;
+                long b0 = row0 + 1088L * g;
                 int xo = 1024 * g;
-                IntVector se = IntVector.zero(I);
-                IntVector so = se;
+                IntVector zero = IntVector.zero(I);
+                IntVector se0 = zero, so0 = zero;
                 for (int j = 0; j < 32; j += 2) {
-                    ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 32L * j, LE).convertShape(B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xs, xo + 32 * j))
-                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 32L * j + 32, LE).convertShape(B2S, S, 0))
-                                    .mul(ShortVector.fromArray(S, xs, xo + 32 * j + 32)));
-                    IntVector pi = p.reinterpretAsInts();
-                    se = se.add(pi.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                    so = so.add(pi.lanewise(ASHR, 16));
+                    ShortVector xa = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xb = ShortVector.fromArray(S, xs, xo + 32 * j + 32);
+                    IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se0 = se0.add(p0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so0 = so0.add(p0.lanewise(ASHR, 16));
                 }
-                IntVector h = IntVector.fromMemorySegment(I, m, base + 1024, LE);
-                IntVector he = h.and(0xFFFF);
-                IntVector em = he.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector we = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(em.or(0x7F800000), he.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(he.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                IntVector ho = h.lanewise(LSHR, 16);
-                em = ho.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector wo = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(em.or(0x7F800000), ho.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(ho.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                acc = ((FloatVector) se.convert(I2F, 0)).fma(we.mul(FloatVector.fromArray(F, d, 32 * g)), acc);
-                acc = ((FloatVector) so.convert(I2F, 0)).fma(wo.mul(FloatVector.fromArray(F, d, 32 * g + 16)), acc);
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 1024, LE);
+                IntVector h0e = h0.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
             }
-            acc.intoArray(lanes, 0);
+            acc0.intoArray(lanes, 0);
             out[oo + r] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /**
+     * Q8_0 matvec, 2 rows at a time, {@code gap} rows apart (rows {@code r + i * gap} for r in {@code [from, to)}),
+     * sharing the activation loads: far-apart rows are independent streams for the prefetchers.
+     */
+    private static void matvecQ8_0x2(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] d = a.d;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            long row1 = w.rowOffset(r + gap);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 1088L * g;
+                long b1 = row1 + 1088L * g;
+                int xo = 1024 * g;
+                IntVector zero = IntVector.zero(I);
+                IntVector se0 = zero, so0 = zero, se1 = zero, so1 = zero;
+                for (int j = 0; j < 32; j += 2) {
+                    ShortVector xa = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xb = ShortVector.fromArray(S, xs, xo + 32 * j + 32);
+                    IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se0 = se0.add(p0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so0 = so0.add(p0.lanewise(ASHR, 16));
+                    IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se1 = se1.add(p1.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so1 = so1.add(p1.lanewise(ASHR, 16));
+                }
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 1024, LE);
+                IntVector h0e = h0.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
+                IntVector h1 = IntVector.fromMemorySegment(I, m, b1 + 1024, LE);
+                IntVector h1e = h1.and(0xFFFF);
+                IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h1o = h1.lanewise(LSHR, 16);
+                h1m = h1o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1o = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
+                acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+            acc1.intoArray(lanes, 0);
+            out[oo + r + gap] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /**
+     * Q8_0 matvec, 4 rows at a time, {@code gap} rows apart (rows {@code r + i * gap} for r in {@code [from, to)}),
+     * sharing the activation loads: far-apart rows are independent streams for the prefetchers.
+     */
+    private static void matvecQ8_0x4(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] d = a.d;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            long row1 = w.rowOffset(r + gap);
+            long row2 = w.rowOffset(r + 2 * gap);
+            long row3 = w.rowOffset(r + 3 * gap);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            FloatVector acc2 = FloatVector.zero(F);
+            FloatVector acc3 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 1088L * g;
+                long b1 = row1 + 1088L * g;
+                long b2 = row2 + 1088L * g;
+                long b3 = row3 + 1088L * g;
+                int xo = 1024 * g;
+                IntVector zero = IntVector.zero(I);
+                IntVector se0 = zero, so0 = zero, se1 = zero, so1 = zero, se2 = zero, so2 = zero, se3 = zero, so3 = zero;
+                for (int j = 0; j < 32; j += 2) {
+                    ShortVector xa = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xb = ShortVector.fromArray(S, xs, xo + 32 * j + 32);
+                    IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se0 = se0.add(p0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so0 = so0.add(p0.lanewise(ASHR, 16));
+                    IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se1 = se1.add(p1.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so1 = so1.add(p1.lanewise(ASHR, 16));
+                    IntVector p2 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b2 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b2 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se2 = se2.add(p2.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so2 = so2.add(p2.lanewise(ASHR, 16));
+                    IntVector p3 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b3 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b3 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se3 = se3.add(p3.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so3 = so3.add(p3.lanewise(ASHR, 16));
+                }
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 1024, LE);
+                IntVector h0e = h0.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
+                IntVector h1 = IntVector.fromMemorySegment(I, m, b1 + 1024, LE);
+                IntVector h1e = h1.and(0xFFFF);
+                IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h1o = h1.lanewise(LSHR, 16);
+                h1m = h1o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1o = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
+                acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
+                IntVector h2 = IntVector.fromMemorySegment(I, m, b2 + 1024, LE);
+                IntVector h2e = h2.and(0xFFFF);
+                IntVector h2m = h2e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w2e = h2m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h2m.or(0x7F800000), h2e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h2e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h2o = h2.lanewise(LSHR, 16);
+                h2m = h2o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w2o = h2m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h2m.or(0x7F800000), h2o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h2o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc2 = ((FloatVector) se2.convert(I2F, 0)).fma(w2e.mul(de), acc2);
+                acc2 = ((FloatVector) so2.convert(I2F, 0)).fma(w2o.mul(dh), acc2);
+                IntVector h3 = IntVector.fromMemorySegment(I, m, b3 + 1024, LE);
+                IntVector h3e = h3.and(0xFFFF);
+                IntVector h3m = h3e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w3e = h3m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h3m.or(0x7F800000), h3e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h3e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h3o = h3.lanewise(LSHR, 16);
+                h3m = h3o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w3o = h3m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h3m.or(0x7F800000), h3o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h3o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc3 = ((FloatVector) se3.convert(I2F, 0)).fma(w3e.mul(de), acc3);
+                acc3 = ((FloatVector) so3.convert(I2F, 0)).fma(w3o.mul(dh), acc3);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+            acc1.intoArray(lanes, 0);
+            out[oo + r + gap] = MatrixKernels.tree(lanes);
+            acc2.intoArray(lanes, 0);
+            out[oo + r + 2 * gap] = MatrixKernels.tree(lanes);
+            acc3.intoArray(lanes, 0);
+            out[oo + r + 3 * gap] = MatrixKernels.tree(lanes);
         }
     }
 

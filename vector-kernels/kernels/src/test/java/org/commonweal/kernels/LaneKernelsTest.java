@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Random;
@@ -38,6 +37,9 @@ class LaneKernelsTest {
     /** Block counts below, at and above a group (32), and odd ones: the padded last group. */
     private static final int[][] SHAPES = { { 1, 32 }, { 3, 288 }, { 5, 1024 }, { 8, 1056 }, { 13, 2048 }, { 9, 3104 }, { 4, 32 * 65 } };
 
+    /** Far-apart rows computed together in matvec. */
+    private static final int[] STREAMS = { 1, 2, 4 };
+
     @Test
     void matvecAndMatmulEqualTheScalarDefinitionBitForBit() {
         Random random = new Random(7);
@@ -46,6 +48,8 @@ class LaneKernelsTest {
                 for (int[] shape : SHAPES) {
                     WeightMatrix w = MatrixKernelsTest.random(type, shape[0], shape[1], random, arena);
                     LaneWeights lw = LaneWeights.repack(w, arena);
+                    for (int streams : STREAMS) {
+                    LaneKernels.streams = streams;
                     for (int tokens : new int[] { 1, 3, 4, 5, 8, 9 }) {
                         int xs = shape[1] + 5;
                         int os = shape[0] + 2;
@@ -58,12 +62,14 @@ class LaneKernelsTest {
                             LaneKernels.matvec(lw, xt, mv, ONE);
                             for (int r = 0; r < shape[0]; r++) {
                                 float ref = LaneReference.row(w, r, x, t * xs);
-                                String where = type + " " + shape[0] + "x" + shape[1] + " row " + r + " token " + t + "/" + tokens;
+                                String where = type + " " + shape[0] + "x" + shape[1] + " streams " + streams + " row " + r + " token " + t + "/" + tokens;
                                 assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(mv[r]), "matvec " + where);
                                 assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(out[t * os + r]), "matmul " + where);
                             }
                         }
                     }
+                    }
+                    LaneKernels.streams = 2;
                 }
             }
         }
@@ -82,9 +88,11 @@ class LaneKernelsTest {
                 float[][] mv = new float[3][w.rows()];
                 KernelPool[] pools = { ONE, TWO, THREE };
                 for (int p = 0; p < 3; p++) {
+                    LaneKernels.streams = 1 << p;
                     LaneKernels.matmul(lw, x, w.cols(), tokens, mm[p], w.rows(), pools[p]);
                     LaneKernels.matvec(lw, x, mv[p], pools[p]);
                 }
+                LaneKernels.streams = 2;
                 for (int p = 1; p < 3; p++) {
                     assertTrue(java.util.Arrays.equals(mm[0], mm[p]), type + " matmul with " + pools[p].threads() + " threads");
                     assertTrue(java.util.Arrays.equals(mv[0], mv[p]), type + " matvec with " + pools[p].threads() + " threads");
@@ -167,7 +175,4 @@ class LaneKernelsTest {
             }
         }
     }
-
-    @SuppressWarnings("unused")
-    private static MemorySegment unused;
 }
