@@ -589,43 +589,66 @@ final class LaneKernels {
         }
     }
 
+    /** Rows per block of the matmul: the block's accumulators and one group of every token's activations stay in L2. */
+    static int rowBlock = 32;
+    /** Rows per register tile of the matmul: 4 (4 x 4 tiles) or 6 (6 x 4 tiles); settable for experiments. */
+    static int tileRows = 4;
+
     /**
-     * Rows {@code [from, to)} times every token: four rows at a time, group by group, each row's group
-     * decoded once into {@code wf} and used by every token quad; leftover tokens and rows go through the
-     * matvec kernels (the same bits).
+     * Rows {@code [from, to)} times every token, in blocks of about {@link #rowBlock} rows: group by group,
+     * each tile's rows' group decoded once into {@code wf} (L1) and used by every token quad, so that a
+     * group of all tokens' activations (64 tokens: 256 KiB) is read from L2 by every row tile of the
+     * block. The accumulators wait in {@code acc} between groups (a store and a load change no bits).
+     * Leftover tokens and rows go through the matvec kernels (the same bits).
      */
     private static void matmulRows(LaneWeights w, LaneActivations[] a, float[] out, int os, int from, int to) {
         int tokens = a.length;
         int quads = tokens / 4;
         int groups = w.groups();
-        float[] wf = new float[4 * 1024];
-        float[] wd = new float[4 * 32];
-        float[] acc = new float[quads * 256];
+        int tr = tileRows;
+        int block = Math.max(tr, rowBlock / tr * tr);
+        int tileFloats = 64 * tr;
+        float[] wf = new float[tr * 1024];
+        float[] wd = new float[tr * 32];
+        float[] acc = new float[block / tr * quads * tileFloats];
+        int whole = from + (to - from) / tr * tr;
         int r = from;
         if (quads > 0) {
-            for (; r + 4 <= to; r += 4) {
+            for (; r < whole; r += block) {
+                int end = Math.min(r + block, whole);
+                int rowTiles = (end - r) / tr;
                 Arrays.fill(acc, 0f);
                 for (int g = 0; g < groups; g++) {
-                    for (int i = 0; i < 4; i++) {
-                        decode(w, r + i, g, wf, 1024 * i, wd, 32 * i);
-                    }
-                    for (int q = 0; q < quads; q++) {
-                        LaneActivations t0 = a[4 * q];
-                        LaneActivations t1 = a[4 * q + 1];
-                        LaneActivations t2 = a[4 * q + 2];
-                        LaneActivations t3 = a[4 * q + 3];
-                        tile4x4(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, g, acc, 256 * q);
+                    for (int rt = 0; rt < rowTiles; rt++) {
+                        for (int i = 0; i < tr; i++) {
+                            decode(w, r + tr * rt + i, g, wf, 1024 * i, wd, 32 * i);
+                        }
+                        for (int q = 0; q < quads; q++) {
+                            LaneActivations t0 = a[4 * q];
+                            LaneActivations t1 = a[4 * q + 1];
+                            LaneActivations t2 = a[4 * q + 2];
+                            LaneActivations t3 = a[4 * q + 3];
+                            int ao = tileFloats * (rt * quads + q);
+                            if (tr == 6) {
+                                tile6x4(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, g, acc, ao);
+                            } else {
+                                tile4x4(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, g, acc, ao);
+                            }
+                        }
                     }
                 }
-                for (int q = 0; q < quads; q++) {
-                    for (int i = 0; i < 16; i++) {
-                        out[(4 * q + (i & 3)) * os + r + (i >> 2)] = MatrixKernels.treeAt(acc, 256 * q + 16 * i);
+                for (int rt = 0; rt < rowTiles; rt++) {
+                    for (int q = 0; q < quads; q++) {
+                        for (int i = 0; i < 4 * tr; i++) {
+                            out[(4 * q + (i & 3)) * os + r + tr * rt + (i >> 2)] = MatrixKernels.treeAt(acc, tileFloats * (rt * quads + q) + 16 * i);
+                        }
                     }
                 }
                 for (int t = 4 * quads; t < tokens; t++) {
-                    rows(w, a[t], out, t * os, r, r + 4);
+                    rows(w, a[t], out, t * os, r, end);
                 }
             }
+            r = whole;
         }
         for (int t = 0; t < tokens; t++) {
             rows(w, a[t], out, t * os, r, to);
@@ -728,6 +751,97 @@ final class LaneKernels {
             s31.fma(dw3.mul(dx1), FloatVector.fromArray(F, acc, ao + 208)).intoArray(acc, ao + 208);
             s32.fma(dw3.mul(dx2), FloatVector.fromArray(F, acc, ao + 224)).intoArray(acc, ao + 224);
             s33.fma(dw3.mul(dx3), FloatVector.fromArray(F, acc, ao + 240)).intoArray(acc, ao + 240);
+        }
+    }
+
+    /**
+     * One group of a 6-row x 4-token tile: per half (blocks 0..15, then 16..31 of the group), 16 sums of
+     * integer-valued float products (exact: |sum| < 2^24) over the 32 elements, then each lane's block
+     * scaled into the accumulators kept in {@code acc} (row-major: row r, token t at {@code ao + 16 * (4 r + t)}).
+     */
+    private static void tile6x4(float[] wf, float[] wd, float[] x0, float[] x1, float[] x2, float[] x3,
+            float[] d0, float[] d1, float[] d2, float[] d3, int g, float[] acc, int ao) {
+        int xo = 1024 * g;
+        for (int h = 0; h < 32; h += 16) {
+            FloatVector z = FloatVector.zero(F);
+            FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
+            FloatVector s10 = z, s11 = z, s12 = z, s13 = z;
+            FloatVector s20 = z, s21 = z, s22 = z, s23 = z;
+            FloatVector s30 = z, s31 = z, s32 = z, s33 = z;
+            FloatVector s40 = z, s41 = z, s42 = z, s43 = z;
+            FloatVector s50 = z, s51 = z, s52 = z, s53 = z;
+            for (int j = 0; j < 32; j++) {
+                int wo = 32 * j + h;
+                FloatVector v0 = FloatVector.fromArray(F, x0, xo + wo);
+                FloatVector v1 = FloatVector.fromArray(F, x1, xo + wo);
+                FloatVector v2 = FloatVector.fromArray(F, x2, xo + wo);
+                FloatVector v3 = FloatVector.fromArray(F, x3, xo + wo);
+                FloatVector v = FloatVector.fromArray(F, wf, wo);
+                s00 = v.fma(v0, s00);
+                s01 = v.fma(v1, s01);
+                s02 = v.fma(v2, s02);
+                s03 = v.fma(v3, s03);
+                v = FloatVector.fromArray(F, wf, 1024 + wo);
+                s10 = v.fma(v0, s10);
+                s11 = v.fma(v1, s11);
+                s12 = v.fma(v2, s12);
+                s13 = v.fma(v3, s13);
+                v = FloatVector.fromArray(F, wf, 2048 + wo);
+                s20 = v.fma(v0, s20);
+                s21 = v.fma(v1, s21);
+                s22 = v.fma(v2, s22);
+                s23 = v.fma(v3, s23);
+                v = FloatVector.fromArray(F, wf, 3072 + wo);
+                s30 = v.fma(v0, s30);
+                s31 = v.fma(v1, s31);
+                s32 = v.fma(v2, s32);
+                s33 = v.fma(v3, s33);
+                v = FloatVector.fromArray(F, wf, 4096 + wo);
+                s40 = v.fma(v0, s40);
+                s41 = v.fma(v1, s41);
+                s42 = v.fma(v2, s42);
+                s43 = v.fma(v3, s43);
+                v = FloatVector.fromArray(F, wf, 5120 + wo);
+                s50 = v.fma(v0, s50);
+                s51 = v.fma(v1, s51);
+                s52 = v.fma(v2, s52);
+                s53 = v.fma(v3, s53);
+            }
+            int so = 32 * g + h;
+            FloatVector dx0 = FloatVector.fromArray(F, d0, so);
+            FloatVector dx1 = FloatVector.fromArray(F, d1, so);
+            FloatVector dx2 = FloatVector.fromArray(F, d2, so);
+            FloatVector dx3 = FloatVector.fromArray(F, d3, so);
+            FloatVector dw0 = FloatVector.fromArray(F, wd, 0 + h);
+            s00.fma(dw0.mul(dx0), FloatVector.fromArray(F, acc, ao + 0)).intoArray(acc, ao + 0);
+            s01.fma(dw0.mul(dx1), FloatVector.fromArray(F, acc, ao + 16)).intoArray(acc, ao + 16);
+            s02.fma(dw0.mul(dx2), FloatVector.fromArray(F, acc, ao + 32)).intoArray(acc, ao + 32);
+            s03.fma(dw0.mul(dx3), FloatVector.fromArray(F, acc, ao + 48)).intoArray(acc, ao + 48);
+            FloatVector dw1 = FloatVector.fromArray(F, wd, 32 + h);
+            s10.fma(dw1.mul(dx0), FloatVector.fromArray(F, acc, ao + 64)).intoArray(acc, ao + 64);
+            s11.fma(dw1.mul(dx1), FloatVector.fromArray(F, acc, ao + 80)).intoArray(acc, ao + 80);
+            s12.fma(dw1.mul(dx2), FloatVector.fromArray(F, acc, ao + 96)).intoArray(acc, ao + 96);
+            s13.fma(dw1.mul(dx3), FloatVector.fromArray(F, acc, ao + 112)).intoArray(acc, ao + 112);
+            FloatVector dw2 = FloatVector.fromArray(F, wd, 64 + h);
+            s20.fma(dw2.mul(dx0), FloatVector.fromArray(F, acc, ao + 128)).intoArray(acc, ao + 128);
+            s21.fma(dw2.mul(dx1), FloatVector.fromArray(F, acc, ao + 144)).intoArray(acc, ao + 144);
+            s22.fma(dw2.mul(dx2), FloatVector.fromArray(F, acc, ao + 160)).intoArray(acc, ao + 160);
+            s23.fma(dw2.mul(dx3), FloatVector.fromArray(F, acc, ao + 176)).intoArray(acc, ao + 176);
+            FloatVector dw3 = FloatVector.fromArray(F, wd, 96 + h);
+            s30.fma(dw3.mul(dx0), FloatVector.fromArray(F, acc, ao + 192)).intoArray(acc, ao + 192);
+            s31.fma(dw3.mul(dx1), FloatVector.fromArray(F, acc, ao + 208)).intoArray(acc, ao + 208);
+            s32.fma(dw3.mul(dx2), FloatVector.fromArray(F, acc, ao + 224)).intoArray(acc, ao + 224);
+            s33.fma(dw3.mul(dx3), FloatVector.fromArray(F, acc, ao + 240)).intoArray(acc, ao + 240);
+            FloatVector dw4 = FloatVector.fromArray(F, wd, 128 + h);
+            s40.fma(dw4.mul(dx0), FloatVector.fromArray(F, acc, ao + 256)).intoArray(acc, ao + 256);
+            s41.fma(dw4.mul(dx1), FloatVector.fromArray(F, acc, ao + 272)).intoArray(acc, ao + 272);
+            s42.fma(dw4.mul(dx2), FloatVector.fromArray(F, acc, ao + 288)).intoArray(acc, ao + 288);
+            s43.fma(dw4.mul(dx3), FloatVector.fromArray(F, acc, ao + 304)).intoArray(acc, ao + 304);
+            FloatVector dw5 = FloatVector.fromArray(F, wd, 160 + h);
+            s50.fma(dw5.mul(dx0), FloatVector.fromArray(F, acc, ao + 320)).intoArray(acc, ao + 320);
+            s51.fma(dw5.mul(dx1), FloatVector.fromArray(F, acc, ao + 336)).intoArray(acc, ao + 336);
+            s52.fma(dw5.mul(dx2), FloatVector.fromArray(F, acc, ao + 352)).intoArray(acc, ao + 352);
+            s53.fma(dw5.mul(dx3), FloatVector.fromArray(F, acc, ao + 368)).intoArray(acc, ao + 368);
         }
     }
 }

@@ -50,6 +50,8 @@ class LaneKernelsTest {
                     LaneWeights lw = LaneWeights.repack(w, arena);
                     for (int streams : STREAMS) {
                     LaneKernels.streams = streams;
+                    LaneKernels.tileRows = streams == 2 ? 4 : 6;
+                    LaneKernels.rowBlock = streams == 4 ? 6 : 48;
                     for (int tokens : new int[] { 1, 3, 4, 5, 8, 9 }) {
                         int xs = shape[1] + 5;
                         int os = shape[0] + 2;

@@ -10,6 +10,10 @@ import java.util.SplittableRandom;
 public final class LaneProbe {
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("mm")) {
+            matmul(GgmlType.valueOf(args[1]), Integer.parseInt(args[2]));
+            return;
+        }
         String type = args.length > 0 ? args[0] : "Q4_0";
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         try (Arena arena = Arena.ofShared(); KernelPool pool = new KernelPool(1)) {
@@ -46,6 +50,32 @@ public final class LaneProbe {
                             }
                         })));
                     }
+                }
+                System.out.println(line);
+            }
+        }
+    }
+
+    /** GFLOP/s of 4096 x 4096 matmul with 64 tokens: current, then lane with several row blocks. */
+    private static void matmul(GgmlType t, int rounds) {
+        try (Arena arena = Arena.ofShared(); KernelPool pool = new KernelPool(1)) {
+            WeightMatrix w = random(t, 4096 * t.rowBytes(4096), arena);
+            LaneWeights lw = LaneWeights.repack(w, arena);
+            int tokens = 64;
+            float[] x = new float[4096 * tokens];
+            SplittableRandom r = new SplittableRandom(1);
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) r.nextGaussian();
+            }
+            float[] out = new float[4096 * tokens];
+            long flops = 2L * 4096 * 4096 * tokens;
+            for (int round = 0; round < rounds; round++) {
+                StringBuilder line = new StringBuilder("round " + round + ":");
+                line.append(String.format(Locale.ROOT, " current %.1f", gbs(flops, () -> MatrixKernels.matmul(w, x, 4096, tokens, out, 4096, pool))));
+                for (int[] c : new int[][] { { 4, 32 }, { 6, 6 }, { 6, 24 }, { 6, 48 }, { 6, 96 } }) {
+                    LaneKernels.tileRows = c[0];
+                    LaneKernels.rowBlock = c[1];
+                    line.append(String.format(Locale.ROOT, " %dx4/%d %.1f", c[0], c[1], gbs(flops, () -> LaneKernels.matmul(lw, x, 4096, tokens, out, 4096, pool))));
                 }
                 System.out.println(line);
             }
