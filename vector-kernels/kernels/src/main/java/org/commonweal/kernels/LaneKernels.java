@@ -1,6 +1,7 @@
 package org.commonweal.kernels;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 
@@ -8,6 +9,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -43,13 +45,16 @@ final class LaneKernels {
     private static final VectorOperators.Binary ASHR = VectorOperators.ASHR;
     /** Rows per call of a matvec kernel (see MatrixKernels.MATVEC_CHUNK: short calls compile well). */
     private static final int CHUNK = 256;
+    private static final ValueLayout.OfShort F16 = Dequantize.F16;
+    /** Lanes 8..15: the second super-block of a half group of Q4_K sub-blocks. */
+    private static final VectorMask<Float> UPPER8 = VectorMask.fromLong(F, 0xFF00L);
 
     private LaneKernels() {
     }
 
     /** {@code out[r] = W[r,:] . x} for every row. */
     static void matvec(LaneWeights w, float[] x, float[] out, KernelPool pool) {
-        LaneActivations a = LaneActivations.of(x, 0, w.cols());
+        LaneActivations a = LaneActivations.of(activations(w), x, 0, w.cols());
         pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rows(w, a, out, 0, from, to));
     }
 
@@ -58,14 +63,27 @@ final class LaneKernels {
         LaneActivations[] a = new LaneActivations[tokens];
         pool.forRows(tokens, 4L * w.cols(), (from, to) -> {
             for (int t = from; t < to; t++) {
-                a[t] = LaneActivations.of(x, t * xStride, w.cols());
+                a[t] = LaneActivations.of(activations(w), x, t * xStride, w.cols());
             }
         });
+        if (w.type() == GgmlType.Q4_K) {
+            // No Q4_K tiles in this prototype: each token's matvec.
+            pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> {
+                for (int t = 0; t < tokens; t++) {
+                    rows(w, a[t], out, t * outStride, from, to);
+                }
+            });
+            return;
+        }
         pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> {
             for (int r = from; r < to; r += CHUNK) {
                 matmulRows(w, a, out, outStride, r, Math.min(r + CHUNK, to));
             }
         });
+    }
+
+    private static GgmlType activations(LaneWeights w) {
+        return w.type() == GgmlType.Q4_K ? GgmlType.Q8_K : GgmlType.Q8_0;
     }
 
     /** Far-apart rows computed together in matvec (1, 2 or 4); settable for experiments. */
@@ -77,6 +95,16 @@ final class LaneKernels {
      * chunks of {@value #CHUNK}; the leftover rows one at a time.
      */
     static void rows(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        if (w.type() == GgmlType.Q4_K) {
+            int half = streams > 1 ? (to - from) / 2 : 0;
+            for (int r = from; r < from + half; r += CHUNK) {
+                matvecQ4_Kx2(w, a, out, oo, r, Math.min(r + CHUNK, from + half), half);
+            }
+            for (int r = from + 2 * half; r < to; r += CHUNK) {
+                matvecQ4_Kx1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+            }
+            return;
+        }
         int n = streams;
         int gap = (to - from) / n;
         boolean q4 = w.type() == GgmlType.Q4_0;
@@ -586,6 +614,135 @@ final class LaneKernels {
             out[oo + r + 2 * gap] = MatrixKernels.tree(lanes);
             acc3.intoArray(lanes, 0);
             out[oo + r + 3 * gap] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /** Q4_K matvec, one row at a time. */
+    private static void matvecQ4_Kx1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] dk = a.dk;
+        int[] sums = a.sums;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            FloatVector acc0 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 592L * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector lo0 = zero, hi0 = zero;
+                for (int j = 0; j < 16; j++) {
+                    ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
+                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                }
+                IntVector xe = IntVector.fromArray(I, sums, 32 * g);
+                IntVector xh = IntVector.fromArray(I, sums, 32 * g + 16);
+                float dx0 = dk[4 * g];
+                float dx1 = dk[4 * g + 1];
+                float dx2 = dk[4 * g + 2];
+                float dx3 = dk[4 * g + 3];
+                IntVector te0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16));
+                IntVector to0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16));
+                IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 512, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                IntVector mn0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 544, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                FloatVector de0 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b0 + 576)) * dx0)
+                        .blend(Float.float16ToFloat(m.get(F16, b0 + 578)) * dx1, UPPER8);
+                FloatVector do0 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b0 + 580)) * dx2)
+                        .blend(Float.float16ToFloat(m.get(F16, b0 + 582)) * dx3, UPPER8);
+                FloatVector ne0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 584)) * dx0))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 586)) * dx1), UPPER8);
+                FloatVector no0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 588)) * dx2))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 590)) * dx3), UPPER8);
+                acc0 = ((FloatVector) te0.mul(sc0.and(0xFFFF)).convert(I2F, 0)).fma(de0, acc0);
+                acc0 = ((FloatVector) xe.mul(mn0.and(0xFFFF)).convert(I2F, 0)).fma(ne0, acc0);
+                acc0 = ((FloatVector) to0.mul(sc0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do0, acc0);
+                acc0 = ((FloatVector) xh.mul(mn0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(no0, acc0);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /** Q4_K matvec, rows {@code r} and {@code r + gap} together (see {@link #matvecQ4_0x2}). */
+    private static void matvecQ4_Kx2(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] dk = a.dk;
+        int[] sums = a.sums;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            long row1 = w.rowOffset(r + gap);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 592L * g;
+                long b1 = row1 + 592L * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero;
+                for (int j = 0; j < 16; j++) {
+                    ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
+                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo1 = lo1.add(v1.and((short) 0x0F).mul(xl));
+                    hi1 = hi1.add(v1.lanewise(LSHR, 4).mul(xh));
+                }
+                IntVector xe = IntVector.fromArray(I, sums, 32 * g);
+                IntVector xh = IntVector.fromArray(I, sums, 32 * g + 16);
+                float dx0 = dk[4 * g];
+                float dx1 = dk[4 * g + 1];
+                float dx2 = dk[4 * g + 2];
+                float dx3 = dk[4 * g + 3];
+                IntVector te0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16));
+                IntVector to0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16));
+                IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 512, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                IntVector mn0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 544, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                FloatVector de0 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b0 + 576)) * dx0)
+                        .blend(Float.float16ToFloat(m.get(F16, b0 + 578)) * dx1, UPPER8);
+                FloatVector do0 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b0 + 580)) * dx2)
+                        .blend(Float.float16ToFloat(m.get(F16, b0 + 582)) * dx3, UPPER8);
+                FloatVector ne0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 584)) * dx0))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 586)) * dx1), UPPER8);
+                FloatVector no0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 588)) * dx2))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 590)) * dx3), UPPER8);
+                acc0 = ((FloatVector) te0.mul(sc0.and(0xFFFF)).convert(I2F, 0)).fma(de0, acc0);
+                acc0 = ((FloatVector) xe.mul(mn0.and(0xFFFF)).convert(I2F, 0)).fma(ne0, acc0);
+                acc0 = ((FloatVector) to0.mul(sc0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do0, acc0);
+                acc0 = ((FloatVector) xh.mul(mn0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(no0, acc0);
+                IntVector te1 = lo1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16));
+                IntVector to1 = lo1.reinterpretAsInts().lanewise(ASHR, 16).add(hi1.reinterpretAsInts().lanewise(ASHR, 16));
+                IntVector sc1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 512, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                IntVector mn1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 544, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                FloatVector de1 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b1 + 576)) * dx0)
+                        .blend(Float.float16ToFloat(m.get(F16, b1 + 578)) * dx1, UPPER8);
+                FloatVector do1 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b1 + 580)) * dx2)
+                        .blend(Float.float16ToFloat(m.get(F16, b1 + 582)) * dx3, UPPER8);
+                FloatVector ne1 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b1 + 584)) * dx0))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b1 + 586)) * dx1), UPPER8);
+                FloatVector no1 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b1 + 588)) * dx2))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b1 + 590)) * dx3), UPPER8);
+                acc1 = ((FloatVector) te1.mul(sc1.and(0xFFFF)).convert(I2F, 0)).fma(de1, acc1);
+                acc1 = ((FloatVector) xe.mul(mn1.and(0xFFFF)).convert(I2F, 0)).fma(ne1, acc1);
+                acc1 = ((FloatVector) to1.mul(sc1.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do1, acc1);
+                acc1 = ((FloatVector) xh.mul(mn1.lanewise(LSHR, 16)).convert(I2F, 0)).fma(no1, acc1);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+            acc1.intoArray(lanes, 0);
+            out[oo + r + gap] = MatrixKernels.tree(lanes);
         }
     }
 

@@ -44,7 +44,7 @@ public final class LaneBench {
             c.fill((byte) 2);
             a.fill((byte) 0);
             SplittableRandom random = new SplittableRandom(2026);
-            GgmlType[] types = { GgmlType.Q4_0, GgmlType.Q8_0 };
+            GgmlType[] types = { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K };
             WeightMatrix[] w = new WeightMatrix[types.length];
             LaneWeights[] lw = new LaneWeights[types.length];
             for (int i = 0; i < types.length; i++) {
@@ -83,6 +83,9 @@ public final class LaneBench {
         float[] out = new float[w.rows() * TOKENS];
         double mvCurrent = w.byteSize() / best(() -> time(() -> MatrixKernels.matvec(w, x, out, pool)));
         double mvLane = w.byteSize() / best(() -> time(() -> LaneKernels.matvec(lw, x, out, pool)));
+        if (w.type() == GgmlType.Q4_K) {
+            return new double[] { mvCurrent, mvLane, Double.NaN, Double.NaN }; // no Q4_K tiles in the prototype
+        }
         int rows = 4096;
         WeightMatrix ws = new WeightMatrix(w.type(), w.data(), 0, rows, w.cols());
         LaneWeights lws = new LaneWeights(lw.type(), lw.data(), rows, lw.cols());
@@ -191,6 +194,9 @@ public final class LaneBench {
         short scale = Float.floatToFloat16(0.01f);
         for (long blk = 0; blk < size; blk += type.typeSize()) {
             m.set(Dequantize.F16, blk, scale);
+            if (type == GgmlType.Q4_K) {
+                m.set(Dequantize.F16, blk + 2, scale);
+            }
         }
         return new WeightMatrix(type, m, 0, rows, COLS);
     }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class LaneKernelsTest {
 
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final GgmlType[] TYPES = { GgmlType.Q4_0, GgmlType.Q8_0 };
+    private static final GgmlType[] TYPES = { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K };
     private static final KernelPool ONE = new KernelPool(1);
     private static final KernelPool TWO = new KernelPool(2);
     private static final KernelPool THREE = new KernelPool(3);
@@ -37,6 +37,14 @@ class LaneKernelsTest {
     /** Block counts below, at and above a group (32), and odd ones: the padded last group. */
     private static final int[][] SHAPES = { { 1, 32 }, { 3, 288 }, { 5, 1024 }, { 8, 1056 }, { 13, 2048 }, { 9, 3104 }, { 4, 32 * 65 } };
 
+    /** Q4_K rows hold whole super-blocks: 256, 768 (3, a padded group), 1024, 2304 (9), 4096. */
+    private static int[][] shapes(GgmlType type) {
+        if (type != GgmlType.Q4_K) {
+            return SHAPES;
+        }
+        return new int[][] { { 1, 256 }, { 3, 768 }, { 5, 1024 }, { 8, 2304 }, { 13, 4096 }, { 4, 256 * 17 } };
+    }
+
     /** Far-apart rows computed together in matvec. */
     private static final int[] STREAMS = { 1, 2, 4 };
 
@@ -45,7 +53,7 @@ class LaneKernelsTest {
         Random random = new Random(7);
         try (Arena arena = Arena.ofShared()) {
             for (GgmlType type : TYPES) {
-                for (int[] shape : SHAPES) {
+                for (int[] shape : shapes(type)) {
                     WeightMatrix w = MatrixKernelsTest.random(type, shape[0], shape[1], random, arena);
                     LaneWeights lw = LaneWeights.repack(w, arena);
                     for (int streams : STREAMS) {
@@ -82,7 +90,7 @@ class LaneKernelsTest {
         Random random = new Random(11);
         try (Arena arena = Arena.ofShared()) {
             for (GgmlType type : TYPES) {
-                WeightMatrix w = MatrixKernelsTest.random(type, 301, 4096 + 96, random, arena);
+                WeightMatrix w = MatrixKernelsTest.random(type, 301, type == GgmlType.Q4_K ? 4096 + 256 : 4096 + 96, random, arena);
                 LaneWeights lw = LaneWeights.repack(w, arena);
                 int tokens = 6;
                 float[] x = gaussian(w.cols() * tokens, random);
@@ -112,7 +120,7 @@ class LaneKernelsTest {
         Random random = new Random(13);
         try (Arena arena = Arena.ofShared()) {
             for (GgmlType type : TYPES) {
-                for (int[] shape : SHAPES) {
+                for (int[] shape : shapes(type)) {
                     WeightMatrix w = MatrixKernelsTest.random(type, shape[0], shape[1], random, arena);
                     LaneWeights lw = LaneWeights.repack(w, arena);
                     float[] x = gaussian(shape[1], random);
@@ -141,7 +149,7 @@ class LaneKernelsTest {
         try (Arena arena = Arena.ofShared()) {
             for (GgmlType type : TYPES) {
                 for (short scale : scales) {
-                    WeightMatrix w = MatrixKernelsTest.random(type, 4, 32 * 40, random, arena);
+                    WeightMatrix w = MatrixKernelsTest.random(type, 4, type == GgmlType.Q4_K ? 256 * 5 : 32 * 40, random, arena);
                     for (long b = 0; b < w.byteSize(); b += type.typeSize()) {
                         if (random.nextInt(3) == 0) {
                             w.data().set(LE_SHORT, b, scale);
@@ -173,7 +181,8 @@ class LaneKernelsTest {
         try (Arena arena = Arena.ofShared()) {
             for (GgmlType type : TYPES) {
                 WeightMatrix w = MatrixKernelsTest.random(type, 2, 4096, new Random(1), arena);
-                assertEquals(w.rowBytes(), LaneWeights.repack(w, arena).rowBytes(), type.toString());
+                long extra = type == GgmlType.Q4_K ? 16 * 4 : 0; // the unpacked 6-bit scales: 4 bytes per super-block
+                assertEquals(w.rowBytes() + extra, LaneWeights.repack(w, arena).rowBytes(), type.toString());
             }
         }
     }

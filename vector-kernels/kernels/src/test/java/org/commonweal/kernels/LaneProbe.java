@@ -103,6 +103,9 @@ public final class LaneProbe {
         }
         for (long blk = 0; blk < size; blk += type.typeSize()) {
             m.set(Dequantize.F16, blk, Float.floatToFloat16(0.01f));
+            if (type == GgmlType.Q4_K) {
+                m.set(Dequantize.F16, blk + 2, Float.floatToFloat16(0.01f));
+            }
         }
         return new WeightMatrix(type, m, 0, rows, 4096);
     }
