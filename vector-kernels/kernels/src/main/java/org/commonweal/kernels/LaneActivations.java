@@ -19,6 +19,8 @@ final class LaneActivations {
     final int[] sum8;
     /** The sum of each block's quants (natural order): the Q4_K mins' operand. */
     final int[] sums;
+    /** The same sums as floats (exact). */
+    final float[] sumf;
 
     private LaneActivations(int groups) {
         xs = new short[groups * 1024];
@@ -27,6 +29,7 @@ final class LaneActivations {
         dk = new float[groups * 4];
         sum8 = new int[groups * 32];
         sums = new int[groups * 32];
+        sumf = new float[groups * 32];
     }
 
     /** {@code x[xo .. xo + n)} quantized to Q8_0 and repacked. */
@@ -52,6 +55,7 @@ final class LaneActivations {
             a.d[b] = type == GgmlType.Q8_0 ? q.d[b] : q.d[b / 8];
             a.sum8[b] = 8 * q.sums[b];
             a.sums[b] = q.sums[b];
+            a.sumf[b] = q.sums[b];
         }
         if (type == GgmlType.Q8_K) {
             System.arraycopy(q.d, 0, a.dk, 0, n / 256);

@@ -66,15 +66,6 @@ final class LaneKernels {
                 a[t] = LaneActivations.of(activations(w), x, t * xStride, w.cols());
             }
         });
-        if (w.type() == GgmlType.Q4_K) {
-            // No Q4_K tiles in this prototype: each token's matvec.
-            pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> {
-                for (int t = 0; t < tokens; t++) {
-                    rows(w, a[t], out, t * outStride, from, to);
-                }
-            });
-            return;
-        }
         pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> {
             for (int r = from; r < to; r += CHUNK) {
                 matmulRows(w, a, out, outStride, r, Math.min(r + CHUNK, to));
@@ -762,11 +753,12 @@ final class LaneKernels {
         int tokens = a.length;
         int quads = tokens / 4;
         int groups = w.groups();
-        int tr = tileRows;
+        boolean k = w.type() == GgmlType.Q4_K;
+        int tr = k ? 4 : tileRows;
         int block = Math.max(tr, rowBlock / tr * tr);
         int tileFloats = 64 * tr;
         float[] wf = new float[tr * 1024];
-        float[] wd = new float[tr * 32];
+        float[] wd = new float[tr * (k ? 128 : 32)];
         float[] acc = new float[block / tr * quads * tileFloats];
         int whole = from + (to - from) / tr * tr;
         int r = from;
@@ -778,7 +770,11 @@ final class LaneKernels {
                 for (int g = 0; g < groups; g++) {
                     for (int rt = 0; rt < rowTiles; rt++) {
                         for (int i = 0; i < tr; i++) {
-                            decode(w, r + tr * rt + i, g, wf, 1024 * i, wd, 32 * i);
+                            if (k) {
+                                decodeQ4_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 128 * i);
+                            } else {
+                                decode(w, r + tr * rt + i, g, wf, 1024 * i, wd, 32 * i);
+                            }
                         }
                         for (int q = 0; q < quads; q++) {
                             LaneActivations t0 = a[4 * q];
@@ -786,7 +782,10 @@ final class LaneKernels {
                             LaneActivations t2 = a[4 * q + 2];
                             LaneActivations t3 = a[4 * q + 3];
                             int ao = tileFloats * (rt * quads + q);
-                            if (tr == 6) {
+                            if (k) {
+                                tile4x4K(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, t0.sumf, t1.sumf, t2.sumf, t3.sumf,
+                                        g, acc, ao);
+                            } else if (tr == 6) {
                                 tile6x4(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, g, acc, ao);
                             } else {
                                 tile4x4(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, g, acc, ao);
@@ -809,6 +808,30 @@ final class LaneKernels {
         }
         for (int t = 0; t < tokens; t++) {
             rows(w, a[t], out, t * os, r, to);
+        }
+    }
+
+    /**
+     * Q4_K row {@code r}'s group {@code g}: {@code wf[wo + 32 j + i]} = nibble of element j of sub-block i
+     * (natural order), and {@code kd[ko ..]} its sub-blocks' scales, mins, d and dmin (per sub-block) as floats.
+     */
+    private static void decodeQ4_K(LaneWeights w, int r, int g, float[] wf, int wo, float[] kd, int ko) {
+        MemorySegment m = w.data();
+        long base = w.rowOffset(r) + (long) g * w.groupBytes();
+        for (int j = 0; j < 16; j++) {
+            IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 32L * j, LE).convertShape(ZB2S, S, 0))
+                    .reinterpretAsInts();
+            ((FloatVector) v.and(0x0F).convert(I2F, 0)).intoArray(wf, wo + 32 * j);
+            ((FloatVector) v.lanewise(LSHR, 16).and(0x0F).convert(I2F, 0)).intoArray(wf, wo + 32 * j + 16);
+            ((FloatVector) v.lanewise(LSHR, 4).and(0x0F).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16));
+            ((FloatVector) v.lanewise(LSHR, 20).and(0x0F).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16) + 16);
+        }
+        for (int p = 0; p < LaneWeights.GROUP; p++) {
+            int i = LaneWeights.perm(p);
+            kd[ko + i] = m.get(ValueLayout.JAVA_BYTE, base + 512 + p);
+            kd[ko + 32 + i] = m.get(ValueLayout.JAVA_BYTE, base + 544 + p);
+            kd[ko + 64 + i] = Float.float16ToFloat(m.get(F16, base + 576 + 2L * (i / 8)));
+            kd[ko + 96 + i] = Float.float16ToFloat(m.get(F16, base + 584 + 2L * (i / 8)));
         }
     }
 
@@ -999,6 +1022,110 @@ final class LaneKernels {
             s51.fma(dw5.mul(dx1), FloatVector.fromArray(F, acc, ao + 336)).intoArray(acc, ao + 336);
             s52.fma(dw5.mul(dx2), FloatVector.fromArray(F, acc, ao + 352)).intoArray(acc, ao + 352);
             s53.fma(dw5.mul(dx3), FloatVector.fromArray(F, acc, ao + 368)).intoArray(acc, ao + 368);
+        }
+    }
+
+    /**
+     * {@link #tile4x4} for Q4_K: the sums are of nibbles times activations (T of each sub-block); per lane
+     * {@code acc = fma(T * sc, d * dx, acc)} then {@code acc = fma(mn * X, -(dmin * dx), acc)}, all of
+     * {@code T * sc}, {@code mn * X} exact integers. {@code kd[128 r ..]} holds row r's sub-block scales,
+     * mins, and super-block d and dmin repeated per sub-block, as floats; {@code s0..s3} the tokens'
+     * sums of quants per sub-block.
+     */
+    private static void tile4x4K(float[] wf, float[] kd, float[] x0, float[] x1, float[] x2, float[] x3,
+            float[] d0, float[] d1, float[] d2, float[] d3, float[] s0, float[] s1, float[] s2, float[] s3, int g, float[] acc, int ao) {
+        int xo = 1024 * g;
+        for (int h = 0; h < 32; h += 16) {
+            FloatVector z = FloatVector.zero(F);
+            FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
+            FloatVector s10 = z, s11 = z, s12 = z, s13 = z;
+            FloatVector s20 = z, s21 = z, s22 = z, s23 = z;
+            FloatVector s30 = z, s31 = z, s32 = z, s33 = z;
+            for (int j = 0; j < 32; j++) {
+                int wo = 32 * j + h;
+                FloatVector w0 = FloatVector.fromArray(F, wf, wo);
+                FloatVector w1 = FloatVector.fromArray(F, wf, 1024 + wo);
+                FloatVector w2 = FloatVector.fromArray(F, wf, 2048 + wo);
+                FloatVector w3 = FloatVector.fromArray(F, wf, 3072 + wo);
+                FloatVector v = FloatVector.fromArray(F, x0, xo + wo);
+                s00 = w0.fma(v, s00);
+                s10 = w1.fma(v, s10);
+                s20 = w2.fma(v, s20);
+                s30 = w3.fma(v, s30);
+                v = FloatVector.fromArray(F, x1, xo + wo);
+                s01 = w0.fma(v, s01);
+                s11 = w1.fma(v, s11);
+                s21 = w2.fma(v, s21);
+                s31 = w3.fma(v, s31);
+                v = FloatVector.fromArray(F, x2, xo + wo);
+                s02 = w0.fma(v, s02);
+                s12 = w1.fma(v, s12);
+                s22 = w2.fma(v, s22);
+                s32 = w3.fma(v, s32);
+                v = FloatVector.fromArray(F, x3, xo + wo);
+                s03 = w0.fma(v, s03);
+                s13 = w1.fma(v, s13);
+                s23 = w2.fma(v, s23);
+                s33 = w3.fma(v, s33);
+            }
+            int so = 32 * g + h;
+            FloatVector c;
+            FloatVector dx0 = FloatVector.fromArray(F, d0, so);
+            FloatVector sx0 = FloatVector.fromArray(F, s0, so);
+            FloatVector dx1 = FloatVector.fromArray(F, d1, so);
+            FloatVector sx1 = FloatVector.fromArray(F, s1, so);
+            FloatVector dx2 = FloatVector.fromArray(F, d2, so);
+            FloatVector sx2 = FloatVector.fromArray(F, s2, so);
+            FloatVector dx3 = FloatVector.fromArray(F, d3, so);
+            FloatVector sx3 = FloatVector.fromArray(F, s3, so);
+            FloatVector sc0 = FloatVector.fromArray(F, kd, 0 + h);
+            FloatVector mn0 = FloatVector.fromArray(F, kd, 32 + h);
+            FloatVector dd0 = FloatVector.fromArray(F, kd, 64 + h);
+            FloatVector dm0 = FloatVector.fromArray(F, kd, 96 + h);
+            c = s00.mul(sc0).fma(dd0.mul(dx0), FloatVector.fromArray(F, acc, ao + 0));
+            mn0.mul(sx0).fma(dm0.mul(dx0).neg(), c).intoArray(acc, ao + 0);
+            c = s01.mul(sc0).fma(dd0.mul(dx1), FloatVector.fromArray(F, acc, ao + 16));
+            mn0.mul(sx1).fma(dm0.mul(dx1).neg(), c).intoArray(acc, ao + 16);
+            c = s02.mul(sc0).fma(dd0.mul(dx2), FloatVector.fromArray(F, acc, ao + 32));
+            mn0.mul(sx2).fma(dm0.mul(dx2).neg(), c).intoArray(acc, ao + 32);
+            c = s03.mul(sc0).fma(dd0.mul(dx3), FloatVector.fromArray(F, acc, ao + 48));
+            mn0.mul(sx3).fma(dm0.mul(dx3).neg(), c).intoArray(acc, ao + 48);
+            FloatVector sc1 = FloatVector.fromArray(F, kd, 128 + h);
+            FloatVector mn1 = FloatVector.fromArray(F, kd, 160 + h);
+            FloatVector dd1 = FloatVector.fromArray(F, kd, 192 + h);
+            FloatVector dm1 = FloatVector.fromArray(F, kd, 224 + h);
+            c = s10.mul(sc1).fma(dd1.mul(dx0), FloatVector.fromArray(F, acc, ao + 64));
+            mn1.mul(sx0).fma(dm1.mul(dx0).neg(), c).intoArray(acc, ao + 64);
+            c = s11.mul(sc1).fma(dd1.mul(dx1), FloatVector.fromArray(F, acc, ao + 80));
+            mn1.mul(sx1).fma(dm1.mul(dx1).neg(), c).intoArray(acc, ao + 80);
+            c = s12.mul(sc1).fma(dd1.mul(dx2), FloatVector.fromArray(F, acc, ao + 96));
+            mn1.mul(sx2).fma(dm1.mul(dx2).neg(), c).intoArray(acc, ao + 96);
+            c = s13.mul(sc1).fma(dd1.mul(dx3), FloatVector.fromArray(F, acc, ao + 112));
+            mn1.mul(sx3).fma(dm1.mul(dx3).neg(), c).intoArray(acc, ao + 112);
+            FloatVector sc2 = FloatVector.fromArray(F, kd, 256 + h);
+            FloatVector mn2 = FloatVector.fromArray(F, kd, 288 + h);
+            FloatVector dd2 = FloatVector.fromArray(F, kd, 320 + h);
+            FloatVector dm2 = FloatVector.fromArray(F, kd, 352 + h);
+            c = s20.mul(sc2).fma(dd2.mul(dx0), FloatVector.fromArray(F, acc, ao + 128));
+            mn2.mul(sx0).fma(dm2.mul(dx0).neg(), c).intoArray(acc, ao + 128);
+            c = s21.mul(sc2).fma(dd2.mul(dx1), FloatVector.fromArray(F, acc, ao + 144));
+            mn2.mul(sx1).fma(dm2.mul(dx1).neg(), c).intoArray(acc, ao + 144);
+            c = s22.mul(sc2).fma(dd2.mul(dx2), FloatVector.fromArray(F, acc, ao + 160));
+            mn2.mul(sx2).fma(dm2.mul(dx2).neg(), c).intoArray(acc, ao + 160);
+            c = s23.mul(sc2).fma(dd2.mul(dx3), FloatVector.fromArray(F, acc, ao + 176));
+            mn2.mul(sx3).fma(dm2.mul(dx3).neg(), c).intoArray(acc, ao + 176);
+            FloatVector sc3 = FloatVector.fromArray(F, kd, 384 + h);
+            FloatVector mn3 = FloatVector.fromArray(F, kd, 416 + h);
+            FloatVector dd3 = FloatVector.fromArray(F, kd, 448 + h);
+            FloatVector dm3 = FloatVector.fromArray(F, kd, 480 + h);
+            c = s30.mul(sc3).fma(dd3.mul(dx0), FloatVector.fromArray(F, acc, ao + 192));
+            mn3.mul(sx0).fma(dm3.mul(dx0).neg(), c).intoArray(acc, ao + 192);
+            c = s31.mul(sc3).fma(dd3.mul(dx1), FloatVector.fromArray(F, acc, ao + 208));
+            mn3.mul(sx1).fma(dm3.mul(dx1).neg(), c).intoArray(acc, ao + 208);
+            c = s32.mul(sc3).fma(dd3.mul(dx2), FloatVector.fromArray(F, acc, ao + 224));
+            mn3.mul(sx2).fma(dm3.mul(dx2).neg(), c).intoArray(acc, ao + 224);
+            c = s33.mul(sc3).fma(dd3.mul(dx3), FloatVector.fromArray(F, acc, ao + 240));
+            mn3.mul(sx3).fma(dm3.mul(dx3).neg(), c).intoArray(acc, ao + 240);
         }
     }
 }

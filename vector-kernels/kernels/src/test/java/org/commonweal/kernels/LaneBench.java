@@ -83,9 +83,6 @@ public final class LaneBench {
         float[] out = new float[w.rows() * TOKENS];
         double mvCurrent = w.byteSize() / best(() -> time(() -> MatrixKernels.matvec(w, x, out, pool)));
         double mvLane = w.byteSize() / best(() -> time(() -> LaneKernels.matvec(lw, x, out, pool)));
-        if (w.type() == GgmlType.Q4_K) {
-            return new double[] { mvCurrent, mvLane, Double.NaN, Double.NaN }; // no Q4_K tiles in the prototype
-        }
         int rows = 4096;
         WeightMatrix ws = new WeightMatrix(w.type(), w.data(), 0, rows, w.cols());
         LaneWeights lws = new LaneWeights(lw.type(), lw.data(), rows, lw.cols());
