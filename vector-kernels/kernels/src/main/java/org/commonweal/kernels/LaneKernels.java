@@ -14,8 +14,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Prototype: Q4_0 and Q8_0 matvec and matmul under the "lane = block" definition ({@link LaneReference}),
- * over weights repacked by {@link LaneWeights}. Every path gives {@link LaneReference}'s bits: the block
+ * Prototype: Q4_0, Q8_0 and Q4_K matvec and matmul under the "lane = block" definition ({@link LaneReference};
+ * for Q4_K lane = 32-element sub-block), over weights repacked by {@link LaneWeights}. Every path gives {@link LaneReference}'s bits: the block
  * sums are exact (int16 partial sums in matvec, integer-valued float sums in the matmul tiles), and every
  * path scales them into lane {@code b % 16} in increasing block order.
  * <p>
@@ -24,11 +24,15 @@ import jdk.incubator.vector.VectorSpecies;
  * (Q4_0: unsigned nibbles, 16 x 15 x 127 at most, the offset 8 * sum(x) subtracted after widening;
  * Q8_0: pairs of products, 2 x 128 x 127 at most, widened to int32 after each pair). Widening takes the
  * low and high shorts of each int (blocks 0..15 and 16..31 of the group, see {@link LaneWeights}), so
- * the block sums arrive in their lanes with no shuffle; two FMAs per group scale them in.
+ * the block sums arrive in their lanes with no shuffle; two FMAs per group scale them in (Q4_K: four,
+ * the sub-block scale and min multiplied in as integers first). Two rows half the thread's range apart
+ * are computed together: two independent streams read memory faster than one (about 40 against 30
+ * GB/s on this machine), while two rows close together (or a row layout interleaving them) read far
+ * slower (6 to 16 GB/s), apparently defeating the prefetchers.
  * <p>
- * Matmul: per 4 rows and group, the weights are decoded once into integer-valued floats in L1
- * ({@code [row][element j][block]}), then 4-row x 4-token register tiles do 32 FMAs per half group per
- * (row, token) and one scaling FMA.
+ * Matmul: for blocks of {@link #rowBlock} rows, group by group, each 4 rows' group is decoded once into
+ * integer-valued floats in L1 ({@code [row][element j][block]}), then 4-row x 4-token register tiles do
+ * 32 FMAs per half group per (row, token) and one scaling FMA (Q4_K: two, and two exact multiplies).
  */
 final class LaneKernels {
 
