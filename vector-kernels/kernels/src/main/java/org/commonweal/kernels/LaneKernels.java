@@ -100,7 +100,7 @@ final class LaneKernels {
             }
             return;
         }
-        int n = streams;
+        int n = streams == 1 || streams == 4 ? streams : 2;
         int gap = (to - from) / n;
         boolean q4 = w.type() == GgmlType.Q4_0;
         for (int r = from; r < from + gap && n > 1; r += CHUNK) {
@@ -130,7 +130,7 @@ final class LaneKernels {
      * Float.float16ToFloat does; then the sign.
      */
 
-    /** Q4_0 matvec, one row at a time (any row: reads its groups wherever its panel puts them). */
+    /** Q4_0 matvec, one row at a time. */
     private static void matvecQ4_0x1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
         MemorySegment m = w.data();
         short[] xs = a.xs;
@@ -379,7 +379,7 @@ final class LaneKernels {
         }
     }
 
-    /** Q8_0 matvec, one row at a time (any row: reads its groups wherever its panel puts them). */
+    /** Q8_0 matvec, one row at a time. */
     private static void matvecQ8_0x1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
         MemorySegment m = w.data();
         short[] xs = a.xs;
