@@ -45,7 +45,7 @@ class LaneKernelsTest {
         return new int[][] { { 1, 256 }, { 3, 768 }, { 5, 1024 }, { 8, 2304 }, { 13, 4096 }, { 4, 256 * 17 } };
     }
 
-    /** Far-apart rows computed together in matvec. */
+    /** Far-apart rows computed together in matvec; each also sets another matmul tile shape and row block. */
     private static final int[] STREAMS = { 1, 2, 4 };
 
     @Test
@@ -57,29 +57,31 @@ class LaneKernelsTest {
                     WeightMatrix w = MatrixKernelsTest.random(type, shape[0], shape[1], random, arena);
                     LaneWeights lw = LaneWeights.repack(w, arena);
                     for (int streams : STREAMS) {
-                    LaneKernels.streams = streams;
-                    LaneKernels.tileRows = streams == 2 ? 4 : 6;
-                    LaneKernels.rowBlock = streams == 4 ? 6 : 48;
-                    for (int tokens : new int[] { 1, 3, 4, 5, 8, 9 }) {
-                        int xs = shape[1] + 5;
-                        int os = shape[0] + 2;
-                        float[] x = gaussian(xs * tokens, random);
-                        float[] out = new float[os * tokens];
-                        LaneKernels.matmul(lw, x, xs, tokens, out, os, ONE);
-                        for (int t = 0; t < tokens; t++) {
-                            float[] mv = new float[shape[0]];
-                            float[] xt = java.util.Arrays.copyOfRange(x, t * xs, t * xs + shape[1]);
-                            LaneKernels.matvec(lw, xt, mv, ONE);
-                            for (int r = 0; r < shape[0]; r++) {
-                                float ref = LaneReference.row(w, r, x, t * xs);
-                                String where = type + " " + shape[0] + "x" + shape[1] + " streams " + streams + " row " + r + " token " + t + "/" + tokens;
-                                assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(mv[r]), "matvec " + where);
-                                assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(out[t * os + r]), "matmul " + where);
+                        LaneKernels.streams = streams;
+                        LaneKernels.tileRows = streams == 2 ? 4 : 6;
+                        LaneKernels.rowBlock = streams == 4 ? 6 : 48;
+                        for (int tokens : new int[] { 1, 3, 4, 5, 8, 9 }) {
+                            int xs = shape[1] + 5;
+                            int os = shape[0] + 2;
+                            float[] x = gaussian(xs * tokens, random);
+                            float[] out = new float[os * tokens];
+                            LaneKernels.matmul(lw, x, xs, tokens, out, os, ONE);
+                            for (int t = 0; t < tokens; t++) {
+                                float[] mv = new float[shape[0]];
+                                float[] xt = java.util.Arrays.copyOfRange(x, t * xs, t * xs + shape[1]);
+                                LaneKernels.matvec(lw, xt, mv, ONE);
+                                for (int r = 0; r < shape[0]; r++) {
+                                    float ref = LaneReference.row(w, r, x, t * xs);
+                                    String where = type + " " + shape[0] + "x" + shape[1] + " streams " + streams + " row " + r + " token " + t + "/" + tokens;
+                                    assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(mv[r]), "matvec " + where);
+                                    assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(out[t * os + r]), "matmul " + where);
+                                }
                             }
                         }
                     }
-                    }
                     LaneKernels.streams = 2;
+                    LaneKernels.tileRows = 4;
+                    LaneKernels.rowBlock = 32;
                 }
             }
         }
