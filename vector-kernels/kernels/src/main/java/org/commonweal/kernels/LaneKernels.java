@@ -1,0 +1,1135 @@
+package org.commonweal.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Prototype: Q4_0, Q8_0 and Q4_K matvec and matmul under the "lane = block" definition ({@link LaneReference};
+ * for Q4_K lane = 32-element sub-block), over weights repacked by {@link LaneWeights}. Every path gives {@link LaneReference}'s bits: the block
+ * sums are exact (int16 partial sums in matvec, integer-valued float sums in the matmul tiles), and every
+ * path scales them into lane {@code b % 16} in increasing block order.
+ * <p>
+ * Matvec: per group of 32 blocks, one 32-byte load widened to 32 shorts gives one element (Q4_0: two,
+ * low and high nibble) of all 32 blocks; the products with the int16 activations are summed in int16
+ * (Q4_0: unsigned nibbles, 16 x 15 x 127 at most, the offset 8 * sum(x) subtracted after widening;
+ * Q8_0: pairs of products, 2 x 128 x 127 at most, widened to int32 after each pair). Widening takes the
+ * low and high shorts of each int (blocks 0..15 and 16..31 of the group, see {@link LaneWeights}), so
+ * the block sums arrive in their lanes with no shuffle; two FMAs per group scale them in (Q4_K: four,
+ * the sub-block scale and min multiplied in as integers first). Two rows half the thread's range apart
+ * are computed together: two independent streams read memory faster than one (about 40 against 30
+ * GB/s on this machine), while two rows close together (or a row layout interleaving them) read far
+ * slower (6 to 16 GB/s), apparently defeating the prefetchers.
+ * <p>
+ * Matmul: for blocks of {@link #rowBlock} rows, group by group, each 4 rows' group is decoded once into
+ * integer-valued floats in L1 ({@code [row][element j][block]}), then 4-row x 4-token register tiles do
+ * 32 FMAs per half group per (row, token) and one scaling FMA (Q4_K: two, and two exact multiplies).
+ */
+final class LaneKernels {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorOperators.Conversion<Byte, Short> ZB2S = VectorOperators.ZERO_EXTEND_B2S;
+    private static final VectorOperators.Conversion<Byte, Short> B2S = VectorOperators.B2S;
+    private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
+    private static final VectorOperators.Binary LSHL = VectorOperators.LSHL;
+    private static final VectorOperators.Binary LSHR = VectorOperators.LSHR;
+    private static final VectorOperators.Binary ASHR = VectorOperators.ASHR;
+    /** Rows per call of a matvec kernel (see MatrixKernels.MATVEC_CHUNK: short calls compile well). */
+    private static final int CHUNK = 256;
+    private static final ValueLayout.OfShort F16 = Dequantize.F16;
+    /** Lanes 8..15: the second super-block of a half group of Q4_K sub-blocks. */
+    private static final VectorMask<Float> UPPER8 = VectorMask.fromLong(F, 0xFF00L);
+
+    private LaneKernels() {
+    }
+
+    /** {@code out[r] = W[r,:] . x} for every row. */
+    static void matvec(LaneWeights w, float[] x, float[] out, KernelPool pool) {
+        LaneActivations a = LaneActivations.of(activations(w), x, 0, w.cols());
+        pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rows(w, a, out, 0, from, to));
+    }
+
+    /** {@code out[t * outStride + r] = W[r,:] . x[t * xStride ...]}: each token's matvec, bit for bit. */
+    static void matmul(LaneWeights w, float[] x, int xStride, int tokens, float[] out, int outStride, KernelPool pool) {
+        LaneActivations[] a = new LaneActivations[tokens];
+        pool.forRows(tokens, 4L * w.cols(), (from, to) -> {
+            for (int t = from; t < to; t++) {
+                a[t] = LaneActivations.of(activations(w), x, t * xStride, w.cols());
+            }
+        });
+        pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> {
+            for (int r = from; r < to; r += CHUNK) {
+                matmulRows(w, a, out, outStride, r, Math.min(r + CHUNK, to));
+            }
+        });
+    }
+
+    private static GgmlType activations(LaneWeights w) {
+        return w.type() == GgmlType.Q4_K ? GgmlType.Q8_K : GgmlType.Q8_0;
+    }
+
+    /** Far-apart rows computed together in matvec (1, 2 or 4); settable for experiments. */
+    static int streams = 2;
+
+    /**
+     * Matvec of rows {@code [from, to)}, written to {@code out[oo + r]}: the range is cut into
+     * {@link #streams} equal parts whose rows are computed together (independent memory streams), in
+     * chunks of {@value #CHUNK}; the leftover rows one at a time.
+     */
+    static void rows(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        if (w.type() == GgmlType.Q4_K) {
+            int half = streams > 1 ? (to - from) / 2 : 0;
+            for (int r = from; r < from + half; r += CHUNK) {
+                matvecQ4_Kx2(w, a, out, oo, r, Math.min(r + CHUNK, from + half), half);
+            }
+            for (int r = from + 2 * half; r < to; r += CHUNK) {
+                matvecQ4_Kx1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+            }
+            return;
+        }
+        int n = streams == 1 || streams == 4 ? streams : 2;
+        int gap = (to - from) / n;
+        boolean q4 = w.type() == GgmlType.Q4_0;
+        for (int r = from; r < from + gap && n > 1; r += CHUNK) {
+            int end = Math.min(r + CHUNK, from + gap);
+            switch (n * (q4 ? 1 : -1)) {
+                case 2 -> matvecQ4_0x2(w, a, out, oo, r, end, gap);
+                case 4 -> matvecQ4_0x4(w, a, out, oo, r, end, gap);
+                case -2 -> matvecQ8_0x2(w, a, out, oo, r, end, gap);
+                default -> matvecQ8_0x4(w, a, out, oo, r, end, gap);
+            }
+        }
+        int rest = n > 1 ? from + n * gap : from;
+        for (int r = rest; r < to; r += CHUNK) {
+            if (q4) {
+                matvecQ4_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+            } else {
+                matvecQ8_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+            }
+        }
+    }
+
+    /*
+     * As in MatrixKernels, every vector operation is written out in the loop bodies (a helper of ours
+     * taking or returning vectors may not be inlined, and then boxes them). The F16 scales are widened
+     * with integer operations: (bits & 0x7fff) << 13 as a float times 2^112 is exact for normal and
+     * subnormal halves; exponent 31 (infinity, NaN) is blended in as 0x7f800000 | mantissa << 13, as
+     * Float.float16ToFloat does; then the sign.
+     */
+
+    /** Q4_0 matvec, one row at a time. */
+    private static void matvecQ4_0x1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] d = a.d;
+        int[] sum8 = a.sum8;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            FloatVector acc0 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 576L * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector lo0 = zero, hi0 = zero;
+                for (int j = 0; j < 16; j++) {
+                    ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
+                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                }
+                IntVector oe = IntVector.fromArray(I, sum8, 32 * g);
+                IntVector oh = IntVector.fromArray(I, sum8, 32 * g + 16);
+                IntVector se0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 512, LE);
+                IntVector h0e = h0.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /**
+     * Q4_0 matvec, 2 rows at a time, {@code gap} rows apart (rows {@code r + i * gap} for r in {@code [from, to)}),
+     * sharing the activation loads: far-apart rows are independent streams for the prefetchers.
+     */
+    private static void matvecQ4_0x2(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] d = a.d;
+        int[] sum8 = a.sum8;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            long row1 = w.rowOffset(r + gap);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 576L * g;
+                long b1 = row1 + 576L * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero;
+                for (int j = 0; j < 16; j++) {
+                    ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
+                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo1 = lo1.add(v1.and((short) 0x0F).mul(xl));
+                    hi1 = hi1.add(v1.lanewise(LSHR, 4).mul(xh));
+                }
+                IntVector oe = IntVector.fromArray(I, sum8, 32 * g);
+                IntVector oh = IntVector.fromArray(I, sum8, 32 * g + 16);
+                IntVector se0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                IntVector se1 = lo1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so1 = lo1.reinterpretAsInts().lanewise(ASHR, 16).add(hi1.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 512, LE);
+                IntVector h0e = h0.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
+                IntVector h1 = IntVector.fromMemorySegment(I, m, b1 + 512, LE);
+                IntVector h1e = h1.and(0xFFFF);
+                IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h1o = h1.lanewise(LSHR, 16);
+                h1m = h1o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1o = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
+                acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+            acc1.intoArray(lanes, 0);
+            out[oo + r + gap] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /**
+     * Q4_0 matvec, 4 rows at a time, {@code gap} rows apart (rows {@code r + i * gap} for r in {@code [from, to)}),
+     * sharing the activation loads: far-apart rows are independent streams for the prefetchers.
+     */
+    private static void matvecQ4_0x4(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] d = a.d;
+        int[] sum8 = a.sum8;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            long row1 = w.rowOffset(r + gap);
+            long row2 = w.rowOffset(r + 2 * gap);
+            long row3 = w.rowOffset(r + 3 * gap);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            FloatVector acc2 = FloatVector.zero(F);
+            FloatVector acc3 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 576L * g;
+                long b1 = row1 + 576L * g;
+                long b2 = row2 + 576L * g;
+                long b3 = row3 + 576L * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero, lo2 = zero, hi2 = zero, lo3 = zero, hi3 = zero;
+                for (int j = 0; j < 16; j++) {
+                    ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
+                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo1 = lo1.add(v1.and((short) 0x0F).mul(xl));
+                    hi1 = hi1.add(v1.lanewise(LSHR, 4).mul(xh));
+                    ShortVector v2 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b2 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo2 = lo2.add(v2.and((short) 0x0F).mul(xl));
+                    hi2 = hi2.add(v2.lanewise(LSHR, 4).mul(xh));
+                    ShortVector v3 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b3 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo3 = lo3.add(v3.and((short) 0x0F).mul(xl));
+                    hi3 = hi3.add(v3.lanewise(LSHR, 4).mul(xh));
+                }
+                IntVector oe = IntVector.fromArray(I, sum8, 32 * g);
+                IntVector oh = IntVector.fromArray(I, sum8, 32 * g + 16);
+                IntVector se0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                IntVector se1 = lo1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so1 = lo1.reinterpretAsInts().lanewise(ASHR, 16).add(hi1.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                IntVector se2 = lo2.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi2.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so2 = lo2.reinterpretAsInts().lanewise(ASHR, 16).add(hi2.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                IntVector se3 = lo3.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi3.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so3 = lo3.reinterpretAsInts().lanewise(ASHR, 16).add(hi3.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 512, LE);
+                IntVector h0e = h0.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
+                IntVector h1 = IntVector.fromMemorySegment(I, m, b1 + 512, LE);
+                IntVector h1e = h1.and(0xFFFF);
+                IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h1o = h1.lanewise(LSHR, 16);
+                h1m = h1o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1o = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
+                acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
+                IntVector h2 = IntVector.fromMemorySegment(I, m, b2 + 512, LE);
+                IntVector h2e = h2.and(0xFFFF);
+                IntVector h2m = h2e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w2e = h2m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h2m.or(0x7F800000), h2e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h2e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h2o = h2.lanewise(LSHR, 16);
+                h2m = h2o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w2o = h2m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h2m.or(0x7F800000), h2o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h2o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc2 = ((FloatVector) se2.convert(I2F, 0)).fma(w2e.mul(de), acc2);
+                acc2 = ((FloatVector) so2.convert(I2F, 0)).fma(w2o.mul(dh), acc2);
+                IntVector h3 = IntVector.fromMemorySegment(I, m, b3 + 512, LE);
+                IntVector h3e = h3.and(0xFFFF);
+                IntVector h3m = h3e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w3e = h3m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h3m.or(0x7F800000), h3e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h3e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h3o = h3.lanewise(LSHR, 16);
+                h3m = h3o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w3o = h3m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h3m.or(0x7F800000), h3o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h3o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc3 = ((FloatVector) se3.convert(I2F, 0)).fma(w3e.mul(de), acc3);
+                acc3 = ((FloatVector) so3.convert(I2F, 0)).fma(w3o.mul(dh), acc3);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+            acc1.intoArray(lanes, 0);
+            out[oo + r + gap] = MatrixKernels.tree(lanes);
+            acc2.intoArray(lanes, 0);
+            out[oo + r + 2 * gap] = MatrixKernels.tree(lanes);
+            acc3.intoArray(lanes, 0);
+            out[oo + r + 3 * gap] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /** Q8_0 matvec, one row at a time. */
+    private static void matvecQ8_0x1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] d = a.d;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            FloatVector acc0 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 1088L * g;
+                int xo = 1024 * g;
+                IntVector zero = IntVector.zero(I);
+                IntVector se0 = zero, so0 = zero;
+                for (int j = 0; j < 32; j += 2) {
+                    ShortVector xa = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xb = ShortVector.fromArray(S, xs, xo + 32 * j + 32);
+                    IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se0 = se0.add(p0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so0 = so0.add(p0.lanewise(ASHR, 16));
+                }
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 1024, LE);
+                IntVector h0e = h0.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /**
+     * Q8_0 matvec, 2 rows at a time, {@code gap} rows apart (rows {@code r + i * gap} for r in {@code [from, to)}),
+     * sharing the activation loads: far-apart rows are independent streams for the prefetchers.
+     */
+    private static void matvecQ8_0x2(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] d = a.d;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            long row1 = w.rowOffset(r + gap);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 1088L * g;
+                long b1 = row1 + 1088L * g;
+                int xo = 1024 * g;
+                IntVector zero = IntVector.zero(I);
+                IntVector se0 = zero, so0 = zero, se1 = zero, so1 = zero;
+                for (int j = 0; j < 32; j += 2) {
+                    ShortVector xa = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xb = ShortVector.fromArray(S, xs, xo + 32 * j + 32);
+                    IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se0 = se0.add(p0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so0 = so0.add(p0.lanewise(ASHR, 16));
+                    IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se1 = se1.add(p1.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so1 = so1.add(p1.lanewise(ASHR, 16));
+                }
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 1024, LE);
+                IntVector h0e = h0.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
+                IntVector h1 = IntVector.fromMemorySegment(I, m, b1 + 1024, LE);
+                IntVector h1e = h1.and(0xFFFF);
+                IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h1o = h1.lanewise(LSHR, 16);
+                h1m = h1o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1o = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
+                acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+            acc1.intoArray(lanes, 0);
+            out[oo + r + gap] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /**
+     * Q8_0 matvec, 4 rows at a time, {@code gap} rows apart (rows {@code r + i * gap} for r in {@code [from, to)}),
+     * sharing the activation loads: far-apart rows are independent streams for the prefetchers.
+     */
+    private static void matvecQ8_0x4(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] d = a.d;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            long row1 = w.rowOffset(r + gap);
+            long row2 = w.rowOffset(r + 2 * gap);
+            long row3 = w.rowOffset(r + 3 * gap);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            FloatVector acc2 = FloatVector.zero(F);
+            FloatVector acc3 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 1088L * g;
+                long b1 = row1 + 1088L * g;
+                long b2 = row2 + 1088L * g;
+                long b3 = row3 + 1088L * g;
+                int xo = 1024 * g;
+                IntVector zero = IntVector.zero(I);
+                IntVector se0 = zero, so0 = zero, se1 = zero, so1 = zero, se2 = zero, so2 = zero, se3 = zero, so3 = zero;
+                for (int j = 0; j < 32; j += 2) {
+                    ShortVector xa = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xb = ShortVector.fromArray(S, xs, xo + 32 * j + 32);
+                    IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se0 = se0.add(p0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so0 = so0.add(p0.lanewise(ASHR, 16));
+                    IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se1 = se1.add(p1.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so1 = so1.add(p1.lanewise(ASHR, 16));
+                    IntVector p2 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b2 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b2 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se2 = se2.add(p2.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so2 = so2.add(p2.lanewise(ASHR, 16));
+                    IntVector p3 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b3 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b3 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                            .reinterpretAsInts();
+                    se3 = se3.add(p3.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                    so3 = so3.add(p3.lanewise(ASHR, 16));
+                }
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 1024, LE);
+                IntVector h0e = h0.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
+                IntVector h1 = IntVector.fromMemorySegment(I, m, b1 + 1024, LE);
+                IntVector h1e = h1.and(0xFFFF);
+                IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h1o = h1.lanewise(LSHR, 16);
+                h1m = h1o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1o = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
+                acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
+                IntVector h2 = IntVector.fromMemorySegment(I, m, b2 + 1024, LE);
+                IntVector h2e = h2.and(0xFFFF);
+                IntVector h2m = h2e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w2e = h2m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h2m.or(0x7F800000), h2e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h2e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h2o = h2.lanewise(LSHR, 16);
+                h2m = h2o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w2o = h2m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h2m.or(0x7F800000), h2o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h2o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc2 = ((FloatVector) se2.convert(I2F, 0)).fma(w2e.mul(de), acc2);
+                acc2 = ((FloatVector) so2.convert(I2F, 0)).fma(w2o.mul(dh), acc2);
+                IntVector h3 = IntVector.fromMemorySegment(I, m, b3 + 1024, LE);
+                IntVector h3e = h3.and(0xFFFF);
+                IntVector h3m = h3e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w3e = h3m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h3m.or(0x7F800000), h3e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h3e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h3o = h3.lanewise(LSHR, 16);
+                h3m = h3o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w3o = h3m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h3m.or(0x7F800000), h3o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h3o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc3 = ((FloatVector) se3.convert(I2F, 0)).fma(w3e.mul(de), acc3);
+                acc3 = ((FloatVector) so3.convert(I2F, 0)).fma(w3o.mul(dh), acc3);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+            acc1.intoArray(lanes, 0);
+            out[oo + r + gap] = MatrixKernels.tree(lanes);
+            acc2.intoArray(lanes, 0);
+            out[oo + r + 2 * gap] = MatrixKernels.tree(lanes);
+            acc3.intoArray(lanes, 0);
+            out[oo + r + 3 * gap] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /** Q4_K matvec, one row at a time. */
+    private static void matvecQ4_Kx1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] dk = a.dk;
+        int[] sums = a.sums;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            FloatVector acc0 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 592L * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector lo0 = zero, hi0 = zero;
+                for (int j = 0; j < 16; j++) {
+                    ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
+                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                }
+                IntVector xe = IntVector.fromArray(I, sums, 32 * g);
+                IntVector xh = IntVector.fromArray(I, sums, 32 * g + 16);
+                float dx0 = dk[4 * g];
+                float dx1 = dk[4 * g + 1];
+                float dx2 = dk[4 * g + 2];
+                float dx3 = dk[4 * g + 3];
+                IntVector te0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16));
+                IntVector to0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16));
+                IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 512, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                IntVector mn0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 544, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                FloatVector de0 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b0 + 576)) * dx0)
+                        .blend(Float.float16ToFloat(m.get(F16, b0 + 578)) * dx1, UPPER8);
+                FloatVector do0 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b0 + 580)) * dx2)
+                        .blend(Float.float16ToFloat(m.get(F16, b0 + 582)) * dx3, UPPER8);
+                FloatVector ne0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 584)) * dx0))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 586)) * dx1), UPPER8);
+                FloatVector no0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 588)) * dx2))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 590)) * dx3), UPPER8);
+                acc0 = ((FloatVector) te0.mul(sc0.and(0xFFFF)).convert(I2F, 0)).fma(de0, acc0);
+                acc0 = ((FloatVector) xe.mul(mn0.and(0xFFFF)).convert(I2F, 0)).fma(ne0, acc0);
+                acc0 = ((FloatVector) to0.mul(sc0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do0, acc0);
+                acc0 = ((FloatVector) xh.mul(mn0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(no0, acc0);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /** Q4_K matvec, rows {@code r} and {@code r + gap} together (see {@link #matvecQ4_0x2}). */
+    private static void matvecQ4_Kx2(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] dk = a.dk;
+        int[] sums = a.sums;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            long row1 = w.rowOffset(r + gap);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 592L * g;
+                long b1 = row1 + 592L * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero;
+                for (int j = 0; j < 16; j++) {
+                    ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
+                    ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
+                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    lo1 = lo1.add(v1.and((short) 0x0F).mul(xl));
+                    hi1 = hi1.add(v1.lanewise(LSHR, 4).mul(xh));
+                }
+                IntVector xe = IntVector.fromArray(I, sums, 32 * g);
+                IntVector xh = IntVector.fromArray(I, sums, 32 * g + 16);
+                float dx0 = dk[4 * g];
+                float dx1 = dk[4 * g + 1];
+                float dx2 = dk[4 * g + 2];
+                float dx3 = dk[4 * g + 3];
+                IntVector te0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16));
+                IntVector to0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16));
+                IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 512, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                IntVector mn0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 544, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                FloatVector de0 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b0 + 576)) * dx0)
+                        .blend(Float.float16ToFloat(m.get(F16, b0 + 578)) * dx1, UPPER8);
+                FloatVector do0 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b0 + 580)) * dx2)
+                        .blend(Float.float16ToFloat(m.get(F16, b0 + 582)) * dx3, UPPER8);
+                FloatVector ne0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 584)) * dx0))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 586)) * dx1), UPPER8);
+                FloatVector no0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 588)) * dx2))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 590)) * dx3), UPPER8);
+                acc0 = ((FloatVector) te0.mul(sc0.and(0xFFFF)).convert(I2F, 0)).fma(de0, acc0);
+                acc0 = ((FloatVector) xe.mul(mn0.and(0xFFFF)).convert(I2F, 0)).fma(ne0, acc0);
+                acc0 = ((FloatVector) to0.mul(sc0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do0, acc0);
+                acc0 = ((FloatVector) xh.mul(mn0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(no0, acc0);
+                IntVector te1 = lo1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
+                        .add(hi1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16));
+                IntVector to1 = lo1.reinterpretAsInts().lanewise(ASHR, 16).add(hi1.reinterpretAsInts().lanewise(ASHR, 16));
+                IntVector sc1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 512, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                IntVector mn1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 544, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                FloatVector de1 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b1 + 576)) * dx0)
+                        .blend(Float.float16ToFloat(m.get(F16, b1 + 578)) * dx1, UPPER8);
+                FloatVector do1 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b1 + 580)) * dx2)
+                        .blend(Float.float16ToFloat(m.get(F16, b1 + 582)) * dx3, UPPER8);
+                FloatVector ne1 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b1 + 584)) * dx0))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b1 + 586)) * dx1), UPPER8);
+                FloatVector no1 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b1 + 588)) * dx2))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b1 + 590)) * dx3), UPPER8);
+                acc1 = ((FloatVector) te1.mul(sc1.and(0xFFFF)).convert(I2F, 0)).fma(de1, acc1);
+                acc1 = ((FloatVector) xe.mul(mn1.and(0xFFFF)).convert(I2F, 0)).fma(ne1, acc1);
+                acc1 = ((FloatVector) to1.mul(sc1.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do1, acc1);
+                acc1 = ((FloatVector) xh.mul(mn1.lanewise(LSHR, 16)).convert(I2F, 0)).fma(no1, acc1);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+            acc1.intoArray(lanes, 0);
+            out[oo + r + gap] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /** Rows per block of the matmul: the block's accumulators and one group of every token's activations stay in L2. */
+    static int rowBlock = 32;
+    /** Rows per register tile of the matmul: 4 (4 x 4 tiles) or 6 (6 x 4 tiles); settable for experiments. */
+    static int tileRows = 4;
+
+    /**
+     * Rows {@code [from, to)} times every token, in blocks of about {@link #rowBlock} rows: group by group,
+     * each tile's rows' group decoded once into {@code wf} (L1) and used by every token quad, so that a
+     * group of all tokens' activations (64 tokens: 256 KiB) is read from L2 by every row tile of the
+     * block. The accumulators wait in {@code acc} between groups (a store and a load change no bits).
+     * Leftover tokens and rows go through the matvec kernels (the same bits).
+     */
+    private static void matmulRows(LaneWeights w, LaneActivations[] a, float[] out, int os, int from, int to) {
+        int tokens = a.length;
+        int quads = tokens / 4;
+        int groups = w.groups();
+        boolean k = w.type() == GgmlType.Q4_K;
+        int tr = k ? 4 : tileRows;
+        int block = Math.max(tr, rowBlock / tr * tr);
+        int tileFloats = 64 * tr;
+        float[] wf = new float[tr * 1024];
+        float[] wd = new float[tr * (k ? 128 : 32)];
+        float[] acc = new float[block / tr * quads * tileFloats];
+        int whole = from + (to - from) / tr * tr;
+        int r = from;
+        if (quads > 0) {
+            for (; r < whole; r += block) {
+                int end = Math.min(r + block, whole);
+                int rowTiles = (end - r) / tr;
+                Arrays.fill(acc, 0f);
+                for (int g = 0; g < groups; g++) {
+                    for (int rt = 0; rt < rowTiles; rt++) {
+                        for (int i = 0; i < tr; i++) {
+                            if (k) {
+                                decodeQ4_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 128 * i);
+                            } else {
+                                decode(w, r + tr * rt + i, g, wf, 1024 * i, wd, 32 * i);
+                            }
+                        }
+                        for (int q = 0; q < quads; q++) {
+                            LaneActivations t0 = a[4 * q];
+                            LaneActivations t1 = a[4 * q + 1];
+                            LaneActivations t2 = a[4 * q + 2];
+                            LaneActivations t3 = a[4 * q + 3];
+                            int ao = tileFloats * (rt * quads + q);
+                            if (k) {
+                                tile4x4K(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, t0.sumf, t1.sumf, t2.sumf, t3.sumf,
+                                        g, acc, ao);
+                            } else if (tr == 6) {
+                                tile6x4(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, g, acc, ao);
+                            } else {
+                                tile4x4(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, g, acc, ao);
+                            }
+                        }
+                    }
+                }
+                for (int rt = 0; rt < rowTiles; rt++) {
+                    for (int q = 0; q < quads; q++) {
+                        for (int i = 0; i < 4 * tr; i++) {
+                            out[(4 * q + (i & 3)) * os + r + tr * rt + (i >> 2)] = MatrixKernels.treeAt(acc, tileFloats * (rt * quads + q) + 16 * i);
+                        }
+                    }
+                }
+                for (int t = 4 * quads; t < tokens; t++) {
+                    rows(w, a[t], out, t * os, r, end);
+                }
+            }
+            r = whole;
+        }
+        for (int t = 0; t < tokens; t++) {
+            rows(w, a[t], out, t * os, r, to);
+        }
+    }
+
+    /**
+     * Q4_K row {@code r}'s group {@code g}: {@code wf[wo + 32 j + i]} = nibble of element j of sub-block i
+     * (natural order), and {@code kd[ko ..]} its sub-blocks' scales, mins, d and dmin (per sub-block) as floats.
+     */
+    private static void decodeQ4_K(LaneWeights w, int r, int g, float[] wf, int wo, float[] kd, int ko) {
+        MemorySegment m = w.data();
+        long base = w.rowOffset(r) + (long) g * w.groupBytes();
+        for (int j = 0; j < 16; j++) {
+            IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 32L * j, LE).convertShape(ZB2S, S, 0))
+                    .reinterpretAsInts();
+            ((FloatVector) v.and(0x0F).convert(I2F, 0)).intoArray(wf, wo + 32 * j);
+            ((FloatVector) v.lanewise(LSHR, 16).and(0x0F).convert(I2F, 0)).intoArray(wf, wo + 32 * j + 16);
+            ((FloatVector) v.lanewise(LSHR, 4).and(0x0F).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16));
+            ((FloatVector) v.lanewise(LSHR, 20).and(0x0F).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16) + 16);
+        }
+        for (int p = 0; p < LaneWeights.GROUP; p++) {
+            int i = LaneWeights.perm(p);
+            kd[ko + i] = m.get(ValueLayout.JAVA_BYTE, base + 512 + p);
+            kd[ko + 32 + i] = m.get(ValueLayout.JAVA_BYTE, base + 544 + p);
+            kd[ko + 64 + i] = Float.float16ToFloat(m.get(F16, base + 576 + 2L * (i / 8)));
+            kd[ko + 96 + i] = Float.float16ToFloat(m.get(F16, base + 584 + 2L * (i / 8)));
+        }
+    }
+
+    /**
+     * Row {@code r}'s group {@code g} as integer-valued floats, {@code wf[wo + 32 j + i]} = multiplier of
+     * element j of block i (natural order), and its scales {@code wd[so + i]}.
+     */
+    private static void decode(LaneWeights w, int r, int g, float[] wf, int wo, float[] wd, int so) {
+        MemorySegment m = w.data();
+        long base = w.rowOffset(r) + (long) g * w.groupBytes();
+        if (w.type() == GgmlType.Q4_0) {
+            for (int j = 0; j < 16; j++) {
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 32L * j, LE).convertShape(ZB2S, S, 0))
+                        .reinterpretAsInts();
+                ((FloatVector) v.and(0x0F).sub(8).convert(I2F, 0)).intoArray(wf, wo + 32 * j);
+                ((FloatVector) v.lanewise(LSHR, 16).and(0x0F).sub(8).convert(I2F, 0)).intoArray(wf, wo + 32 * j + 16);
+                ((FloatVector) v.lanewise(LSHR, 4).and(0x0F).sub(8).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16));
+                ((FloatVector) v.lanewise(LSHR, 20).and(0x0F).sub(8).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16) + 16);
+            }
+        } else {
+            for (int j = 0; j < 32; j++) {
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 32L * j, LE).convertShape(B2S, S, 0))
+                        .reinterpretAsInts();
+                ((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wf, wo + 32 * j);
+                ((FloatVector) v.lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wf, wo + 32 * j + 16);
+            }
+        }
+        long scales = base + w.quantBytes();
+        for (int p = 0; p < LaneWeights.GROUP; p++) {
+            wd[so + LaneWeights.perm(p)] = Float.float16ToFloat(m.get(Dequantize.F16, scales + 2L * p));
+        }
+    }
+
+    /**
+     * One group of a 4-row x 4-token tile: per half (blocks 0..15, then 16..31 of the group), 16 sums of
+     * integer-valued float products (exact: |sum| < 2^24) over the 32 elements, then each lane's block
+     * scaled into the accumulators kept in {@code acc} (row-major: row r, token t at {@code ao + 16 * (4 r + t)}).
+     */
+    private static void tile4x4(float[] wf, float[] wd, float[] x0, float[] x1, float[] x2, float[] x3,
+            float[] d0, float[] d1, float[] d2, float[] d3, int g, float[] acc, int ao) {
+        int xo = 1024 * g;
+        for (int h = 0; h < 32; h += 16) {
+            FloatVector z = FloatVector.zero(F);
+            FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
+            FloatVector s10 = z, s11 = z, s12 = z, s13 = z;
+            FloatVector s20 = z, s21 = z, s22 = z, s23 = z;
+            FloatVector s30 = z, s31 = z, s32 = z, s33 = z;
+            for (int j = 0; j < 32; j++) {
+                int wo = 32 * j + h;
+                FloatVector w0 = FloatVector.fromArray(F, wf, wo);
+                FloatVector w1 = FloatVector.fromArray(F, wf, 1024 + wo);
+                FloatVector w2 = FloatVector.fromArray(F, wf, 2048 + wo);
+                FloatVector w3 = FloatVector.fromArray(F, wf, 3072 + wo);
+                FloatVector v = FloatVector.fromArray(F, x0, xo + wo);
+                s00 = w0.fma(v, s00);
+                s10 = w1.fma(v, s10);
+                s20 = w2.fma(v, s20);
+                s30 = w3.fma(v, s30);
+                v = FloatVector.fromArray(F, x1, xo + wo);
+                s01 = w0.fma(v, s01);
+                s11 = w1.fma(v, s11);
+                s21 = w2.fma(v, s21);
+                s31 = w3.fma(v, s31);
+                v = FloatVector.fromArray(F, x2, xo + wo);
+                s02 = w0.fma(v, s02);
+                s12 = w1.fma(v, s12);
+                s22 = w2.fma(v, s22);
+                s32 = w3.fma(v, s32);
+                v = FloatVector.fromArray(F, x3, xo + wo);
+                s03 = w0.fma(v, s03);
+                s13 = w1.fma(v, s13);
+                s23 = w2.fma(v, s23);
+                s33 = w3.fma(v, s33);
+            }
+            int so = 32 * g + h;
+            FloatVector dx0 = FloatVector.fromArray(F, d0, so);
+            FloatVector dx1 = FloatVector.fromArray(F, d1, so);
+            FloatVector dx2 = FloatVector.fromArray(F, d2, so);
+            FloatVector dx3 = FloatVector.fromArray(F, d3, so);
+            FloatVector dw0 = FloatVector.fromArray(F, wd, 0 + h);
+            s00.fma(dw0.mul(dx0), FloatVector.fromArray(F, acc, ao + 0)).intoArray(acc, ao + 0);
+            s01.fma(dw0.mul(dx1), FloatVector.fromArray(F, acc, ao + 16)).intoArray(acc, ao + 16);
+            s02.fma(dw0.mul(dx2), FloatVector.fromArray(F, acc, ao + 32)).intoArray(acc, ao + 32);
+            s03.fma(dw0.mul(dx3), FloatVector.fromArray(F, acc, ao + 48)).intoArray(acc, ao + 48);
+            FloatVector dw1 = FloatVector.fromArray(F, wd, 32 + h);
+            s10.fma(dw1.mul(dx0), FloatVector.fromArray(F, acc, ao + 64)).intoArray(acc, ao + 64);
+            s11.fma(dw1.mul(dx1), FloatVector.fromArray(F, acc, ao + 80)).intoArray(acc, ao + 80);
+            s12.fma(dw1.mul(dx2), FloatVector.fromArray(F, acc, ao + 96)).intoArray(acc, ao + 96);
+            s13.fma(dw1.mul(dx3), FloatVector.fromArray(F, acc, ao + 112)).intoArray(acc, ao + 112);
+            FloatVector dw2 = FloatVector.fromArray(F, wd, 64 + h);
+            s20.fma(dw2.mul(dx0), FloatVector.fromArray(F, acc, ao + 128)).intoArray(acc, ao + 128);
+            s21.fma(dw2.mul(dx1), FloatVector.fromArray(F, acc, ao + 144)).intoArray(acc, ao + 144);
+            s22.fma(dw2.mul(dx2), FloatVector.fromArray(F, acc, ao + 160)).intoArray(acc, ao + 160);
+            s23.fma(dw2.mul(dx3), FloatVector.fromArray(F, acc, ao + 176)).intoArray(acc, ao + 176);
+            FloatVector dw3 = FloatVector.fromArray(F, wd, 96 + h);
+            s30.fma(dw3.mul(dx0), FloatVector.fromArray(F, acc, ao + 192)).intoArray(acc, ao + 192);
+            s31.fma(dw3.mul(dx1), FloatVector.fromArray(F, acc, ao + 208)).intoArray(acc, ao + 208);
+            s32.fma(dw3.mul(dx2), FloatVector.fromArray(F, acc, ao + 224)).intoArray(acc, ao + 224);
+            s33.fma(dw3.mul(dx3), FloatVector.fromArray(F, acc, ao + 240)).intoArray(acc, ao + 240);
+        }
+    }
+
+    /**
+     * One group of a 6-row x 4-token tile: per half (blocks 0..15, then 16..31 of the group), 16 sums of
+     * integer-valued float products (exact: |sum| < 2^24) over the 32 elements, then each lane's block
+     * scaled into the accumulators kept in {@code acc} (row-major: row r, token t at {@code ao + 16 * (4 r + t)}).
+     */
+    private static void tile6x4(float[] wf, float[] wd, float[] x0, float[] x1, float[] x2, float[] x3,
+            float[] d0, float[] d1, float[] d2, float[] d3, int g, float[] acc, int ao) {
+        int xo = 1024 * g;
+        for (int h = 0; h < 32; h += 16) {
+            FloatVector z = FloatVector.zero(F);
+            FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
+            FloatVector s10 = z, s11 = z, s12 = z, s13 = z;
+            FloatVector s20 = z, s21 = z, s22 = z, s23 = z;
+            FloatVector s30 = z, s31 = z, s32 = z, s33 = z;
+            FloatVector s40 = z, s41 = z, s42 = z, s43 = z;
+            FloatVector s50 = z, s51 = z, s52 = z, s53 = z;
+            for (int j = 0; j < 32; j++) {
+                int wo = 32 * j + h;
+                FloatVector v0 = FloatVector.fromArray(F, x0, xo + wo);
+                FloatVector v1 = FloatVector.fromArray(F, x1, xo + wo);
+                FloatVector v2 = FloatVector.fromArray(F, x2, xo + wo);
+                FloatVector v3 = FloatVector.fromArray(F, x3, xo + wo);
+                FloatVector v = FloatVector.fromArray(F, wf, wo);
+                s00 = v.fma(v0, s00);
+                s01 = v.fma(v1, s01);
+                s02 = v.fma(v2, s02);
+                s03 = v.fma(v3, s03);
+                v = FloatVector.fromArray(F, wf, 1024 + wo);
+                s10 = v.fma(v0, s10);
+                s11 = v.fma(v1, s11);
+                s12 = v.fma(v2, s12);
+                s13 = v.fma(v3, s13);
+                v = FloatVector.fromArray(F, wf, 2048 + wo);
+                s20 = v.fma(v0, s20);
+                s21 = v.fma(v1, s21);
+                s22 = v.fma(v2, s22);
+                s23 = v.fma(v3, s23);
+                v = FloatVector.fromArray(F, wf, 3072 + wo);
+                s30 = v.fma(v0, s30);
+                s31 = v.fma(v1, s31);
+                s32 = v.fma(v2, s32);
+                s33 = v.fma(v3, s33);
+                v = FloatVector.fromArray(F, wf, 4096 + wo);
+                s40 = v.fma(v0, s40);
+                s41 = v.fma(v1, s41);
+                s42 = v.fma(v2, s42);
+                s43 = v.fma(v3, s43);
+                v = FloatVector.fromArray(F, wf, 5120 + wo);
+                s50 = v.fma(v0, s50);
+                s51 = v.fma(v1, s51);
+                s52 = v.fma(v2, s52);
+                s53 = v.fma(v3, s53);
+            }
+            int so = 32 * g + h;
+            FloatVector dx0 = FloatVector.fromArray(F, d0, so);
+            FloatVector dx1 = FloatVector.fromArray(F, d1, so);
+            FloatVector dx2 = FloatVector.fromArray(F, d2, so);
+            FloatVector dx3 = FloatVector.fromArray(F, d3, so);
+            FloatVector dw0 = FloatVector.fromArray(F, wd, 0 + h);
+            s00.fma(dw0.mul(dx0), FloatVector.fromArray(F, acc, ao + 0)).intoArray(acc, ao + 0);
+            s01.fma(dw0.mul(dx1), FloatVector.fromArray(F, acc, ao + 16)).intoArray(acc, ao + 16);
+            s02.fma(dw0.mul(dx2), FloatVector.fromArray(F, acc, ao + 32)).intoArray(acc, ao + 32);
+            s03.fma(dw0.mul(dx3), FloatVector.fromArray(F, acc, ao + 48)).intoArray(acc, ao + 48);
+            FloatVector dw1 = FloatVector.fromArray(F, wd, 32 + h);
+            s10.fma(dw1.mul(dx0), FloatVector.fromArray(F, acc, ao + 64)).intoArray(acc, ao + 64);
+            s11.fma(dw1.mul(dx1), FloatVector.fromArray(F, acc, ao + 80)).intoArray(acc, ao + 80);
+            s12.fma(dw1.mul(dx2), FloatVector.fromArray(F, acc, ao + 96)).intoArray(acc, ao + 96);
+            s13.fma(dw1.mul(dx3), FloatVector.fromArray(F, acc, ao + 112)).intoArray(acc, ao + 112);
+            FloatVector dw2 = FloatVector.fromArray(F, wd, 64 + h);
+            s20.fma(dw2.mul(dx0), FloatVector.fromArray(F, acc, ao + 128)).intoArray(acc, ao + 128);
+            s21.fma(dw2.mul(dx1), FloatVector.fromArray(F, acc, ao + 144)).intoArray(acc, ao + 144);
+            s22.fma(dw2.mul(dx2), FloatVector.fromArray(F, acc, ao + 160)).intoArray(acc, ao + 160);
+            s23.fma(dw2.mul(dx3), FloatVector.fromArray(F, acc, ao + 176)).intoArray(acc, ao + 176);
+            FloatVector dw3 = FloatVector.fromArray(F, wd, 96 + h);
+            s30.fma(dw3.mul(dx0), FloatVector.fromArray(F, acc, ao + 192)).intoArray(acc, ao + 192);
+            s31.fma(dw3.mul(dx1), FloatVector.fromArray(F, acc, ao + 208)).intoArray(acc, ao + 208);
+            s32.fma(dw3.mul(dx2), FloatVector.fromArray(F, acc, ao + 224)).intoArray(acc, ao + 224);
+            s33.fma(dw3.mul(dx3), FloatVector.fromArray(F, acc, ao + 240)).intoArray(acc, ao + 240);
+            FloatVector dw4 = FloatVector.fromArray(F, wd, 128 + h);
+            s40.fma(dw4.mul(dx0), FloatVector.fromArray(F, acc, ao + 256)).intoArray(acc, ao + 256);
+            s41.fma(dw4.mul(dx1), FloatVector.fromArray(F, acc, ao + 272)).intoArray(acc, ao + 272);
+            s42.fma(dw4.mul(dx2), FloatVector.fromArray(F, acc, ao + 288)).intoArray(acc, ao + 288);
+            s43.fma(dw4.mul(dx3), FloatVector.fromArray(F, acc, ao + 304)).intoArray(acc, ao + 304);
+            FloatVector dw5 = FloatVector.fromArray(F, wd, 160 + h);
+            s50.fma(dw5.mul(dx0), FloatVector.fromArray(F, acc, ao + 320)).intoArray(acc, ao + 320);
+            s51.fma(dw5.mul(dx1), FloatVector.fromArray(F, acc, ao + 336)).intoArray(acc, ao + 336);
+            s52.fma(dw5.mul(dx2), FloatVector.fromArray(F, acc, ao + 352)).intoArray(acc, ao + 352);
+            s53.fma(dw5.mul(dx3), FloatVector.fromArray(F, acc, ao + 368)).intoArray(acc, ao + 368);
+        }
+    }
+
+    /**
+     * {@link #tile4x4} for Q4_K: the sums are of nibbles times activations (T of each sub-block); per lane
+     * {@code acc = fma(T * sc, d * dx, acc)} then {@code acc = fma(mn * X, -(dmin * dx), acc)}, all of
+     * {@code T * sc}, {@code mn * X} exact integers. {@code kd[128 r ..]} holds row r's sub-block scales,
+     * mins, and super-block d and dmin repeated per sub-block, as floats; {@code s0..s3} the tokens'
+     * sums of quants per sub-block.
+     */
+    private static void tile4x4K(float[] wf, float[] kd, float[] x0, float[] x1, float[] x2, float[] x3,
+            float[] d0, float[] d1, float[] d2, float[] d3, float[] s0, float[] s1, float[] s2, float[] s3, int g, float[] acc, int ao) {
+        int xo = 1024 * g;
+        for (int h = 0; h < 32; h += 16) {
+            FloatVector z = FloatVector.zero(F);
+            FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
+            FloatVector s10 = z, s11 = z, s12 = z, s13 = z;
+            FloatVector s20 = z, s21 = z, s22 = z, s23 = z;
+            FloatVector s30 = z, s31 = z, s32 = z, s33 = z;
+            for (int j = 0; j < 32; j++) {
+                int wo = 32 * j + h;
+                FloatVector w0 = FloatVector.fromArray(F, wf, wo);
+                FloatVector w1 = FloatVector.fromArray(F, wf, 1024 + wo);
+                FloatVector w2 = FloatVector.fromArray(F, wf, 2048 + wo);
+                FloatVector w3 = FloatVector.fromArray(F, wf, 3072 + wo);
+                FloatVector v = FloatVector.fromArray(F, x0, xo + wo);
+                s00 = w0.fma(v, s00);
+                s10 = w1.fma(v, s10);
+                s20 = w2.fma(v, s20);
+                s30 = w3.fma(v, s30);
+                v = FloatVector.fromArray(F, x1, xo + wo);
+                s01 = w0.fma(v, s01);
+                s11 = w1.fma(v, s11);
+                s21 = w2.fma(v, s21);
+                s31 = w3.fma(v, s31);
+                v = FloatVector.fromArray(F, x2, xo + wo);
+                s02 = w0.fma(v, s02);
+                s12 = w1.fma(v, s12);
+                s22 = w2.fma(v, s22);
+                s32 = w3.fma(v, s32);
+                v = FloatVector.fromArray(F, x3, xo + wo);
+                s03 = w0.fma(v, s03);
+                s13 = w1.fma(v, s13);
+                s23 = w2.fma(v, s23);
+                s33 = w3.fma(v, s33);
+            }
+            int so = 32 * g + h;
+            FloatVector c;
+            FloatVector dx0 = FloatVector.fromArray(F, d0, so);
+            FloatVector sx0 = FloatVector.fromArray(F, s0, so);
+            FloatVector dx1 = FloatVector.fromArray(F, d1, so);
+            FloatVector sx1 = FloatVector.fromArray(F, s1, so);
+            FloatVector dx2 = FloatVector.fromArray(F, d2, so);
+            FloatVector sx2 = FloatVector.fromArray(F, s2, so);
+            FloatVector dx3 = FloatVector.fromArray(F, d3, so);
+            FloatVector sx3 = FloatVector.fromArray(F, s3, so);
+            FloatVector sc0 = FloatVector.fromArray(F, kd, 0 + h);
+            FloatVector mn0 = FloatVector.fromArray(F, kd, 32 + h);
+            FloatVector dd0 = FloatVector.fromArray(F, kd, 64 + h);
+            FloatVector dm0 = FloatVector.fromArray(F, kd, 96 + h);
+            c = s00.mul(sc0).fma(dd0.mul(dx0), FloatVector.fromArray(F, acc, ao + 0));
+            mn0.mul(sx0).fma(dm0.mul(dx0).neg(), c).intoArray(acc, ao + 0);
+            c = s01.mul(sc0).fma(dd0.mul(dx1), FloatVector.fromArray(F, acc, ao + 16));
+            mn0.mul(sx1).fma(dm0.mul(dx1).neg(), c).intoArray(acc, ao + 16);
+            c = s02.mul(sc0).fma(dd0.mul(dx2), FloatVector.fromArray(F, acc, ao + 32));
+            mn0.mul(sx2).fma(dm0.mul(dx2).neg(), c).intoArray(acc, ao + 32);
+            c = s03.mul(sc0).fma(dd0.mul(dx3), FloatVector.fromArray(F, acc, ao + 48));
+            mn0.mul(sx3).fma(dm0.mul(dx3).neg(), c).intoArray(acc, ao + 48);
+            FloatVector sc1 = FloatVector.fromArray(F, kd, 128 + h);
+            FloatVector mn1 = FloatVector.fromArray(F, kd, 160 + h);
+            FloatVector dd1 = FloatVector.fromArray(F, kd, 192 + h);
+            FloatVector dm1 = FloatVector.fromArray(F, kd, 224 + h);
+            c = s10.mul(sc1).fma(dd1.mul(dx0), FloatVector.fromArray(F, acc, ao + 64));
+            mn1.mul(sx0).fma(dm1.mul(dx0).neg(), c).intoArray(acc, ao + 64);
+            c = s11.mul(sc1).fma(dd1.mul(dx1), FloatVector.fromArray(F, acc, ao + 80));
+            mn1.mul(sx1).fma(dm1.mul(dx1).neg(), c).intoArray(acc, ao + 80);
+            c = s12.mul(sc1).fma(dd1.mul(dx2), FloatVector.fromArray(F, acc, ao + 96));
+            mn1.mul(sx2).fma(dm1.mul(dx2).neg(), c).intoArray(acc, ao + 96);
+            c = s13.mul(sc1).fma(dd1.mul(dx3), FloatVector.fromArray(F, acc, ao + 112));
+            mn1.mul(sx3).fma(dm1.mul(dx3).neg(), c).intoArray(acc, ao + 112);
+            FloatVector sc2 = FloatVector.fromArray(F, kd, 256 + h);
+            FloatVector mn2 = FloatVector.fromArray(F, kd, 288 + h);
+            FloatVector dd2 = FloatVector.fromArray(F, kd, 320 + h);
+            FloatVector dm2 = FloatVector.fromArray(F, kd, 352 + h);
+            c = s20.mul(sc2).fma(dd2.mul(dx0), FloatVector.fromArray(F, acc, ao + 128));
+            mn2.mul(sx0).fma(dm2.mul(dx0).neg(), c).intoArray(acc, ao + 128);
+            c = s21.mul(sc2).fma(dd2.mul(dx1), FloatVector.fromArray(F, acc, ao + 144));
+            mn2.mul(sx1).fma(dm2.mul(dx1).neg(), c).intoArray(acc, ao + 144);
+            c = s22.mul(sc2).fma(dd2.mul(dx2), FloatVector.fromArray(F, acc, ao + 160));
+            mn2.mul(sx2).fma(dm2.mul(dx2).neg(), c).intoArray(acc, ao + 160);
+            c = s23.mul(sc2).fma(dd2.mul(dx3), FloatVector.fromArray(F, acc, ao + 176));
+            mn2.mul(sx3).fma(dm2.mul(dx3).neg(), c).intoArray(acc, ao + 176);
+            FloatVector sc3 = FloatVector.fromArray(F, kd, 384 + h);
+            FloatVector mn3 = FloatVector.fromArray(F, kd, 416 + h);
+            FloatVector dd3 = FloatVector.fromArray(F, kd, 448 + h);
+            FloatVector dm3 = FloatVector.fromArray(F, kd, 480 + h);
+            c = s30.mul(sc3).fma(dd3.mul(dx0), FloatVector.fromArray(F, acc, ao + 192));
+            mn3.mul(sx0).fma(dm3.mul(dx0).neg(), c).intoArray(acc, ao + 192);
+            c = s31.mul(sc3).fma(dd3.mul(dx1), FloatVector.fromArray(F, acc, ao + 208));
+            mn3.mul(sx1).fma(dm3.mul(dx1).neg(), c).intoArray(acc, ao + 208);
+            c = s32.mul(sc3).fma(dd3.mul(dx2), FloatVector.fromArray(F, acc, ao + 224));
+            mn3.mul(sx2).fma(dm3.mul(dx2).neg(), c).intoArray(acc, ao + 224);
+            c = s33.mul(sc3).fma(dd3.mul(dx3), FloatVector.fromArray(F, acc, ao + 240));
+            mn3.mul(sx3).fma(dm3.mul(dx3).neg(), c).intoArray(acc, ao + 240);
+        }
+    }
+}

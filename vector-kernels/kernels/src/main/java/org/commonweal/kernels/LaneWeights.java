@@ -1,0 +1,154 @@
+package org.commonweal.kernels;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Q4_0, Q8_0 or Q4_K weights repacked once (at load) for {@link LaneKernels}, where SIMD lane {@code l}
+ * accumulates whole blocks {@code l, l+16, l+32, ...} ("lane = block", see {@link LaneReference}); for
+ * Q4_K a "block" here is a 32-element sub-block (eight per 256-element super-block).
+ * <p>
+ * Each row is cut into groups of {@value #GROUP} consecutive blocks (the last group padded with blocks
+ * whose quants are zero multipliers and whose scale is zero: they add exactly nothing). A group is
+ * {@code quantBytes()} bytes of quants, then {@value #GROUP} F16 scales (64 bytes), so a repacked row
+ * is as long as the GGUF row when the block count is a multiple of 32:
+ * <ul>
+ * <li>quant byte {@code 32 * j + p} belongs to block {@code perm(p) = p / 2 + 16 * (p % 2)} of the group:
+ * for Q8_0 its element {@code j} (j = 0..31); for Q4_0 its GGUF byte {@code j} (j = 0..15), i.e. element
+ * {@code j} in the low nibble and {@code j + 16} in the high one. One 32-byte load widened to 32 shorts
+ * then holds one element of all 32 blocks; seen as 16 ints, the low shorts are blocks 0..15 of the
+ * group and the high shorts blocks 16..31, each in the lane its block accumulates into.
+ * <li>scale {@code p} (F16 at {@code quantBytes() + 2 * p}) is the scale of block {@code perm(p)}: one
+ * 64-byte load gives blocks 0..15's scales in the low halves of 16 ints, 16..31's in the high halves.
+ * <li>Q4_K: the quants as Q4_0's (sub-block {@code perm(p)}'s elements j and j + 16 in byte
+ * {@code 32 * j + p}, unsigned nibbles), then per group 32 sub-block scales and 32 mins as bytes
+ * (position {@code p}: sub-block {@code perm(p)}), then the four super-blocks' F16 d, then their F16
+ * dmin: 592 bytes for 576 in GGUF (the 6-bit scales unpacked).
+ * </ul>
+ */
+record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
+
+    /** Blocks per group: 32 shorts fill a 512-bit vector. */
+    static final int GROUP = 32;
+
+    /** Blocks per row (32 elements each). */
+    int blocks() {
+        return cols / 32;
+    }
+
+    /** Groups per row, the last one possibly padded. */
+    int groups() {
+        return (blocks() + GROUP - 1) / GROUP;
+    }
+
+    /** Bytes of quants per group: 512 (Q4_0, Q4_K) or 1024 (Q8_0). */
+    int quantBytes() {
+        return type == GgmlType.Q8_0 ? 1024 : 512;
+    }
+
+    int groupBytes() {
+        return type == GgmlType.Q4_K ? 512 + 64 + 16 : quantBytes() + 2 * GROUP;
+    }
+
+    long rowBytes() {
+        return (long) groups() * groupBytes();
+    }
+
+    long rowOffset(int row) {
+        return row * rowBytes();
+    }
+
+    /** The block of a group held at position {@code p} (bytes of a quant row, scales). */
+    static int perm(int p) {
+        return (p >> 1) + 16 * (p & 1);
+    }
+
+    /** {@code w} (Q4_0, Q8_0 or Q4_K) repacked into memory of {@code arena}. */
+    static LaneWeights repack(WeightMatrix w, Arena arena) {
+        if (w.type() == GgmlType.Q4_K) {
+            return repackQ4_K(w, arena);
+        }
+        if (w.type() != GgmlType.Q4_0 && w.type() != GgmlType.Q8_0) {
+            throw new IllegalArgumentException("lane = block kernels exist for Q4_0, Q8_0 and Q4_K weights, not " + w.type());
+        }
+        MemorySegment probe = MemorySegment.NULL;
+        LaneWeights shape = new LaneWeights(w.type(), probe, w.rows(), w.cols());
+        MemorySegment out = arena.allocate(shape.rowBytes() * w.rows(), 64);
+        LaneWeights lw = new LaneWeights(w.type(), out, w.rows(), w.cols());
+        MemorySegment in = w.data();
+        int typeSize = w.type().typeSize();
+        boolean q4 = w.type() == GgmlType.Q4_0;
+        int perBlock = q4 ? 16 : 32;
+        int quantBytes = lw.quantBytes();
+        for (int r = 0; r < w.rows(); r++) {
+            long src = w.rowOffset(r);
+            long dst = lw.rowOffset(r);
+            for (int g = 0; g < lw.groups(); g++) {
+                long group = dst + (long) g * lw.groupBytes();
+                for (int p = 0; p < GROUP; p++) {
+                    int b = GROUP * g + perm(p);
+                    if (b >= lw.blocks()) {
+                        // Padding: zero multipliers (Q4_0: nibble 8), scale 0.
+                        for (int j = 0; j < perBlock; j++) {
+                            out.set(ValueLayout.JAVA_BYTE, group + 32L * j + p, q4 ? (byte) 0x88 : 0);
+                        }
+                        out.set(Dequantize.F16, group + quantBytes + 2L * p, (short) 0);
+                        continue;
+                    }
+                    long block = src + (long) b * typeSize;
+                    for (int j = 0; j < perBlock; j++) {
+                        out.set(ValueLayout.JAVA_BYTE, group + 32L * j + p, in.get(ValueLayout.JAVA_BYTE, block + 2 + j));
+                    }
+                    out.set(Dequantize.F16, group + quantBytes + 2L * p, in.get(Dequantize.F16, block));
+                }
+            }
+        }
+        return lw;
+    }
+
+    private static LaneWeights repackQ4_K(WeightMatrix w, Arena arena) {
+        LaneWeights shape = new LaneWeights(w.type(), MemorySegment.NULL, w.rows(), w.cols());
+        MemorySegment out = arena.allocate(shape.rowBytes() * w.rows(), 64);
+        LaneWeights lw = new LaneWeights(w.type(), out, w.rows(), w.cols());
+        MemorySegment in = w.data();
+        int superBlocks = w.cols() / 256;
+        for (int r = 0; r < w.rows(); r++) {
+            for (int g = 0; g < lw.groups(); g++) {
+                long group = lw.rowOffset(r) + (long) g * lw.groupBytes();
+                for (int p = 0; p < GROUP; p++) {
+                    int u = GROUP * g + perm(p);
+                    int b = u / 8;
+                    int s = u % 8;
+                    if (b >= superBlocks) {
+                        for (int j = 0; j < 16; j++) {
+                            out.set(ValueLayout.JAVA_BYTE, group + 32L * j + p, (byte) 0);
+                        }
+                        out.set(ValueLayout.JAVA_BYTE, group + 512 + p, (byte) 0);
+                        out.set(ValueLayout.JAVA_BYTE, group + 544 + p, (byte) 0);
+                        continue;
+                    }
+                    long block = w.rowOffset(r) + 144L * b;
+                    long qs = block + 16 + 32L * (s / 2);
+                    int shift = 4 * (s % 2);
+                    for (int j = 0; j < 16; j++) {
+                        int lo = (in.get(ValueLayout.JAVA_BYTE, qs + j) >> shift) & 0xF;
+                        int hi = (in.get(ValueLayout.JAVA_BYTE, qs + j + 16) >> shift) & 0xF;
+                        out.set(ValueLayout.JAVA_BYTE, group + 32L * j + p, (byte) (lo | hi << 4));
+                    }
+                    int[] scaleMin = Dequantize.scaleMinK4(in, block + 4, s);
+                    out.set(ValueLayout.JAVA_BYTE, group + 512 + p, (byte) scaleMin[0]);
+                    out.set(ValueLayout.JAVA_BYTE, group + 544 + p, (byte) scaleMin[1]);
+                }
+                for (int k = 0; k < 4; k++) {
+                    int b = 4 * g + k;
+                    short d = b < superBlocks ? in.get(Dequantize.F16, w.rowOffset(r) + 144L * b) : 0;
+                    short dmin = b < superBlocks ? in.get(Dequantize.F16, w.rowOffset(r) + 144L * b + 2) : 0;
+                    out.set(Dequantize.F16, group + 576 + 2L * k, d);
+                    out.set(Dequantize.F16, group + 584 + 2L * k, dmin);
+                }
+            }
+        }
+        return lw;
+    }
+}
