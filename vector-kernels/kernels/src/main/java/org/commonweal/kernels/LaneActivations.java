@@ -1,5 +1,7 @@
 package org.commonweal.kernels;
 
+import org.commonweal.kernels.types.GgmlType;
+
 /**
  * One token's activations, quantized to Q8_0 (for Q4_0, Q8_0 weights) or Q8_K (for Q4_K) exactly as
  * {@link Q8Activations} does, then laid out in the order of {@link LaneWeights} (groups of 32 blocks of

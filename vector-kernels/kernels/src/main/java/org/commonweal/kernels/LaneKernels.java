@@ -1,5 +1,6 @@
 package org.commonweal.kernels;
 
+import org.commonweal.kernels.types.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;

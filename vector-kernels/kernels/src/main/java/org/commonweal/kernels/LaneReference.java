@@ -1,5 +1,7 @@
 package org.commonweal.kernels;
 
+import org.commonweal.kernels.types.GgmlType;
+import org.commonweal.kernels.types.WeightMatrix;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 

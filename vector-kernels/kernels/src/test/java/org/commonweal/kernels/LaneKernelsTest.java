@@ -1,5 +1,7 @@
 package org.commonweal.kernels;
 
+import org.commonweal.kernels.types.GgmlType;
+import org.commonweal.kernels.types.WeightMatrix;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
