@@ -148,8 +148,8 @@ public final class ModelsComponent implements LanguageModels {
         }
         sources.add(directory);
         this.context = context;
-        loader = Thread.ofPlatform().name("inference-loader").daemon()
-                .unstarted(() -> loadAll(sources, directory, config.demo(), mode, limits));
+        loader = BundleThreads.unstarted("inference-loader",
+                () -> loadAll(sources, directory, config.demo(), mode, limits));
     }
 
     /**
@@ -389,9 +389,7 @@ public final class ModelsComponent implements LanguageModels {
         // what it accepted, on another thread: an upgrade's pause is then Felix's update and the new start, not the
         // longest generation in flight.
         serving.forEach(m -> m.leaveWeights(handoverKeep.plusMillis(drainMillis)));
-        Thread drainer = new Thread(() -> drain(serving, deadline, started, true), "inference-drain");
-        drainer.setDaemon(true);
-        drainer.start();
+        BundleThreads.start("inference-drain", () -> drain(serving, deadline, started, true));
     }
 
     private boolean frameworkStopping() {
