@@ -82,13 +82,15 @@ final class CwProcess implements AutoCloseable {
     }
 
     /**
-     * Dumps the live objects of the JVM that this {@code cw} runs (a descendant of the script's process) to
+     * Dumps the live objects of the JVM that this {@code cw} runs to
      * {@code file} with the JDK's jcmd, and explains what holds the class loaders of disposed bundle revisions in it.
      */
     String heapDumpAndExplain(Path file) {
         try {
-            ProcessHandle jvm = process.descendants().filter(p -> p.info().command().map(c -> c.endsWith("/java"))
-                    .orElse(false)).findFirst().orElseThrow(() -> new IllegalStateException("no java process under cw"));
+            // cw execs java, or runs it as a child
+            ProcessHandle jvm = java.util.stream.Stream.concat(java.util.stream.Stream.of(process.toHandle()),
+                    process.descendants()).filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                    .findFirst().orElseThrow(() -> new IllegalStateException("no java process is or runs under cw"));
             Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
             Files.deleteIfExists(file);
             Files.createDirectories(file.getParent());
