@@ -81,6 +81,40 @@ final class CwProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Dumps the live objects of the JVM that this {@code cw} runs to
+     * {@code file} with the JDK's jcmd, and explains what holds the class loaders of disposed bundle revisions in it.
+     */
+    String heapDumpAndExplain(Path file) {
+        try {
+            // cw execs java, or runs it as a child
+            ProcessHandle jvm = java.util.stream.Stream.concat(java.util.stream.Stream.of(process.toHandle()),
+                    process.descendants()).filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                    .findFirst().orElseThrow(() -> new IllegalStateException("no java process is or runs under cw"));
+            Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+            Files.deleteIfExists(file);
+            Files.createDirectories(file.getParent());
+            // Its threads first (those that run finalizers and cleaners among them): a finalize() that blocks keeps
+            // every object waiting for finalization alive.
+            Path threads = file.resolveSibling(file.getFileName() + ".threads.txt");
+            new ProcessBuilder(jcmd.toString(), Long.toString(jvm.pid()), "Thread.print").redirectErrorStream(true)
+                    .redirectOutput(threads.toFile()).start().waitFor();
+            Process dump = new ProcessBuilder(jcmd.toString(), Long.toString(jvm.pid()), "GC.heap_dump", file.toString())
+                    .redirectErrorStream(true).start();
+            String said = new String(dump.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (dump.waitFor() != 0 || !Files.exists(file)) {
+                return "no heap dump: jcmd said " + said;
+            }
+            return "threads: " + threads + "\nheap dump " + file + " (" + Files.size(file) / 1_000_000 + " MB)\n"
+                    + GcRootPaths.of(file);
+        } catch (IOException | RuntimeException e) {
+            return "no heap dump or analysis (" + e + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "no heap dump (interrupted)";
+        }
+    }
+
     @Override
     public void close() {
         process.destroyForcibly();

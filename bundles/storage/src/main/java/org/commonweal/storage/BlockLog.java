@@ -86,8 +86,8 @@ public final class BlockLog implements AutoCloseable {
         // until the cleaner has run.
         ExecutorService thread = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, java.util.concurrent.TimeUnit.MILLISECONDS,
                 new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "block-log " + dir.getFileName());
-            t.setDaemon(true);
+            // A thread that keeps nothing of this revision once it ends (see BundleThreads).
+            Thread t = org.commonweal.storage.internal.BundleThreads.unstarted("block-log " + dir.getFileName(), r);
             // Chronicle loads classes (and generates code) through the thread context class loader: this
             // bundle's, which sees the embedded Chronicle jars.
             t.setContextClassLoader(BlockLog.class.getClassLoader());

@@ -543,6 +543,9 @@ public final class UpgradeAgent {
         if (oldLoader.refersTo(null)) {
             return "skipped (the old revision had no class loader of its own: a fragment, or it never resolved)";
         }
+        // The JDK's record methods may still cache a class of the old revision, softly (see RecordMethodCaches); the
+        // refresh listener released them already, but the old revision may have linked a record since (its drain).
+        RecordMethodCaches.release();
         String result = LeakProbe.await(oldLoader, config.leakProbe_timeout_ms(), what);
         steps.add("leak probe", result);
         if (result.startsWith("leaked")) {

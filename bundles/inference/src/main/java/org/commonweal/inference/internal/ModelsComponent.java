@@ -171,8 +171,8 @@ public final class ModelsComponent implements LanguageModels {
         }
         sources.add(directory);
         this.context = context;
-        loader = Thread.ofPlatform().name("inference-loader").daemon()
-                .unstarted(() -> loadAll(sources, directory, config.demo(), mode, limits));
+        loader = BundleThreads.unstarted("inference-loader",
+                () -> loadAll(sources, directory, config.demo(), mode, limits));
     }
 
     /**
@@ -455,9 +455,7 @@ public final class ModelsComponent implements LanguageModels {
         // The weights (read-only) are left for the next implementation at once, so it serves while this one finishes
         // what it accepted, on another thread.
         serving.forEach(m -> m.leaveWeights(handoverKeep.plusMillis(drainMillis)));
-        Thread drainer = new Thread(() -> drain(serving, started + drainFor, started, true), "inference-drain");
-        drainer.setDaemon(true);
-        drainer.start();
+        BundleThreads.start("inference-drain", () -> drain(serving, started + drainFor, started, true));
     }
 
     private void unregister() {

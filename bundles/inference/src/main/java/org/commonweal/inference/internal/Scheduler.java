@@ -75,7 +75,7 @@ final class Scheduler implements AutoCloseable {
         this.pool = pool;
         this.limits = limits;
         this.queue = new ArrayBlockingQueue<>(limits.maxQueued());
-        this.thread = Thread.ofPlatform().name("inference-" + model).daemon().start(this::run);
+        this.thread = BundleThreads.start("inference-" + model, this::run);
     }
 
     /** Queues a generation; one not {@code counted} (the warm-up after an upgrade) is left out of the request figures. */
