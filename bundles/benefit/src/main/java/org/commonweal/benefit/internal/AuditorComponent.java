@@ -20,6 +20,7 @@ import org.commonweal.benefit.RevealedRequest;
 import org.commonweal.chain.Chain;
 import org.commonweal.crypto.PublicKey;
 import org.commonweal.node.api.NodeIdentity;
+import org.commonweal.node.api.BundleThreads;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -55,11 +56,7 @@ public final class AuditorComponent {
     private final byte[] auditSecret;
     private final byte[] auditKey;
     private final ServiceTracker<Object, Object> models;
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-        Thread thread = new Thread(r, "benefit-auditor");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(BundleThreads.factory("benefit-auditor"));
     private final AutoCloseable subscription;
     /** Audits this node attested (or gave up on), so that a block arriving before the attestation commits is not re-run. */
     private final Set<String> done = new HashSet<>();

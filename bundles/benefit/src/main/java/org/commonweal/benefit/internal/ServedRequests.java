@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 
 import org.commonweal.benefit.Receipt;
 import org.commonweal.benefit.RevealedRequest;
+import org.commonweal.node.api.BundleThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,11 +59,7 @@ final class ServedRequests {
     private static final Logger LOG = LoggerFactory.getLogger(ServedRequests.class);
 
     private final Path folder;
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
-        Thread thread = new Thread(r, "benefit-served-requests");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(BundleThreads.factory("benefit-served-requests"));
     private final int max;
     /** In the order issued: the first is the first to go. */
     private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();

@@ -23,6 +23,7 @@ import org.commonweal.chain.Chain;
 import org.commonweal.crypto.PublicKey;
 import org.commonweal.ledger.StateView;
 import org.commonweal.node.api.NodeIdentity;
+import org.commonweal.node.api.BundleThreads;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.slf4j.Logger;
@@ -54,11 +55,7 @@ final class ServingNode implements AutoCloseable {
     private final int claimReceipts;
     private final long claimDelayMillis;
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
-    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread thread = new Thread(r, "benefit-serving");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(BundleThreads.factory("benefit-serving"));
     private final AtomicBoolean pendingWork = new AtomicBoolean();
     private final AutoCloseable subscription;
     private final SecureRandom random = new SecureRandom();

@@ -19,6 +19,7 @@ import org.commonweal.ledger.PayloadType;
 import org.commonweal.ledger.PayloadTypes;
 import org.commonweal.node.api.HealthCheck;
 import org.commonweal.node.api.NodeIdentity;
+import org.commonweal.node.api.BundleThreads;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
@@ -80,7 +81,7 @@ public final class ChainComponent {
     private final List<PayloadType> payloadTypes = new CopyOnWriteArrayList<>();
     private final List<BlockRule> blockRules = new CopyOnWriteArrayList<>();
     private final Map<String, ConsensusEngine> engines = new HashMap<>();
-    private final ExecutorService scheduler = Executors.newSingleThreadExecutor(r -> new Thread(r, "chain-engines"));
+    private final ExecutorService scheduler = Executors.newSingleThreadExecutor(BundleThreads.factory("chain-engines"));
     private final SignatureBatch signatures = SignatureBatch.ofAvailableProcessors();
     private volatile LocalChain chain;
     private EngineSchedule schedule;

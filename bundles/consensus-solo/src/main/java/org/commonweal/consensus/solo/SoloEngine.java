@@ -20,6 +20,7 @@ import org.commonweal.ledger.BlockHeader;
 import org.commonweal.ledger.Rejection;
 import org.commonweal.ledger.Transaction;
 import org.commonweal.node.api.NodeIdentity;
+import org.commonweal.node.api.BundleThreads;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -102,14 +103,13 @@ public final class SoloEngine implements ConsensusEngine {
             throw new IllegalStateException("the solo engine is running already");
         }
         running = true;
-        thread = new Thread(() -> {
+        thread = BundleThreads.start(follower == null ? "solo-engine" : "solo-follower", () -> {
             if (follower == null) {
                 run(context);
             } else {
                 follower.run(context);
             }
-        }, follower == null ? "solo-engine" : "solo-follower");
-        thread.start();
+        });
     }
 
     private void run(EngineContext context) {

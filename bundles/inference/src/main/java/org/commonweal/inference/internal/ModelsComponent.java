@@ -22,6 +22,7 @@ import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.inference.sampling.SamplingParams;
 import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
+import org.commonweal.node.api.BundleThreads;
 import org.commonweal.node.api.HealthCheck;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;

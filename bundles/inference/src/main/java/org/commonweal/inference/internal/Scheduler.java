@@ -23,6 +23,7 @@ import org.commonweal.inference.transformer.ModelConfig;
 import org.commonweal.inference.transformer.Transformer;
 import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
+import org.commonweal.node.api.BundleThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -45,6 +45,7 @@ import org.commonweal.ledger.BlockHeader;
 import org.commonweal.ledger.Rejection;
 import org.commonweal.ledger.Transaction;
 import org.commonweal.ledger.TransactionCodec;
+import org.commonweal.node.api.BundleThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,7 +144,7 @@ public final class BftEngine implements ConsensusEngine {
         running = true;
         inbox.clear();
         control.clear();
-        timers = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "bft-timers-" + settings.me()));
+        timers = Executors.newSingleThreadScheduledExecutor(BundleThreads.factory("bft-timers-" + settings.me()));
         Loop loop = new Loop(context);
         transport.register(settings.me(), (from, message) -> {
             if (!inbox.offer(from, () -> loop.onMessage(from, message)) && droppedMessages.getAndIncrement() % 10_000 == 0) {
@@ -152,8 +153,7 @@ public final class BftEngine implements ConsensusEngine {
                         droppedMessages.get());
             }
         });
-        thread = new Thread(loop, "bft-engine-" + settings.me());
-        thread.start();
+        thread = BundleThreads.start("bft-engine-" + settings.me(), loop);
     }
 
     @Override

@@ -1,4 +1,4 @@
-package org.commonweal.inference.internal;
+package org.commonweal.node.api;
 
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
