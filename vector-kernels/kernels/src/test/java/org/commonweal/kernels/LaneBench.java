@@ -48,7 +48,8 @@ public final class LaneBench {
             c.fill((byte) 2);
             a.fill((byte) 0);
             SplittableRandom random = new SplittableRandom(2026);
-            GgmlType[] types = { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K };
+            GgmlType[] types = System.getProperty("lane.types") == null ? new GgmlType[] { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K }
+                    : java.util.Arrays.stream(System.getProperty("lane.types").split(",")).map(GgmlType::valueOf).toArray(GgmlType[]::new);
             WeightMatrix[] w = new WeightMatrix[types.length];
             LaneWeights[] lw = new LaneWeights[types.length];
             for (int i = 0; i < types.length; i++) {
