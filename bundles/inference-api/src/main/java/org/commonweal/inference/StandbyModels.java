@@ -3,7 +3,8 @@ package org.commonweal.inference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.FutureTask;
+
+import org.commonweal.node.api.BundleThreads;
 
 /**
  * The models of an inference implementation that is being replaced, still serving until its successor serves: an
@@ -40,7 +41,7 @@ public final class StandbyModels {
             previous = standby;
             standby = new Standby(models, retire, System.nanoTime() + Math.max(0, max.toNanos()));
             if (timer == null) {
-                timer = thread("inference-standby", StandbyModels::retireWhenDue);
+                timer = BundleThreads.unstarted("inference-standby", StandbyModels::retireWhenDue);
                 timer.start();
             }
             StandbyModels.class.notifyAll();
@@ -99,26 +100,8 @@ public final class StandbyModels {
 
     /** Retires on its own thread: the caller may be the successor's activation, which must not wait for a drain. */
     private static void retire(Standby s) {
-        thread("inference-standby-retire", s.retire()).start();
-    }
-
-    /**
-     * A daemon thread that keeps nothing of what it ran once it ends: a {@link Thread} keeps its task after it ended,
-     * and Felix can keep an ended thread (in a class loader's class locks), so the task, the leaving revision's retire
-     * action, runs inside a {@link FutureTask}, which drops it when done.
-     */
-    private static Thread thread(String name, Runnable body) {
-        Thread thread = new Thread(new FutureTask<Void>(() -> {
-            try {
-                body.run();
-            } catch (RuntimeException | Error e) {
-                Thread me = Thread.currentThread();
-                me.getUncaughtExceptionHandler().uncaughtException(me, e);
-            }
-        }, null), name);
-        thread.setDaemon(true);
-        thread.setContextClassLoader(StandbyModels.class.getClassLoader());
-        return thread;
+        // Its task, the leaving revision's retire action, is dropped when done (see BundleThreads).
+        BundleThreads.start("inference-standby-retire", s.retire());
     }
 
     private static void retireWhenDue() {

@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
+import org.commonweal.node.api.BundleThreads;
 import org.commonweal.storage.internal.OpenLogs;
 
 import net.openhft.chronicle.bytes.Bytes;
@@ -87,7 +88,7 @@ public final class BlockLog implements AutoCloseable {
         ExecutorService thread = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, java.util.concurrent.TimeUnit.MILLISECONDS,
                 new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
             // A thread that keeps nothing of this revision once it ends (see BundleThreads).
-            Thread t = org.commonweal.storage.internal.BundleThreads.unstarted("block-log " + dir.getFileName(), r);
+            Thread t = BundleThreads.unstarted("block-log " + dir.getFileName(), r);
             // Chronicle loads classes (and generates code) through the thread context class loader: this
             // bundle's, which sees the embedded Chronicle jars.
             t.setContextClassLoader(BlockLog.class.getClassLoader());

@@ -200,12 +200,6 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
         return handedOver;
     }
 
-    /** Unloads, but leaves the open file (the weights) for the next implementation, for at most {@code keep}. */
-    void handOver(java.time.Duration keep) {
-        unloadKeepingWeights();
-        leaveWeights(keep);
-    }
-
     /**
      * Leaves the open file (the weights, read-only) for the next implementation, for at most {@code keep}, while this
      * one may still finish what it accepted on them: it must then only {@link #unloadKeepingWeights()}.

@@ -35,7 +35,7 @@ class ModelFileHandoverTest {
             LoadedModel first = LoadedModel.load(demo, GgufFile.Loading.ALLOCATED, pool, LIMITS, bytes -> { });
             assertFalse(first.handedOver());
             int[] tokens = generate(first);
-            first.handOver(Duration.ofSeconds(30));
+            handOver(first, Duration.ofSeconds(30));
 
             long[] read = {0};
             LoadedModel second = LoadedModel.load(demo, GgufFile.Loading.ALLOCATED, pool, LIMITS, bytes -> read[0] = bytes);
@@ -43,16 +43,16 @@ class ModelFileHandoverTest {
             assertEquals(0, read[0], "nothing was read from the file again");
             assertEquals(first.info(), second.info());
             assertArrayEquals(tokens, generate(second));
-            second.handOver(Duration.ofSeconds(30));
+            handOver(second, Duration.ofSeconds(30));
 
             // Another loading mode, or a file changed on disk since: read again.
             LoadedModel mapped = LoadedModel.load(demo, GgufFile.Loading.MAPPED, pool, LIMITS, bytes -> { });
             assertFalse(mapped.handedOver());
-            mapped.handOver(Duration.ofSeconds(30));
+            handOver(mapped, Duration.ofSeconds(30));
             Files.setLastModifiedTime(demo, FileTime.fromMillis(Files.getLastModifiedTime(demo).toMillis() - 60_000));
             LoadedModel changed = LoadedModel.load(demo, GgufFile.Loading.MAPPED, pool, LIMITS, bytes -> { });
             assertFalse(changed.handedOver());
-            changed.handOver(Duration.ZERO);
+            handOver(changed, Duration.ZERO);
             assertTrue(ModelFileHandover.take(demo, GgufFile.Loading.MAPPED).isEmpty(), "a zero keep closes at once");
         }
     }
@@ -62,7 +62,7 @@ class ModelFileHandoverTest {
         Path demo = DemoModel.ensure(dir);
         try (KernelPool pool = new KernelPool(1)) {
             LoadedModel model = LoadedModel.load(demo, GgufFile.Loading.ALLOCATED, pool, LIMITS, bytes -> { });
-            model.handOver(Duration.ofMillis(50));
+            handOver(model, Duration.ofMillis(50));
             Thread.sleep(500);
             assertTrue(ModelFileHandover.take(demo, GgufFile.Loading.ALLOCATED).isEmpty());
         }
@@ -73,5 +73,11 @@ class ModelFileHandoverTest {
         model.generate(new GenerationRequest(model.tokenizer().encode("Hello", true, false), SamplingParams.defaults(7), 16,
                 List.of(), true), c);
         return c.await().tokens();
+    }
+
+    /** What a stopping implementation does with a model when it leaves it to the next one. */
+    private static void handOver(LoadedModel model, Duration keep) {
+        model.unloadKeepingWeights();
+        model.leaveWeights(keep);
     }
 }

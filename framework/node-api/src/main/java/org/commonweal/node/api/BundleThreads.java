@@ -13,7 +13,6 @@ import java.util.concurrent.ThreadFactory;
  * <p>
  * Here a thread's task is a {@link FutureTask}, a JDK class that drops the body it ran when done, and the thread clears
  * its context class loader as it ends. What the body throws still goes to the thread's uncaught exception handler.
- * (The storage bundle, which does not import this package, has its own copy.)
  */
 public final class BundleThreads {
 
