@@ -22,6 +22,7 @@ import org.commonweal.inference.gguf.GgufFile;
 import org.commonweal.inference.transformer.KvCache;
 import org.commonweal.inference.transformer.LoraAdapter;
 import org.commonweal.inference.transformer.ModelConfig;
+import org.commonweal.inference.transformer.PackedWeights;
 import org.commonweal.inference.transformer.SyntheticModel;
 import org.commonweal.inference.transformer.Transformer;
 import org.commonweal.inference.transformer.Weights;
@@ -308,15 +309,20 @@ final class InferenceBench {
         return file;
     }
 
-    /** Opens the model and builds {@link #transformer} over it. */
+    /**
+     * Opens the model (mapped) and builds {@link #transformer} over it, its matrices packed as a node packs them:
+     * repacked types into off-heap memory, the others too if {@code loading} is {@code ALLOCATED}.
+     */
     private GgufFile open(Path file, GgufFile.Loading loading) throws IOException {
         long start = System.nanoTime();
-        Percent progress = new Percent("loading " + file.getFileName() + " into memory", Files.size(file));
-        GgufFile model = GgufFile.open(file, loading, progress);
-        progress.done(start);
+        GgufFile model = GgufFile.open(file, GgufFile.Loading.MAPPED, bytes -> { });
         try {
             ModelConfig config = ModelConfig.fromGguf(model);
-            transformer = new Transformer(config, Weights.fromGguf(model, config));
+            Weights weights = Weights.fromGguf(model, config);
+            Percent progress = new Percent("packing " + file.getFileName() + " into memory", Files.size(file));
+            PackedWeights packed = PackedWeights.of(weights, loading == GgufFile.Loading.ALLOCATED, progress);
+            progress.done(start);
+            transformer = new Transformer(config, weights, packed);
             return model;
         } catch (IOException | RuntimeException e) {
             model.close();

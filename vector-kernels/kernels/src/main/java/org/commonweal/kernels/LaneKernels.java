@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Prototype: Q4_0, Q8_0 and Q4_K matvec and matmul under the "lane = block" definition ({@link LaneReference};
- * for Q4_K lane = 32-element sub-block), over weights repacked by {@link LaneWeights}. Every path gives {@link LaneReference}'s bits: the block
+ * Prototype: Q4_0, Q8_0 and Q4_K matvec and matmul under the "lane = block" definition ({@link ReferenceDot};
+ * for Q4_K lane = 32-element sub-block), over weights repacked by {@link LaneWeights}. Every path gives {@link ReferenceDot}'s bits: the block
  * sums are exact (int16 partial sums in matvec, integer-valued float sums in the matmul tiles), and every
  * path scales them into lane {@code b % 16} in increasing block order.
  * <p>

@@ -8,7 +8,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Q4_0, Q8_0 or Q4_K weights repacked once (at load) for {@link LaneKernels}, where SIMD lane {@code l}
- * accumulates whole blocks {@code l, l+16, l+32, ...} ("lane = block", see {@link LaneReference}); for
+ * accumulates whole blocks {@code l, l+16, l+32, ...} ("lane = block", see {@link ReferenceDot}); for
  * Q4_K a "block" here is a 32-element sub-block (eight per 256-element super-block).
  * <p>
  * Each row is cut into groups of {@value #GROUP} consecutive blocks (the last group padded with blocks
@@ -64,6 +64,11 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
     /** The block of a group held at position {@code p} (bytes of a quant row, scales). */
     static int perm(int p) {
         return (p >> 1) + 16 * (p & 1);
+    }
+
+    /** Whether weights of {@code type} have a repacked layout here. */
+    static boolean supports(GgmlType type) {
+        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K;
     }
 
     /** {@code w} (Q4_0, Q8_0 or Q4_K) repacked into memory of {@code arena}. */

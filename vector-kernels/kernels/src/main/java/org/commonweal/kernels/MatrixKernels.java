@@ -6,10 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -23,35 +20,28 @@ import jdk.incubator.vector.VectorSpecies;
  * partial sums, lane {@code l} accumulating elements {@code l, l+16, l+32, ...} in increasing order with
  * fused multiply-adds, then combined as {@code (l + l+8)}, {@code (l + l+4)}, {@code (l + l+2)},
  * {@code (l + l+1)} ({@link #referenceDot}).
- * <li>Quantized weights, as ggml does: {@code x} is quantized once per call (per token) to Q8_0 (for
- * Q4_0, Q4_1, Q5_0, Q8_0) or Q8_K (for the K-quants) with ggml's reference quantizer; per weight block,
- * the 16 lane sums {@code S[l]} of integer weight multipliers times int8 activations over the block's
- * elements {@code j % 16 == l} are exact integers, and {@code acc[l] = fma(S[l], dw * dx, acc[l])} block
- * after block; the lanes are combined as above (plus or minus an offset term for Q4_1 and Q4_K/Q5_K).
- * Because the integer sums are exact, integer kernels (matvec) and float kernels over integer-valued
- * floats (matmul tiles) give the same bits.
+ * <li>Quantized weights, as ggml does, "lane = block": {@code x} is quantized once per call (per token)
+ * to Q8_0 (for Q4_0, Q4_1, Q5_0, Q8_0) or Q8_K (for the K-quants) with ggml's reference quantizer; per
+ * 32-element unit of the row (a block, or a K-quant's sub-block) the sum of integer weight multipliers
+ * times int8 activations is an exact integer {@code S_u}, and lane {@code u % 16} of 16 float accumulators
+ * takes {@code fma(S_u, dw * dx, acc)} unit after unit (plus an offset term for Q4_1 and Q4_K/Q5_K); the
+ * lanes are combined as above. A SIMD lane thus holds whole blocks: one scaling FMA per block.
  * </ul>
  * The result depends neither on the thread count, nor on whether a row is computed by matvec or inside
- * a matmul tile, nor on the code path: every SIMD path here agrees with the scalar reference bit for bit.
+ * a matmul tile, nor on the layout ({@link WeightMatrix} as GGUF stores it, or {@link PackedMatrix}), nor
+ * on the code path: every SIMD path here agrees with the scalar reference bit for bit. Packed matrices
+ * are the fast path for the common quantized types ({@link LaneKernels}); matrices in GGUF's layout are
+ * computed by {@link UnpackedRows}, slower.
  * <p>
  * The Vector API exposes no int8 dot-product instruction (VNNI's vpdpbusd) nor vpmaddwd; the integer
- * kernels widen bytes to 32-bit lanes and use vpmulld, the matmul tiles use FMAs on integer-valued floats.
+ * kernels sum products in 16-bit lanes, the matmul tiles use FMAs on integer-valued floats.
  */
 public final class MatrixKernels {
 
     /** The dot product's fixed layout: 16 float lanes (one 512-bit vector). */
     static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
-    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final VectorOperators.Conversion<Byte, Integer> B2I = VectorOperators.B2I;
-    private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
-    private static final VectorOperators.Binary LSHL = VectorOperators.LSHL;
-    private static final VectorOperators.Binary LSHR = VectorOperators.LSHR;
-    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VectorShuffle<Float> DOWN_8 = VectorShuffle.fromOp(F, i -> (i + 8) & 15);
     private static final VectorShuffle<Float> DOWN_4 = VectorShuffle.fromOp(F, i -> (i + 4) & 15);
     private static final VectorShuffle<Float> DOWN_2 = VectorShuffle.fromOp(F, i -> (i + 2) & 15);
@@ -67,14 +57,19 @@ public final class MatrixKernels {
         matmul(w, x, w.cols(), 1, out, w.rows(), pool);
     }
 
+    /** {@code out[r] = W[r,:] . x} for every row: the bits of the matrix it was packed from. */
+    public static void matvec(PackedMatrix w, float[] x, float[] out, KernelPool pool) {
+        matmul(w, x, w.cols(), 1, out, w.rows(), pool);
+    }
+
     /**
      * {@code out[t * outStride + r] = W[r,:] . x[t * xStride ...]} for every row r and token t: the
-     * matvec of each token, bit for bit, computed in tiles of {@value #TOKEN_TILE} tokens so that each
-     * weight is read from memory once per tile.
+     * matvec of each token, bit for bit, computed in tiles of tokens so that each weight is read from
+     * memory once per tile.
      */
     public static void matmul(WeightMatrix w, float[] x, int xStride, int tokens, float[] out, int outStride,
             KernelPool pool) {
-        check(w, x, xStride, tokens, out, outStride);
+        check(w.rows(), w.cols(), w.type(), x, xStride, tokens, out, outStride);
         pool.checkAccessible(w.data(), "the " + w.rows() + "x" + w.cols() + " " + w.type() + " weight matrix");
         GgmlType activations = Q8Activations.typeFor(w.type());
         if (activations == null) {
@@ -87,7 +82,19 @@ public final class MatrixKernels {
                 q[t] = Q8Activations.quantize(activations, x, t * xStride, w.cols());
             }
         });
-        pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> quantizedRows(w, q, out, outStride, from, to));
+        pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> UnpackedRows.rows(w, q, out, outStride, from, to));
+    }
+
+    /** As {@link #matmul(WeightMatrix, float[], int, int, float[], int, KernelPool)}, from the packed layout: the same bits. */
+    public static void matmul(PackedMatrix w, float[] x, int xStride, int tokens, float[] out, int outStride,
+            KernelPool pool) {
+        if (w.lanes() == null) {
+            matmul(w.plain(), x, xStride, tokens, out, outStride, pool);
+            return;
+        }
+        check(w.rows(), w.cols(), w.type(), x, xStride, tokens, out, outStride);
+        pool.checkAccessible(w.data(), "the " + w.rows() + "x" + w.cols() + " " + w.type() + " weight matrix");
+        LaneKernels.matmul(w.lanes(), x, xStride, tokens, out, outStride, pool);
     }
 
     /**
@@ -508,207 +515,13 @@ public final class MatrixKernels {
     // ---- quantized weights times Q8 activations (the spec is ReferenceDot's) ----
 
     /**
-     * Rows {@code [from, to)} of quantized weights. Matvec of the common types reads the weights
-     * directly with integer products ({@link #matvecQ8_0}, ...); everything else decodes each row's
-     * integer multipliers once into a float scratch (exact: small integers) and runs register tiles
-     * of 4 rows x 2 tokens whose float products and sums of integers are exact, so they give the
-     * integer kernels' bits.
-     */
-    static void quantizedRows(WeightMatrix w, Q8Activations[] q, float[] out, int os, int from, int to) {
-        if (q.length == 1 && hasMatvecKernel(w.type())) {
-            for (int r = from; r < to; r += MATVEC_CHUNK) {
-                int end = Math.min(r + MATVEC_CHUNK, to);
-                switch (w.type()) {
-                    case Q8_0 -> matvecQ8_0(w, q[0], out, r, end);
-                    case Q4_0 -> matvecQ4_0(w, q[0], out, r, end);
-                    case Q4_K -> matvecQ4_K(w, q[0], out, r, end);
-                    default -> matvecQ6_K(w, q[0], out, r, end);
-                }
-            }
-            return;
-        }
-        QuantizedTiles.rows(w, q, out, os, from, to);
-    }
-
-    private static boolean hasMatvecKernel(GgmlType type) {
-        return type == GgmlType.Q8_0 || type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;
-    }
-
-    /**
      * Rows per call of a matvec kernel. A kernel called once with a long loop is compiled by C2 on stack
      * replacement from a profile in which the loop never ends; at its end it deoptimizes, and can then
      * run in C1's code (which boxes every vector, ten times slower) for seconds. Many short calls get it
      * compiled normally.
      */
-    private static final int MATVEC_CHUNK = 256;
+    static final int MATVEC_CHUNK = 256;
 
-    /*
-     * The matvec kernels below write every vector operation out in the loop body, never through a helper
-     * of ours: C2 stops inlining non-JDK methods once a compilation passes its fixed node budget
-     * (NodeCountInliningCutoff, 18000 nodes, which four rows of Vector API code reach), and a helper that
-     * takes or returns vectors and is not inlined boxes them (tens of times slower). The JDK's own
-     * Vector API and memory-segment methods are @ForceInline and are exempt from that budget.
-     */
-
-    /**
-     * Q8_0 matvec, four rows at a time: the activation block loaded once serves four rows, four FMA
-     * chains. The four rows are a quarter of the range apart: four adjacent rows (4 KiB each) read as
-     * four interleaved streams defeat the hardware prefetcher (12 GB/s where one stream reads 26-30;
-     * rows a quarter of a {@value #MATVEC_CHUNK}-row chunk apart read as fast as one stream).
-     */
-    private static void matvecQ8_0(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
-        MemorySegment m = w.data();
-        int quarter = (to - from) / 4;
-        long stride = w.rowBytes() * quarter;
-        int blocks = w.cols() / 32;
-        int[] q = a.q;
-        float[] dx = a.d;
-        float[] lanes = new float[16];
-        for (int r = from; r < from + quarter; r++) {
-            long o0 = w.rowOffset(r);
-            long o1 = o0 + stride;
-            long o2 = o1 + stride;
-            long o3 = o2 + stride;
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            for (int b = 0; b < blocks; b++) {
-                IntVector xl = IntVector.fromArray(I, q, 32 * b);
-                IntVector xh = IntVector.fromArray(I, q, 32 * b + 16);
-                float d = dx[b];
-                long p0 = o0 + 34L * b;
-                long p1 = o1 + 34L * b;
-                long p2 = o2 + 34L * b;
-                long p3 = o3 + 34L * b;
-                IntVector s0 = ((IntVector) ByteVector.fromMemorySegment(B16, m, p0 + 2, LE).convertShape(B2I, I, 0)).mul(xl)
-                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p0 + 18, LE).convertShape(B2I, I, 0)).mul(xh));
-                IntVector s1 = ((IntVector) ByteVector.fromMemorySegment(B16, m, p1 + 2, LE).convertShape(B2I, I, 0)).mul(xl)
-                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p1 + 18, LE).convertShape(B2I, I, 0)).mul(xh));
-                IntVector s2 = ((IntVector) ByteVector.fromMemorySegment(B16, m, p2 + 2, LE).convertShape(B2I, I, 0)).mul(xl)
-                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p2 + 18, LE).convertShape(B2I, I, 0)).mul(xh));
-                IntVector s3 = ((IntVector) ByteVector.fromMemorySegment(B16, m, p3 + 2, LE).convertShape(B2I, I, 0)).mul(xl)
-                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p3 + 18, LE).convertShape(B2I, I, 0)).mul(xh));
-                a0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p0)) * d), a0);
-                a1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p1)) * d), a1);
-                a2 = ((FloatVector) s2.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p2)) * d), a2);
-                a3 = ((FloatVector) s3.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p3)) * d), a3);
-            }
-            a0.intoArray(lanes, 0);
-            out[r] = tree(lanes);
-            a1.intoArray(lanes, 0);
-            out[r + quarter] = tree(lanes);
-            a2.intoArray(lanes, 0);
-            out[r + 2 * quarter] = tree(lanes);
-            a3.intoArray(lanes, 0);
-            out[r + 3 * quarter] = tree(lanes);
-        }
-        if (from + 4 * quarter < to) {
-            matvecQ8_0Rows(w, a, out, from + 4 * quarter, to);
-        }
-    }
-
-    /** The last rows of {@link #matvecQ8_0}, one at a time, with the same arithmetic. */
-    private static void matvecQ8_0Rows(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
-        MemorySegment m = w.data();
-        int[] q = a.q;
-        float[] lanes = new float[16];
-        for (int r = from; r < to; r++) {
-            long o = w.rowOffset(r);
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < w.cols() / 32; b++) {
-                long p = o + 34L * b;
-                IntVector s = ((IntVector) ByteVector.fromMemorySegment(B16, m, p + 2, LE).convertShape(B2I, I, 0))
-                        .mul(IntVector.fromArray(I, q, 32 * b))
-                        .add(((IntVector) ByteVector.fromMemorySegment(B16, m, p + 18, LE).convertShape(B2I, I, 0))
-                                .mul(IntVector.fromArray(I, q, 32 * b + 16)));
-                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p)) * a.d[b]), acc);
-            }
-            acc.intoArray(lanes, 0);
-            out[r] = tree(lanes);
-        }
-    }
-
-    /**
-     * Q4_0 matvec, four rows at a time, as Q8_0. A block's lane sums (q[l] - 8) * x[l] + (q[l+16] - 8) *
-     * x[l+16] are computed as the nibbles times x minus 8 * (x[l] + x[l+16]), the latter once per block
-     * for all four rows.
-     */
-    private static void matvecQ4_0(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
-        MemorySegment m = w.data();
-        int quarter = (to - from) / 4;
-        long stride = w.rowBytes() * quarter;
-        int blocks = w.cols() / 32;
-        int[] q = a.q;
-        float[] dx = a.d;
-        float[] lanes = new float[16];
-        for (int r = from; r < from + quarter; r++) {
-            long o0 = w.rowOffset(r);
-            long o1 = o0 + stride;
-            long o2 = o1 + stride;
-            long o3 = o2 + stride;
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            for (int b = 0; b < blocks; b++) {
-                IntVector xl = IntVector.fromArray(I, q, 32 * b);
-                IntVector xh = IntVector.fromArray(I, q, 32 * b + 16);
-                IntVector x8 = xl.add(xh).lanewise(LSHL, 3);
-                float d = dx[b];
-                long p0 = o0 + 18L * b;
-                long p1 = o1 + 18L * b;
-                long p2 = o2 + 18L * b;
-                long p3 = o3 + 18L * b;
-                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, p0 + 2, LE).convertShape(B2I, I, 0);
-                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, p1 + 2, LE).convertShape(B2I, I, 0);
-                IntVector v2 = (IntVector) ByteVector.fromMemorySegment(B16, m, p2 + 2, LE).convertShape(B2I, I, 0);
-                IntVector v3 = (IntVector) ByteVector.fromMemorySegment(B16, m, p3 + 2, LE).convertShape(B2I, I, 0);
-                IntVector s0 = v0.and(0x0F).mul(xl).add(v0.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(x8);
-                IntVector s1 = v1.and(0x0F).mul(xl).add(v1.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(x8);
-                IntVector s2 = v2.and(0x0F).mul(xl).add(v2.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(x8);
-                IntVector s3 = v3.and(0x0F).mul(xl).add(v3.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(x8);
-                a0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p0)) * d), a0);
-                a1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p1)) * d), a1);
-                a2 = ((FloatVector) s2.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p2)) * d), a2);
-                a3 = ((FloatVector) s3.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p3)) * d), a3);
-            }
-            a0.intoArray(lanes, 0);
-            out[r] = tree(lanes);
-            a1.intoArray(lanes, 0);
-            out[r + quarter] = tree(lanes);
-            a2.intoArray(lanes, 0);
-            out[r + 2 * quarter] = tree(lanes);
-            a3.intoArray(lanes, 0);
-            out[r + 3 * quarter] = tree(lanes);
-        }
-        if (from + 4 * quarter < to) {
-            matvecQ4_0Rows(w, a, out, from + 4 * quarter, to);
-        }
-    }
-
-    /** The last rows of {@link #matvecQ4_0}, one at a time, with the same arithmetic. */
-    private static void matvecQ4_0Rows(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
-        MemorySegment m = w.data();
-        int[] q = a.q;
-        float[] lanes = new float[16];
-        for (int r = from; r < to; r++) {
-            long o = w.rowOffset(r);
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < w.cols() / 32; b++) {
-                long p = o + 18L * b;
-                IntVector xl = IntVector.fromArray(I, q, 32 * b);
-                IntVector xh = IntVector.fromArray(I, q, 32 * b + 16);
-                IntVector v = (IntVector) ByteVector.fromMemorySegment(B16, m, p + 2, LE).convertShape(B2I, I, 0);
-                IntVector s = v.and(0x0F).mul(xl).add(v.lanewise(LSHR, 4).and(0x0F).mul(xh)).sub(xl.add(xh).lanewise(LSHL, 3));
-                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, p)) * a.d[b]), acc);
-            }
-            acc.intoArray(lanes, 0);
-            out[r] = tree(lanes);
-        }
-    }
-
-    /** {@link #reduce} of the 16 lanes at {@code a[offset]} (an array, not a vector: a helper taking a vector boxes it). */
     static float treeAt(float[] a, int offset) {
         FloatVector v = FloatVector.fromArray(F, a, offset);
         v = v.add(v.rearrange(DOWN_8));
@@ -718,7 +531,6 @@ public final class MatrixKernels {
         return v.lane(0);
     }
 
-    /** The fixed combination of 16 lanes, (l + l+8), (l + l+4), (l + l+2), (l + l+1), in scalar code (as {@link #reduce}). */
     static float tree(float[] lanes) {
         for (int half = 8; half >= 1; half /= 2) {
             for (int l = 0; l < half; l++) {
@@ -727,149 +539,6 @@ public final class MatrixKernels {
         }
         return lanes[0];
     }
-
-    /**
-     * Q4_K matvec, one row at a time: a block has 16 independent vectors of work and one FMA into the
-     * accumulator, so one row keeps the core busy. The eight 6-bit (scale, min) pairs are unpacked
-     * four at a time from 32-bit words with byte-wise masks (the technique of ggml's utmp/kmask code);
-     * the mins meet the activations' sums of 32 in one scalar sum per block.
-     */
-    private static void matvecQ4_K(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
-        MemorySegment m = w.data();
-        int blocks = w.cols() / 256;
-        int[] q = a.q;
-        int[] sums = a.sums;
-        float[] lanes = new float[16];
-        for (int r = from; r < to; r++) {
-            long row = w.rowOffset(r);
-            FloatVector acc = FloatVector.zero(F);
-            float c = 0;
-            for (int b = 0; b < blocks; b++) {
-                long block = row + 144L * b;
-                long packed = m.get(LE_LONG, block + 4);
-                int u0 = (int) packed;
-                int u1 = (int) (packed >>> 32);
-                int u2 = m.get(LE_INT, block + 12);
-                int scLo = u0 & 0x3F3F3F3F;
-                int mnLo = u1 & 0x3F3F3F3F;
-                int scHi = (u2 & 0x0F0F0F0F) | ((u0 >>> 2) & 0x30303030);
-                int mnHi = ((u2 >>> 4) & 0x0F0F0F0F) | ((u1 >>> 2) & 0x30303030);
-                int e = 256 * b;
-                long qs = block + 16;
-                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs, LE).convertShape(B2I, I, 0);
-                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 16, LE).convertShape(B2I, I, 0);
-                IntVector s = v0.and(0x0F).mul(IntVector.fromArray(I, q, e))
-                        .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 16))).mul(scLo & 0xFF)
-                        .add(v0.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 32))
-                                .add(v1.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 48))).mul((scLo >>> 8) & 0xFF));
-                v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 32, LE).convertShape(B2I, I, 0);
-                v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 48, LE).convertShape(B2I, I, 0);
-                s = s.add(v0.and(0x0F).mul(IntVector.fromArray(I, q, e + 64))
-                        .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 80))).mul((scLo >>> 16) & 0xFF))
-                        .add(v0.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 96))
-                                .add(v1.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 112))).mul(scLo >>> 24));
-                v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 64, LE).convertShape(B2I, I, 0);
-                v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 80, LE).convertShape(B2I, I, 0);
-                s = s.add(v0.and(0x0F).mul(IntVector.fromArray(I, q, e + 128))
-                        .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 144))).mul(scHi & 0xFF))
-                        .add(v0.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 160))
-                                .add(v1.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 176))).mul((scHi >>> 8) & 0xFF));
-                v0 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 96, LE).convertShape(B2I, I, 0);
-                v1 = (IntVector) ByteVector.fromMemorySegment(B16, m, qs + 112, LE).convertShape(B2I, I, 0);
-                s = s.add(v0.and(0x0F).mul(IntVector.fromArray(I, q, e + 192))
-                        .add(v1.and(0x0F).mul(IntVector.fromArray(I, q, e + 208))).mul((scHi >>> 16) & 0xFF))
-                        .add(v0.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 224))
-                                .add(v1.lanewise(LSHR, 4).and(0x0F).mul(IntVector.fromArray(I, q, e + 240))).mul(scHi >>> 24));
-                float dx = a.d[b];
-                acc = ((FloatVector) s.convert(I2F, 0))
-                        .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block)) * dx), acc);
-                int k = 8 * b;
-                int msum = (mnLo & 0xFF) * sums[k] + ((mnLo >>> 8) & 0xFF) * sums[k + 1]
-                        + ((mnLo >>> 16) & 0xFF) * sums[k + 2] + (mnLo >>> 24) * sums[k + 3]
-                        + (mnHi & 0xFF) * sums[k + 4] + ((mnHi >>> 8) & 0xFF) * sums[k + 5]
-                        + ((mnHi >>> 16) & 0xFF) * sums[k + 6] + (mnHi >>> 24) * sums[k + 7];
-                c = Math.fma((float) msum, Float.float16ToFloat(m.get(LE_SHORT, block + 2)) * dx, c);
-            }
-            acc.intoArray(lanes, 0);
-            out[r] = tree(lanes) - c;
-        }
-    }
-
-    /** A Q4_K/Q5_K block's eight 6-bit scales and mins, from the 12 bytes at {@code s} (see {@link Dequantize#scaleMinK4}). */
-    static void q4_KScales(MemorySegment m, long s, int[] sc, int[] mn) {
-        long lo = m.get(LE_LONG, s);
-        int hi = m.get(LE_INT, s + 8);
-        for (int j = 0; j < 4; j++) {
-            sc[j] = (int) (lo >>> (8 * j)) & 63;
-            mn[j] = (int) (lo >>> (8 * j + 32)) & 63;
-            int packed = hi >>> (8 * j);
-            sc[j + 4] = (packed & 0x0F) | (((int) (lo >>> (8 * j + 6)) & 3) << 4);
-            mn[j + 4] = ((packed >>> 4) & 0x0F) | (((int) (lo >>> (8 * j + 38)) & 3) << 4);
-        }
-    }
-
-    /**
-     * Q6_K matvec, one row at a time (see {@link #matvecQ4_K}): each 16 bytes of low bits and of high
-     * bits loaded once give four vectors of 6-bit values; (q - 32) * x times the vector's scale, summed.
-     * The sixteen signed scales come from two 8-byte reads.
-     */
-    private static void matvecQ6_K(WeightMatrix w, Q8Activations a, float[] out, int from, int to) {
-        MemorySegment m = w.data();
-        int blocks = w.cols() / 256;
-        int[] q = a.q;
-        float[] lanes = new float[16];
-        for (int r = from; r < to; r++) {
-            long row = w.rowOffset(r);
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++) {
-                long block = row + 210L * b;
-                long sa = m.get(LE_LONG, block + 192);
-                long sb = m.get(LE_LONG, block + 200);
-                int e = 256 * b;
-                IntVector s = IntVector.zero(I);
-                IntVector qa;
-                IntVector qb;
-                IntVector qh;
-                qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 0, LE).convertShape(B2I, I, 0);
-                qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 32, LE).convertShape(B2I, I, 0);
-                qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 128, LE).convertShape(B2I, I, 0);
-                s = s.add(qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(IntVector.fromArray(I, q, e + 0)).mul((byte) sa))
-                        .add(qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(IntVector.fromArray(I, q, e + 32)).mul((byte) (sa >>> 16)))
-                        .add(qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(IntVector.fromArray(I, q, e + 64)).mul((byte) (sa >>> 32)))
-                        .add(qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32)
-                                .mul(IntVector.fromArray(I, q, e + 96)).mul((byte) (sa >>> 48)));
-                qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 16, LE).convertShape(B2I, I, 0);
-                qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 48, LE).convertShape(B2I, I, 0);
-                qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 144, LE).convertShape(B2I, I, 0);
-                s = s.add(qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(IntVector.fromArray(I, q, e + 16)).mul((byte) (sa >>> 8)))
-                        .add(qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(IntVector.fromArray(I, q, e + 48)).mul((byte) (sa >>> 24)))
-                        .add(qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(IntVector.fromArray(I, q, e + 80)).mul((byte) (sa >>> 40)))
-                        .add(qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32)
-                                .mul(IntVector.fromArray(I, q, e + 112)).mul((byte) (sa >>> 56)));
-                qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 64, LE).convertShape(B2I, I, 0);
-                qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 96, LE).convertShape(B2I, I, 0);
-                qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 160, LE).convertShape(B2I, I, 0);
-                s = s.add(qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(IntVector.fromArray(I, q, e + 128)).mul((byte) sb))
-                        .add(qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(IntVector.fromArray(I, q, e + 160)).mul((byte) (sb >>> 16)))
-                        .add(qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(IntVector.fromArray(I, q, e + 192)).mul((byte) (sb >>> 32)))
-                        .add(qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32)
-                                .mul(IntVector.fromArray(I, q, e + 224)).mul((byte) (sb >>> 48)));
-                qa = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 80, LE).convertShape(B2I, I, 0);
-                qb = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 112, LE).convertShape(B2I, I, 0);
-                qh = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 176, LE).convertShape(B2I, I, 0);
-                s = s.add(qa.and(0x0F).or(qh.and(3).lanewise(LSHL, 4)).sub(32).mul(IntVector.fromArray(I, q, e + 144)).mul((byte) (sb >>> 8)))
-                        .add(qb.and(0x0F).or(qh.and(12).lanewise(LSHL, 2)).sub(32).mul(IntVector.fromArray(I, q, e + 176)).mul((byte) (sb >>> 24)))
-                        .add(qa.lanewise(LSHR, 4).and(0x0F).or(qh.and(48)).sub(32).mul(IntVector.fromArray(I, q, e + 208)).mul((byte) (sb >>> 40)))
-                        .add(qb.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, 2).and(48)).sub(32)
-                                .mul(IntVector.fromArray(I, q, e + 240)).mul((byte) (sb >>> 56)));
-                acc = ((FloatVector) s.convert(I2F, 0))
-                        .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(LE_SHORT, block + 208)) * a.d[b]), acc);
-            }
-            acc.intoArray(lanes, 0);
-            out[r] = tree(lanes);
-        }
-    }
-
 
     /** F32 matvec straight from the segment, four rows at a time (four independent FMA chains). */
     private static void matvecF32(WeightMatrix w, float[] x, float[] out, int from, int to) {
@@ -967,19 +636,20 @@ public final class MatrixKernels {
         return lanes[0];
     }
 
-    private static void check(WeightMatrix w, float[] x, int xStride, int tokens, float[] out, int outStride) {
+    private static void check(int rows, int cols, GgmlType type, float[] x, int xStride, int tokens, float[] out,
+            int outStride) {
         if (tokens < 1) {
             throw new IllegalArgumentException("matmul needs at least one token, not " + tokens);
         }
-        if (xStride < w.cols() || (long) xStride * (tokens - 1) + w.cols() > x.length) {
-            throw new IllegalArgumentException("a " + w.rows() + "x" + w.cols() + " " + w.type() + " matrix times "
-                    + tokens + " token(s) needs x of length >= " + ((long) Math.max(xStride, w.cols()) * (tokens - 1)
-                    + w.cols()) + " with stride >= " + w.cols() + ", got length " + x.length + " stride " + xStride);
+        if (xStride < cols || (long) xStride * (tokens - 1) + cols > x.length) {
+            throw new IllegalArgumentException("a " + rows + "x" + cols + " " + type + " matrix times "
+                    + tokens + " token(s) needs x of length >= " + ((long) Math.max(xStride, cols) * (tokens - 1)
+                    + cols) + " with stride >= " + cols + ", got length " + x.length + " stride " + xStride);
         }
-        if (outStride < w.rows() || (long) outStride * (tokens - 1) + w.rows() > out.length) {
-            throw new IllegalArgumentException("a " + w.rows() + "-row matrix times " + tokens + " token(s) needs out of"
-                    + " length >= " + ((long) Math.max(outStride, w.rows()) * (tokens - 1) + w.rows()) + " with stride >= "
-                    + w.rows() + ", got length " + out.length + " stride " + outStride);
+        if (outStride < rows || (long) outStride * (tokens - 1) + rows > out.length) {
+            throw new IllegalArgumentException("a " + rows + "-row matrix times " + tokens + " token(s) needs out of"
+                    + " length >= " + ((long) Math.max(outStride, rows) * (tokens - 1) + rows) + " with stride >= "
+                    + rows + ", got length " + out.length + " stride " + outStride);
         }
     }
 }

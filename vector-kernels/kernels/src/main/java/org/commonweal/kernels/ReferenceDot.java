@@ -7,38 +7,41 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * The scalar definition of what {@link MatrixKernels} computes for one weight row and one activation
- * vector: plain loops, one element at a time, written to be obviously right. Every SIMD path (matvec,
- * matmul tiles, any thread count) must give these bits exactly; the tests hold it to that.
+ * vector: plain loops, one element at a time, written to be obviously right, and read from GGUF's layout
+ * (so that the tests check the repacking of {@link PackedMatrix} too). Every SIMD path (matvec, matmul
+ * tiles, any thread count, GGUF or repacked layout) must give these bits exactly; the tests hold it to that.
  *
  * <p><b>F32, F16, BF16 weights:</b> {@code dot16(dequantize(row), x)} ({@link MatrixKernels#referenceDot}).
  *
- * <p><b>Quantized weights</b> (ggml's scheme): {@code x} is first quantized, with ggml's reference
+ * <p><b>Quantized weights ("lane = block"):</b> {@code x} is first quantized, with ggml's reference
  * quantizer, to Q8_0 (for Q4_0, Q4_1, Q5_0, Q8_0 weights) or Q8_K (for Q4_K, Q5_K, Q6_K, Q8_K), giving
- * int8 quants {@code qx[j]} and a float scale {@code dx} per activation block. Then, per weight block
- * {@code b} in increasing order, with {@code m[j]} the block's integer weight multipliers (below):
+ * int8 quants {@code qx[j]} and a float scale per activation block. The row is cut into units of 32
+ * elements ({@code u = 0, 1, 2, ...}: a Q4_0/Q8_0 block, or a K-quant's sub-block of 32). With {@code m[j]}
+ * the integer weight multipliers (below), {@code dw} the unit's weight block scale and {@code dx} its
+ * activation block scale, in increasing {@code u}:
  * <pre>
- *   S[l]   = sum of m[j] * qx[j] over the block's j with j % 16 == l      (exact integer, |S| < 2^24)
- *   acc[l] = fma((float) S[l], dw * dx, acc[l])                           for l = 0..15
- *   c      = fma((float) M, e * dx, c)                                    (offset types only)
+ *   S_u          = sum over the unit's j of m[j] * qx[j]                 (exact integer, |S_u| &lt;= 2^24)
+ *   acc[u % 16]  = fma((float) S_u, dw * dx, acc[u % 16])
+ *   acc[u % 16]  = fma((float) M_u, e * dx, acc[u % 16])                 (offset types only)
  * </pre>
- * and the result is {@code tree(acc)} (lanes combined as (l + l+8), (l + l+4), (l + l+2), (l + l+1)),
- * plus {@code c} for Q4_1, minus {@code c} for Q4_K and Q5_K. The integer sums are exact, so any
- * order of products (integer or float arithmetic) gives the same S; only the fixed per-lane float
- * accumulation over blocks, and the final tree, define the rounding.
+ * and the result is {@code tree(acc)} (acc starts at +0; lanes combined as (l + l+8), (l + l+4),
+ * (l + l+2), (l + l+1)). So each SIMD lane holds whole blocks, and a kernel needs one scaling FMA per block,
+ * not per element. The integer sums are exact, so any order of products (integer or float arithmetic)
+ * gives the same {@code S_u}; only the per-lane float accumulation over units, in order, and the final
+ * tree define the rounding.
  * <table>
  * <caption>integer multipliers, block scale and offset of each type</caption>
- * <tr><th>type</th><th>m[j]</th><th>dw</th><th>offset M, e</th></tr>
+ * <tr><th>type</th><th>m[j]</th><th>dw</th><th>offset M_u, e</th></tr>
  * <tr><td>Q8_0</td><td>q</td><td>d</td><td>-</td></tr>
  * <tr><td>Q4_0</td><td>q - 8</td><td>d</td><td>-</td></tr>
  * <tr><td>Q5_0</td><td>q - 16</td><td>d</td><td>-</td></tr>
- * <tr><td>Q4_1</td><td>q</td><td>d</td><td>sum of qx over the block, the F16 min m (added)</td></tr>
- * <tr><td>Q4_K, Q5_K</td><td>scale(j / 32) * q</td><td>d</td><td>sum over sub-blocks s of min(s) * (sum of qx
- * in s), dmin (subtracted)</td></tr>
+ * <tr><td>Q4_1</td><td>q</td><td>d</td><td>sum of qx over the unit; the F16 min m</td></tr>
+ * <tr><td>Q4_K, Q5_K</td><td>scale(u) * q</td><td>d</td><td>min(u) * (sum of qx over the unit); -dmin</td></tr>
  * <tr><td>Q6_K</td><td>scale(j / 16) * (q - 32)</td><td>d</td><td>-</td></tr>
  * <tr><td>Q8_K</td><td>q</td><td>d</td><td>-</td></tr>
  * </table>
  * The F16 scales are widened to float first; for Q8_0 and Q4_0 times Q8_0 activations {@code dw * dx}
- * is exact (two 11-bit mantissas).
+ * is exact (two 11-bit mantissas). {@code |S_u| <= 2^24} (Q6_K's extreme: 32 x 128 x 32 x 128) is exact as a float.
  */
 final class ReferenceDot {
 
@@ -55,60 +58,54 @@ final class ReferenceDot {
             return MatrixKernels.referenceDot(row, 0, x, xo, cols);
         }
         MemorySegment xq = MemorySegment.ofArray(new byte[(int) activations.rowBytes(cols)]);
+        int[] qx = new int[cols];
+        float[] dx = new float[cols / activations.blockSize()];
         if (activations == GgmlType.Q8_0) {
             Quantize.q8_0(x, xo, cols, xq, 0);
+            for (int b = 0; b < dx.length; b++) {
+                dx[b] = Half.f16ToFloat(xq.get(Dequantize.F16, 34L * b));
+                for (int j = 0; j < 32; j++) {
+                    qx[32 * b + j] = xq.get(ValueLayout.JAVA_BYTE, 34L * b + 2 + j);
+                }
+            }
         } else {
             Quantize.q8K(x, xo, cols, xq, 0);
+            for (int b = 0; b < dx.length; b++) {
+                dx[b] = xq.get(Dequantize.F32, 292L * b);
+                for (int j = 0; j < 256; j++) {
+                    qx[256 * b + j] = xq.get(ValueLayout.JAVA_BYTE, 292L * b + 4 + j);
+                }
+            }
         }
         GgmlType type = w.type();
         int block = type.blockSize();
+        int[] m = new int[block];
         float[] acc = new float[16];
-        float c = 0;
         for (int b = 0; b < cols / block; b++) {
             long at = w.rowOffset(r) + (long) b * type.typeSize();
-            float dx;
-            int[] qx = new int[block];
-            if (activations == GgmlType.Q8_0) {
-                dx = Half.f16ToFloat(xq.get(Dequantize.F16, 34L * b));
-                for (int j = 0; j < 32; j++) {
-                    qx[j] = xq.get(ValueLayout.JAVA_BYTE, 34L * b + 2 + j);
-                }
-            } else {
-                dx = xq.get(Dequantize.F32, 292L * b);
-                for (int j = 0; j < 256; j++) {
-                    qx[j] = xq.get(ValueLayout.JAVA_BYTE, 292L * b + 4 + j);
-                }
-            }
-            int[] m = new int[block];
             float[] scales = multipliers(type, w.data(), at, m);
-            long[] s = new long[16];
-            for (int j = 0; j < block; j++) {
-                s[j % 16] += (long) m[j] * qx[j];
-            }
-            float dw = scales[0];
-            for (int l = 0; l < 16; l++) {
-                acc[l] = Math.fma((float) s[l], dw * dx, acc[l]);
-            }
-            if (type == GgmlType.Q4_1) {
+            for (int s = 0; s < block / 32; s++) {
+                int u = b * block / 32 + s;
+                float d = dx[32 * u / activations.blockSize()];
                 long sum = 0;
+                long qxSum = 0;
                 for (int j = 0; j < 32; j++) {
-                    sum += qx[j];
+                    sum += (long) m[32 * s + j] * qx[32 * u + j];
+                    qxSum += qx[32 * u + j];
                 }
-                c = Math.fma((float) sum, scales[1] * dx, c);
-            } else if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) {
-                long sum = 0;
-                for (int j = 0; j < 256; j++) {
-                    sum += (long) Dequantize.scaleMinK4(w.data(), at + 4, j / 32)[1] * qx[j];
+                acc[u % 16] = Math.fma((float) sum, scales[0] * d, acc[u % 16]);
+                switch (type) {
+                    case Q4_1 -> acc[u % 16] = Math.fma((float) qxSum, scales[1] * d, acc[u % 16]);
+                    case Q4_K, Q5_K -> {
+                        long offset = Dequantize.scaleMinK4(w.data(), at + 4, s)[1] * qxSum;
+                        acc[u % 16] = Math.fma((float) offset, -scales[1] * d, acc[u % 16]);
+                    }
+                    default -> {
+                    }
                 }
-                c = Math.fma((float) sum, scales[1] * dx, c);
             }
         }
-        float result = ScalarOps.sumTree(acc);
-        return switch (type) {
-            case Q4_1 -> result + c;
-            case Q4_K, Q5_K -> result - c;
-            default -> result;
-        };
+        return ScalarOps.sumTree(acc);
     }
 
     /**

@@ -82,12 +82,16 @@ class MatrixKernelsTest {
                         int stride = shape[1] + 7;
                         float[] x = gaussian(stride * tokens, random);
                         float[] out = new float[shape[0] * tokens];
+                        float[] packed = new float[shape[0] * tokens];
                         MatrixKernels.matmul(w, x, stride, tokens, out, shape[0], ONE);
+                        MatrixKernels.matmul(PackedMatrix.of(w, arena, true), x, stride, tokens, packed, shape[0], ONE);
                         for (int r = 0; r < shape[0]; r++) {
                             for (int t = 0; t < tokens; t++) {
                                 float expected = ReferenceDot.row(w, r, x, t * stride);
-                                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[t * shape[0] + r]),
-                                        type + " " + shape[0] + "x" + shape[1] + " row " + r + " token " + t + " of " + tokens);
+                                String where = type + " " + shape[0] + "x" + shape[1] + " row " + r + " token " + t + " of " + tokens;
+                                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[t * shape[0] + r]), where);
+                                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(packed[t * shape[0] + r]),
+                                        where + ", packed");
                             }
                         }
                     }
@@ -119,13 +123,17 @@ class MatrixKernelsTest {
                 WeightMatrix w = random(type, rows, cols, random, arena);
                 float[] x = gaussian(stride * tokens, random);
                 float[] out = new float[rows * tokens];
+                float[] packed = new float[rows * tokens];
                 MatrixKernels.matmul(w, x, stride, tokens, out, rows, pool);
+                MatrixKernels.matmul(PackedMatrix.of(w, arena, random.nextBoolean()), x, stride, tokens, packed, rows, pool);
                 for (int r = 0; r < rows; r++) {
                     for (int t = 0; t < tokens; t++) {
                         float expected = ReferenceDot.row(w, r, x, t * stride);
-                        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[t * rows + r]),
-                                type + " " + rows + "x" + cols + " x " + tokens + " tokens on " + pool.threads()
-                                        + " threads: row " + r + " token " + t);
+                        String where = type + " " + rows + "x" + cols + " x " + tokens + " tokens on " + pool.threads()
+                                + " threads: row " + r + " token " + t;
+                        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[t * rows + r]), where);
+                        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(packed[t * rows + r]),
+                                where + ", packed");
                     }
                 }
             }
@@ -225,22 +233,31 @@ class MatrixKernelsTest {
             for (GgmlType type : new GgmlType[] { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K,
                     GgmlType.Q6_K, GgmlType.Q5_K }) {
                 WeightMatrix w = random(type, 1001, 512, random, arena);
+                PackedMatrix p = PackedMatrix.of(w, arena, false);
                 float[] x = gaussian(512 * 6, random);
                 float[] one = new float[1001 * 6];
-                float[] two = new float[1001 * 6];
-                float[] three = new float[1001 * 6];
                 MatrixKernels.matmul(w, x, 512, 6, one, 1001, ONE);
-                MatrixKernels.matmul(w, x, 512, 6, two, 1001, TWO);
-                MatrixKernels.matmul(w, x, 512, 6, three, 1001, THREE);
-                for (int i = 0; i < one.length; i++) {
-                    assertEquals(Float.floatToRawIntBits(one[i]), Float.floatToRawIntBits(two[i]), type + " 2 threads at " + i);
-                    assertEquals(Float.floatToRawIntBits(one[i]), Float.floatToRawIntBits(three[i]), type + " 3 threads at " + i);
+                for (KernelPool pool : new KernelPool[] { ONE, TWO, THREE }) {
+                    float[] plain = new float[1001 * 6];
+                    float[] packed = new float[1001 * 6];
+                    MatrixKernels.matmul(w, x, 512, 6, plain, 1001, pool);
+                    MatrixKernels.matmul(p, x, 512, 6, packed, 1001, pool);
+                    for (int i = 0; i < one.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(one[i]), Float.floatToRawIntBits(plain[i]),
+                                type + " " + pool.threads() + " threads at " + i);
+                        assertEquals(Float.floatToRawIntBits(one[i]), Float.floatToRawIntBits(packed[i]),
+                                type + " packed, " + pool.threads() + " threads at " + i);
+                    }
                 }
                 float[] single = new float[1001];
+                float[] singlePacked = new float[1001];
                 MatrixKernels.matvec(w, java.util.Arrays.copyOfRange(x, 512 * 5, 512 * 6), single, TWO);
+                MatrixKernels.matvec(p, java.util.Arrays.copyOfRange(x, 512 * 5, 512 * 6), singlePacked, TWO);
                 for (int r = 0; r < 1001; r++) {
                     assertEquals(Float.floatToRawIntBits(one[5 * 1001 + r]), Float.floatToRawIntBits(single[r]),
                             type + ": matvec equals the matmul tile, row " + r);
+                    assertEquals(Float.floatToRawIntBits(one[5 * 1001 + r]), Float.floatToRawIntBits(singlePacked[r]),
+                            type + ": packed matvec equals the matmul tile, row " + r);
                 }
             }
         }

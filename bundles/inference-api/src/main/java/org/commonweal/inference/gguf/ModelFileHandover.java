@@ -13,8 +13,9 @@ import java.util.Optional;
  * Open model files handed from one inference implementation to the next across an upgrade: the new revision serves
  * the weights already in memory instead of reading and hashing the file again (seconds for a 1B model, with requests
  * waiting meanwhile). This class is in the API bundle, which an upgrade of the implementation does not replace, and
- * holds only API objects ({@link GgufFile}: its tensor memory and metadata), never an object of the revision that
- * leaves them, whose class loader can then go.
+ * holds only API objects ({@link GgufFile}: its tensor memory and metadata) and, opaque to it, the weights the leaver
+ * prepared for the kernels (objects of the kernels bundle, which the taker uses only if they are of the kernels it
+ * runs with), never an object of the revision that leaves them, whose class loader can then go.
  * <p>
  * A file is taken only if it did not change on disk since it was opened (same size, modification time and file key)
  * and with the same {@link GgufFile.Loading}; otherwise it is closed and the taker reads the file. A file nobody takes
@@ -23,11 +24,14 @@ import java.util.Optional;
  */
 public final class ModelFileHandover {
 
-    /** A file taken over, with the SHA-256 its first reader computed. */
-    public record Handed(GgufFile file, String sha256) {
+    /**
+     * A file taken over, with the SHA-256 its first reader computed and what its leaver prepared from it for the kernels
+     * ({@code prepared}, possibly null: objects of the kernels bundle, to be checked before use).
+     */
+    public record Handed(GgufFile file, String sha256, Object prepared) {
     }
 
-    private record Left(GgufFile file, String sha256, String identity, long closeAtNanos) {
+    private record Left(GgufFile file, String sha256, Object prepared, String identity, long closeAtNanos) {
     }
 
     private static final Map<Path, Left> LEFT = new HashMap<>();
@@ -37,17 +41,18 @@ public final class ModelFileHandover {
     }
 
     /**
-     * Leaves {@code file} (opened from {@code path}, whose content has {@code sha256}) for the next implementation, for
-     * at most {@code keep}; with a zero {@code keep}, or if the file changed on disk, closes it now.
+     * Leaves {@code file} (opened from {@code path}, whose content has {@code sha256}) and what was {@code prepared} from
+     * it (or null) for the next implementation, for at most {@code keep}; with a zero {@code keep}, or if the file
+     * changed on disk, closes it now.
      */
-    public static void leave(Path path, GgufFile file, String sha256, Duration keep) {
+    public static void leave(Path path, GgufFile file, String sha256, Object prepared, Duration keep) {
         String identity = identity(path);
         if (keep.isZero() || keep.isNegative() || identity == null) {
             file.close();
             return;
         }
         synchronized (ModelFileHandover.class) {
-            Left previous = LEFT.put(path.toAbsolutePath().normalize(), new Left(file, sha256, identity,
+            Left previous = LEFT.put(path.toAbsolutePath().normalize(), new Left(file, sha256, prepared, identity,
                     System.nanoTime() + keep.toNanos()));
             if (previous != null && previous.file() != file) {
                 previous.file().close();
@@ -74,7 +79,7 @@ public final class ModelFileHandover {
             left.file().close();
             return Optional.empty();
         }
-        return Optional.of(new Handed(left.file(), left.sha256()));
+        return Optional.of(new Handed(left.file(), left.sha256(), left.prepared()));
     }
 
     /** Size, modification time and file key: a file rewritten in place differs in one of them. */

@@ -4,7 +4,7 @@
  * one inference implementation to the next ({@link ModelFileHandover}).
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package org.commonweal.inference.gguf;
 
 import org.osgi.annotation.bundle.Export;

@@ -24,6 +24,7 @@ import org.commonweal.inference.gguf.ModelFileHandover;
 import org.commonweal.inference.gguf.TensorInfo;
 import org.commonweal.inference.tokenizer.Tokenizer;
 import org.commonweal.inference.transformer.ModelConfig;
+import org.commonweal.inference.transformer.PackedWeights;
 import org.commonweal.inference.transformer.SyntheticModel;
 import org.commonweal.inference.transformer.Transformer;
 import org.commonweal.inference.transformer.Weights;
@@ -35,6 +36,7 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
     private final Path path;
     private final GgufFile file;
     private final boolean handedOver;
+    private final PackedWeights packed;
     private final ModelInfo info;
     private final Tokenizer tokenizer;
     private final ChatTemplate chatTemplate;
@@ -42,13 +44,14 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
     private final Scheduler scheduler;
     private final AttachedAdapters adapters;
 
-    private LoadedModel(Path path, GgufFile file, boolean handedOver, ModelInfo info, Tokenizer tokenizer,
+    private LoadedModel(Path path, GgufFile file, boolean handedOver, PackedWeights packed, ModelInfo info, Tokenizer tokenizer,
             ChatTemplate chatTemplate, UnsupportedChatTemplateException noChatTemplate, Scheduler scheduler,
             AttachedAdapters adapters) {
         this.adapters = adapters;
         this.path = path;
         this.file = file;
         this.handedOver = handedOver;
+        this.packed = packed;
         this.info = info;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
@@ -57,17 +60,24 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
     }
 
     /**
-     * Opens and checks {@code path}, or takes it over, already open, from the implementation that ran before this one
-     * ({@link ModelFileHandover}); {@code progress} hears bytes read while loading into memory.
+     * Opens and checks {@code path} (mapped), or takes it over, already open, from the implementation that ran
+     * before this one ({@link ModelFileHandover}), then packs its matrices for the kernels ({@link PackedWeights}):
+     * the types the kernels repack always go to off-heap memory; {@code loading} says whether the others are copied
+     * there too ({@code ALLOCATED}) or read from the mapped file ({@code MAPPED}). {@code progress} hears the file
+     * bytes packed so far.
      */
     static LoadedModel load(Path path, GgufFile.Loading loading, KernelPool pool, Scheduler.Limits limits,
             LongConsumer progress) throws IOException {
-        var handed = ModelFileHandover.take(path, loading);
+        var handed = ModelFileHandover.take(path, GgufFile.Loading.MAPPED);
         String sha256 = handed.isPresent() ? handed.get().sha256() : sha256(path);
-        GgufFile file = handed.isPresent() ? handed.get().file() : GgufFile.open(path, loading, progress);
+        GgufFile file = handed.isPresent() ? handed.get().file() : GgufFile.open(path, GgufFile.Loading.MAPPED, bytes -> { });
         try {
             ModelConfig config = ModelConfig.fromGguf(file);
-            Transformer transformer = new Transformer(config, Weights.fromGguf(file, config));
+            Weights weights = Weights.fromGguf(file, config);
+            // The leaver's packing, if it is of these weights by these kernels: no work, no second copy in memory.
+            PackedWeights packed = handed.flatMap(h -> PackedWeights.adopt(h.prepared(), weights))
+                    .orElseGet(() -> PackedWeights.of(weights, loading == GgufFile.Loading.ALLOCATED, progress));
+            Transformer transformer = new Transformer(config, weights, packed);
             Tokenizer tokenizer = Tokenizer.fromGguf(file);
             String id = path.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
             ChatTemplate template = null;
@@ -91,7 +101,7 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
             Scheduler scheduler = new Scheduler(id, transformer, tokenizer, pool, limits);
             ModelInfo info = new ModelInfo(id, config.architecture(), parameters, String.join(", ", types),
                     scheduler.contextLength(), sha256, demo, description);
-            return new LoadedModel(path, file, handed.isPresent(), info, tokenizer, template, noTemplate, scheduler,
+            return new LoadedModel(path, file, handed.isPresent(), packed, info, tokenizer, template, noTemplate, scheduler,
                     new AttachedAdapters(id, config, transformer.weights()));
         } catch (IOException | RuntimeException e) {
             file.close();
@@ -201,11 +211,11 @@ final class LoadedModel implements LanguageModel, AutoCloseable {
     }
 
     /**
-     * Leaves the open file (the weights, read-only) for the next implementation, for at most {@code keep}, while this
+     * Leaves the open file and the packed weights (read-only) for the next implementation, for at most {@code keep}, while this
      * one may still finish what it accepted on them: it must then only {@link #unloadKeepingWeights()}.
      */
     void leaveWeights(java.time.Duration keep) {
-        ModelFileHandover.leave(path, file, info.sha256(), keep);
+        ModelFileHandover.leave(path, file, info.sha256(), packed.matrices(), keep);
     }
 
     /** Stops the scheduler and frees the adapters, not the weights (left to the next implementation). */

@@ -47,11 +47,19 @@ public final class Transformer {
 
     private final ModelConfig c;
     private final Weights w;
+    private final PackedWeights packed;
     private final float attentionScale;
 
+    /** A forward pass over {@code weights}, packed here (the matrices that are not repacked read where they are). */
     public Transformer(ModelConfig config, Weights weights) {
+        this(config, weights, PackedWeights.of(weights, false, bytes -> { }));
+    }
+
+    /** A forward pass over {@code weights}, multiplying with {@code packed}, their packed matrices. */
+    public Transformer(ModelConfig config, Weights weights, PackedWeights packed) {
         this.c = config;
         this.w = weights;
+        this.packed = packed;
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     }
 
@@ -94,7 +102,7 @@ public final class Transformer {
         }
         Scratch s = new Scratch(c, tokens);
         for (int l = 0; l < c.layers(); l++) {
-            layer(l, w.layers().get(l), b, x, s, pool);
+            layer(l, w.layers().get(l), packed.layers().get(l), b, x, s, pool);
         }
         for (Step step : steps) {
             step.cache.advance(step.tokens.length);
@@ -111,19 +119,19 @@ public final class Transformer {
             t0 += step.tokens.length;
         }
         float[] logits = new float[logitRows * c.vocabularySize()];
-        MatrixKernels.matmul(w.output(), normed, c.dim(), logitRows, logits, c.vocabularySize(), pool);
+        MatrixKernels.matmul(packed.output(), normed, c.dim(), logitRows, logits, c.vocabularySize(), pool);
         return logits;
     }
 
-    private void layer(int l, Weights.Layer layer, Batch b, float[] x, Scratch s, KernelPool pool) {
+    private void layer(int l, Weights.Layer layer, PackedWeights.Layer m, Batch b, float[] x, Scratch s, KernelPool pool) {
         int n = b.tokens;
         int dim = c.dim();
         for (int t = 0; t < n; t++) {
             Ops.rmsNorm(s.normed, t * dim, x, t * dim, layer.attentionNorm(), dim, c.normEps());
         }
-        MatrixKernels.matmul(layer.q(), s.normed, dim, n, s.q, c.qDim(), pool);
-        MatrixKernels.matmul(layer.k(), s.normed, dim, n, s.k, c.kvDim(), pool);
-        MatrixKernels.matmul(layer.v(), s.normed, dim, n, s.v, c.kvDim(), pool);
+        MatrixKernels.matmul(m.q(), s.normed, dim, n, s.q, c.qDim(), pool);
+        MatrixKernels.matmul(m.k(), s.normed, dim, n, s.k, c.kvDim(), pool);
+        MatrixKernels.matmul(m.v(), s.normed, dim, n, s.v, c.kvDim(), pool);
         adapt(b, l, LoraAdapter.Projection.Q, s.normed, dim, s.q, c.qDim(), pool);
         adapt(b, l, LoraAdapter.Projection.K, s.normed, dim, s.k, c.kvDim(), pool);
         adapt(b, l, LoraAdapter.Projection.V, s.normed, dim, s.v, c.kvDim(), pool);
@@ -136,18 +144,18 @@ public final class Transformer {
             b.cache[t].store(l, b.position[t], s.k, t * c.kvDim(), s.v, t * c.kvDim());
         }
         attention(l, b, s, pool);
-        MatrixKernels.matmul(layer.o(), s.attended, c.qDim(), n, s.projected, dim, pool);
+        MatrixKernels.matmul(m.o(), s.attended, c.qDim(), n, s.projected, dim, pool);
         adapt(b, l, LoraAdapter.Projection.O, s.attended, c.qDim(), s.projected, dim, pool);
         Ops.add(x, 0, x, 0, s.projected, 0, n * dim);
         for (int t = 0; t < n; t++) {
             Ops.rmsNorm(s.normed, t * dim, x, t * dim, layer.ffnNorm(), dim, c.normEps());
         }
-        MatrixKernels.matmul(layer.gate(), s.normed, dim, n, s.gate, c.ffnDim(), pool);
-        MatrixKernels.matmul(layer.up(), s.normed, dim, n, s.up, c.ffnDim(), pool);
+        MatrixKernels.matmul(m.gate(), s.normed, dim, n, s.gate, c.ffnDim(), pool);
+        MatrixKernels.matmul(m.up(), s.normed, dim, n, s.up, c.ffnDim(), pool);
         adapt(b, l, LoraAdapter.Projection.GATE, s.normed, dim, s.gate, c.ffnDim(), pool);
         adapt(b, l, LoraAdapter.Projection.UP, s.normed, dim, s.up, c.ffnDim(), pool);
         Ops.swiglu(s.gate, 0, s.gate, 0, s.up, 0, n * c.ffnDim());
-        MatrixKernels.matmul(layer.down(), s.gate, c.ffnDim(), n, s.projected, dim, pool);
+        MatrixKernels.matmul(m.down(), s.gate, c.ffnDim(), n, s.projected, dim, pool);
         adapt(b, l, LoraAdapter.Projection.DOWN, s.gate, c.ffnDim(), s.projected, dim, pool);
         Ops.add(x, 0, x, 0, s.projected, 0, n * dim);
     }

@@ -61,14 +61,21 @@ class ScalarForwardTest {
             }
             double[][] slow = new ScalarForward(config, weights).logits(tokens);
             double worst = 0;
+            int close = 0;
             for (int t = 0; t < tokens.length; t++) {
+                double position = 0;
                 for (int i = 0; i < config.vocabularySize(); i++) {
-                    worst = Math.max(worst, Math.abs(fast[t * config.vocabularySize() + i] - slow[t][i]));
+                    position = Math.max(position, Math.abs(fast[t * config.vocabularySize() + i] - slow[t][i]));
                 }
+                worst = Math.max(worst, position);
+                close += position < 1e-3 ? 1 : 0;
             }
-            // Logits spread about 3; float against double, with activations re-quantized at every layer
-            // could move a quant by one step; in practice they agree to about 1e-6, far below a real mistake (> 0.4).
-            assertTrue(worst < 1e-3, name + ": max abs difference " + worst);
+            // Logits spread about 3. Float against double agree to about 1e-6, unless an activation lands
+            // on a rounding boundary of the Q8 quantizer at some layer: then one quant moves by one step,
+            // and that position's logits by up to about 0.1 (seen: 0.075 from the sixth position on, which
+            // attend to its keys and values). A real mistake moves every position, by more than 0.4.
+            assertTrue(close >= tokens.length / 2, name + ": " + (tokens.length - close) + " positions off by more than 1e-3");
+            assertTrue(worst < 0.2, name + ": max abs difference " + worst);
             System.out.printf("%s: vector against scalar, max abs difference %.2e%n", name, worst);
         }
     }

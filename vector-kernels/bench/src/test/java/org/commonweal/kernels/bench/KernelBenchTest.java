@@ -40,7 +40,7 @@ class KernelBenchTest {
                 assertTrue(figures.getJsonNumber("matmulGflops").doubleValue() >= 0, type + ": " + figures);
                 assertTrue(figures.getJsonNumber("baselineMatmulGflops").doubleValue() >= 0, type + ": " + figures);
             }
-            assertTrue(run.getJsonObject("mapped").getJsonObject("Q4_0").getJsonNumber("mappedMatvecGBs").doubleValue() >= 0,
+            assertTrue(run.getJsonObject("mapped").getJsonObject("F32").getJsonNumber("mappedMatvecGBs").doubleValue() >= 0,
                     run.toString());
         }
     }

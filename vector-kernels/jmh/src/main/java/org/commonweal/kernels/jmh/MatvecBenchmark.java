@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.KernelPool;
 import org.commonweal.kernels.MatrixKernels;
+import org.commonweal.kernels.PackedMatrix;
 import org.commonweal.kernels.types.WeightMatrix;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -44,7 +45,7 @@ public class MatvecBenchmark {
 
     private Arena arena;
     private KernelPool pool;
-    private WeightMatrix weights;
+    private PackedMatrix weights;
     private float[] x;
     private float[] out;
 
@@ -70,7 +71,7 @@ public class MatvecBenchmark {
                 m.set(half, b, Float.floatToFloat16(0.01f));
             }
         }
-        weights = new WeightMatrix(ggmlType, m, 0, rows, cols);
+        weights = PackedMatrix.of(new WeightMatrix(ggmlType, m, 0, rows, cols), arena, false);
         x = new float[cols];
         out = new float[rows];
         for (int i = 0; i < cols; i++) {
