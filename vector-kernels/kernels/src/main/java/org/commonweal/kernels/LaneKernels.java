@@ -88,38 +88,56 @@ final class LaneKernels {
     /**
      * Matvec of rows {@code [from, to)}, written to {@code out[oo + r]}: the range is cut into
      * {@link #streams} equal parts whose rows are computed together (independent memory streams), in
-     * chunks of {@value #CHUNK}; the leftover rows one at a time.
+     * chunks of {@value #CHUNK}; the leftover rows one at a time. Each type has its own method down to
+     * its kernels, so that one type's profile never shapes another's compiled code.
      */
     static void rows(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
-        if (w.type() == GgmlType.Q4_K) {
-            int half = streams > 1 ? (to - from) / 2 : 0;
-            for (int r = from; r < from + half; r += CHUNK) {
-                matvecQ4_Kx2(w, a, out, oo, r, Math.min(r + CHUNK, from + half), half);
-            }
-            for (int r = from + 2 * half; r < to; r += CHUNK) {
-                matvecQ4_Kx1(w, a, out, oo, r, Math.min(r + CHUNK, to));
-            }
-            return;
+        switch (w.type()) {
+            case Q4_0 -> rowsQ4_0(w, a, out, oo, from, to);
+            case Q8_0 -> rowsQ8_0(w, a, out, oo, from, to);
+            default -> rowsQ4_K(w, a, out, oo, from, to);
         }
+    }
+
+    private static void rowsQ4_K(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        int half = streams > 1 ? (to - from) / 2 : 0;
+        for (int r = from; r < from + half; r += CHUNK) {
+            matvecQ4_Kx2(w, a, out, oo, r, Math.min(r + CHUNK, from + half), half);
+        }
+        for (int r = from + 2 * half; r < to; r += CHUNK) {
+            matvecQ4_Kx1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+        }
+    }
+
+    private static void rowsQ4_0(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
         int n = streams == 1 || streams == 4 ? streams : 2;
         int gap = (to - from) / n;
-        boolean q4 = w.type() == GgmlType.Q4_0;
         for (int r = from; r < from + gap && n > 1; r += CHUNK) {
             int end = Math.min(r + CHUNK, from + gap);
-            switch (n * (q4 ? 1 : -1)) {
-                case 2 -> matvecQ4_0x2(w, a, out, oo, r, end, gap);
-                case 4 -> matvecQ4_0x4(w, a, out, oo, r, end, gap);
-                case -2 -> matvecQ8_0x2(w, a, out, oo, r, end, gap);
-                default -> matvecQ8_0x4(w, a, out, oo, r, end, gap);
+            if (n == 2) {
+                matvecQ4_0x2(w, a, out, oo, r, end, gap);
+            } else {
+                matvecQ4_0x4(w, a, out, oo, r, end, gap);
             }
         }
-        int rest = n > 1 ? from + n * gap : from;
-        for (int r = rest; r < to; r += CHUNK) {
-            if (q4) {
-                matvecQ4_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+        for (int r = n > 1 ? from + n * gap : from; r < to; r += CHUNK) {
+            matvecQ4_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+        }
+    }
+
+    private static void rowsQ8_0(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        int n = streams == 1 || streams == 4 ? streams : 2;
+        int gap = (to - from) / n;
+        for (int r = from; r < from + gap && n > 1; r += CHUNK) {
+            int end = Math.min(r + CHUNK, from + gap);
+            if (n == 2) {
+                matvecQ8_0x2(w, a, out, oo, r, end, gap);
             } else {
-                matvecQ8_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+                matvecQ8_0x4(w, a, out, oo, r, end, gap);
             }
+        }
+        for (int r = n > 1 ? from + n * gap : from; r < to; r += CHUNK) {
+            matvecQ8_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
         }
     }
 

@@ -71,91 +71,101 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
         return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K;
     }
 
-    /** {@code w} (Q4_0, Q8_0 or Q4_K) repacked into memory of {@code arena}. */
+    /**
+     * {@code w} (Q4_0, Q8_0 or Q4_K) repacked into memory of {@code arena}. A group at a time: its GGUF blocks
+     * copied into an array, rearranged there, and the group copied out (a byte at a time through the segments
+     * would be ten times slower, and this runs over a whole model at load).
+     */
     static LaneWeights repack(WeightMatrix w, Arena arena) {
-        if (w.type() == GgmlType.Q4_K) {
-            return repackQ4_K(w, arena);
-        }
-        if (w.type() != GgmlType.Q4_0 && w.type() != GgmlType.Q8_0) {
+        if (!supports(w.type())) {
             throw new IllegalArgumentException("lane = block kernels exist for Q4_0, Q8_0 and Q4_K weights, not " + w.type());
         }
-        MemorySegment probe = MemorySegment.NULL;
-        LaneWeights shape = new LaneWeights(w.type(), probe, w.rows(), w.cols());
+        LaneWeights shape = new LaneWeights(w.type(), MemorySegment.NULL, w.rows(), w.cols());
         MemorySegment out = arena.allocate(shape.rowBytes() * w.rows(), 64);
         LaneWeights lw = new LaneWeights(w.type(), out, w.rows(), w.cols());
-        MemorySegment in = w.data();
         int typeSize = w.type().typeSize();
-        boolean q4 = w.type() == GgmlType.Q4_0;
-        int perBlock = q4 ? 16 : 32;
-        int quantBytes = lw.quantBytes();
+        int blocksPerGroup = w.type() == GgmlType.Q4_K ? GROUP / 8 : GROUP;
+        byte[] src = new byte[blocksPerGroup * typeSize];
+        byte[] dst = new byte[lw.groupBytes()];
+        int ggufBlocks = w.cols() / w.type().blockSize();
         for (int r = 0; r < w.rows(); r++) {
-            long src = w.rowOffset(r);
-            long dst = lw.rowOffset(r);
             for (int g = 0; g < lw.groups(); g++) {
-                long group = dst + (long) g * lw.groupBytes();
-                for (int p = 0; p < GROUP; p++) {
-                    int b = GROUP * g + perm(p);
-                    if (b >= lw.blocks()) {
-                        // Padding: zero multipliers (Q4_0: nibble 8), scale 0.
-                        for (int j = 0; j < perBlock; j++) {
-                            out.set(ValueLayout.JAVA_BYTE, group + 32L * j + p, q4 ? (byte) 0x88 : 0);
-                        }
-                        out.set(Dequantize.F16, group + quantBytes + 2L * p, (short) 0);
-                        continue;
-                    }
-                    long block = src + (long) b * typeSize;
-                    for (int j = 0; j < perBlock; j++) {
-                        out.set(ValueLayout.JAVA_BYTE, group + 32L * j + p, in.get(ValueLayout.JAVA_BYTE, block + 2 + j));
-                    }
-                    out.set(Dequantize.F16, group + quantBytes + 2L * p, in.get(Dequantize.F16, block));
+                int first = g * blocksPerGroup;
+                int count = Math.min(blocksPerGroup, ggufBlocks - first);
+                MemorySegment.copy(w.data(), ValueLayout.JAVA_BYTE, w.rowOffset(r) + (long) first * typeSize, src, 0, count * typeSize);
+                switch (w.type()) {
+                    case Q4_K -> groupQ4_K(src, count, dst);
+                    default -> group(w.type(), src, count, dst);
                 }
+                MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, lw.rowOffset(r) + (long) g * lw.groupBytes(), dst.length);
             }
         }
         return lw;
     }
 
-    private static LaneWeights repackQ4_K(WeightMatrix w, Arena arena) {
-        LaneWeights shape = new LaneWeights(w.type(), MemorySegment.NULL, w.rows(), w.cols());
-        MemorySegment out = arena.allocate(shape.rowBytes() * w.rows(), 64);
-        LaneWeights lw = new LaneWeights(w.type(), out, w.rows(), w.cols());
-        MemorySegment in = w.data();
-        int superBlocks = w.cols() / 256;
-        for (int r = 0; r < w.rows(); r++) {
-            for (int g = 0; g < lw.groups(); g++) {
-                long group = lw.rowOffset(r) + (long) g * lw.groupBytes();
-                for (int p = 0; p < GROUP; p++) {
-                    int u = GROUP * g + perm(p);
-                    int b = u / 8;
-                    int s = u % 8;
-                    if (b >= superBlocks) {
-                        for (int j = 0; j < 16; j++) {
-                            out.set(ValueLayout.JAVA_BYTE, group + 32L * j + p, (byte) 0);
-                        }
-                        out.set(ValueLayout.JAVA_BYTE, group + 512 + p, (byte) 0);
-                        out.set(ValueLayout.JAVA_BYTE, group + 544 + p, (byte) 0);
-                        continue;
-                    }
-                    long block = w.rowOffset(r) + 144L * b;
-                    long qs = block + 16 + 32L * (s / 2);
-                    int shift = 4 * (s % 2);
-                    for (int j = 0; j < 16; j++) {
-                        int lo = (in.get(ValueLayout.JAVA_BYTE, qs + j) >> shift) & 0xF;
-                        int hi = (in.get(ValueLayout.JAVA_BYTE, qs + j + 16) >> shift) & 0xF;
-                        out.set(ValueLayout.JAVA_BYTE, group + 32L * j + p, (byte) (lo | hi << 4));
-                    }
-                    int[] scaleMin = Dequantize.scaleMinK4(in, block + 4, s);
-                    out.set(ValueLayout.JAVA_BYTE, group + 512 + p, (byte) scaleMin[0]);
-                    out.set(ValueLayout.JAVA_BYTE, group + 544 + p, (byte) scaleMin[1]);
+    /** One Q4_0 or Q8_0 group from its first {@code count} GGUF blocks in {@code src}; the rest padding. */
+    private static void group(GgmlType type, byte[] src, int count, byte[] dst) {
+        boolean q4 = type == GgmlType.Q4_0;
+        int perBlock = q4 ? 16 : 32;
+        int typeSize = type.typeSize();
+        int quantBytes = q4 ? 512 : 1024;
+        for (int p = 0; p < GROUP; p++) {
+            int b = perm(p);
+            if (b >= count) {
+                // Padding: zero multipliers (Q4_0: nibble 8), scale 0.
+                for (int j = 0; j < perBlock; j++) {
+                    dst[32 * j + p] = q4 ? (byte) 0x88 : 0;
                 }
-                for (int k = 0; k < 4; k++) {
-                    int b = 4 * g + k;
-                    short d = b < superBlocks ? in.get(Dequantize.F16, w.rowOffset(r) + 144L * b) : 0;
-                    short dmin = b < superBlocks ? in.get(Dequantize.F16, w.rowOffset(r) + 144L * b + 2) : 0;
-                    out.set(Dequantize.F16, group + 576 + 2L * k, d);
-                    out.set(Dequantize.F16, group + 584 + 2L * k, dmin);
-                }
+                dst[quantBytes + 2 * p] = 0;
+                dst[quantBytes + 2 * p + 1] = 0;
+                continue;
             }
+            int block = b * typeSize;
+            for (int j = 0; j < perBlock; j++) {
+                dst[32 * j + p] = src[block + 2 + j];
+            }
+            dst[quantBytes + 2 * p] = src[block];
+            dst[quantBytes + 2 * p + 1] = src[block + 1];
         }
-        return lw;
+    }
+
+    /** One Q4_K group (32 sub-blocks) from its first {@code count} GGUF super-blocks in {@code src}; the rest padding. */
+    private static void groupQ4_K(byte[] src, int count, byte[] dst) {
+        java.util.Arrays.fill(dst, (byte) 0);
+        for (int p = 0; p < GROUP; p++) {
+            int u = perm(p);
+            int b = u / 8;
+            int s = u % 8;
+            if (b >= count) {
+                continue;
+            }
+            int block = 144 * b;
+            int qs = block + 16 + 32 * (s / 2);
+            int shift = 4 * (s % 2);
+            for (int j = 0; j < 16; j++) {
+                int lo = (src[qs + j] >> shift) & 0xF;
+                int hi = (src[qs + j + 16] >> shift) & 0xF;
+                dst[32 * j + p] = (byte) (lo | hi << 4);
+            }
+            int scales = block + 4;
+            int scale;
+            int min;
+            if (s < 4) {
+                scale = src[scales + s] & 63;
+                min = src[scales + s + 4] & 63;
+            } else {
+                int packed = src[scales + s + 4] & 0xff;
+                scale = (packed & 0xf) | (((src[scales + s - 4] & 0xff) >>> 6) << 4);
+                min = (packed >>> 4) | (((src[scales + s] & 0xff) >>> 6) << 4);
+            }
+            dst[512 + p] = (byte) scale;
+            dst[544 + p] = (byte) min;
+        }
+        for (int k = 0; k < count; k++) {
+            dst[576 + 2 * k] = src[144 * k];
+            dst[576 + 2 * k + 1] = src[144 * k + 1];
+            dst[584 + 2 * k] = src[144 * k + 2];
+            dst[584 + 2 * k + 1] = src[144 * k + 3];
+        }
     }
 }

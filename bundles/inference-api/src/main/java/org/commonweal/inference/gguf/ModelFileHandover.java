@@ -96,17 +96,9 @@ public final class ModelFileHandover {
         synchronized (ModelFileHandover.class) {
             try {
                 while (!LEFT.isEmpty()) {
-                    long now = System.nanoTime();
-                    long next = Long.MAX_VALUE;
-                    for (var it = LEFT.values().iterator(); it.hasNext(); ) {
-                        Left left = it.next();
-                        if (left.closeAtNanos() - now <= 0) {
-                            it.remove();
-                            left.file().close();
-                        } else {
-                            next = Math.min(next, left.closeAtNanos() - now);
-                        }
-                    }
+                    // The scan is a method of its own: a frame that waits here must hold no Left (an iterator or
+                    // local left over from the scan would keep a taken file's prepared weights, and their bundle).
+                    long next = closeDue();
                     if (next != Long.MAX_VALUE) {
                         ModelFileHandover.class.wait(Math.max(1, next / 1_000_000));
                     }
@@ -117,5 +109,21 @@ public final class ModelFileHandover {
                 closer = null;
             }
         }
+    }
+
+    /** Closes the files whose time is up; returns the nanoseconds until the next one's, or Long.MAX_VALUE. */
+    private static long closeDue() {
+        long now = System.nanoTime();
+        long next = Long.MAX_VALUE;
+        for (var it = LEFT.values().iterator(); it.hasNext(); ) {
+            Left left = it.next();
+            if (left.closeAtNanos() - now <= 0) {
+                it.remove();
+                left.file().close();
+            } else {
+                next = Math.min(next, left.closeAtNanos() - now);
+            }
+        }
+        return next;
     }
 }
