@@ -63,8 +63,16 @@ final class LaneKernels {
         pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rows(w, a, out, 0, from, to));
     }
 
-    /** {@code out[t * outStride + r] = W[r,:] . x[t * xStride ...]}: each token's matvec, bit for bit. */
+    /**
+     * {@code out[t * outStride + r] = W[r,:] . x[t * xStride ...]}: each token's matvec, bit for bit. One token
+     * goes through {@link #matvec}, whose streams are far apart in each thread's whole range (in chunks of rows
+     * they would be close, and read several times slower).
+     */
     static void matmul(LaneWeights w, float[] x, int xStride, int tokens, float[] out, int outStride, KernelPool pool) {
+        if (tokens == 1) {
+            matvec(w, x, out, pool);
+            return;
+        }
         LaneActivations[] a = new LaneActivations[tokens];
         pool.forRows(tokens, 4L * w.cols(), (from, to) -> {
             for (int t = from; t < to; t++) {
