@@ -62,6 +62,8 @@ class LaneKernelsTest {
                         LaneKernels.streams = streams;
                         LaneKernels.tileRows = streams == 2 ? 4 : 6;
                         LaneKernels.rowBlock = streams == 4 ? 6 : 48;
+                        // The float tiles from two tokens on, or (as in use) the integer kernels below their threshold.
+                        LaneKernels.intTokens = streams == 2;
                         for (int tokens : new int[] { 1, 3, 4, 5, 8, 9 }) {
                             int xs = shape[1] + 5;
                             int os = shape[0] + 2;
@@ -84,6 +86,7 @@ class LaneKernelsTest {
                     LaneKernels.streams = 2;
                     LaneKernels.tileRows = 4;
                     LaneKernels.rowBlock = 32;
+                    LaneKernels.intTokens = true;
                 }
             }
         }

@@ -78,7 +78,7 @@ class MatrixKernelsTest {
             for (GgmlType type : GgmlType.values()) {
                 for (int[] shape : shapes) {
                     WeightMatrix w = random(type, shape[0], shape[1], random, arena);
-                    for (int tokens : new int[] { 1, 2, 4, 5, 9 }) {
+                    for (int tokens : new int[] { 1, 2, 4, 5, 9, 33 }) {
                         int stride = shape[1] + 7;
                         float[] x = gaussian(stride * tokens, random);
                         float[] out = new float[shape[0] * tokens];
