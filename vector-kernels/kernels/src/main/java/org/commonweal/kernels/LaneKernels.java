@@ -192,7 +192,6 @@ final class LaneKernels {
         float[] d = a.d;
         int[] sum8 = a.sum8;
         int groups = w.groups();
-        float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
             long row0 = w.rowOffset(r);
             FloatVector acc0 = FloatVector.zero(F);
@@ -229,8 +228,10 @@ final class LaneKernels {
                 acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
                 acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
             }
-            acc0.intoArray(lanes, 0);
-            out[oo + r] = MatrixKernels.tree(lanes);
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
     }
 
@@ -255,7 +256,6 @@ final class LaneKernels {
         float[] d3 = a[t0 + 3].d;
         int[] c3 = a[t0 + 3].sum8;
         int groups = w.groups();
-        float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
             long row = w.rowOffset(r);
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F), acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
@@ -313,14 +313,22 @@ final class LaneKernels {
                 acc3 = ((FloatVector) se3.convert(I2F, 0)).fma(we.mul(FloatVector.fromArray(F, d3, 32 * g)), acc3);
                 acc3 = ((FloatVector) so3.convert(I2F, 0)).fma(wo.mul(FloatVector.fromArray(F, d3, 32 * g + 16)), acc3);
             }
-            acc0.intoArray(lanes, 0);
-            out[(t0 + 0) * os + r] = MatrixKernels.tree(lanes);
-            acc1.intoArray(lanes, 0);
-            out[(t0 + 1) * os + r] = MatrixKernels.tree(lanes);
-            acc2.intoArray(lanes, 0);
-            out[(t0 + 2) * os + r] = MatrixKernels.tree(lanes);
-            acc3.intoArray(lanes, 0);
-            out[(t0 + 3) * os + r] = MatrixKernels.tree(lanes);
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[(t0 + 0) * os + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_8));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
+            out[(t0 + 1) * os + r] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_8));
+            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_4));
+            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_2));
+            out[(t0 + 2) * os + r] = acc2.add(acc2.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_8));
+            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_4));
+            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_2));
+            out[(t0 + 3) * os + r] = acc3.add(acc3.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
     }
 
@@ -334,7 +342,6 @@ final class LaneKernels {
         float[] d = a.d;
         int[] sum8 = a.sum8;
         int groups = w.groups();
-        float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
             long row0 = w.rowOffset(r);
             long row1 = w.rowOffset(r + gap);
@@ -393,10 +400,14 @@ final class LaneKernels {
                 acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
                 acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
             }
-            acc0.intoArray(lanes, 0);
-            out[oo + r] = MatrixKernels.tree(lanes);
-            acc1.intoArray(lanes, 0);
-            out[oo + r + gap] = MatrixKernels.tree(lanes);
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_8));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r + gap] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
     }
 
@@ -410,7 +421,6 @@ final class LaneKernels {
         float[] d = a.d;
         int[] sum8 = a.sum8;
         int groups = w.groups();
-        float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
             long row0 = w.rowOffset(r);
             long row1 = w.rowOffset(r + gap);
@@ -513,14 +523,22 @@ final class LaneKernels {
                 acc3 = ((FloatVector) se3.convert(I2F, 0)).fma(w3e.mul(de), acc3);
                 acc3 = ((FloatVector) so3.convert(I2F, 0)).fma(w3o.mul(dh), acc3);
             }
-            acc0.intoArray(lanes, 0);
-            out[oo + r] = MatrixKernels.tree(lanes);
-            acc1.intoArray(lanes, 0);
-            out[oo + r + gap] = MatrixKernels.tree(lanes);
-            acc2.intoArray(lanes, 0);
-            out[oo + r + 2 * gap] = MatrixKernels.tree(lanes);
-            acc3.intoArray(lanes, 0);
-            out[oo + r + 3 * gap] = MatrixKernels.tree(lanes);
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_8));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r + gap] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_8));
+            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_4));
+            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r + 2 * gap] = acc2.add(acc2.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_8));
+            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_4));
+            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r + 3 * gap] = acc3.add(acc3.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
     }
 
@@ -530,7 +548,6 @@ final class LaneKernels {
         short[] xs = a.xs;
         float[] d = a.d;
         int groups = w.groups();
-        float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
             long row0 = w.rowOffset(r);
             FloatVector acc0 = FloatVector.zero(F);
@@ -564,8 +581,10 @@ final class LaneKernels {
                 acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
                 acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
             }
-            acc0.intoArray(lanes, 0);
-            out[oo + r] = MatrixKernels.tree(lanes);
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
     }
 
@@ -578,7 +597,6 @@ final class LaneKernels {
         short[] xs = a.xs;
         float[] d = a.d;
         int groups = w.groups();
-        float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
             long row0 = w.rowOffset(r);
             long row1 = w.rowOffset(r + gap);
@@ -633,10 +651,14 @@ final class LaneKernels {
                 acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
                 acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
             }
-            acc0.intoArray(lanes, 0);
-            out[oo + r] = MatrixKernels.tree(lanes);
-            acc1.intoArray(lanes, 0);
-            out[oo + r + gap] = MatrixKernels.tree(lanes);
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_8));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r + gap] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
     }
 
@@ -649,7 +671,6 @@ final class LaneKernels {
         short[] xs = a.xs;
         float[] d = a.d;
         int groups = w.groups();
-        float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
             long row0 = w.rowOffset(r);
             long row1 = w.rowOffset(r + gap);
@@ -746,14 +767,22 @@ final class LaneKernels {
                 acc3 = ((FloatVector) se3.convert(I2F, 0)).fma(w3e.mul(de), acc3);
                 acc3 = ((FloatVector) so3.convert(I2F, 0)).fma(w3o.mul(dh), acc3);
             }
-            acc0.intoArray(lanes, 0);
-            out[oo + r] = MatrixKernels.tree(lanes);
-            acc1.intoArray(lanes, 0);
-            out[oo + r + gap] = MatrixKernels.tree(lanes);
-            acc2.intoArray(lanes, 0);
-            out[oo + r + 2 * gap] = MatrixKernels.tree(lanes);
-            acc3.intoArray(lanes, 0);
-            out[oo + r + 3 * gap] = MatrixKernels.tree(lanes);
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_8));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r + gap] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_8));
+            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_4));
+            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r + 2 * gap] = acc2.add(acc2.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_8));
+            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_4));
+            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r + 3 * gap] = acc3.add(acc3.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
     }
 
@@ -764,7 +793,6 @@ final class LaneKernels {
         float[] dk = a.dk;
         int[] sums = a.sums;
         int groups = w.groups();
-        float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
             long row0 = w.rowOffset(r);
             FloatVector acc0 = FloatVector.zero(F);
@@ -804,8 +832,10 @@ final class LaneKernels {
                 acc0 = ((FloatVector) to0.mul(sc0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do0, acc0);
                 acc0 = ((FloatVector) xh.mul(mn0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(no0, acc0);
             }
-            acc0.intoArray(lanes, 0);
-            out[oo + r] = MatrixKernels.tree(lanes);
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
     }
 
@@ -816,7 +846,6 @@ final class LaneKernels {
         float[] dk = a.dk;
         int[] sums = a.sums;
         int groups = w.groups();
-        float[] lanes = new float[16];
         for (int r = from; r < to; r++) {
             long row0 = w.rowOffset(r);
             long row1 = w.rowOffset(r + gap);
@@ -879,10 +908,14 @@ final class LaneKernels {
                 acc1 = ((FloatVector) to1.mul(sc1.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do1, acc1);
                 acc1 = ((FloatVector) xh.mul(mn1.lanewise(LSHR, 16)).convert(I2F, 0)).fma(no1, acc1);
             }
-            acc0.intoArray(lanes, 0);
-            out[oo + r] = MatrixKernels.tree(lanes);
-            acc1.intoArray(lanes, 0);
-            out[oo + r + gap] = MatrixKernels.tree(lanes);
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_8));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r + gap] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
     }
 

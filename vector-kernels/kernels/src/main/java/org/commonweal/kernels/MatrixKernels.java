@@ -42,10 +42,10 @@ public final class MatrixKernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final VectorShuffle<Float> DOWN_8 = VectorShuffle.fromOp(F, i -> (i + 8) & 15);
-    private static final VectorShuffle<Float> DOWN_4 = VectorShuffle.fromOp(F, i -> (i + 4) & 15);
-    private static final VectorShuffle<Float> DOWN_2 = VectorShuffle.fromOp(F, i -> (i + 2) & 15);
-    private static final VectorShuffle<Float> DOWN_1 = VectorShuffle.fromOp(F, i -> (i + 1) & 15);
+    static final VectorShuffle<Float> DOWN_8 = VectorShuffle.fromOp(F, i -> (i + 8) & 15);
+    static final VectorShuffle<Float> DOWN_4 = VectorShuffle.fromOp(F, i -> (i + 4) & 15);
+    static final VectorShuffle<Float> DOWN_2 = VectorShuffle.fromOp(F, i -> (i + 2) & 15);
+    static final VectorShuffle<Float> DOWN_1 = VectorShuffle.fromOp(F, i -> (i + 1) & 15);
     /** Tokens per matmul tile: each weight vector loaded serves this many tokens. */
     static final int TOKEN_TILE = 4;
 
