@@ -192,18 +192,19 @@ final class LaneKernels {
         float[] d = a.d;
         int[] sum8 = a.sum8;
         int groups = w.groups();
+        long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            long row0 = w.rowOffset(r);
+            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
-                long b0 = row0 + 576L * g;
+                int b0 = 576 * g;
                 int xo = 1024 * g;
                 ShortVector zero = ShortVector.zero(S);
                 ShortVector lo0 = zero, hi0 = zero;
                 for (int j = 0; j < 16; j++) {
                     ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
                     ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
-                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(ZB2S, S, 0);
                     lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
                     hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
                 }
@@ -214,7 +215,7 @@ final class LaneKernels {
                 IntVector so0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
                 FloatVector de = FloatVector.fromArray(F, d, 32 * g);
                 FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
-                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 512, LE);
+                IntVector h0 = IntVector.fromMemorySegment(I, m0, b0 + 512, LE);
                 IntVector h0e = h0.and(0xFFFF);
                 IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
                 FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
@@ -256,16 +257,17 @@ final class LaneKernels {
         float[] d3 = a[t0 + 3].d;
         int[] c3 = a[t0 + 3].sum8;
         int groups = w.groups();
+        long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            long row = w.rowOffset(r);
+            MemorySegment mr = m.asSlice(w.rowOffset(r), rowBytes);
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F), acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
-                long b = row + 576L * g;
+                int b = 576 * g;
                 int xo = 1024 * g;
                 ShortVector zero = ShortVector.zero(S);
                 ShortVector lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero, lo2 = zero, hi2 = zero, lo3 = zero, hi3 = zero;
                 for (int j = 0; j < 16; j++) {
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B32, m, b + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B32, mr, b + 32 * j, LE).convertShape(ZB2S, S, 0);
                     ShortVector vl = v.and((short) 0x0F);
                     ShortVector vh = v.lanewise(LSHR, 4);
                     lo0 = vl.mul(ShortVector.fromArray(S, x0, xo + 32 * j)).add(lo0);
@@ -277,7 +279,7 @@ final class LaneKernels {
                     lo3 = vl.mul(ShortVector.fromArray(S, x3, xo + 32 * j)).add(lo3);
                     hi3 = vh.mul(ShortVector.fromArray(S, x3, xo + 512 + 32 * j)).add(hi3);
                 }
-                IntVector h = IntVector.fromMemorySegment(I, m, b + 512, LE);
+                IntVector h = IntVector.fromMemorySegment(I, mr, b + 512, LE);
                 IntVector he = h.and(0xFFFF);
                 IntVector hm = he.and(0x7FFF).lanewise(LSHL, 13);
                 FloatVector we = hm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
@@ -342,24 +344,25 @@ final class LaneKernels {
         float[] d = a.d;
         int[] sum8 = a.sum8;
         int groups = w.groups();
+        long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            long row0 = w.rowOffset(r);
-            long row1 = w.rowOffset(r + gap);
+            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
+            MemorySegment m1 = m.asSlice(w.rowOffset(r + gap), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
-                long b0 = row0 + 576L * g;
-                long b1 = row1 + 576L * g;
+                int b0 = 576 * g;
+                int b1 = 576 * g;
                 int xo = 1024 * g;
                 ShortVector zero = ShortVector.zero(S);
                 ShortVector lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero;
                 for (int j = 0; j < 16; j++) {
                     ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
                     ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
-                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(ZB2S, S, 0);
                     lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
                     hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
-                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 32 * j, LE).convertShape(ZB2S, S, 0);
                     lo1 = lo1.add(v1.and((short) 0x0F).mul(xl));
                     hi1 = hi1.add(v1.lanewise(LSHR, 4).mul(xh));
                 }
@@ -373,7 +376,7 @@ final class LaneKernels {
                 IntVector so1 = lo1.reinterpretAsInts().lanewise(ASHR, 16).add(hi1.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
                 FloatVector de = FloatVector.fromArray(F, d, 32 * g);
                 FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
-                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 512, LE);
+                IntVector h0 = IntVector.fromMemorySegment(I, m0, b0 + 512, LE);
                 IntVector h0e = h0.and(0xFFFF);
                 IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
                 FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
@@ -386,7 +389,7 @@ final class LaneKernels {
                         .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
                 acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
                 acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
-                IntVector h1 = IntVector.fromMemorySegment(I, m, b1 + 512, LE);
+                IntVector h1 = IntVector.fromMemorySegment(I, m1, b1 + 512, LE);
                 IntVector h1e = h1.and(0xFFFF);
                 IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
                 FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
@@ -548,26 +551,27 @@ final class LaneKernels {
         short[] xs = a.xs;
         float[] d = a.d;
         int groups = w.groups();
+        long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            long row0 = w.rowOffset(r);
+            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
-                long b0 = row0 + 1088L * g;
+                int b0 = 1088 * g;
                 int xo = 1024 * g;
                 IntVector zero = IntVector.zero(I);
                 IntVector se0 = zero, so0 = zero;
                 for (int j = 0; j < 32; j += 2) {
                     ShortVector xa = ShortVector.fromArray(S, xs, xo + 32 * j);
                     ShortVector xb = ShortVector.fromArray(S, xs, xo + 32 * j + 32);
-                    IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
-                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                    IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
                     se0 = se0.add(p0.lanewise(LSHL, 16).lanewise(ASHR, 16));
                     so0 = so0.add(p0.lanewise(ASHR, 16));
                 }
                 FloatVector de = FloatVector.fromArray(F, d, 32 * g);
                 FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
-                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 1024, LE);
+                IntVector h0 = IntVector.fromMemorySegment(I, m0, b0 + 1024, LE);
                 IntVector h0e = h0.and(0xFFFF);
                 IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
                 FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
@@ -597,34 +601,35 @@ final class LaneKernels {
         short[] xs = a.xs;
         float[] d = a.d;
         int groups = w.groups();
+        long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            long row0 = w.rowOffset(r);
-            long row1 = w.rowOffset(r + gap);
+            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
+            MemorySegment m1 = m.asSlice(w.rowOffset(r + gap), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
-                long b0 = row0 + 1088L * g;
-                long b1 = row1 + 1088L * g;
+                int b0 = 1088 * g;
+                int b1 = 1088 * g;
                 int xo = 1024 * g;
                 IntVector zero = IntVector.zero(I);
                 IntVector se0 = zero, so0 = zero, se1 = zero, so1 = zero;
                 for (int j = 0; j < 32; j += 2) {
                     ShortVector xa = ShortVector.fromArray(S, xs, xo + 32 * j);
                     ShortVector xb = ShortVector.fromArray(S, xs, xo + 32 * j + 32);
-                    IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
-                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                    IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
                     se0 = se0.add(p0.lanewise(LSHL, 16).lanewise(ASHR, 16));
                     so0 = so0.add(p0.lanewise(ASHR, 16));
-                    IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
-                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
+                    IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 32 * j, LE).convertShape(B2S, S, 0)).mul(xa)
+                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 32 * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
                     se1 = se1.add(p1.lanewise(LSHL, 16).lanewise(ASHR, 16));
                     so1 = so1.add(p1.lanewise(ASHR, 16));
                 }
                 FloatVector de = FloatVector.fromArray(F, d, 32 * g);
                 FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
-                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 1024, LE);
+                IntVector h0 = IntVector.fromMemorySegment(I, m0, b0 + 1024, LE);
                 IntVector h0e = h0.and(0xFFFF);
                 IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
                 FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
@@ -637,7 +642,7 @@ final class LaneKernels {
                         .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
                 acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
                 acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
-                IntVector h1 = IntVector.fromMemorySegment(I, m, b1 + 1024, LE);
+                IntVector h1 = IntVector.fromMemorySegment(I, m1, b1 + 1024, LE);
                 IntVector h1e = h1.and(0xFFFF);
                 IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
                 FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
@@ -793,18 +798,19 @@ final class LaneKernels {
         float[] dk = a.dk;
         int[] sums = a.sums;
         int groups = w.groups();
+        long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            long row0 = w.rowOffset(r);
+            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
-                long b0 = row0 + 592L * g;
+                int b0 = 592 * g;
                 int xo = 1024 * g;
                 ShortVector zero = ShortVector.zero(S);
                 ShortVector lo0 = zero, hi0 = zero;
                 for (int j = 0; j < 16; j++) {
                     ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
                     ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
-                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(ZB2S, S, 0);
                     lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
                     hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
                 }
@@ -817,16 +823,16 @@ final class LaneKernels {
                 IntVector te0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
                         .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16));
                 IntVector to0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16));
-                IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 512, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                IntVector mn0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 544, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                FloatVector de0 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b0 + 576)) * dx0)
-                        .blend(Float.float16ToFloat(m.get(F16, b0 + 578)) * dx1, UPPER8);
-                FloatVector do0 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b0 + 580)) * dx2)
-                        .blend(Float.float16ToFloat(m.get(F16, b0 + 582)) * dx3, UPPER8);
-                FloatVector ne0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 584)) * dx0))
-                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 586)) * dx1), UPPER8);
-                FloatVector no0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 588)) * dx2))
-                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 590)) * dx3), UPPER8);
+                IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 512, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                IntVector mn0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 544, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                FloatVector de0 = FloatVector.broadcast(F, Float.float16ToFloat(m0.get(F16, b0 + 576)) * dx0)
+                        .blend(Float.float16ToFloat(m0.get(F16, b0 + 578)) * dx1, UPPER8);
+                FloatVector do0 = FloatVector.broadcast(F, Float.float16ToFloat(m0.get(F16, b0 + 580)) * dx2)
+                        .blend(Float.float16ToFloat(m0.get(F16, b0 + 582)) * dx3, UPPER8);
+                FloatVector ne0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m0.get(F16, b0 + 584)) * dx0))
+                        .blend(-(Float.float16ToFloat(m0.get(F16, b0 + 586)) * dx1), UPPER8);
+                FloatVector no0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m0.get(F16, b0 + 588)) * dx2))
+                        .blend(-(Float.float16ToFloat(m0.get(F16, b0 + 590)) * dx3), UPPER8);
                 acc0 = ((FloatVector) te0.mul(sc0.and(0xFFFF)).convert(I2F, 0)).fma(de0, acc0);
                 acc0 = ((FloatVector) xe.mul(mn0.and(0xFFFF)).convert(I2F, 0)).fma(ne0, acc0);
                 acc0 = ((FloatVector) to0.mul(sc0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do0, acc0);
@@ -846,24 +852,25 @@ final class LaneKernels {
         float[] dk = a.dk;
         int[] sums = a.sums;
         int groups = w.groups();
+        long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            long row0 = w.rowOffset(r);
-            long row1 = w.rowOffset(r + gap);
+            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
+            MemorySegment m1 = m.asSlice(w.rowOffset(r + gap), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
-                long b0 = row0 + 592L * g;
-                long b1 = row1 + 592L * g;
+                int b0 = 592 * g;
+                int b1 = 592 * g;
                 int xo = 1024 * g;
                 ShortVector zero = ShortVector.zero(S);
                 ShortVector lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero;
                 for (int j = 0; j < 16; j++) {
                     ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
                     ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
-                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(ZB2S, S, 0);
                     lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
                     hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
-                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(ZB2S, S, 0);
+                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 32 * j, LE).convertShape(ZB2S, S, 0);
                     lo1 = lo1.add(v1.and((short) 0x0F).mul(xl));
                     hi1 = hi1.add(v1.lanewise(LSHR, 4).mul(xh));
                 }
@@ -876,16 +883,16 @@ final class LaneKernels {
                 IntVector te0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
                         .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16));
                 IntVector to0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16));
-                IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 512, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                IntVector mn0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 544, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                FloatVector de0 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b0 + 576)) * dx0)
-                        .blend(Float.float16ToFloat(m.get(F16, b0 + 578)) * dx1, UPPER8);
-                FloatVector do0 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b0 + 580)) * dx2)
-                        .blend(Float.float16ToFloat(m.get(F16, b0 + 582)) * dx3, UPPER8);
-                FloatVector ne0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 584)) * dx0))
-                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 586)) * dx1), UPPER8);
-                FloatVector no0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 588)) * dx2))
-                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 590)) * dx3), UPPER8);
+                IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 512, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                IntVector mn0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 544, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                FloatVector de0 = FloatVector.broadcast(F, Float.float16ToFloat(m0.get(F16, b0 + 576)) * dx0)
+                        .blend(Float.float16ToFloat(m0.get(F16, b0 + 578)) * dx1, UPPER8);
+                FloatVector do0 = FloatVector.broadcast(F, Float.float16ToFloat(m0.get(F16, b0 + 580)) * dx2)
+                        .blend(Float.float16ToFloat(m0.get(F16, b0 + 582)) * dx3, UPPER8);
+                FloatVector ne0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m0.get(F16, b0 + 584)) * dx0))
+                        .blend(-(Float.float16ToFloat(m0.get(F16, b0 + 586)) * dx1), UPPER8);
+                FloatVector no0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m0.get(F16, b0 + 588)) * dx2))
+                        .blend(-(Float.float16ToFloat(m0.get(F16, b0 + 590)) * dx3), UPPER8);
                 acc0 = ((FloatVector) te0.mul(sc0.and(0xFFFF)).convert(I2F, 0)).fma(de0, acc0);
                 acc0 = ((FloatVector) xe.mul(mn0.and(0xFFFF)).convert(I2F, 0)).fma(ne0, acc0);
                 acc0 = ((FloatVector) to0.mul(sc0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do0, acc0);
@@ -893,16 +900,16 @@ final class LaneKernels {
                 IntVector te1 = lo1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
                         .add(hi1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16));
                 IntVector to1 = lo1.reinterpretAsInts().lanewise(ASHR, 16).add(hi1.reinterpretAsInts().lanewise(ASHR, 16));
-                IntVector sc1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 512, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                IntVector mn1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 544, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                FloatVector de1 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b1 + 576)) * dx0)
-                        .blend(Float.float16ToFloat(m.get(F16, b1 + 578)) * dx1, UPPER8);
-                FloatVector do1 = FloatVector.broadcast(F, Float.float16ToFloat(m.get(F16, b1 + 580)) * dx2)
-                        .blend(Float.float16ToFloat(m.get(F16, b1 + 582)) * dx3, UPPER8);
-                FloatVector ne1 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b1 + 584)) * dx0))
-                        .blend(-(Float.float16ToFloat(m.get(F16, b1 + 586)) * dx1), UPPER8);
-                FloatVector no1 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b1 + 588)) * dx2))
-                        .blend(-(Float.float16ToFloat(m.get(F16, b1 + 590)) * dx3), UPPER8);
+                IntVector sc1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 512, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                IntVector mn1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 544, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                FloatVector de1 = FloatVector.broadcast(F, Float.float16ToFloat(m1.get(F16, b1 + 576)) * dx0)
+                        .blend(Float.float16ToFloat(m1.get(F16, b1 + 578)) * dx1, UPPER8);
+                FloatVector do1 = FloatVector.broadcast(F, Float.float16ToFloat(m1.get(F16, b1 + 580)) * dx2)
+                        .blend(Float.float16ToFloat(m1.get(F16, b1 + 582)) * dx3, UPPER8);
+                FloatVector ne1 = FloatVector.broadcast(F, -(Float.float16ToFloat(m1.get(F16, b1 + 584)) * dx0))
+                        .blend(-(Float.float16ToFloat(m1.get(F16, b1 + 586)) * dx1), UPPER8);
+                FloatVector no1 = FloatVector.broadcast(F, -(Float.float16ToFloat(m1.get(F16, b1 + 588)) * dx2))
+                        .blend(-(Float.float16ToFloat(m1.get(F16, b1 + 590)) * dx3), UPPER8);
                 acc1 = ((FloatVector) te1.mul(sc1.and(0xFFFF)).convert(I2F, 0)).fma(de1, acc1);
                 acc1 = ((FloatVector) xe.mul(mn1.and(0xFFFF)).convert(I2F, 0)).fma(ne1, acc1);
                 acc1 = ((FloatVector) to1.mul(sc1.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do1, acc1);
