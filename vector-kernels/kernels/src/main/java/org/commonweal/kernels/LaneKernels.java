@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Prototype: Q4_0, Q8_0 and Q4_K matvec and matmul under the "lane = block" definition ({@link ReferenceDot};
+ * Q4_0, Q8_0 and Q4_K matvec and matmul under the "lane = block" definition ({@link ReferenceDot};
  * for Q4_K lane = 32-element sub-block), over weights repacked by {@link LaneWeights}. Every path gives {@link ReferenceDot}'s bits: the block
  * sums are exact (int16 partial sums in matvec, integer-valued float sums in the matmul tiles), and every
  * path scales them into lane {@code b % 16} in increasing block order.
@@ -29,7 +29,12 @@ import jdk.incubator.vector.VectorSpecies;
  * the sub-block scale and min multiplied in as integers first). Two rows half the thread's range apart
  * are computed together: two independent streams read memory faster than one (about 40 against 30
  * GB/s on this machine), while two rows close together (or a row layout interleaving them) read far
- * slower (6 to 16 GB/s), apparently defeating the prefetchers.
+ * slower (6 to 16 GB/s), apparently defeating the prefetchers. Each row is read through a slice of its own at
+ * int offsets, and the 16 lanes are reduced in registers (a store read back as floats stalled every row's end).
+ * <p>
+ * A few tokens (batched decode): Q4_0 four tokens per weight load in int16 ({@code matvecQ4_0t4}); the other
+ * types one integer matvec per token over a chunk of rows (then in L2), below the token count from which the
+ * float tiles pay ({@code tileTokens}).
  * <p>
  * Matmul: for blocks of {@link #rowBlock} rows, group by group, each 4 rows' group is decoded once into
  * integer-valued floats in L1 ({@code [row][element j][block]}), then 4-row x 4-token register tiles do

@@ -15,7 +15,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The lane = block prototype beside the current kernels, in one run: STREAM triad and FMA peak (the
+ * The lane = block kernels (packed weights) beside the same definition computed from GGUF's layout
+ * ({@link UnpackedRows}, labelled "current"), in one run: STREAM triad and FMA peak (the
  * higher of before and after), then per type matvec GB/s (GGUF bytes per second; the repacked rows are
  * as long for Q4_0 and Q8_0, 2.8% longer for Q4_K) and 64-token matmul GFLOP/s over the first 4096 rows,
  * current and lane, interleaved. Build with {@code ./mvnw -o test-compile -pl vector-kernels/kernels}, then
