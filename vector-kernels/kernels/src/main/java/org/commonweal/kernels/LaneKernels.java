@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Prototype: Q4_0, Q8_0 and Q4_K matvec and matmul under the "lane = block" definition ({@link LaneReference};
- * for Q4_K lane = 32-element sub-block), over weights repacked by {@link LaneWeights}. Every path gives {@link LaneReference}'s bits: the block
+ * Prototype: Q4_0, Q8_0, Q4_K and Q6_K matvec and matmul under the "lane = block" definition ({@link LaneReference};
+ * for Q4_K and Q6_K lane = 32-element sub-block), over weights repacked by {@link LaneWeights}. Every path gives {@link LaneReference}'s bits: the block
  * sums are exact (int16 partial sums in matvec, integer-valued float sums in the matmul tiles), and every
  * path scales them into lane {@code b % 16} in increasing block order.
  * <p>
@@ -79,7 +79,7 @@ final class LaneKernels {
     }
 
     private static GgmlType activations(LaneWeights w) {
-        return w.type() == GgmlType.Q4_K ? GgmlType.Q8_K : GgmlType.Q8_0;
+        return w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K ? GgmlType.Q8_K : GgmlType.Q8_0;
     }
 
     /** Far-apart rows computed together in matvec (1, 2 or 4); settable for experiments. */
@@ -91,6 +91,16 @@ final class LaneKernels {
      * chunks of {@value #CHUNK}; the leftover rows one at a time.
      */
     static void rows(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        if (w.type() == GgmlType.Q6_K) {
+            int half = streams > 1 ? (to - from) / 2 : 0;
+            for (int r = from; r < from + half; r += CHUNK) {
+                matvecQ6_Kx2(w, a, out, oo, r, Math.min(r + CHUNK, from + half), half);
+            }
+            for (int r = from + 2 * half; r < to; r += CHUNK) {
+                matvecQ6_Kx1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+            }
+            return;
+        }
         if (w.type() == GgmlType.Q4_K) {
             int half = streams > 1 ? (to - from) / 2 : 0;
             for (int r = from; r < from + half; r += CHUNK) {
@@ -742,6 +752,173 @@ final class LaneKernels {
         }
     }
 
+    /**
+     * Q6_K matvec, one row at a time. Per group and half (A: octets 0, 1; B: octets 2, 3), each octet's
+     * eight products of signed multipliers (q - 32, in -32..31) and negated activations (-qx, in -127..128)
+     * are summed in int16: each product lies in [-4096, 4064], eight of them in [-32768, 32512], exact;
+     * then widened (low shorts: sub-blocks 0..15 of the group, high shorts 16..31), the half's two octets
+     * added in int32 and multiplied by the half's int8 scale. That gives {@code -T_u}, scaled into its lane
+     * with {@code fma((float) -T_u, -(d * dx), acc)}: the same bits as {@code fma((float) T_u, d * dx, acc)}
+     * (negation is exact and rounding symmetric; a zero product only adds a zero of either sign to an
+     * accumulator that, starting at +0, is never -0).
+     */
+    private static void matvecQ6_Kx1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        MemorySegment m = w.data();
+        short[] xn = a.xn;
+        float[] dk = a.dk;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            FloatVector acc0 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 840L * g;
+                int xo = 1024 * g;
+                IntVector zero = IntVector.zero(I);
+                IntVector te0 = zero, to0 = zero;
+                for (int h = 0; h < 2; h++) {
+                    IntVector ve0 = zero, vo0 = zero;
+                    for (int o = 2 * h; o < 2 * h + 2; o++) {
+                        int xb = xo + 256 * o;
+                        ShortVector x0 = ShortVector.fromArray(S, xn, xb);
+                        ShortVector x1 = ShortVector.fromArray(S, xn, xb + 32);
+                        ShortVector x2 = ShortVector.fromArray(S, xn, xb + 64);
+                        ShortVector x3 = ShortVector.fromArray(S, xn, xb + 96);
+                        ShortVector x4 = ShortVector.fromArray(S, xn, xb + 128);
+                        ShortVector x5 = ShortVector.fromArray(S, xn, xb + 160);
+                        ShortVector x6 = ShortVector.fromArray(S, xn, xb + 192);
+                        ShortVector x7 = ShortVector.fromArray(S, xn, xb + 224);
+                        ShortVector w0 = ShortVector.fromMemorySegment(S, m, b0 + 192L * o, LE);
+                        ShortVector w1 = ShortVector.fromMemorySegment(S, m, b0 + 192L * o + 64, LE);
+                        ShortVector w2 = ShortVector.fromMemorySegment(S, m, b0 + 192L * o + 128, LE);
+                        ShortVector w3 = w0.lanewise(LSHL, 12).or(w1.lanewise(LSHL, 8).and((short) 0x0F00))
+                                .or(w2.lanewise(LSHL, 4).and((short) 0x00F0));
+                        IntVector t0 = w0.lanewise(ASHR, 10).mul(x0)
+                                .add(w0.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x1))
+                                .add(w1.lanewise(ASHR, 10).mul(x2))
+                                .add(w1.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x3))
+                                .add(w2.lanewise(ASHR, 10).mul(x4))
+                                .add(w2.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x5))
+                                .add(w3.lanewise(ASHR, 10).mul(x6))
+                                .add(w3.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x7)).reinterpretAsInts();
+                        ve0 = ve0.add(t0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                        vo0 = vo0.add(t0.lanewise(ASHR, 16));
+                    }
+                    IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 768 + 32L * h, LE).convertShape(B2S, S, 0))
+                            .reinterpretAsInts();
+                    te0 = te0.add(ve0.mul(sc0.lanewise(LSHL, 16).lanewise(ASHR, 16)));
+                    to0 = to0.add(vo0.mul(sc0.lanewise(ASHR, 16)));
+                }
+                float dx0 = dk[4 * g];
+                float dx1 = dk[4 * g + 1];
+                float dx2 = dk[4 * g + 2];
+                float dx3 = dk[4 * g + 3];
+                FloatVector de0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 832)) * dx0))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 834)) * dx1), UPPER8);
+                FloatVector do0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 836)) * dx2))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 838)) * dx3), UPPER8);
+                acc0 = ((FloatVector) te0.convert(I2F, 0)).fma(de0, acc0);
+                acc0 = ((FloatVector) to0.convert(I2F, 0)).fma(do0, acc0);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /** Q6_K matvec, rows {@code r} and {@code r + gap} together (see {@link #matvecQ4_0x2}, {@link #matvecQ6_Kx1}). */
+    private static void matvecQ6_Kx2(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xn = a.xn;
+        float[] dk = a.dk;
+        int groups = w.groups();
+        float[] lanes = new float[16];
+        for (int r = from; r < to; r++) {
+            long row0 = w.rowOffset(r);
+            long row1 = w.rowOffset(r + gap);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                long b0 = row0 + 840L * g;
+                long b1 = row1 + 840L * g;
+                int xo = 1024 * g;
+                IntVector zero = IntVector.zero(I);
+                IntVector te0 = zero, to0 = zero, te1 = zero, to1 = zero;
+                for (int h = 0; h < 2; h++) {
+                    IntVector ve0 = zero, vo0 = zero, ve1 = zero, vo1 = zero;
+                    for (int o = 2 * h; o < 2 * h + 2; o++) {
+                        int xb = xo + 256 * o;
+                        ShortVector x0 = ShortVector.fromArray(S, xn, xb);
+                        ShortVector x1 = ShortVector.fromArray(S, xn, xb + 32);
+                        ShortVector x2 = ShortVector.fromArray(S, xn, xb + 64);
+                        ShortVector x3 = ShortVector.fromArray(S, xn, xb + 96);
+                        ShortVector x4 = ShortVector.fromArray(S, xn, xb + 128);
+                        ShortVector x5 = ShortVector.fromArray(S, xn, xb + 160);
+                        ShortVector x6 = ShortVector.fromArray(S, xn, xb + 192);
+                        ShortVector x7 = ShortVector.fromArray(S, xn, xb + 224);
+                        ShortVector w0 = ShortVector.fromMemorySegment(S, m, b0 + 192L * o, LE);
+                        ShortVector w1 = ShortVector.fromMemorySegment(S, m, b0 + 192L * o + 64, LE);
+                        ShortVector w2 = ShortVector.fromMemorySegment(S, m, b0 + 192L * o + 128, LE);
+                        ShortVector w3 = w0.lanewise(LSHL, 12).or(w1.lanewise(LSHL, 8).and((short) 0x0F00))
+                                .or(w2.lanewise(LSHL, 4).and((short) 0x00F0));
+                        IntVector t0 = w0.lanewise(ASHR, 10).mul(x0)
+                                .add(w0.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x1))
+                                .add(w1.lanewise(ASHR, 10).mul(x2))
+                                .add(w1.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x3))
+                                .add(w2.lanewise(ASHR, 10).mul(x4))
+                                .add(w2.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x5))
+                                .add(w3.lanewise(ASHR, 10).mul(x6))
+                                .add(w3.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x7)).reinterpretAsInts();
+                        ve0 = ve0.add(t0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                        vo0 = vo0.add(t0.lanewise(ASHR, 16));
+                        ShortVector v0 = ShortVector.fromMemorySegment(S, m, b1 + 192L * o, LE);
+                        ShortVector v1 = ShortVector.fromMemorySegment(S, m, b1 + 192L * o + 64, LE);
+                        ShortVector v2 = ShortVector.fromMemorySegment(S, m, b1 + 192L * o + 128, LE);
+                        ShortVector v3 = v0.lanewise(LSHL, 12).or(v1.lanewise(LSHL, 8).and((short) 0x0F00))
+                                .or(v2.lanewise(LSHL, 4).and((short) 0x00F0));
+                        IntVector t1 = v0.lanewise(ASHR, 10).mul(x0)
+                                .add(v0.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x1))
+                                .add(v1.lanewise(ASHR, 10).mul(x2))
+                                .add(v1.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x3))
+                                .add(v2.lanewise(ASHR, 10).mul(x4))
+                                .add(v2.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x5))
+                                .add(v3.lanewise(ASHR, 10).mul(x6))
+                                .add(v3.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x7)).reinterpretAsInts();
+                        ve1 = ve1.add(t1.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                        vo1 = vo1.add(t1.lanewise(ASHR, 16));
+                    }
+                    IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 768 + 32L * h, LE).convertShape(B2S, S, 0))
+                            .reinterpretAsInts();
+                    te0 = te0.add(ve0.mul(sc0.lanewise(LSHL, 16).lanewise(ASHR, 16)));
+                    to0 = to0.add(vo0.mul(sc0.lanewise(ASHR, 16)));
+                    IntVector sc1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 768 + 32L * h, LE).convertShape(B2S, S, 0))
+                            .reinterpretAsInts();
+                    te1 = te1.add(ve1.mul(sc1.lanewise(LSHL, 16).lanewise(ASHR, 16)));
+                    to1 = to1.add(vo1.mul(sc1.lanewise(ASHR, 16)));
+                }
+                float dx0 = dk[4 * g];
+                float dx1 = dk[4 * g + 1];
+                float dx2 = dk[4 * g + 2];
+                float dx3 = dk[4 * g + 3];
+                FloatVector de0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 832)) * dx0))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 834)) * dx1), UPPER8);
+                FloatVector do0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b0 + 836)) * dx2))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b0 + 838)) * dx3), UPPER8);
+                acc0 = ((FloatVector) te0.convert(I2F, 0)).fma(de0, acc0);
+                acc0 = ((FloatVector) to0.convert(I2F, 0)).fma(do0, acc0);
+                FloatVector de1 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b1 + 832)) * dx0))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b1 + 834)) * dx1), UPPER8);
+                FloatVector do1 = FloatVector.broadcast(F, -(Float.float16ToFloat(m.get(F16, b1 + 836)) * dx2))
+                        .blend(-(Float.float16ToFloat(m.get(F16, b1 + 838)) * dx3), UPPER8);
+                acc1 = ((FloatVector) te1.convert(I2F, 0)).fma(de1, acc1);
+                acc1 = ((FloatVector) to1.convert(I2F, 0)).fma(do1, acc1);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+            acc1.intoArray(lanes, 0);
+            out[oo + r + gap] = MatrixKernels.tree(lanes);
+        }
+    }
+
     /** Rows per block of the matmul: the block's accumulators and one group of every token's activations stay in L2. */
     static int rowBlock = 32;
     /** Rows per register tile of the matmul: 4 (4 x 4 tiles) or 6 (6 x 4 tiles); settable for experiments. */
@@ -777,6 +954,8 @@ final class LaneKernels {
                         for (int i = 0; i < tr; i++) {
                             if (k) {
                                 decodeQ4_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 128 * i);
+                            } else if (w.type() == GgmlType.Q6_K) {
+                                decodeQ6_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 32 * i);
                             } else {
                                 decode(w, r + tr * rt + i, g, wf, 1024 * i, wd, 32 * i);
                             }
@@ -837,6 +1016,60 @@ final class LaneKernels {
             kd[ko + 32 + i] = m.get(ValueLayout.JAVA_BYTE, base + 544 + p);
             kd[ko + 64 + i] = Float.float16ToFloat(m.get(F16, base + 576 + 2L * (i / 8)));
             kd[ko + 96 + i] = Float.float16ToFloat(m.get(F16, base + 584 + 2L * (i / 8)));
+        }
+    }
+
+    /**
+     * Q6_K row {@code r}'s group {@code g} for the tiles of {@link #tile4x4}, {@link #tile6x4}:
+     * {@code wf[wo + 32 j + i]} = {@code (q - 32) * sc} of element j of sub-block i (natural order), sc its
+     * half's int8 scale, and {@code wd[so + i]} its super-block's d. The tiles' float sums over the 32
+     * elements are then exactly {@code T_i}: every partial sum is an integer of magnitude at most
+     * {@code 32 * 32 * 128 * 128 = 2^24}.
+     */
+    private static void decodeQ6_K(LaneWeights w, int r, int g, float[] wf, int wo, float[] wd, int so) {
+        MemorySegment m = w.data();
+        long base = w.rowOffset(r) + 840L * g;
+        for (int h = 0; h < 2; h++) {
+            IntVector sc = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 768 + 32L * h, LE).convertShape(B2S, S, 0))
+                    .reinterpretAsInts();
+            IntVector se = sc.lanewise(LSHL, 16).lanewise(ASHR, 16);
+            IntVector so2 = sc.lanewise(ASHR, 16);
+            for (int o = 2 * h; o < 2 * h + 2; o++) {
+                ShortVector w0 = ShortVector.fromMemorySegment(S, m, base + 192L * o, LE);
+                ShortVector w1 = ShortVector.fromMemorySegment(S, m, base + 192L * o + 64, LE);
+                ShortVector w2 = ShortVector.fromMemorySegment(S, m, base + 192L * o + 128, LE);
+                ShortVector w3 = w0.lanewise(LSHL, 12).or(w1.lanewise(LSHL, 8).and((short) 0x0F00))
+                        .or(w2.lanewise(LSHL, 4).and((short) 0x00F0));
+                int at = wo + 256 * o;
+                IntVector v;
+                v = w0.lanewise(ASHR, 10).reinterpretAsInts();
+                ((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 16).mul(se).convert(I2F, 0)).intoArray(wf, at);
+                ((FloatVector) v.lanewise(ASHR, 16).mul(so2).convert(I2F, 0)).intoArray(wf, at + 16);
+                v = w0.lanewise(LSHL, 6).lanewise(ASHR, 10).reinterpretAsInts();
+                ((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 16).mul(se).convert(I2F, 0)).intoArray(wf, at + 32);
+                ((FloatVector) v.lanewise(ASHR, 16).mul(so2).convert(I2F, 0)).intoArray(wf, at + 48);
+                v = w1.lanewise(ASHR, 10).reinterpretAsInts();
+                ((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 16).mul(se).convert(I2F, 0)).intoArray(wf, at + 64);
+                ((FloatVector) v.lanewise(ASHR, 16).mul(so2).convert(I2F, 0)).intoArray(wf, at + 80);
+                v = w1.lanewise(LSHL, 6).lanewise(ASHR, 10).reinterpretAsInts();
+                ((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 16).mul(se).convert(I2F, 0)).intoArray(wf, at + 96);
+                ((FloatVector) v.lanewise(ASHR, 16).mul(so2).convert(I2F, 0)).intoArray(wf, at + 112);
+                v = w2.lanewise(ASHR, 10).reinterpretAsInts();
+                ((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 16).mul(se).convert(I2F, 0)).intoArray(wf, at + 128);
+                ((FloatVector) v.lanewise(ASHR, 16).mul(so2).convert(I2F, 0)).intoArray(wf, at + 144);
+                v = w2.lanewise(LSHL, 6).lanewise(ASHR, 10).reinterpretAsInts();
+                ((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 16).mul(se).convert(I2F, 0)).intoArray(wf, at + 160);
+                ((FloatVector) v.lanewise(ASHR, 16).mul(so2).convert(I2F, 0)).intoArray(wf, at + 176);
+                v = w3.lanewise(ASHR, 10).reinterpretAsInts();
+                ((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 16).mul(se).convert(I2F, 0)).intoArray(wf, at + 192);
+                ((FloatVector) v.lanewise(ASHR, 16).mul(so2).convert(I2F, 0)).intoArray(wf, at + 208);
+                v = w3.lanewise(LSHL, 6).lanewise(ASHR, 10).reinterpretAsInts();
+                ((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 16).mul(se).convert(I2F, 0)).intoArray(wf, at + 224);
+                ((FloatVector) v.lanewise(ASHR, 16).mul(so2).convert(I2F, 0)).intoArray(wf, at + 240);
+            }
+        }
+        for (int i = 0; i < LaneWeights.GROUP; i++) {
+            wd[so + i] = Float.float16ToFloat(m.get(F16, base + 832 + 2L * (i / 8)));
         }
     }
 

@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Q4_0, Q8_0 or Q4_K weights repacked once (at load) for {@link LaneKernels}, where SIMD lane {@code l}
+ * Q4_0, Q8_0, Q4_K or Q6_K weights repacked once (at load) for {@link LaneKernels}, where SIMD lane {@code l}
  * accumulates whole blocks {@code l, l+16, l+32, ...} ("lane = block", see {@link LaneReference}); for
  * Q4_K a "block" here is a 32-element sub-block (eight per 256-element super-block).
  * <p>
@@ -44,12 +44,15 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
         return (blocks() + GROUP - 1) / GROUP;
     }
 
-    /** Bytes of quants per group: 512 (Q4_0, Q4_K) or 1024 (Q8_0). */
+    /** Bytes of quants per group: 512 (Q4_0, Q4_K), 768 (Q6_K) or 1024 (Q8_0). */
     int quantBytes() {
-        return type == GgmlType.Q8_0 ? 1024 : 512;
+        return type == GgmlType.Q8_0 ? 1024 : type == GgmlType.Q6_K ? 768 : 512;
     }
 
     int groupBytes() {
+        if (type == GgmlType.Q6_K) {
+            return 768 + 64 + 8;
+        }
         return type == GgmlType.Q4_K ? 512 + 64 + 16 : quantBytes() + 2 * GROUP;
     }
 
@@ -66,13 +69,16 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
         return (p >> 1) + 16 * (p & 1);
     }
 
-    /** {@code w} (Q4_0, Q8_0 or Q4_K) repacked into memory of {@code arena}. */
+    /** {@code w} (Q4_0, Q8_0, Q4_K or Q6_K) repacked into memory of {@code arena}. */
     static LaneWeights repack(WeightMatrix w, Arena arena) {
         if (w.type() == GgmlType.Q4_K) {
             return repackQ4_K(w, arena);
         }
+        if (w.type() == GgmlType.Q6_K) {
+            return repackQ6_K(w, arena);
+        }
         if (w.type() != GgmlType.Q4_0 && w.type() != GgmlType.Q8_0) {
-            throw new IllegalArgumentException("lane = block kernels exist for Q4_0, Q8_0 and Q4_K weights, not " + w.type());
+            throw new IllegalArgumentException("lane = block kernels exist for Q4_0, Q8_0, Q4_K and Q6_K weights, not " + w.type());
         }
         MemorySegment probe = MemorySegment.NULL;
         LaneWeights shape = new LaneWeights(w.type(), probe, w.rows(), w.cols());
@@ -150,6 +156,60 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
                     out.set(Dequantize.F16, group + 584 + 2L * k, dmin);
                 }
             }
+        }
+        return lw;
+    }
+
+    /**
+     * Q6_K: each row copied once into a byte array, its super-blocks' quants unpacked to f = q ^ 32 (see
+     * {@link Dequantize} for the GGUF bit positions), packed into the group layout in a second byte array
+     * (zeros: padding adds nothing), and copied out in one bulk copy.
+     */
+    private static LaneWeights repackQ6_K(WeightMatrix w, Arena arena) {
+        LaneWeights shape = new LaneWeights(w.type(), MemorySegment.NULL, w.rows(), w.cols());
+        MemorySegment out = arena.allocate(shape.rowBytes() * w.rows(), 64);
+        LaneWeights lw = new LaneWeights(w.type(), out, w.rows(), w.cols());
+        int superBlocks = w.cols() / 256;
+        byte[] src = new byte[(int) w.rowBytes()];
+        byte[] dst = new byte[(int) lw.rowBytes()];
+        int[] f = new int[256];
+        for (int r = 0; r < w.rows(); r++) {
+            MemorySegment.copy(w.data(), ValueLayout.JAVA_BYTE, w.rowOffset(r), src, 0, src.length);
+            java.util.Arrays.fill(dst, (byte) 0);
+            for (int b = 0; b < superBlocks; b++) {
+                int at = 210 * b;
+                for (int e = 0; e < 256; e++) {
+                    int h = e >> 7;
+                    int c = (e >> 5) & 3;
+                    int l = e & 31;
+                    int lo = (src[at + 64 * h + 32 * (c & 1) + l] >> (4 * (c >> 1))) & 0xF;
+                    int hi = (src[at + 128 + 32 * h + l] >> (2 * c)) & 3;
+                    f[e] = (lo | hi << 4) ^ 32;
+                }
+                int go = (b >> 2) * 840;
+                for (int s = 0; s < 8; s++) {
+                    int i = 8 * (b & 3) + s;
+                    int p = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+                    for (int o = 0; o < 4; o++) {
+                        int e = 32 * s + 8 * o;
+                        int s0 = f[e] << 10 | f[e + 1] << 4 | f[e + 6] >> 2;
+                        int s1 = f[e + 2] << 10 | f[e + 3] << 4 | (f[e + 6] & 3) << 2 | f[e + 7] >> 4;
+                        int s2 = f[e + 4] << 10 | f[e + 5] << 4 | (f[e + 7] & 15);
+                        int q = go + 192 * o + 2 * p;
+                        dst[q] = (byte) s0;
+                        dst[q + 1] = (byte) (s0 >> 8);
+                        dst[q + 64] = (byte) s1;
+                        dst[q + 65] = (byte) (s1 >> 8);
+                        dst[q + 128] = (byte) s2;
+                        dst[q + 129] = (byte) (s2 >> 8);
+                    }
+                    dst[go + 768 + p] = src[at + 192 + 2 * s];
+                    dst[go + 800 + p] = src[at + 192 + 2 * s + 1];
+                }
+                dst[go + 832 + 2 * (b & 3)] = src[at + 208];
+                dst[go + 833 + 2 * (b & 3)] = src[at + 209];
+            }
+            MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, lw.rowOffset(r), dst.length);
         }
         return lw;
     }
