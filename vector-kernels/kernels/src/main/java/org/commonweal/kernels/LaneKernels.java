@@ -775,10 +775,8 @@ final class LaneKernels {
                 long b0 = row0 + 840L * g;
                 int xo = 1024 * g;
                 IntVector zero = IntVector.zero(I);
-                IntVector te0 = zero, to0 = zero;
-                for (int h = 0; h < 2; h++) {
-                    IntVector ve0 = zero, vo0 = zero;
-                    for (int o = 2 * h; o < 2 * h + 2; o++) {
+                IntVector ae0 = zero, ao0 = zero, be0 = zero, bo0 = zero;
+                for (int o = 0; o < 4; o++) {
                         int xb = xo + 256 * o;
                         ShortVector x0 = ShortVector.fromArray(S, xn, xb);
                         ShortVector x1 = ShortVector.fromArray(S, xn, xb + 32);
@@ -801,14 +799,18 @@ final class LaneKernels {
                                 .add(w2.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x5))
                                 .add(w3.lanewise(ASHR, 10).mul(x6))
                                 .add(w3.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x7)).reinterpretAsInts();
-                        ve0 = ve0.add(t0.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                        vo0 = vo0.add(t0.lanewise(ASHR, 16));
-                    }
-                    IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 768 + 32L * h, LE).convertShape(B2S, S, 0))
-                            .reinterpretAsInts();
-                    te0 = te0.add(ve0.mul(sc0.lanewise(LSHL, 16).lanewise(ASHR, 16)));
-                    to0 = to0.add(vo0.mul(sc0.lanewise(ASHR, 16)));
+                        if (o < 2) {
+                            ae0 = ae0.add(t0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                            ao0 = ao0.add(t0.lanewise(ASHR, 16));
+                        } else {
+                            be0 = be0.add(t0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                            bo0 = bo0.add(t0.lanewise(ASHR, 16));
+                        }
                 }
+                IntVector sa0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 768, LE).convertShape(B2S, S, 0)).reinterpretAsInts();
+                IntVector sb0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 800, LE).convertShape(B2S, S, 0)).reinterpretAsInts();
+                IntVector te0 = ae0.mul(sa0.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(be0.mul(sb0.lanewise(LSHL, 16).lanewise(ASHR, 16)));
+                IntVector to0 = ao0.mul(sa0.lanewise(ASHR, 16)).add(bo0.mul(sb0.lanewise(ASHR, 16)));
                 float dx0 = dk[4 * g];
                 float dx1 = dk[4 * g + 1];
                 float dx2 = dk[4 * g + 2];
@@ -842,10 +844,9 @@ final class LaneKernels {
                 long b1 = row1 + 840L * g;
                 int xo = 1024 * g;
                 IntVector zero = IntVector.zero(I);
-                IntVector te0 = zero, to0 = zero, te1 = zero, to1 = zero;
-                for (int h = 0; h < 2; h++) {
-                    IntVector ve0 = zero, vo0 = zero, ve1 = zero, vo1 = zero;
-                    for (int o = 2 * h; o < 2 * h + 2; o++) {
+                IntVector ae0 = zero, ao0 = zero, be0 = zero, bo0 = zero;
+                IntVector ae1 = zero, ao1 = zero, be1 = zero, bo1 = zero;
+                for (int o = 0; o < 4; o++) {
                         int xb = xo + 256 * o;
                         ShortVector x0 = ShortVector.fromArray(S, xn, xb);
                         ShortVector x1 = ShortVector.fromArray(S, xn, xb + 32);
@@ -868,8 +869,13 @@ final class LaneKernels {
                                 .add(w2.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x5))
                                 .add(w3.lanewise(ASHR, 10).mul(x6))
                                 .add(w3.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x7)).reinterpretAsInts();
-                        ve0 = ve0.add(t0.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                        vo0 = vo0.add(t0.lanewise(ASHR, 16));
+                        if (o < 2) {
+                            ae0 = ae0.add(t0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                            ao0 = ao0.add(t0.lanewise(ASHR, 16));
+                        } else {
+                            be0 = be0.add(t0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                            bo0 = bo0.add(t0.lanewise(ASHR, 16));
+                        }
                         ShortVector v0 = ShortVector.fromMemorySegment(S, m, b1 + 192L * o, LE);
                         ShortVector v1 = ShortVector.fromMemorySegment(S, m, b1 + 192L * o + 64, LE);
                         ShortVector v2 = ShortVector.fromMemorySegment(S, m, b1 + 192L * o + 128, LE);
@@ -883,18 +889,22 @@ final class LaneKernels {
                                 .add(v2.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x5))
                                 .add(v3.lanewise(ASHR, 10).mul(x6))
                                 .add(v3.lanewise(LSHL, 6).lanewise(ASHR, 10).mul(x7)).reinterpretAsInts();
-                        ve1 = ve1.add(t1.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                        vo1 = vo1.add(t1.lanewise(ASHR, 16));
+                        if (o < 2) {
+                            ae1 = ae1.add(t1.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                            ao1 = ao1.add(t1.lanewise(ASHR, 16));
+                        } else {
+                            be1 = be1.add(t1.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                            bo1 = bo1.add(t1.lanewise(ASHR, 16));
+                        }
                     }
-                    IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 768 + 32L * h, LE).convertShape(B2S, S, 0))
-                            .reinterpretAsInts();
-                    te0 = te0.add(ve0.mul(sc0.lanewise(LSHL, 16).lanewise(ASHR, 16)));
-                    to0 = to0.add(vo0.mul(sc0.lanewise(ASHR, 16)));
-                    IntVector sc1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 768 + 32L * h, LE).convertShape(B2S, S, 0))
-                            .reinterpretAsInts();
-                    te1 = te1.add(ve1.mul(sc1.lanewise(LSHL, 16).lanewise(ASHR, 16)));
-                    to1 = to1.add(vo1.mul(sc1.lanewise(ASHR, 16)));
-                }
+                IntVector sa0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 768, LE).convertShape(B2S, S, 0)).reinterpretAsInts();
+                IntVector sb0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 800, LE).convertShape(B2S, S, 0)).reinterpretAsInts();
+                IntVector te0 = ae0.mul(sa0.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(be0.mul(sb0.lanewise(LSHL, 16).lanewise(ASHR, 16)));
+                IntVector to0 = ao0.mul(sa0.lanewise(ASHR, 16)).add(bo0.mul(sb0.lanewise(ASHR, 16)));
+                IntVector sa1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 768, LE).convertShape(B2S, S, 0)).reinterpretAsInts();
+                IntVector sb1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 800, LE).convertShape(B2S, S, 0)).reinterpretAsInts();
+                IntVector te1 = ae1.mul(sa1.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(be1.mul(sb1.lanewise(LSHL, 16).lanewise(ASHR, 16)));
+                IntVector to1 = ao1.mul(sa1.lanewise(ASHR, 16)).add(bo1.mul(sb1.lanewise(ASHR, 16)));
                 float dx0 = dk[4 * g];
                 float dx1 = dk[4 * g + 1];
                 float dx2 = dk[4 * g + 2];

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The lane = block prototype beside the current kernels, in one run: STREAM triad and FMA peak (the
  * higher of before and after), then per type matvec GB/s (GGUF bytes per second; the repacked rows are
- * as long for Q4_0 and Q8_0, 2.8% longer for Q4_K) and 64-token matmul GFLOP/s over the first 4096 rows,
+ * as long for Q4_0, Q8_0 and Q6_K, 2.8% longer for Q4_K) and 64-token matmul GFLOP/s over the first 4096 rows,
  * current and lane, interleaved. Build with {@code ./mvnw -o test-compile -pl vector-kernels/kernels}, then
  * run from the repository root:
  * <pre>
@@ -195,6 +195,10 @@ public final class LaneBench {
         }
         short scale = Float.floatToFloat16(0.01f);
         for (long blk = 0; blk < size; blk += type.typeSize()) {
+            if (type == GgmlType.Q6_K) {
+                m.set(Dequantize.F16, blk + 208, scale); // d is last; the int8 scales stay random
+                continue;
+            }
             m.set(Dequantize.F16, blk, scale);
             if (type == GgmlType.Q4_K) {
                 m.set(Dequantize.F16, blk + 2, scale);
