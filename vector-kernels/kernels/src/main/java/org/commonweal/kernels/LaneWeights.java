@@ -178,13 +178,19 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
             java.util.Arrays.fill(dst, (byte) 0);
             for (int b = 0; b < superBlocks; b++) {
                 int at = 210 * b;
-                for (int e = 0; e < 256; e++) {
-                    int h = e >> 7;
-                    int c = (e >> 5) & 3;
-                    int l = e & 31;
-                    int lo = (src[at + 64 * h + 32 * (c & 1) + l] >> (4 * (c >> 1))) & 0xF;
-                    int hi = (src[at + 128 + 32 * h + l] >> (2 * c)) & 3;
-                    f[e] = (lo | hi << 4) ^ 32;
+                for (int h = 0; h < 2; h++) {
+                    int ql = at + 64 * h;
+                    int qh = at + 128 + 32 * h;
+                    int e = 128 * h;
+                    for (int l = 0; l < 32; l++) {
+                        int a = src[ql + l];
+                        int c = src[ql + 32 + l];
+                        int hi = src[qh + l];
+                        f[e + l] = ((a & 0xF) | (hi & 3) << 4) ^ 32;
+                        f[e + 32 + l] = ((c & 0xF) | (hi & 0xC) << 2) ^ 32;
+                        f[e + 64 + l] = ((a >> 4 & 0xF) | (hi & 0x30)) ^ 32;
+                        f[e + 96 + l] = ((c >> 4 & 0xF) | (hi >> 2 & 0x30)) ^ 32;
+                    }
                 }
                 int go = (b >> 2) * 840;
                 for (int s = 0; s < 8; s++) {
