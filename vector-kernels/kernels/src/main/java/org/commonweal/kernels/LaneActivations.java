@@ -19,6 +19,8 @@ final class LaneActivations {
     final float[] d;
     /** Q8_K: the scale of each 256-element super-block, zero for padding. */
     final float[] dk;
+    /** Q8_K: minus the scale of each block's super-block (natural order), for Q6_K's negated sums. */
+    final float[] dkn;
     /** 8 times the sum of each block's quants (natural order): the Q4_0 nibbles' offset. */
     final int[] sum8;
     /** The sum of each block's quants (natural order): the Q4_K mins' operand. */
@@ -32,6 +34,7 @@ final class LaneActivations {
         xf = new float[groups * 1024];
         d = new float[groups * 32];
         dk = new float[groups * 4];
+        dkn = new float[groups * 32];
         sum8 = new int[groups * 32];
         sums = new int[groups * 32];
         sumf = new float[groups * 32];
@@ -59,6 +62,7 @@ final class LaneActivations {
                 a.xf[1024 * g + 32 * j + i] = v;
             }
             a.d[b] = type == GgmlType.Q8_0 ? q.d[b] : q.d[b / 8];
+            a.dkn[b] = -a.d[b];
             a.sum8[b] = 8 * q.sums[b];
             a.sums[b] = q.sums[b];
             a.sumf[b] = q.sums[b];
