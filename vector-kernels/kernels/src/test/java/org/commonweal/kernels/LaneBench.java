@@ -24,6 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * java @framework/jvm.options -cp vector-kernels/kernels/target/classes:vector-kernels/kernels/target/test-classes \
  *   org.commonweal.kernels.LaneBench [threads...]
  * </pre>
+ * {@code -Dlane.types=Q6_K} (comma-separated) measures some types alone: a type measured after others in
+ * the same JVM can run slower code compiled under their profiles.
  */
 public final class LaneBench {
 
@@ -48,7 +50,7 @@ public final class LaneBench {
             c.fill((byte) 2);
             a.fill((byte) 0);
             SplittableRandom random = new SplittableRandom(2026);
-            GgmlType[] types = System.getProperty("lane.types") == null ? new GgmlType[] { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K }
+            GgmlType[] types = System.getProperty("lane.types") == null ? new GgmlType[] { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K }
                     : java.util.Arrays.stream(System.getProperty("lane.types").split(",")).map(GgmlType::valueOf).toArray(GgmlType[]::new);
             WeightMatrix[] w = new WeightMatrix[types.length];
             LaneWeights[] lw = new LaneWeights[types.length];
