@@ -13,6 +13,8 @@ final class LaneActivations {
     final short[] xs;
     /** {@link #xs} negated (Q6_K's int16 kernels: see {@link LaneKernels}). */
     final short[] xn;
+    /** Per group and octet o of elements (8o .. 8o+7), 32 times the sum of block {@code perm(p)}'s quants there at {@code [128 g + 32 o + p]} (Q6_K's offset). */
+    final short[] xoff;
     /** Per group, per element j, the quant of block {@code i} at {@code [1024 g + 32 j + i]} (natural block order), as float: the matmul tiles' operand. */
     final float[] xf;
     /** The scale of each block (natural order; Q8_K: its super-block's), zero for padding. */
@@ -31,6 +33,7 @@ final class LaneActivations {
     private LaneActivations(int groups) {
         xs = new short[groups * 1024];
         xn = new short[groups * 1024];
+        xoff = new short[groups * 128];
         xf = new float[groups * 1024];
         d = new float[groups * 32];
         dk = new float[groups * 4];
@@ -59,6 +62,7 @@ final class LaneActivations {
                 int v = q.q[32 * b + j];
                 a.xs[1024 * g + 32 * j + p] = (short) v;
                 a.xn[1024 * g + 32 * j + p] = (short) -v;
+                a.xoff[128 * g + 32 * (j / 8) + p] += (short) (32 * v);
                 a.xf[1024 * g + 32 * j + i] = v;
             }
             a.d[b] = type == GgmlType.Q8_0 ? q.d[b] : q.d[b / 8];

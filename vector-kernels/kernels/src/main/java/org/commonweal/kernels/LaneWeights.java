@@ -9,7 +9,7 @@ import java.lang.foreign.ValueLayout;
 /**
  * Q4_0, Q8_0, Q4_K or Q6_K weights repacked once (at load) for {@link LaneKernels}, where SIMD lane {@code l}
  * accumulates whole blocks {@code l, l+16, l+32, ...} ("lane = block", see {@link LaneReference}); for
- * Q4_K a "block" here is a 32-element sub-block (eight per 256-element super-block).
+ * Q4_K and Q6_K a "block" here is a 32-element sub-block (eight per 256-element super-block).
  * <p>
  * Each row is cut into groups of {@value #GROUP} consecutive blocks (the last group padded with blocks
  * whose quants are zero multipliers and whose scale is zero: they add exactly nothing). A group is
@@ -27,6 +27,23 @@ import java.lang.foreign.ValueLayout;
  * {@code 32 * j + p}, unsigned nibbles), then per group 32 sub-block scales and 32 mins as bytes
  * (position {@code p}: sub-block {@code perm(p)}), then the four super-blocks' F16 d, then their F16
  * dmin: 592 bytes for 576 in GGUF (the 6-bit scales unpacked).
+ * <li>Q6_K: 840 bytes per group, exactly the GGUF size of its four super-blocks. The 6-bit quants q
+ * (unsigned, 0..63) are 12 rows of 32 little-endian shorts: for octet {@code o} (elements
+ * {@code 8o .. 8o+7} of a sub-block; o = 0, 1 its first half A, o = 2, 3 its second half B) and
+ * {@code i} = 0, 1, 2, the short at byte {@code 192 o + 64 i + 2 p} belongs to sub-block {@code perm(p)}
+ * and holds, with {@code q0 .. q7} that octet's eight quants,
+ * <pre>
+ *   i = 0:  q0 | q1 << 6 | (q6 & 15) << 12
+ *   i = 1:  q2 | q3 << 6 | (q6 >> 4) << 12 | (q7 & 3) << 14
+ *   i = 2:  q4 | q5 << 6 | (q7 >> 2) << 12
+ * </pre>
+ * so that one 64-byte load, seen as 16 ints of two shorts ({@code v0, v1, v2} for i = 0, 1, 2), gives
+ * any of the octet's quants for all 32 sub-blocks with at most two int shifts and two masks that keep
+ * the shorts apart: q0 = {@code v0 & 0x3F003F}, q1 = {@code v0 >>> 6 & 0x3F003F}, ...,
+ * q6 = {@code v0 >>> 12 & 0xF000F | v1 >>> 8 & 0x300030}, q7 = {@code v1 >>> 14 & 0x30003 | v2 >>> 10 & 0x3C003C}.
+ * Then the int8 scales: byte {@code 768 + p} the scale of half A of sub-block {@code perm(p)}, byte
+ * {@code 800 + p} that of half B; then the four super-blocks' F16 d at {@code 832}. Padding sub-blocks
+ * are all zero: q = 0 (its multiplier -32 meets zero activations), scales 0, d 0.
  * </ul>
  */
 record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
@@ -161,7 +178,7 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
     }
 
     /**
-     * Q6_K: each row copied once into a byte array, its super-blocks' quants unpacked to f = q ^ 32 (see
+     * Q6_K: each row copied once into a byte array, its super-blocks' 6-bit quants unpacked (see
      * {@link Dequantize} for the GGUF bit positions), packed into the group layout in a second byte array
      * (zeros: padding adds nothing), and copied out in one bulk copy.
      */
@@ -186,10 +203,10 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
                         int a = src[ql + l];
                         int c = src[ql + 32 + l];
                         int hi = src[qh + l];
-                        f[e + l] = ((a & 0xF) | (hi & 3) << 4) ^ 32;
-                        f[e + 32 + l] = ((c & 0xF) | (hi & 0xC) << 2) ^ 32;
-                        f[e + 64 + l] = ((a >> 4 & 0xF) | (hi & 0x30)) ^ 32;
-                        f[e + 96 + l] = ((c >> 4 & 0xF) | (hi >> 2 & 0x30)) ^ 32;
+                        f[e + l] = (a & 0xF) | (hi & 3) << 4;
+                        f[e + 32 + l] = (c & 0xF) | (hi & 0xC) << 2;
+                        f[e + 64 + l] = (a >> 4 & 0xF) | (hi & 0x30);
+                        f[e + 96 + l] = (c >> 4 & 0xF) | (hi >> 2 & 0x30);
                     }
                 }
                 int go = (b >> 2) * 840;
@@ -198,9 +215,9 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
                     int p = i < 16 ? 2 * i : 2 * (i - 16) + 1;
                     for (int o = 0; o < 4; o++) {
                         int e = 32 * s + 8 * o;
-                        int s0 = f[e] << 10 | f[e + 1] << 4 | f[e + 6] >> 2;
-                        int s1 = f[e + 2] << 10 | f[e + 3] << 4 | (f[e + 6] & 3) << 2 | f[e + 7] >> 4;
-                        int s2 = f[e + 4] << 10 | f[e + 5] << 4 | (f[e + 7] & 15);
+                        int s0 = f[e] | f[e + 1] << 6 | (f[e + 6] & 15) << 12;
+                        int s1 = f[e + 2] | f[e + 3] << 6 | (f[e + 6] >> 4) << 12 | (f[e + 7] & 3) << 14;
+                        int s2 = f[e + 4] | f[e + 5] << 6 | (f[e + 7] >> 2) << 12;
                         int q = go + 192 * o + 2 * p;
                         dst[q] = (byte) s0;
                         dst[q + 1] = (byte) (s0 >> 8);

@@ -278,16 +278,16 @@ class LaneKernelsTest {
                     for (int l = 0; l < 32; l++) {
                         int o = l / 8;
                         int k = l % 8;
-                        int s0 = lw.data().get(LE_SHORT, base + 192 * o + 2 * p);
-                        int s1 = lw.data().get(LE_SHORT, base + 192 * o + 64 + 2 * p);
-                        int s2 = lw.data().get(LE_SHORT, base + 192 * o + 128 + 2 * p);
-                        short rr = (short) (s0 << 12 | (s1 << 8) & 0xF00 | (s2 << 4) & 0xF0);
-                        short[] sh = { (short) s0, (short) s0, (short) s1, (short) s1, (short) s2, (short) s2, rr, rr };
-                        int mult = k % 2 == 0 ? sh[k] >> 10 : (short) (sh[k] << 6) >> 10;
+                        int s0 = lw.data().get(LE_SHORT, base + 192 * o + 2 * p) & 0xFFFF;
+                        int s1 = lw.data().get(LE_SHORT, base + 192 * o + 64 + 2 * p) & 0xFFFF;
+                        int s2 = lw.data().get(LE_SHORT, base + 192 * o + 128 + 2 * p) & 0xFFFF;
+                        int[] q = { s0 & 63, s0 >> 6 & 63, s1 & 63, s1 >> 6 & 63, s2 & 63, s2 >> 6 & 63,
+                            s0 >> 12 | (s1 >> 12 & 3) << 4, s1 >> 14 | (s2 >> 12) << 2 };
+                        int mult = q[k] - 32;
                         int sc = lw.data().get(ValueLayout.JAVA_BYTE, base + 768 + 32 * (l / 16) + p);
                         float value = d * sc * mult;
                         if (u >= w.cols() / 32) {
-                            assertEquals(0, mult, "padding multiplier");
+                            assertEquals(0, q[k], "padding quant");
                             assertEquals(0, sc, "padding scale");
                             continue;
                         }
