@@ -34,6 +34,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Matmul: for blocks of {@link #rowBlock} rows, group by group, each 4 rows' group is decoded once into
  * integer-valued floats in L1 ({@code [row][element j][block]}), then 4-row x 4-token register tiles do
  * 32 FMAs per half group per (row, token) and one scaling FMA (Q4_K: two, and two exact multiplies).
+ * <p>
+ * Q6_K (see {@link #matvecQ6_Kx1}): the 6-bit quants of 32 sub-blocks come three shorts per octet of
+ * elements, taken apart with int shifts and masks; the int16 sums of each octet's eight products wrap
+ * but their exact value fits; each 16-element half is scaled by its int8 scale in int32. In the matmul,
+ * {@link #decodeQ6_K} folds those scales into the integer-valued floats, so the tiles are Q4_0's.
  */
 final class LaneKernels {
 
@@ -766,8 +771,10 @@ final class LaneKernels {
      * int8 scale, that gives {@code -T_u}, scaled into its lane with {@code fma((float) -T_u, d * -dx, acc)}:
      * the same bits as {@code fma((float) T_u, d * dx, acc)} (negation is exact and rounding symmetric;
      * a zero product only adds a zero of either sign to an accumulator that, starting at +0, is never -0).
-     * Measured against the first version (fields sign-extended with short shifts, long offsets, scalar
-     * d * dx): 32 against 50 GB/s hot, 25 against 33 from memory.
+     * Measured (two rows at a time, one thread) against the first version (fields sign-extended with
+     * short shifts, long offsets, scalar d * dx): about 42 against 32 GB/s of GGUF bytes with the weights
+     * in L2, 28-31 against 24-25 from memory. Four rows at a time compiles (hot 44-48) but is no faster
+     * from memory.
      */
     private static void matvecQ6_Kx1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
         MemorySegment m = w.data();

@@ -18,6 +18,7 @@ import java.lang.foreign.ValueLayout;
  *   result      = tree(acc)    (acc starts at +0; lanes combined (l + l+8), (l + l+4), (l + l+2), (l + l+1))
  * </pre>
  * {@code (float) S_b} is exact ({@code |S_b| < 2^24}), and so is {@code dw_b * dx_b} (two 11-bit significands).
+ * Q4_K and Q6_K (Q8_K activations, lane = 32-element sub-block): see {@link #rowQ4_K}, {@link #rowQ6_K}.
  */
 final class LaneReference {
 
@@ -102,6 +103,7 @@ final class LaneReference {
      *   acc[u % 16] = fma((float) T_u, d_b * dx_b, acc[u % 16])        u = 0, 1, 2, ... in order
      *   result = tree(acc)
      * </pre>
+     * ({@code d_b * dx_b} is a float product, rounded once: {@code dx_b} is a float32.)
      * {@code (float) T_u} is exact: {@code |q - 32| <= 32}, {@code |qx| <= 128}, so each half's sum is at
      * most {@code 16 * 32 * 128 = 2^16} in magnitude and, with {@code |sc| <= 128}, {@code |T_u| <= 2 * 2^23
      * = 2^24}, and every integer of magnitude at most 2^24 is a float (the bound is reached only by q = 0,
