@@ -784,6 +784,7 @@ final class LaneKernels {
         int groups = w.groups();
         long rowBytes = w.rowBytes();
         float[] lanes = new float[16];
+        int octets = q6Octets;
         for (int r = from; r < to; r++) {
             MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
@@ -792,7 +793,7 @@ final class LaneKernels {
                 int xo = 1024 * g;
                 IntVector zero = IntVector.zero(I);
                 IntVector ae0 = zero, ao0 = zero, be0 = zero, bo0 = zero;
-                for (int o = 0; o < 4; o++) {
+                for (int o = 0; o < octets; o++) {
                         int xb = xo + 256 * o;
                         ShortVector x0 = ShortVector.fromArray(S, xn, xb);
                         ShortVector x1 = ShortVector.fromArray(S, xn, xb + 32);
@@ -842,6 +843,9 @@ final class LaneKernels {
         }
     }
 
+    /** Always 4 (octets per sub-block): read from a field so that C2 does not unroll the octet loop (unrolled, it spills). */
+    static int q6Octets = 4;
+
     /** Q6_K matvec, rows {@code r} and {@code r + gap} together (see {@link #matvecQ4_0x2}, {@link #matvecQ6_Kx1}). */
     private static void matvecQ6_Kx2(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
         MemorySegment m = w.data();
@@ -851,6 +855,7 @@ final class LaneKernels {
         int groups = w.groups();
         long rowBytes = w.rowBytes();
         float[] lanes = new float[16];
+        int octets = q6Octets;
         for (int r = from; r < to; r++) {
             MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
             MemorySegment m1 = m.asSlice(w.rowOffset(r + gap), rowBytes);
@@ -863,7 +868,7 @@ final class LaneKernels {
                 IntVector zero = IntVector.zero(I);
                 IntVector ae0 = zero, ao0 = zero, be0 = zero, bo0 = zero;
                 IntVector ae1 = zero, ao1 = zero, be1 = zero, bo1 = zero;
-                for (int o = 0; o < 4; o++) {
+                for (int o = 0; o < octets; o++) {
                         int xb = xo + 256 * o;
                         ShortVector x0 = ShortVector.fromArray(S, xn, xb);
                         ShortVector x1 = ShortVector.fromArray(S, xn, xb + 32);
