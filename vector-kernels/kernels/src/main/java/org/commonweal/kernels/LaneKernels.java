@@ -771,10 +771,10 @@ final class LaneKernels {
      * int8 scale, that gives {@code -T_u}, scaled into its lane with {@code fma((float) -T_u, d * -dx, acc)}:
      * the same bits as {@code fma((float) T_u, d * dx, acc)} (negation is exact and rounding symmetric;
      * a zero product only adds a zero of either sign to an accumulator that, starting at +0, is never -0).
-     * Measured (two rows at a time, one thread) against the first version (fields sign-extended with
-     * short shifts, long offsets, scalar d * dx): about 42 against 32 GB/s of GGUF bytes with the weights
-     * in L2, 28-31 against 24-25 from memory. Four rows at a time compiles (hot 44-48) but is no faster
-     * from memory.
+     * Measured (two rows at a time, one thread, GB/s of GGUF bytes): 32-35 from memory (LaneBench), 44
+     * with the weights in L2, against 24-25 and 32 for the first version (fields sign-extended with short
+     * shifts, long offsets into the matrix, scalar d * dx, the octet loop unrolled by C2 and spilling).
+     * Four rows at a time is no faster from memory.
      */
     private static void matvecQ6_Kx1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
         MemorySegment m = w.data();
