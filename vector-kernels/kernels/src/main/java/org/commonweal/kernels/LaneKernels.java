@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_0, Q8_0 and Q4_K matvec and matmul under the "lane = block" definition ({@link ReferenceDot};
- * for Q4_K lane = 32-element sub-block), over weights repacked by {@link LaneWeights}. Every path gives {@link ReferenceDot}'s bits: the block
+ * Q4_0, Q8_0, Q4_K and Q6_K matvec and matmul under the "lane = block" definition ({@link ReferenceDot};
+ * for Q4_K and Q6_K lane = 32-element sub-block), over weights repacked by {@link LaneWeights}. Every path gives {@link ReferenceDot}'s bits: the block
  * sums are exact (int16 partial sums in matvec, integer-valued float sums in the matmul tiles), and every
  * path scales them into lane {@code b % 16} in increasing block order.
  * <p>
@@ -39,6 +39,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Matmul: for blocks of {@link #rowBlock} rows, group by group, each 4 rows' group is decoded once into
  * integer-valued floats in L1 ({@code [row][element j][block]}), then 4-row x 4-token register tiles do
  * 32 FMAs per half group per (row, token) and one scaling FMA (Q4_K: two, and two exact multiplies).
+ * <p>
+ * Q6_K (see {@link #matvecQ6_Kx1}): the 6-bit quants of 32 sub-blocks come three shorts per octet of
+ * elements, taken apart with int shifts and masks; the int16 sums of each octet's eight products wrap
+ * but their exact value fits; each 16-element half is scaled by its int8 scale in int32. In the matmul,
+ * {@link #decodeQ6_K} folds those scales into the integer-valued floats, so the tiles are Q4_0's.
  */
 final class LaneKernels {
 
@@ -120,7 +125,7 @@ final class LaneKernels {
     static boolean intTokens = true;
 
     private static GgmlType activations(LaneWeights w) {
-        return w.type() == GgmlType.Q4_K ? GgmlType.Q8_K : GgmlType.Q8_0;
+        return w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K ? GgmlType.Q8_K : GgmlType.Q8_0;
     }
 
     /** Far-apart rows computed together in matvec (1, 2 or 4); settable for experiments. */
@@ -136,7 +141,18 @@ final class LaneKernels {
         switch (w.type()) {
             case Q4_0 -> rowsQ4_0(w, a, out, oo, from, to);
             case Q8_0 -> rowsQ8_0(w, a, out, oo, from, to);
+            case Q6_K -> rowsQ6_K(w, a, out, oo, from, to);
             default -> rowsQ4_K(w, a, out, oo, from, to);
+        }
+    }
+
+    private static void rowsQ6_K(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        int half = streams > 1 ? (to - from) / 2 : 0;
+        for (int r = from; r < from + half; r += CHUNK) {
+            matvecQ6_Kx2(w, a, out, oo, r, Math.min(r + CHUNK, from + half), half);
+        }
+        for (int r = from + 2 * half; r < to; r += CHUNK) {
+            matvecQ6_Kx1(w, a, out, oo, r, Math.min(r + CHUNK, to));
         }
     }
 
@@ -931,6 +947,199 @@ final class LaneKernels {
         }
     }
 
+    /**
+     * Q6_K matvec, one row at a time. Each row is read through a slice of its own, at int offsets: the
+     * segment's bounds checks then compile to far less scalar code than with long offsets into the
+     * whole matrix. The quants are loaded as ints (two sub-blocks' shorts each) and taken apart with int
+     * shifts and masks (C2 gives int shifts an immediate count; short shifts by a constant cost two more
+     * instructions each, to put the count in a register), leaving the unsigned 6-bit q in each short.
+     * Per group and octet (A: octets 0, 1; B: octets 2, 3), the eight products {@code q * -qx} (negated
+     * activations) plus the activations' octet offset {@code 32 * sum(qx)} are summed in wrapping int16:
+     * the exact value, {@code -sum((q - 32) * qx)}, lies in [-32768, 32512] (each {@code (q - 32) * -qx}
+     * in [-4096, 4064]), so the int16 sum modulo 2^16 is it. Widened (low shorts: sub-blocks 0..15 of
+     * the group, high shorts 16..31), the half's two octets added in int32 and multiplied by the half's
+     * int8 scale, that gives {@code -T_u}, scaled into its lane with {@code fma((float) -T_u, d * -dx, acc)}:
+     * the same bits as {@code fma((float) T_u, d * dx, acc)} (negation is exact and rounding symmetric;
+     * a zero product only adds a zero of either sign to an accumulator that, starting at +0, is never -0).
+     * Measured (two rows at a time, one thread, GB/s of GGUF bytes): 32-35 from memory (LaneBench), 44
+     * with the weights in L2, against 24-25 and 32 for the first version (fields sign-extended with short
+     * shifts, long offsets into the matrix, scalar d * dx, the octet loop unrolled by C2 and spilling).
+     * Four rows at a time is no faster from memory.
+     */
+    private static void matvecQ6_Kx1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        MemorySegment m = w.data();
+        short[] xn = a.xn;
+        float[] dkn = a.dkn;
+        short[] xoff = a.xoff;
+        int groups = w.groups();
+        long rowBytes = w.rowBytes();
+        float[] lanes = new float[16];
+        int octets = q6Octets;
+        for (int r = from; r < to; r++) {
+            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
+            FloatVector acc0 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                int b0 = 840 * g;
+                int xo = 1024 * g;
+                IntVector zero = IntVector.zero(I);
+                IntVector ae0 = zero, ao0 = zero, be0 = zero, bo0 = zero;
+                for (int o = 0; o < octets; o++) {
+                        int xb = xo + 256 * o;
+                        ShortVector x0 = ShortVector.fromArray(S, xn, xb);
+                        ShortVector x1 = ShortVector.fromArray(S, xn, xb + 32);
+                        ShortVector x2 = ShortVector.fromArray(S, xn, xb + 64);
+                        ShortVector x3 = ShortVector.fromArray(S, xn, xb + 96);
+                        ShortVector x4 = ShortVector.fromArray(S, xn, xb + 128);
+                        ShortVector x5 = ShortVector.fromArray(S, xn, xb + 160);
+                        ShortVector x6 = ShortVector.fromArray(S, xn, xb + 192);
+                        ShortVector x7 = ShortVector.fromArray(S, xn, xb + 224);
+                        ShortVector off = ShortVector.fromArray(S, xoff, 128 * g + 32 * o);
+                        IntVector w0 = IntVector.fromMemorySegment(I, m0, b0 + 192 * o, LE);
+                        IntVector w1 = IntVector.fromMemorySegment(I, m0, b0 + 192 * o + 64, LE);
+                        IntVector w2 = IntVector.fromMemorySegment(I, m0, b0 + 192 * o + 128, LE);
+                        IntVector t0 = off.add(w0.and(0x003F003F).reinterpretAsShorts().mul(x0))
+                                .add(w0.lanewise(LSHR, 6).and(0x003F003F).reinterpretAsShorts().mul(x1))
+                                .add(w1.and(0x003F003F).reinterpretAsShorts().mul(x2))
+                                .add(w1.lanewise(LSHR, 6).and(0x003F003F).reinterpretAsShorts().mul(x3))
+                                .add(w2.and(0x003F003F).reinterpretAsShorts().mul(x4))
+                                .add(w2.lanewise(LSHR, 6).and(0x003F003F).reinterpretAsShorts().mul(x5))
+                                .add(w0.lanewise(LSHR, 12).and(0x000F000F).or(w1.lanewise(LSHR, 8).and(0x00300030))
+                                        .reinterpretAsShorts().mul(x6))
+                                .add(w1.lanewise(LSHR, 14).and(0x00030003).or(w2.lanewise(LSHR, 10).and(0x003C003C))
+                                        .reinterpretAsShorts().mul(x7)).reinterpretAsInts();
+                        if (o < 2) {
+                            ae0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ae0);
+                            ao0 = t0.lanewise(ASHR, 16).add(ao0);
+                        } else {
+                            be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(be0);
+                            bo0 = t0.lanewise(ASHR, 16).add(bo0);
+                        }
+                }
+                IntVector sa0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 768, LE).convertShape(B2S, S, 0)).reinterpretAsInts();
+                IntVector sb0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 800, LE).convertShape(B2S, S, 0)).reinterpretAsInts();
+                IntVector te0 = ae0.mul(sa0.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(be0.mul(sb0.lanewise(LSHL, 16).lanewise(ASHR, 16)));
+                IntVector to0 = ao0.mul(sa0.lanewise(ASHR, 16)).add(bo0.mul(sb0.lanewise(ASHR, 16)));
+                FloatVector ne = FloatVector.fromArray(F, dkn, 32 * g);
+                FloatVector no = FloatVector.fromArray(F, dkn, 32 * g + 16);
+                FloatVector de0 = FloatVector.broadcast(F, Float.float16ToFloat(m0.get(F16, b0 + 832)))
+                        .blend(Float.float16ToFloat(m0.get(F16, b0 + 834)), UPPER8).mul(ne);
+                FloatVector do0 = FloatVector.broadcast(F, Float.float16ToFloat(m0.get(F16, b0 + 836)))
+                        .blend(Float.float16ToFloat(m0.get(F16, b0 + 838)), UPPER8).mul(no);
+                acc0 = ((FloatVector) te0.convert(I2F, 0)).fma(de0, acc0);
+                acc0 = ((FloatVector) to0.convert(I2F, 0)).fma(do0, acc0);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+        }
+    }
+
+    /** Always 4 (octets per sub-block): read from a field so that C2 does not unroll the octet loop (unrolled, it spills). */
+    static int q6Octets = 4;
+
+    /** Q6_K matvec, rows {@code r} and {@code r + gap} together (see {@link #matvecQ4_0x2}, {@link #matvecQ6_Kx1}). */
+    private static void matvecQ6_Kx2(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xn = a.xn;
+        float[] dkn = a.dkn;
+        short[] xoff = a.xoff;
+        int groups = w.groups();
+        long rowBytes = w.rowBytes();
+        float[] lanes = new float[16];
+        int octets = q6Octets;
+        for (int r = from; r < to; r++) {
+            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
+            MemorySegment m1 = m.asSlice(w.rowOffset(r + gap), rowBytes);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                int b0 = 840 * g;
+                int b1 = 840 * g;
+                int xo = 1024 * g;
+                IntVector zero = IntVector.zero(I);
+                IntVector ae0 = zero, ao0 = zero, be0 = zero, bo0 = zero;
+                IntVector ae1 = zero, ao1 = zero, be1 = zero, bo1 = zero;
+                for (int o = 0; o < octets; o++) {
+                        int xb = xo + 256 * o;
+                        ShortVector x0 = ShortVector.fromArray(S, xn, xb);
+                        ShortVector x1 = ShortVector.fromArray(S, xn, xb + 32);
+                        ShortVector x2 = ShortVector.fromArray(S, xn, xb + 64);
+                        ShortVector x3 = ShortVector.fromArray(S, xn, xb + 96);
+                        ShortVector x4 = ShortVector.fromArray(S, xn, xb + 128);
+                        ShortVector x5 = ShortVector.fromArray(S, xn, xb + 160);
+                        ShortVector x6 = ShortVector.fromArray(S, xn, xb + 192);
+                        ShortVector x7 = ShortVector.fromArray(S, xn, xb + 224);
+                        ShortVector off = ShortVector.fromArray(S, xoff, 128 * g + 32 * o);
+                        IntVector w0 = IntVector.fromMemorySegment(I, m0, b0 + 192 * o, LE);
+                        IntVector w1 = IntVector.fromMemorySegment(I, m0, b0 + 192 * o + 64, LE);
+                        IntVector w2 = IntVector.fromMemorySegment(I, m0, b0 + 192 * o + 128, LE);
+                        IntVector t0 = off.add(w0.and(0x003F003F).reinterpretAsShorts().mul(x0))
+                                .add(w0.lanewise(LSHR, 6).and(0x003F003F).reinterpretAsShorts().mul(x1))
+                                .add(w1.and(0x003F003F).reinterpretAsShorts().mul(x2))
+                                .add(w1.lanewise(LSHR, 6).and(0x003F003F).reinterpretAsShorts().mul(x3))
+                                .add(w2.and(0x003F003F).reinterpretAsShorts().mul(x4))
+                                .add(w2.lanewise(LSHR, 6).and(0x003F003F).reinterpretAsShorts().mul(x5))
+                                .add(w0.lanewise(LSHR, 12).and(0x000F000F).or(w1.lanewise(LSHR, 8).and(0x00300030))
+                                        .reinterpretAsShorts().mul(x6))
+                                .add(w1.lanewise(LSHR, 14).and(0x00030003).or(w2.lanewise(LSHR, 10).and(0x003C003C))
+                                        .reinterpretAsShorts().mul(x7)).reinterpretAsInts();
+                        if (o < 2) {
+                            ae0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ae0);
+                            ao0 = t0.lanewise(ASHR, 16).add(ao0);
+                        } else {
+                            be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(be0);
+                            bo0 = t0.lanewise(ASHR, 16).add(bo0);
+                        }
+                        IntVector v0 = IntVector.fromMemorySegment(I, m1, b1 + 192 * o, LE);
+                        IntVector v1 = IntVector.fromMemorySegment(I, m1, b1 + 192 * o + 64, LE);
+                        IntVector v2 = IntVector.fromMemorySegment(I, m1, b1 + 192 * o + 128, LE);
+                        IntVector t1 = off.add(v0.and(0x003F003F).reinterpretAsShorts().mul(x0))
+                                .add(v0.lanewise(LSHR, 6).and(0x003F003F).reinterpretAsShorts().mul(x1))
+                                .add(v1.and(0x003F003F).reinterpretAsShorts().mul(x2))
+                                .add(v1.lanewise(LSHR, 6).and(0x003F003F).reinterpretAsShorts().mul(x3))
+                                .add(v2.and(0x003F003F).reinterpretAsShorts().mul(x4))
+                                .add(v2.lanewise(LSHR, 6).and(0x003F003F).reinterpretAsShorts().mul(x5))
+                                .add(v0.lanewise(LSHR, 12).and(0x000F000F).or(v1.lanewise(LSHR, 8).and(0x00300030))
+                                        .reinterpretAsShorts().mul(x6))
+                                .add(v1.lanewise(LSHR, 14).and(0x00030003).or(v2.lanewise(LSHR, 10).and(0x003C003C))
+                                        .reinterpretAsShorts().mul(x7)).reinterpretAsInts();
+                        if (o < 2) {
+                            ae1 = t1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ae1);
+                            ao1 = t1.lanewise(ASHR, 16).add(ao1);
+                        } else {
+                            be1 = t1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(be1);
+                            bo1 = t1.lanewise(ASHR, 16).add(bo1);
+                        }
+                    }
+                IntVector sa0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 768, LE).convertShape(B2S, S, 0)).reinterpretAsInts();
+                IntVector sb0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 800, LE).convertShape(B2S, S, 0)).reinterpretAsInts();
+                IntVector te0 = ae0.mul(sa0.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(be0.mul(sb0.lanewise(LSHL, 16).lanewise(ASHR, 16)));
+                IntVector to0 = ao0.mul(sa0.lanewise(ASHR, 16)).add(bo0.mul(sb0.lanewise(ASHR, 16)));
+                IntVector sa1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 768, LE).convertShape(B2S, S, 0)).reinterpretAsInts();
+                IntVector sb1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 800, LE).convertShape(B2S, S, 0)).reinterpretAsInts();
+                IntVector te1 = ae1.mul(sa1.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(be1.mul(sb1.lanewise(LSHL, 16).lanewise(ASHR, 16)));
+                IntVector to1 = ao1.mul(sa1.lanewise(ASHR, 16)).add(bo1.mul(sb1.lanewise(ASHR, 16)));
+                FloatVector ne = FloatVector.fromArray(F, dkn, 32 * g);
+                FloatVector no = FloatVector.fromArray(F, dkn, 32 * g + 16);
+                FloatVector de0 = FloatVector.broadcast(F, Float.float16ToFloat(m0.get(F16, b0 + 832)))
+                        .blend(Float.float16ToFloat(m0.get(F16, b0 + 834)), UPPER8).mul(ne);
+                FloatVector do0 = FloatVector.broadcast(F, Float.float16ToFloat(m0.get(F16, b0 + 836)))
+                        .blend(Float.float16ToFloat(m0.get(F16, b0 + 838)), UPPER8).mul(no);
+                acc0 = ((FloatVector) te0.convert(I2F, 0)).fma(de0, acc0);
+                acc0 = ((FloatVector) to0.convert(I2F, 0)).fma(do0, acc0);
+                FloatVector de1 = FloatVector.broadcast(F, Float.float16ToFloat(m1.get(F16, b1 + 832)))
+                        .blend(Float.float16ToFloat(m1.get(F16, b1 + 834)), UPPER8).mul(ne);
+                FloatVector do1 = FloatVector.broadcast(F, Float.float16ToFloat(m1.get(F16, b1 + 836)))
+                        .blend(Float.float16ToFloat(m1.get(F16, b1 + 838)), UPPER8).mul(no);
+                acc1 = ((FloatVector) te1.convert(I2F, 0)).fma(de1, acc1);
+                acc1 = ((FloatVector) to1.convert(I2F, 0)).fma(do1, acc1);
+            }
+            acc0.intoArray(lanes, 0);
+            out[oo + r] = MatrixKernels.tree(lanes);
+            acc1.intoArray(lanes, 0);
+            out[oo + r + gap] = MatrixKernels.tree(lanes);
+        }
+    }
+
     /** Rows per block of the matmul: the block's accumulators and one group of every token's activations stay in L2. */
     static int rowBlock = 32;
     /** Rows per register tile of the matmul: 4 (4 x 4 tiles) or 6 (6 x 4 tiles); settable for experiments. */
@@ -966,6 +1175,8 @@ final class LaneKernels {
                         for (int i = 0; i < tr; i++) {
                             if (k) {
                                 decodeQ4_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 128 * i);
+                            } else if (w.type() == GgmlType.Q6_K) {
+                                decodeQ6_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 32 * i);
                             } else {
                                 decode(w, r + tr * rt + i, g, wf, 1024 * i, wd, 32 * i);
                             }
@@ -1026,6 +1237,58 @@ final class LaneKernels {
             kd[ko + 32 + i] = m.get(ValueLayout.JAVA_BYTE, base + 544 + p);
             kd[ko + 64 + i] = Float.float16ToFloat(m.get(F16, base + 576 + 2L * (i / 8)));
             kd[ko + 96 + i] = Float.float16ToFloat(m.get(F16, base + 584 + 2L * (i / 8)));
+        }
+    }
+
+    /**
+     * Q6_K row {@code r}'s group {@code g} for the tiles of {@link #tile4x4}, {@link #tile6x4}:
+     * {@code wf[wo + 32 j + i]} = {@code (q - 32) * sc} of element j of sub-block i (natural order), sc its
+     * half's int8 scale, and {@code wd[so + i]} its super-block's d. The tiles' float sums over the 32
+     * elements are then exactly {@code T_i}: every partial sum is an integer of magnitude at most
+     * {@code 32 * 32 * 128 * 128 = 2^24}.
+     */
+    private static void decodeQ6_K(LaneWeights w, int r, int g, float[] wf, int wo, float[] wd, int so) {
+        MemorySegment m = w.data();
+        long base = w.rowOffset(r) + 840L * g;
+        for (int h = 0; h < 2; h++) {
+            IntVector sc = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 768 + 32L * h, LE).convertShape(B2S, S, 0))
+                    .reinterpretAsInts();
+            IntVector se = sc.lanewise(LSHL, 16).lanewise(ASHR, 16);
+            IntVector so2 = sc.lanewise(ASHR, 16);
+            for (int o = 2 * h; o < 2 * h + 2; o++) {
+                IntVector w0 = IntVector.fromMemorySegment(I, m, base + 192L * o, LE);
+                IntVector w1 = IntVector.fromMemorySegment(I, m, base + 192L * o + 64, LE);
+                IntVector w2 = IntVector.fromMemorySegment(I, m, base + 192L * o + 128, LE);
+                int at = wo + 256 * o;
+                IntVector v;
+                v = w0.and(0x003F003F);
+                ((FloatVector) v.and(0xFFFF).sub(32).mul(se).convert(I2F, 0)).intoArray(wf, at);
+                ((FloatVector) v.lanewise(LSHR, 16).sub(32).mul(so2).convert(I2F, 0)).intoArray(wf, at + 16);
+                v = w0.lanewise(LSHR, 6).and(0x003F003F);
+                ((FloatVector) v.and(0xFFFF).sub(32).mul(se).convert(I2F, 0)).intoArray(wf, at + 32);
+                ((FloatVector) v.lanewise(LSHR, 16).sub(32).mul(so2).convert(I2F, 0)).intoArray(wf, at + 48);
+                v = w1.and(0x003F003F);
+                ((FloatVector) v.and(0xFFFF).sub(32).mul(se).convert(I2F, 0)).intoArray(wf, at + 64);
+                ((FloatVector) v.lanewise(LSHR, 16).sub(32).mul(so2).convert(I2F, 0)).intoArray(wf, at + 80);
+                v = w1.lanewise(LSHR, 6).and(0x003F003F);
+                ((FloatVector) v.and(0xFFFF).sub(32).mul(se).convert(I2F, 0)).intoArray(wf, at + 96);
+                ((FloatVector) v.lanewise(LSHR, 16).sub(32).mul(so2).convert(I2F, 0)).intoArray(wf, at + 112);
+                v = w2.and(0x003F003F);
+                ((FloatVector) v.and(0xFFFF).sub(32).mul(se).convert(I2F, 0)).intoArray(wf, at + 128);
+                ((FloatVector) v.lanewise(LSHR, 16).sub(32).mul(so2).convert(I2F, 0)).intoArray(wf, at + 144);
+                v = w2.lanewise(LSHR, 6).and(0x003F003F);
+                ((FloatVector) v.and(0xFFFF).sub(32).mul(se).convert(I2F, 0)).intoArray(wf, at + 160);
+                ((FloatVector) v.lanewise(LSHR, 16).sub(32).mul(so2).convert(I2F, 0)).intoArray(wf, at + 176);
+                v = w0.lanewise(LSHR, 12).and(0x000F000F).or(w1.lanewise(LSHR, 8).and(0x00300030));
+                ((FloatVector) v.and(0xFFFF).sub(32).mul(se).convert(I2F, 0)).intoArray(wf, at + 192);
+                ((FloatVector) v.lanewise(LSHR, 16).sub(32).mul(so2).convert(I2F, 0)).intoArray(wf, at + 208);
+                v = w1.lanewise(LSHR, 14).and(0x00030003).or(w2.lanewise(LSHR, 10).and(0x003C003C));
+                ((FloatVector) v.and(0xFFFF).sub(32).mul(se).convert(I2F, 0)).intoArray(wf, at + 224);
+                ((FloatVector) v.lanewise(LSHR, 16).sub(32).mul(so2).convert(I2F, 0)).intoArray(wf, at + 240);
+            }
+        }
+        for (int i = 0; i < LaneWeights.GROUP; i++) {
+            wd[so + i] = Float.float16ToFloat(m.get(F16, base + 832 + 2L * (i / 8)));
         }
     }
 

@@ -7,9 +7,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Q4_0, Q8_0 or Q4_K weights repacked once (at load) for {@link LaneKernels}, where SIMD lane {@code l}
+ * Q4_0, Q8_0, Q4_K or Q6_K weights repacked once (at load) for {@link LaneKernels}, where SIMD lane {@code l}
  * accumulates whole blocks {@code l, l+16, l+32, ...} ("lane = block", see {@link ReferenceDot}); for
- * Q4_K a "block" here is a 32-element sub-block (eight per 256-element super-block).
+ * Q4_K and Q6_K a "block" here is a 32-element sub-block (eight per 256-element super-block).
  * <p>
  * Each row is cut into groups of {@value #GROUP} consecutive blocks (the last group padded with blocks
  * whose quants are zero multipliers and whose scale is zero: they add exactly nothing). A group is
@@ -27,6 +27,23 @@ import java.lang.foreign.ValueLayout;
  * {@code 32 * j + p}, unsigned nibbles), then per group 32 sub-block scales and 32 mins as bytes
  * (position {@code p}: sub-block {@code perm(p)}), then the four super-blocks' F16 d, then their F16
  * dmin: 592 bytes for 576 in GGUF (the 6-bit scales unpacked).
+ * <li>Q6_K: 840 bytes per group, exactly the GGUF size of its four super-blocks. The 6-bit quants q
+ * (unsigned, 0..63) are 12 rows of 32 little-endian shorts: for octet {@code o} (elements
+ * {@code 8o .. 8o+7} of a sub-block; o = 0, 1 its first half A, o = 2, 3 its second half B) and
+ * {@code i} = 0, 1, 2, the short at byte {@code 192 o + 64 i + 2 p} belongs to sub-block {@code perm(p)}
+ * and holds, with {@code q0 .. q7} that octet's eight quants,
+ * <pre>
+ *   i = 0:  q0 | q1 << 6 | (q6 & 15) << 12
+ *   i = 1:  q2 | q3 << 6 | (q6 >> 4) << 12 | (q7 & 3) << 14
+ *   i = 2:  q4 | q5 << 6 | (q7 >> 2) << 12
+ * </pre>
+ * so that one 64-byte load, seen as 16 ints of two shorts ({@code v0, v1, v2} for i = 0, 1, 2), gives
+ * any of the octet's quants for all 32 sub-blocks with at most two int shifts and two masks that keep
+ * the shorts apart: q0 = {@code v0 & 0x3F003F}, q1 = {@code v0 >>> 6 & 0x3F003F}, ...,
+ * q6 = {@code v0 >>> 12 & 0xF000F | v1 >>> 8 & 0x300030}, q7 = {@code v1 >>> 14 & 0x30003 | v2 >>> 10 & 0x3C003C}.
+ * Then the int8 scales: byte {@code 768 + p} the scale of half A of sub-block {@code perm(p)}, byte
+ * {@code 800 + p} that of half B; then the four super-blocks' F16 d at {@code 832}. Padding sub-blocks
+ * are all zero: q = 0 (its multiplier -32 meets zero activations), scales 0, d 0.
  * </ul>
  */
 record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
@@ -44,13 +61,35 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
         return (blocks() + GROUP - 1) / GROUP;
     }
 
-    /** Bytes of quants per group: 512 (Q4_0, Q4_K) or 1024 (Q8_0). */
-    int quantBytes() {
-        return type == GgmlType.Q8_0 ? 1024 : 512;
+    /*
+     * Per type (by ordinal): bytes of quants per group and bytes per group. Tables keep quantBytes() and
+     * groupBytes() a few bytecodes long: with a conditional per type, groupBytes() grew past C2's inlining
+     * size for call sites it does not count as hot (the matvec kernels' rowOffset, once per row): in three
+     * alternating runs the Q4_K lane matvec (two rows at a time, weights in L2) ran at 23 GB/s with the
+     * conditional, 24-32 with the tables.
+     */
+    private static final int[] QUANT_BYTES = new int[GgmlType.values().length];
+    private static final int[] GROUP_BYTES = new int[GgmlType.values().length];
+
+    static {
+        QUANT_BYTES[GgmlType.Q4_0.ordinal()] = 512;
+        QUANT_BYTES[GgmlType.Q8_0.ordinal()] = 1024;
+        QUANT_BYTES[GgmlType.Q4_K.ordinal()] = 512;
+        QUANT_BYTES[GgmlType.Q6_K.ordinal()] = 768;
+        GROUP_BYTES[GgmlType.Q4_0.ordinal()] = 512 + 2 * GROUP;
+        GROUP_BYTES[GgmlType.Q8_0.ordinal()] = 1024 + 2 * GROUP;
+        GROUP_BYTES[GgmlType.Q4_K.ordinal()] = 512 + 64 + 16;
+        GROUP_BYTES[GgmlType.Q6_K.ordinal()] = 768 + 64 + 8;
     }
 
+    /** Bytes of quants per group: 512 (Q4_0, Q4_K), 768 (Q6_K) or 1024 (Q8_0). */
+    int quantBytes() {
+        return QUANT_BYTES[type.ordinal()];
+    }
+
+    /** Bytes per group: 576 (Q4_0), 1088 (Q8_0), 592 (Q4_K), 840 (Q6_K). */
     int groupBytes() {
-        return type == GgmlType.Q4_K ? 512 + 64 + 16 : quantBytes() + 2 * GROUP;
+        return GROUP_BYTES[type.ordinal()];
     }
 
     long rowBytes() {
@@ -68,17 +107,20 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
 
     /** Whether weights of {@code type} have a repacked layout here. */
     static boolean supports(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K;
+        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;
     }
 
     /**
-     * {@code w} (Q4_0, Q8_0 or Q4_K) repacked into memory of {@code arena}. A group at a time: its GGUF blocks
+     * {@code w} (Q4_0, Q8_0, Q4_K or Q6_K) repacked into memory of {@code arena}. A group at a time: its GGUF blocks
      * copied into an array, rearranged there, and the group copied out (a byte at a time through the segments
      * would be ten times slower, and this runs over a whole model at load).
      */
     static LaneWeights repack(WeightMatrix w, Arena arena) {
+        if (w.type() == GgmlType.Q6_K) {
+            return repackQ6_K(w, arena);
+        }
         if (!supports(w.type())) {
-            throw new IllegalArgumentException("lane = block kernels exist for Q4_0, Q8_0 and Q4_K weights, not " + w.type());
+            throw new IllegalArgumentException("lane = block kernels exist for Q4_0, Q8_0, Q4_K and Q6_K weights, not " + w.type());
         }
         LaneWeights shape = new LaneWeights(w.type(), MemorySegment.NULL, w.rows(), w.cols());
         MemorySegment out = arena.allocate(shape.rowBytes() * w.rows(), 64);
@@ -167,5 +209,65 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
             dst[584 + 2 * k] = src[144 * k + 2];
             dst[584 + 2 * k + 1] = src[144 * k + 3];
         }
+    }
+
+    /**
+     * Q6_K: each row copied once into a byte array, its super-blocks' 6-bit quants unpacked (see
+     * {@link Dequantize} for the GGUF bit positions), packed into the group layout in a second byte array
+     * (zeros: padding adds nothing), and copied out in one bulk copy.
+     */
+    private static LaneWeights repackQ6_K(WeightMatrix w, Arena arena) {
+        LaneWeights shape = new LaneWeights(w.type(), MemorySegment.NULL, w.rows(), w.cols());
+        MemorySegment out = arena.allocate(shape.rowBytes() * w.rows(), 64);
+        LaneWeights lw = new LaneWeights(w.type(), out, w.rows(), w.cols());
+        int superBlocks = w.cols() / 256;
+        byte[] src = new byte[(int) w.rowBytes()];
+        byte[] dst = new byte[(int) lw.rowBytes()];
+        int[] f = new int[256];
+        for (int r = 0; r < w.rows(); r++) {
+            MemorySegment.copy(w.data(), ValueLayout.JAVA_BYTE, w.rowOffset(r), src, 0, src.length);
+            java.util.Arrays.fill(dst, (byte) 0);
+            for (int b = 0; b < superBlocks; b++) {
+                int at = 210 * b;
+                for (int h = 0; h < 2; h++) {
+                    int ql = at + 64 * h;
+                    int qh = at + 128 + 32 * h;
+                    int e = 128 * h;
+                    for (int l = 0; l < 32; l++) {
+                        int a = src[ql + l];
+                        int c = src[ql + 32 + l];
+                        int hi = src[qh + l];
+                        f[e + l] = (a & 0xF) | (hi & 3) << 4;
+                        f[e + 32 + l] = (c & 0xF) | (hi & 0xC) << 2;
+                        f[e + 64 + l] = (a >> 4 & 0xF) | (hi & 0x30);
+                        f[e + 96 + l] = (c >> 4 & 0xF) | (hi >> 2 & 0x30);
+                    }
+                }
+                int go = (b >> 2) * 840;
+                for (int s = 0; s < 8; s++) {
+                    int i = 8 * (b & 3) + s;
+                    int p = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+                    for (int o = 0; o < 4; o++) {
+                        int e = 32 * s + 8 * o;
+                        int s0 = f[e] | f[e + 1] << 6 | (f[e + 6] & 15) << 12;
+                        int s1 = f[e + 2] | f[e + 3] << 6 | (f[e + 6] >> 4) << 12 | (f[e + 7] & 3) << 14;
+                        int s2 = f[e + 4] | f[e + 5] << 6 | (f[e + 7] >> 2) << 12;
+                        int q = go + 192 * o + 2 * p;
+                        dst[q] = (byte) s0;
+                        dst[q + 1] = (byte) (s0 >> 8);
+                        dst[q + 64] = (byte) s1;
+                        dst[q + 65] = (byte) (s1 >> 8);
+                        dst[q + 128] = (byte) s2;
+                        dst[q + 129] = (byte) (s2 >> 8);
+                    }
+                    dst[go + 768 + p] = src[at + 192 + 2 * s];
+                    dst[go + 800 + p] = src[at + 192 + 2 * s + 1];
+                }
+                dst[go + 832 + 2 * (b & 3)] = src[at + 208];
+                dst[go + 833 + 2 * (b & 3)] = src[at + 209];
+            }
+            MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, lw.rowOffset(r), dst.length);
+        }
+        return lw;
     }
 }

@@ -18,13 +18,15 @@ import jdk.incubator.vector.VectorSpecies;
  * The lane = block kernels (packed weights) beside the same definition computed from GGUF's layout
  * ({@link UnpackedRows}, labelled "current"), in one run: STREAM triad and FMA peak (the
  * higher of before and after), then per type matvec GB/s (GGUF bytes per second; the repacked rows are
- * as long for Q4_0 and Q8_0, 2.8% longer for Q4_K) and 64-token matmul GFLOP/s over the first 4096 rows,
+ * as long for Q4_0, Q8_0 and Q6_K, 2.8% longer for Q4_K) and 64-token matmul GFLOP/s over the first 4096 rows,
  * current and lane, interleaved. Build with {@code ./mvnw -o test-compile -pl vector-kernels/kernels}, then
  * run from the repository root:
  * <pre>
  * java @framework/jvm.options -cp vector-kernels/kernels/target/classes:vector-kernels/kernels/target/test-classes \
  *   org.commonweal.kernels.LaneBench [threads...]
  * </pre>
+ * {@code -Dlane.types=Q6_K} (comma-separated) measures some types alone: a type measured after others in
+ * the same JVM can run slower code compiled under their profiles.
  */
 public final class LaneBench {
 
@@ -49,7 +51,7 @@ public final class LaneBench {
             c.fill((byte) 2);
             a.fill((byte) 0);
             SplittableRandom random = new SplittableRandom(2026);
-            GgmlType[] types = System.getProperty("lane.types") == null ? new GgmlType[] { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K }
+            GgmlType[] types = System.getProperty("lane.types") == null ? new GgmlType[] { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K }
                     : java.util.Arrays.stream(System.getProperty("lane.types").split(",")).map(GgmlType::valueOf).toArray(GgmlType[]::new);
             WeightMatrix[] w = new WeightMatrix[types.length];
             LaneWeights[] lw = new LaneWeights[types.length];
@@ -196,6 +198,10 @@ public final class LaneBench {
         }
         short scale = Float.floatToFloat16(0.01f);
         for (long blk = 0; blk < size; blk += type.typeSize()) {
+            if (type == GgmlType.Q6_K) {
+                m.set(Dequantize.F16, blk + 208, scale); // d is last; the int8 scales stay random
+                continue;
+            }
             m.set(Dequantize.F16, blk, scale);
             if (type == GgmlType.Q4_K) {
                 m.set(Dequantize.F16, blk + 2, scale);

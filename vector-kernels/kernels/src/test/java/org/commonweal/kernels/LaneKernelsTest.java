@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class LaneKernelsTest {
 
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final GgmlType[] TYPES = { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K };
+    private static final GgmlType[] TYPES = { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K };
     private static final KernelPool ONE = new KernelPool(1);
     private static final KernelPool TWO = new KernelPool(2);
     private static final KernelPool THREE = new KernelPool(3);
@@ -39,12 +39,16 @@ class LaneKernelsTest {
     /** Block counts below, at and above a group (32), and odd ones: the padded last group. */
     private static final int[][] SHAPES = { { 1, 32 }, { 3, 288 }, { 5, 1024 }, { 8, 1056 }, { 13, 2048 }, { 9, 3104 }, { 4, 32 * 65 } };
 
-    /** Q4_K rows hold whole super-blocks: 256, 768 (3, a padded group), 1024, 2304 (9), 4096. */
+    /** K-quant rows hold whole super-blocks: 256, 768 (3, a padded group), 1024, 2304 (9), 4096, 4352 (17). */
     private static int[][] shapes(GgmlType type) {
-        if (type != GgmlType.Q4_K) {
+        if (!superBlocks(type)) {
             return SHAPES;
         }
         return new int[][] { { 1, 256 }, { 3, 768 }, { 5, 1024 }, { 8, 2304 }, { 13, 4096 }, { 4, 256 * 17 } };
+    }
+
+    private static boolean superBlocks(GgmlType type) {
+        return type == GgmlType.Q4_K || type == GgmlType.Q6_K;
     }
 
     /** Far-apart rows computed together in matvec; each also sets another matmul tile shape and row block. */
@@ -97,7 +101,7 @@ class LaneKernelsTest {
         Random random = new Random(11);
         try (Arena arena = Arena.ofShared()) {
             for (GgmlType type : TYPES) {
-                WeightMatrix w = MatrixKernelsTest.random(type, 301, type == GgmlType.Q4_K ? 4096 + 256 : 4096 + 96, random, arena);
+                WeightMatrix w = MatrixKernelsTest.random(type, 301, superBlocks(type) ? 4096 + 256 : 4096 + 96, random, arena);
                 LaneWeights lw = LaneWeights.repack(w, arena);
                 int tokens = 6;
                 float[] x = gaussian(w.cols() * tokens, random);
@@ -130,10 +134,11 @@ class LaneKernelsTest {
         try (Arena arena = Arena.ofShared()) {
             for (GgmlType type : TYPES) {
                 for (short scale : scales) {
-                    WeightMatrix w = MatrixKernelsTest.random(type, 4, type == GgmlType.Q4_K ? 256 * 5 : 32 * 40, random, arena);
+                    WeightMatrix w = MatrixKernelsTest.random(type, 4, superBlocks(type) ? 256 * 5 : 32 * 40, random, arena);
+                    long at = type == GgmlType.Q6_K ? 208 : 0;
                     for (long b = 0; b < w.byteSize(); b += type.typeSize()) {
                         if (random.nextInt(3) == 0) {
-                            w.data().set(LE_SHORT, b, scale);
+                            w.data().set(LE_SHORT, b + at, scale);
                         }
                     }
                     LaneWeights lw = LaneWeights.repack(w, arena);
@@ -164,6 +169,108 @@ class LaneKernelsTest {
                 WeightMatrix w = MatrixKernelsTest.random(type, 2, 4096, new Random(1), arena);
                 long extra = type == GgmlType.Q4_K ? 16 * 4 : 0; // the unpacked 6-bit scales: 4 bytes per super-block
                 assertEquals(w.rowBytes() + extra, LaneWeights.repack(w, arena).rowBytes(), type.toString());
+            }
+        }
+    }
+
+    /**
+     * Q6_K at the extremes: every quant 0 (multiplier -32) against Q8_K quants of magnitude 127 (all
+     * activations equal) with scales -128 gives |T_u| = 2 * 128 * 16 * 32 * 127, and int16 partial sums
+     * of 8 * 32 * 127 = 32512 in the kernels; then quants 63 (multiplier 31) with scales 127, and mixed
+     * extremes. (The reference quantizer never gives -128, so the 2^24 bound itself is not reachable from
+     * floats; the kernels would be exact there too.)
+     */
+    @Test
+    void q6KExtremesEqualTheScalarDefinition() {
+        Random random = new Random(19);
+        int cols = 256 * 9;
+        try (Arena arena = Arena.ofShared()) {
+            for (int pattern = 0; pattern < 4; pattern++) {
+                WeightMatrix w = MatrixKernelsTest.random(GgmlType.Q6_K, 5, cols, random, arena);
+                for (long b = 0; b < w.byteSize(); b += 210) {
+                    for (int i = 0; i < 192; i++) {
+                        byte q = switch (pattern) {
+                            case 0 -> 0;                 // q = 0: multiplier -32
+                            case 1 -> (byte) 0xff;       // q = 63: multiplier 31
+                            case 2 -> (byte) (random.nextBoolean() ? 0 : 0xff);
+                            default -> (byte) random.nextInt();
+                        };
+                        w.data().set(ValueLayout.JAVA_BYTE, b + i, q);
+                    }
+                    for (int i = 0; i < 16; i++) {
+                        byte sc = switch (pattern) {
+                            case 0 -> (byte) -128;
+                            case 1 -> 127;
+                            default -> (byte) (random.nextBoolean() ? -128 : 127);
+                        };
+                        w.data().set(ValueLayout.JAVA_BYTE, b + 192 + i, sc);
+                    }
+                }
+                LaneWeights lw = LaneWeights.repack(w, arena);
+                int tokens = 5;
+                float[] x = new float[cols * tokens];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = switch (pattern) {
+                        case 0 -> -1f;
+                        case 1 -> 2f;
+                        default -> random.nextBoolean() ? -3f : 3f * (float) random.nextDouble();
+                    };
+                }
+                float[] out = new float[cols * tokens];
+                LaneKernels.matmul(lw, x, cols, tokens, out, w.rows(), ONE);
+                for (int t = 0; t < tokens; t++) {
+                    float[] mv = new float[w.rows()];
+                    LaneKernels.matvec(lw, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), mv, ONE);
+                    for (int r = 0; r < w.rows(); r++) {
+                        float ref = ReferenceDot.row(w, r, x, t * cols);
+                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(mv[r]), "matvec pattern " + pattern + " row " + r + " token " + t);
+                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(out[t * w.rows() + r]), "matmul pattern " + pattern + " row " + r + " token " + t);
+                    }
+                }
+                if (pattern == 0) {
+                    // Q8_K gives magnitude 127 to equal activations (never -128: |iscale * x| <= 127).
+                    java.lang.foreign.MemorySegment xq = java.lang.foreign.MemorySegment.ofArray(new byte[(int) GgmlType.Q8_K.rowBytes(cols)]);
+                    Quantize.q8K(x, 0, cols, xq, 0);
+                    assertEquals(-127, xq.get(ValueLayout.JAVA_BYTE, 4));
+                }
+            }
+        }
+    }
+
+    /** The Q6_K repacking against ggml's dequantization: every element's multiplier and scale land where the javadoc says. */
+    @Test
+    void q6KRepackingMatchesDequantization() {
+        Random random = new Random(23);
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = MatrixKernelsTest.random(GgmlType.Q6_K, 3, 256 * 5, random, arena);
+            LaneWeights lw = LaneWeights.repack(w, arena);
+            for (int r = 0; r < w.rows(); r++) {
+                float[] ref = MatrixKernelsTest.dequantizeRow(w, r);
+                for (int u = 0; u < lw.groups() * LaneWeights.GROUP; u++) {
+                    int g = u / 32;
+                    int i = u % 32;
+                    int p = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+                    long base = lw.rowOffset(r) + (long) g * lw.groupBytes();
+                    float d = Half.f16ToFloat(lw.data().get(LE_SHORT, base + 832 + 2 * (i / 8)));
+                    for (int l = 0; l < 32; l++) {
+                        int o = l / 8;
+                        int k = l % 8;
+                        int s0 = lw.data().get(LE_SHORT, base + 192 * o + 2 * p) & 0xFFFF;
+                        int s1 = lw.data().get(LE_SHORT, base + 192 * o + 64 + 2 * p) & 0xFFFF;
+                        int s2 = lw.data().get(LE_SHORT, base + 192 * o + 128 + 2 * p) & 0xFFFF;
+                        int[] q = { s0 & 63, s0 >> 6 & 63, s1 & 63, s1 >> 6 & 63, s2 & 63, s2 >> 6 & 63,
+                            s0 >> 12 | (s1 >> 12 & 3) << 4, s1 >> 14 | (s2 >> 12) << 2 };
+                        int mult = q[k] - 32;
+                        int sc = lw.data().get(ValueLayout.JAVA_BYTE, base + 768 + 32 * (l / 16) + p);
+                        float value = d * sc * mult;
+                        if (u >= w.cols() / 32) {
+                            assertEquals(0, q[k], "padding quant");
+                            assertEquals(0, sc, "padding scale");
+                            continue;
+                        }
+                        assertEquals(Float.floatToIntBits(ref[32 * u + l]), Float.floatToIntBits(value), "row " + r + " sub-block " + u + " element " + l);
+                    }
+                }
             }
         }
     }

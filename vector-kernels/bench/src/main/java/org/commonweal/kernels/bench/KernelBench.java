@@ -33,7 +33,7 @@ import jdk.incubator.vector.FloatVector;
  * matvec (GB/s of weights streamed, % of the triad) and matmul (GFLOP/s at 64 tokens, % of the FMA
  * peak), each beside the simplest correct Vector API kernel ({@link Baseline}). Weights are random,
  * in allocated off-heap memory, repacked where the kernels repack them ({@link PackedMatrix}: Q8_0, Q4_0,
- * Q4_K), and for F32 also mapped from a file.
+ * Q4_K, Q6_K), and for F32 also mapped from a file.
  */
 public final class KernelBench {
 
