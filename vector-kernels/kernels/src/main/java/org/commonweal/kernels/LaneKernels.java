@@ -226,8 +226,8 @@ final class LaneKernels {
                     ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
                     ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
                     ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(ZB2S, S, 0);
-                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
-                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                    lo0 = v0.and((short) 0x0F).mul(xl).add(lo0);
+                    hi0 = v0.lanewise(LSHR, 4).mul(xh).add(hi0);
                 }
                 IntVector oe = IntVector.fromArray(I, sum8, 32 * g);
                 IntVector oh = IntVector.fromArray(I, sum8, 32 * g + 16);
@@ -381,11 +381,11 @@ final class LaneKernels {
                     ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
                     ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
                     ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(ZB2S, S, 0);
-                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
-                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                    lo0 = v0.and((short) 0x0F).mul(xl).add(lo0);
+                    hi0 = v0.lanewise(LSHR, 4).mul(xh).add(hi0);
                     ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 32 * j, LE).convertShape(ZB2S, S, 0);
-                    lo1 = lo1.add(v1.and((short) 0x0F).mul(xl));
-                    hi1 = hi1.add(v1.lanewise(LSHR, 4).mul(xh));
+                    lo1 = v1.and((short) 0x0F).mul(xl).add(lo1);
+                    hi1 = v1.lanewise(LSHR, 4).mul(xh).add(hi1);
                 }
                 IntVector oe = IntVector.fromArray(I, sum8, 32 * g);
                 IntVector oh = IntVector.fromArray(I, sum8, 32 * g + 16);
@@ -466,17 +466,17 @@ final class LaneKernels {
                     ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
                     ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
                     ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
-                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
-                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                    lo0 = v0.and((short) 0x0F).mul(xl).add(lo0);
+                    hi0 = v0.lanewise(LSHR, 4).mul(xh).add(hi0);
                     ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(ZB2S, S, 0);
-                    lo1 = lo1.add(v1.and((short) 0x0F).mul(xl));
-                    hi1 = hi1.add(v1.lanewise(LSHR, 4).mul(xh));
+                    lo1 = v1.and((short) 0x0F).mul(xl).add(lo1);
+                    hi1 = v1.lanewise(LSHR, 4).mul(xh).add(hi1);
                     ShortVector v2 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b2 + 32L * j, LE).convertShape(ZB2S, S, 0);
-                    lo2 = lo2.add(v2.and((short) 0x0F).mul(xl));
-                    hi2 = hi2.add(v2.lanewise(LSHR, 4).mul(xh));
+                    lo2 = v2.and((short) 0x0F).mul(xl).add(lo2);
+                    hi2 = v2.lanewise(LSHR, 4).mul(xh).add(hi2);
                     ShortVector v3 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b3 + 32L * j, LE).convertShape(ZB2S, S, 0);
-                    lo3 = lo3.add(v3.and((short) 0x0F).mul(xl));
-                    hi3 = hi3.add(v3.lanewise(LSHR, 4).mul(xh));
+                    lo3 = v3.and((short) 0x0F).mul(xl).add(lo3);
+                    hi3 = v3.lanewise(LSHR, 4).mul(xh).add(hi3);
                 }
                 IntVector oe = IntVector.fromArray(I, sum8, 32 * g);
                 IntVector oh = IntVector.fromArray(I, sum8, 32 * g + 16);
@@ -587,8 +587,8 @@ final class LaneKernels {
                     IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(B2S, S, 0)).mul(xa)
                             .add(((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
-                    se0 = se0.add(p0.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                    so0 = so0.add(p0.lanewise(ASHR, 16));
+                    se0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se0);
+                    so0 = p0.lanewise(ASHR, 16).add(so0);
                 }
                 FloatVector de = FloatVector.fromArray(F, d, 32 * g);
                 FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
@@ -640,13 +640,13 @@ final class LaneKernels {
                     IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(B2S, S, 0)).mul(xa)
                             .add(((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
-                    se0 = se0.add(p0.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                    so0 = so0.add(p0.lanewise(ASHR, 16));
+                    se0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se0);
+                    so0 = p0.lanewise(ASHR, 16).add(so0);
                     IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 32 * j, LE).convertShape(B2S, S, 0)).mul(xa)
                             .add(((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 32 * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
-                    se1 = se1.add(p1.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                    so1 = so1.add(p1.lanewise(ASHR, 16));
+                    se1 = p1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se1);
+                    so1 = p1.lanewise(ASHR, 16).add(so1);
                 }
                 FloatVector de = FloatVector.fromArray(F, d, 32 * g);
                 FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
@@ -720,23 +720,23 @@ final class LaneKernels {
                     IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
                             .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
-                    se0 = se0.add(p0.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                    so0 = so0.add(p0.lanewise(ASHR, 16));
+                    se0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se0);
+                    so0 = p0.lanewise(ASHR, 16).add(so0);
                     IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
                             .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
-                    se1 = se1.add(p1.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                    so1 = so1.add(p1.lanewise(ASHR, 16));
+                    se1 = p1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se1);
+                    so1 = p1.lanewise(ASHR, 16).add(so1);
                     IntVector p2 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b2 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
                             .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b2 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
-                    se2 = se2.add(p2.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                    so2 = so2.add(p2.lanewise(ASHR, 16));
+                    se2 = p2.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se2);
+                    so2 = p2.lanewise(ASHR, 16).add(so2);
                     IntVector p3 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b3 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
                             .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b3 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
-                    se3 = se3.add(p3.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                    so3 = so3.add(p3.lanewise(ASHR, 16));
+                    se3 = p3.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se3);
+                    so3 = p3.lanewise(ASHR, 16).add(so3);
                 }
                 FloatVector de = FloatVector.fromArray(F, d, 32 * g);
                 FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
@@ -832,8 +832,8 @@ final class LaneKernels {
                     ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
                     ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
                     ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(ZB2S, S, 0);
-                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
-                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                    lo0 = v0.and((short) 0x0F).mul(xl).add(lo0);
+                    hi0 = v0.lanewise(LSHR, 4).mul(xh).add(hi0);
                 }
                 IntVector xe = IntVector.fromArray(I, sums, 32 * g);
                 IntVector xh = IntVector.fromArray(I, sums, 32 * g + 16);
@@ -889,11 +889,11 @@ final class LaneKernels {
                     ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
                     ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
                     ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(ZB2S, S, 0);
-                    lo0 = lo0.add(v0.and((short) 0x0F).mul(xl));
-                    hi0 = hi0.add(v0.lanewise(LSHR, 4).mul(xh));
+                    lo0 = v0.and((short) 0x0F).mul(xl).add(lo0);
+                    hi0 = v0.lanewise(LSHR, 4).mul(xh).add(hi0);
                     ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 32 * j, LE).convertShape(ZB2S, S, 0);
-                    lo1 = lo1.add(v1.and((short) 0x0F).mul(xl));
-                    hi1 = hi1.add(v1.lanewise(LSHR, 4).mul(xh));
+                    lo1 = v1.and((short) 0x0F).mul(xl).add(lo1);
+                    hi1 = v1.lanewise(LSHR, 4).mul(xh).add(hi1);
                 }
                 IntVector xe = IntVector.fromArray(I, sums, 32 * g);
                 IntVector xh = IntVector.fromArray(I, sums, 32 * g + 16);
