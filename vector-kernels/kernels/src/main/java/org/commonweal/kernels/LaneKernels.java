@@ -32,7 +32,7 @@ import jdk.incubator.vector.VectorSpecies;
  * slower (6 to 16 GB/s), apparently defeating the prefetchers. Each row is read through a slice of its own at
  * int offsets, and the 16 lanes are reduced in registers (a store read back as floats stalled every row's end).
  * <p>
- * A few tokens (batched decode): Q4_0 four tokens per weight load in int16 ({@code matvecQ4_0t4}); the other
+ * A few tokens (batched decode): Q4_0 two tokens per weight load in int16 ({@code matvecQ4_0t2}); the other
  * types one integer matvec per token over a chunk of rows (then in L2), below the token count from which the
  * float tiles pay ({@code tileTokens}).
  * <p>
@@ -95,10 +95,10 @@ final class LaneKernels {
             for (int r = from; r < to; r += CHUNK) {
                 int end = Math.min(r + CHUNK, to);
                 if (q4_0) {
-                    for (int t = 0; t + 4 <= tokens; t += 4) {
-                        matvecQ4_0t4(w, a, t, out, outStride, r, end);
+                    for (int t = 0; t + 2 <= tokens; t += 2) {
+                        matvecQ4_0t2(w, a, t, out, outStride, r, end);
                     }
-                    for (int t = tokens / 4 * 4; t < tokens; t++) {
+                    for (int t = tokens / 2 * 2; t < tokens; t++) {
                         rows(w, a[t], out, t * outStride, r, end);
                     }
                 } else if (tiles) {
@@ -122,7 +122,7 @@ final class LaneKernels {
     }
 
     /** For experiments: false computes every token count above one in float tiles (SmallBatchProbe compares). */
-    static boolean intTokens = true;
+    static boolean intTokens = Boolean.parseBoolean(System.getProperty("lane.intTokens", "true"));
 
     private static GgmlType activations(LaneWeights w) {
         return w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K ? GgmlType.Q8_K : GgmlType.Q8_0;
@@ -258,12 +258,13 @@ final class LaneKernels {
     }
 
     /**
-     * Q4_0, four tokens at a time, one row after another: each 32-byte load of weights is widened and split into
-     * nibbles once for the four tokens, whose int16 products are summed apart (8 accumulators), and the group's
-     * scales are widened once. Rows {@code [from, to)}; token t's activations {@code a[t0 + t]}, its outputs at
-     * {@code out[(t0 + t) * os + r]}.
+     * Q4_0, two tokens at a time, one row after another: each 32-byte load of weights is widened and split into
+     * nibbles once for both tokens, whose int16 products are summed apart, and the group's scales are widened once.
+     * Rows {@code [from, to)}; token t's activations {@code a[t0 + t]}, its outputs at {@code out[(t0 + t) * os + r]}.
+     * (Four tokens at a time measured 3% faster on its own, but its compiled code slowed the Q4_K matvec compiled
+     * after it in the same JVM by a quarter.)
      */
-    private static void matvecQ4_0t4(LaneWeights w, LaneActivations[] a, int t0, float[] out, int os, int from, int to) {
+    private static void matvecQ4_0t2(LaneWeights w, LaneActivations[] a, int t0, float[] out, int os, int from, int to) {
         MemorySegment m = w.data();
         short[] x0 = a[t0 + 0].xs;
         float[] d0 = a[t0 + 0].d;
@@ -271,22 +272,16 @@ final class LaneKernels {
         short[] x1 = a[t0 + 1].xs;
         float[] d1 = a[t0 + 1].d;
         int[] c1 = a[t0 + 1].sum8;
-        short[] x2 = a[t0 + 2].xs;
-        float[] d2 = a[t0 + 2].d;
-        int[] c2 = a[t0 + 2].sum8;
-        short[] x3 = a[t0 + 3].xs;
-        float[] d3 = a[t0 + 3].d;
-        int[] c3 = a[t0 + 3].sum8;
         int groups = w.groups();
         long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
             MemorySegment mr = m.asSlice(w.rowOffset(r), rowBytes);
-            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F), acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
                 int b = 576 * g;
                 int xo = 1024 * g;
                 ShortVector zero = ShortVector.zero(S);
-                ShortVector lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero, lo2 = zero, hi2 = zero, lo3 = zero, hi3 = zero;
+                ShortVector lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero;
                 for (int j = 0; j < 16; j++) {
                     ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B32, mr, b + 32 * j, LE).convertShape(ZB2S, S, 0);
                     ShortVector vl = v.and((short) 0x0F);
@@ -295,10 +290,6 @@ final class LaneKernels {
                     hi0 = vh.mul(ShortVector.fromArray(S, x0, xo + 512 + 32 * j)).add(hi0);
                     lo1 = vl.mul(ShortVector.fromArray(S, x1, xo + 32 * j)).add(lo1);
                     hi1 = vh.mul(ShortVector.fromArray(S, x1, xo + 512 + 32 * j)).add(hi1);
-                    lo2 = vl.mul(ShortVector.fromArray(S, x2, xo + 32 * j)).add(lo2);
-                    hi2 = vh.mul(ShortVector.fromArray(S, x2, xo + 512 + 32 * j)).add(hi2);
-                    lo3 = vl.mul(ShortVector.fromArray(S, x3, xo + 32 * j)).add(lo3);
-                    hi3 = vh.mul(ShortVector.fromArray(S, x3, xo + 512 + 32 * j)).add(hi3);
                 }
                 IntVector h = IntVector.fromMemorySegment(I, mr, b + 512, LE);
                 IntVector he = h.and(0xFFFF);
@@ -323,18 +314,6 @@ final class LaneKernels {
                         .sub(IntVector.fromArray(I, c1, 32 * g + 16));
                 acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(we.mul(FloatVector.fromArray(F, d1, 32 * g)), acc1);
                 acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(wo.mul(FloatVector.fromArray(F, d1, 32 * g + 16)), acc1);
-                IntVector se2 = lo2.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
-                        .add(hi2.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(IntVector.fromArray(I, c2, 32 * g));
-                IntVector so2 = lo2.reinterpretAsInts().lanewise(ASHR, 16).add(hi2.reinterpretAsInts().lanewise(ASHR, 16))
-                        .sub(IntVector.fromArray(I, c2, 32 * g + 16));
-                acc2 = ((FloatVector) se2.convert(I2F, 0)).fma(we.mul(FloatVector.fromArray(F, d2, 32 * g)), acc2);
-                acc2 = ((FloatVector) so2.convert(I2F, 0)).fma(wo.mul(FloatVector.fromArray(F, d2, 32 * g + 16)), acc2);
-                IntVector se3 = lo3.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
-                        .add(hi3.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(IntVector.fromArray(I, c3, 32 * g));
-                IntVector so3 = lo3.reinterpretAsInts().lanewise(ASHR, 16).add(hi3.reinterpretAsInts().lanewise(ASHR, 16))
-                        .sub(IntVector.fromArray(I, c3, 32 * g + 16));
-                acc3 = ((FloatVector) se3.convert(I2F, 0)).fma(we.mul(FloatVector.fromArray(F, d3, 32 * g)), acc3);
-                acc3 = ((FloatVector) so3.convert(I2F, 0)).fma(wo.mul(FloatVector.fromArray(F, d3, 32 * g + 16)), acc3);
             }
             acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
             acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
@@ -344,16 +323,9 @@ final class LaneKernels {
             acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
             acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
             out[(t0 + 1) * os + r] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
-            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_8));
-            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_4));
-            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_2));
-            out[(t0 + 2) * os + r] = acc2.add(acc2.rearrange(MatrixKernels.DOWN_1)).lane(0);
-            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_8));
-            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_4));
-            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_2));
-            out[(t0 + 3) * os + r] = acc3.add(acc3.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
     }
+
 
     /**
      * Q4_0 matvec, 2 rows at a time, {@code gap} rows apart (rows {@code r + i * gap} for r in {@code [from, to)}),
