@@ -116,6 +116,7 @@ final class LaneKernels {
                     }
                 }
             }
+            java.lang.ref.Reference.reachabilityFence(w);
         });
     }
 
@@ -126,6 +127,18 @@ final class LaneKernels {
      */
     private static int tileTokens(GgmlType type) {
         return type == GgmlType.Q8_0 ? 16 : 32;
+    }
+
+    /**
+     * Bytes {@code [offset, offset + bytes)} of {@code m} (native memory) as a segment of their own, which the kernels
+     * read at int offsets (far less bounds and address code than long offsets into the whole matrix). Made from the
+     * address, not with {@code asSlice}: asSlice's virtual {@code dup()} is no longer inlined once any mapped segment
+     * has been sliced in the JVM (a model file always is), and each row then costs a call and an allocation (Q4_K
+     * matvec 36 to 31 GB/s in PollutionProbe). The segment has no scope of its own: the callers keep the weights
+     * reachable until the kernel returns ({@link java.lang.ref.Reference#reachabilityFence}).
+     */
+    static MemorySegment rowSegment(MemorySegment m, long offset, long bytes) {
+        return MemorySegment.ofAddress(m.address() + offset).reinterpret(bytes);
     }
 
     /** For experiments: false computes every token count above one in float tiles (SmallBatchProbe compares). */
@@ -161,6 +174,7 @@ final class LaneKernels {
         for (int r = from + 2 * half; r < to; r += CHUNK) {
             matvecQ6_Kx1(w, a, out, oo, r, Math.min(r + CHUNK, to));
         }
+        java.lang.ref.Reference.reachabilityFence(w);
     }
 
     private static void rowsQ4_K(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
@@ -171,6 +185,7 @@ final class LaneKernels {
         for (int r = from + 2 * half; r < to; r += CHUNK) {
             matvecQ4_Kx1(w, a, out, oo, r, Math.min(r + CHUNK, to));
         }
+        java.lang.ref.Reference.reachabilityFence(w);
     }
 
     private static void rowsQ4_0(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
@@ -187,6 +202,7 @@ final class LaneKernels {
         for (int r = n > 1 ? from + n * gap : from; r < to; r += CHUNK) {
             matvecQ4_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
         }
+        java.lang.ref.Reference.reachabilityFence(w);
     }
 
     private static void rowsQ8_0(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
@@ -203,6 +219,7 @@ final class LaneKernels {
         for (int r = n > 1 ? from + n * gap : from; r < to; r += CHUNK) {
             matvecQ8_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
         }
+        java.lang.ref.Reference.reachabilityFence(w);
     }
 
     /*
@@ -222,7 +239,7 @@ final class LaneKernels {
         int groups = w.groups();
         long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
+            MemorySegment m0 = rowSegment(m, w.rowOffset(r), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
                 int b0 = 576 * g;
@@ -282,7 +299,7 @@ final class LaneKernels {
         int groups = w.groups();
         long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            MemorySegment mr = m.asSlice(w.rowOffset(r), rowBytes);
+            MemorySegment mr = rowSegment(m, w.rowOffset(r), rowBytes);
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
                 int b = 576 * g;
@@ -346,8 +363,8 @@ final class LaneKernels {
         int groups = w.groups();
         long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
-            MemorySegment m1 = m.asSlice(w.rowOffset(r + gap), rowBytes);
+            MemorySegment m0 = rowSegment(m, w.rowOffset(r), rowBytes);
+            MemorySegment m1 = rowSegment(m, w.rowOffset(r + gap), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
@@ -553,7 +570,7 @@ final class LaneKernels {
         int groups = w.groups();
         long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
+            MemorySegment m0 = rowSegment(m, w.rowOffset(r), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
                 int b0 = 1088 * g;
@@ -603,8 +620,8 @@ final class LaneKernels {
         int groups = w.groups();
         long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
-            MemorySegment m1 = m.asSlice(w.rowOffset(r + gap), rowBytes);
+            MemorySegment m0 = rowSegment(m, w.rowOffset(r), rowBytes);
+            MemorySegment m1 = rowSegment(m, w.rowOffset(r + gap), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
@@ -800,7 +817,7 @@ final class LaneKernels {
         int groups = w.groups();
         long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
+            MemorySegment m0 = rowSegment(m, w.rowOffset(r), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
                 int b0 = 592 * g;
@@ -854,8 +871,8 @@ final class LaneKernels {
         int groups = w.groups();
         long rowBytes = w.rowBytes();
         for (int r = from; r < to; r++) {
-            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
-            MemorySegment m1 = m.asSlice(w.rowOffset(r + gap), rowBytes);
+            MemorySegment m0 = rowSegment(m, w.rowOffset(r), rowBytes);
+            MemorySegment m1 = rowSegment(m, w.rowOffset(r + gap), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
@@ -955,7 +972,7 @@ final class LaneKernels {
         float[] lanes = new float[16];
         int octets = q6Octets;
         for (int r = from; r < to; r++) {
-            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
+            MemorySegment m0 = rowSegment(m, w.rowOffset(r), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {
                 int b0 = 840 * g;
@@ -1026,8 +1043,8 @@ final class LaneKernels {
         float[] lanes = new float[16];
         int octets = q6Octets;
         for (int r = from; r < to; r++) {
-            MemorySegment m0 = m.asSlice(w.rowOffset(r), rowBytes);
-            MemorySegment m1 = m.asSlice(w.rowOffset(r + gap), rowBytes);
+            MemorySegment m0 = rowSegment(m, w.rowOffset(r), rowBytes);
+            MemorySegment m1 = rowSegment(m, w.rowOffset(r + gap), rowBytes);
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
             for (int g = 0; g < groups; g++) {

@@ -25,6 +25,24 @@ public final class PollutionProbe {
                 public void accept(double d) { x[i++] = (float) d; }
             });
             for (int i = 1; i < args.length; i++) {
+                if (args[i].equals("MAPPED")) {
+                    try {
+                        java.nio.file.Path file = java.nio.file.Files.createTempFile("pollution", ".bin");
+                        java.nio.file.Files.write(file, new byte[1 << 20]);
+                        try (var channel = java.nio.channels.FileChannel.open(file)) {
+                            MemorySegment mapped = channel.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, 1 << 20, arena);
+                            long sum = 0;
+                            for (int k = 0; k < 1_000_000; k++) {
+                                sum += mapped.asSlice(k & 1023, 64).get(ValueLayout.JAVA_BYTE, 0);
+                            }
+                            System.out.println("sliced a mapped segment " + sum);
+                        }
+                        java.nio.file.Files.delete(file);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    continue;
+                }
                 GgmlType other = GgmlType.valueOf(args[i]);
                 WeightMatrix w = random(other, 64L << 20, arena);
                 float[] o = new float[w.rows()];
