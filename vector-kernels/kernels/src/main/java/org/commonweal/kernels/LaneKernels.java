@@ -137,6 +137,7 @@ final class LaneKernels {
      * matvec 36 to 31 GB/s in PollutionProbe). The segment has no scope of its own: the callers keep the weights
      * reachable until the kernel returns ({@link java.lang.ref.Reference#reachabilityFence}).
      */
+    @SuppressWarnings("restricted")
     static MemorySegment rowSegment(MemorySegment m, long offset, long bytes) {
         return MemorySegment.ofAddress(m.address() + offset).reinterpret(bytes);
     }
