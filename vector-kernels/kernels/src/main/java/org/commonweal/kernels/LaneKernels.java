@@ -149,7 +149,7 @@ final class LaneKernels {
         return w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K ? GgmlType.Q8_K : GgmlType.Q8_0;
     }
 
-    /** Far-apart rows computed together in matvec (1, 2 or 4); settable for experiments. */
+    /** Far-apart rows computed together in matvec (1, or 2: four measured no faster); settable for experiments. */
     static int streams = 2;
 
     /**
@@ -190,34 +190,22 @@ final class LaneKernels {
     }
 
     private static void rowsQ4_0(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
-        int n = streams == 1 || streams == 4 ? streams : 2;
-        int gap = (to - from) / n;
-        for (int r = from; r < from + gap && n > 1; r += CHUNK) {
-            int end = Math.min(r + CHUNK, from + gap);
-            if (n == 2) {
-                matvecQ4_0x2(w, a, out, oo, r, end, gap);
-            } else {
-                matvecQ4_0x4(w, a, out, oo, r, end, gap);
-            }
+        int half = streams > 1 ? (to - from) / 2 : 0;
+        for (int r = from; r < from + half; r += CHUNK) {
+            matvecQ4_0x2(w, a, out, oo, r, Math.min(r + CHUNK, from + half), half);
         }
-        for (int r = n > 1 ? from + n * gap : from; r < to; r += CHUNK) {
+        for (int r = from + 2 * half; r < to; r += CHUNK) {
             matvecQ4_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
         }
         java.lang.ref.Reference.reachabilityFence(w);
     }
 
     private static void rowsQ8_0(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
-        int n = streams == 1 || streams == 4 ? streams : 2;
-        int gap = (to - from) / n;
-        for (int r = from; r < from + gap && n > 1; r += CHUNK) {
-            int end = Math.min(r + CHUNK, from + gap);
-            if (n == 2) {
-                matvecQ8_0x2(w, a, out, oo, r, end, gap);
-            } else {
-                matvecQ8_0x4(w, a, out, oo, r, end, gap);
-            }
+        int half = streams > 1 ? (to - from) / 2 : 0;
+        for (int r = from; r < from + half; r += CHUNK) {
+            matvecQ8_0x2(w, a, out, oo, r, Math.min(r + CHUNK, from + half), half);
         }
-        for (int r = n > 1 ? from + n * gap : from; r < to; r += CHUNK) {
+        for (int r = from + 2 * half; r < to; r += CHUNK) {
             matvecQ8_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
         }
         java.lang.ref.Reference.reachabilityFence(w);
@@ -432,137 +420,6 @@ final class LaneKernels {
         }
     }
 
-    /**
-     * Q4_0 matvec, 4 rows at a time, {@code gap} rows apart (rows {@code r + i * gap} for r in {@code [from, to)}),
-     * sharing the activation loads: far-apart rows are independent streams for the prefetchers.
-     */
-    private static void matvecQ4_0x4(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
-        MemorySegment m = w.data();
-        short[] xs = a.xs;
-        float[] d = a.d;
-        int[] sum8 = a.sum8;
-        int groups = w.groups();
-        for (int r = from; r < to; r++) {
-            long row0 = w.rowOffset(r);
-            long row1 = w.rowOffset(r + gap);
-            long row2 = w.rowOffset(r + 2 * gap);
-            long row3 = w.rowOffset(r + 3 * gap);
-            FloatVector acc0 = FloatVector.zero(F);
-            FloatVector acc1 = FloatVector.zero(F);
-            FloatVector acc2 = FloatVector.zero(F);
-            FloatVector acc3 = FloatVector.zero(F);
-            for (int g = 0; g < groups; g++) {
-                long b0 = row0 + 576L * g;
-                long b1 = row1 + 576L * g;
-                long b2 = row2 + 576L * g;
-                long b3 = row3 + 576L * g;
-                int xo = 1024 * g;
-                ShortVector zero = ShortVector.zero(S);
-                ShortVector lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero, lo2 = zero, hi2 = zero, lo3 = zero, hi3 = zero;
-                for (int j = 0; j < 16; j++) {
-                    ShortVector xl = ShortVector.fromArray(S, xs, xo + 32 * j);
-                    ShortVector xh = ShortVector.fromArray(S, xs, xo + 512 + 32 * j);
-                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(ZB2S, S, 0);
-                    lo0 = v0.and((short) 0x0F).mul(xl).add(lo0);
-                    hi0 = v0.lanewise(LSHR, 4).mul(xh).add(hi0);
-                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(ZB2S, S, 0);
-                    lo1 = v1.and((short) 0x0F).mul(xl).add(lo1);
-                    hi1 = v1.lanewise(LSHR, 4).mul(xh).add(hi1);
-                    ShortVector v2 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b2 + 32L * j, LE).convertShape(ZB2S, S, 0);
-                    lo2 = v2.and((short) 0x0F).mul(xl).add(lo2);
-                    hi2 = v2.lanewise(LSHR, 4).mul(xh).add(hi2);
-                    ShortVector v3 = (ShortVector) ByteVector.fromMemorySegment(B32, m, b3 + 32L * j, LE).convertShape(ZB2S, S, 0);
-                    lo3 = v3.and((short) 0x0F).mul(xl).add(lo3);
-                    hi3 = v3.lanewise(LSHR, 4).mul(xh).add(hi3);
-                }
-                IntVector oe = IntVector.fromArray(I, sum8, 32 * g);
-                IntVector oh = IntVector.fromArray(I, sum8, 32 * g + 16);
-                IntVector se0 = lo0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
-                        .add(hi0.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
-                IntVector so0 = lo0.reinterpretAsInts().lanewise(ASHR, 16).add(hi0.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
-                IntVector se1 = lo1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
-                        .add(hi1.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
-                IntVector so1 = lo1.reinterpretAsInts().lanewise(ASHR, 16).add(hi1.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
-                IntVector se2 = lo2.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
-                        .add(hi2.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
-                IntVector so2 = lo2.reinterpretAsInts().lanewise(ASHR, 16).add(hi2.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
-                IntVector se3 = lo3.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)
-                        .add(hi3.reinterpretAsInts().lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
-                IntVector so3 = lo3.reinterpretAsInts().lanewise(ASHR, 16).add(hi3.reinterpretAsInts().lanewise(ASHR, 16)).sub(oh);
-                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
-                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
-                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 512, LE);
-                IntVector h0e = h0.and(0xFFFF);
-                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                IntVector h0o = h0.lanewise(LSHR, 16);
-                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
-                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
-                IntVector h1 = IntVector.fromMemorySegment(I, m, b1 + 512, LE);
-                IntVector h1e = h1.and(0xFFFF);
-                IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h1m.or(0x7F800000), h1e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h1e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                IntVector h1o = h1.lanewise(LSHR, 16);
-                h1m = h1o.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w1o = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h1m.or(0x7F800000), h1o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h1o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
-                acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
-                IntVector h2 = IntVector.fromMemorySegment(I, m, b2 + 512, LE);
-                IntVector h2e = h2.and(0xFFFF);
-                IntVector h2m = h2e.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w2e = h2m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h2m.or(0x7F800000), h2e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h2e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                IntVector h2o = h2.lanewise(LSHR, 16);
-                h2m = h2o.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w2o = h2m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h2m.or(0x7F800000), h2o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h2o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                acc2 = ((FloatVector) se2.convert(I2F, 0)).fma(w2e.mul(de), acc2);
-                acc2 = ((FloatVector) so2.convert(I2F, 0)).fma(w2o.mul(dh), acc2);
-                IntVector h3 = IntVector.fromMemorySegment(I, m, b3 + 512, LE);
-                IntVector h3e = h3.and(0xFFFF);
-                IntVector h3m = h3e.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w3e = h3m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h3m.or(0x7F800000), h3e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h3e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                IntVector h3o = h3.lanewise(LSHR, 16);
-                h3m = h3o.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w3o = h3m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h3m.or(0x7F800000), h3o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h3o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                acc3 = ((FloatVector) se3.convert(I2F, 0)).fma(w3e.mul(de), acc3);
-                acc3 = ((FloatVector) so3.convert(I2F, 0)).fma(w3o.mul(dh), acc3);
-            }
-            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
-            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
-            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
-            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
-            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_8));
-            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
-            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
-            out[oo + r + gap] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
-            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_8));
-            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_4));
-            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_2));
-            out[oo + r + 2 * gap] = acc2.add(acc2.rearrange(MatrixKernels.DOWN_1)).lane(0);
-            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_8));
-            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_4));
-            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_2));
-            out[oo + r + 3 * gap] = acc3.add(acc3.rearrange(MatrixKernels.DOWN_1)).lane(0);
-        }
-    }
-
     /** Q8_0 matvec, one row at a time. */
     private static void matvecQ8_0x1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
         MemorySegment m = w.data();
@@ -682,130 +539,6 @@ final class LaneKernels {
             acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
             acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
             out[oo + r + gap] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
-        }
-    }
-
-    /**
-     * Q8_0 matvec, 4 rows at a time, {@code gap} rows apart (rows {@code r + i * gap} for r in {@code [from, to)}),
-     * sharing the activation loads: far-apart rows are independent streams for the prefetchers.
-     */
-    private static void matvecQ8_0x4(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
-        MemorySegment m = w.data();
-        short[] xs = a.xs;
-        float[] d = a.d;
-        int groups = w.groups();
-        for (int r = from; r < to; r++) {
-            long row0 = w.rowOffset(r);
-            long row1 = w.rowOffset(r + gap);
-            long row2 = w.rowOffset(r + 2 * gap);
-            long row3 = w.rowOffset(r + 3 * gap);
-            FloatVector acc0 = FloatVector.zero(F);
-            FloatVector acc1 = FloatVector.zero(F);
-            FloatVector acc2 = FloatVector.zero(F);
-            FloatVector acc3 = FloatVector.zero(F);
-            for (int g = 0; g < groups; g++) {
-                long b0 = row0 + 1088L * g;
-                long b1 = row1 + 1088L * g;
-                long b2 = row2 + 1088L * g;
-                long b3 = row3 + 1088L * g;
-                int xo = 1024 * g;
-                IntVector zero = IntVector.zero(I);
-                IntVector se0 = zero, so0 = zero, se1 = zero, so1 = zero, se2 = zero, so2 = zero, se3 = zero, so3 = zero;
-                for (int j = 0; j < 32; j += 2) {
-                    ShortVector xa = ShortVector.fromArray(S, xs, xo + 32 * j);
-                    ShortVector xb = ShortVector.fromArray(S, xs, xo + 32 * j + 32);
-                    IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
-                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b0 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
-                            .reinterpretAsInts();
-                    se0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se0);
-                    so0 = p0.lanewise(ASHR, 16).add(so0);
-                    IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
-                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b1 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
-                            .reinterpretAsInts();
-                    se1 = p1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se1);
-                    so1 = p1.lanewise(ASHR, 16).add(so1);
-                    IntVector p2 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b2 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
-                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b2 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
-                            .reinterpretAsInts();
-                    se2 = p2.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se2);
-                    so2 = p2.lanewise(ASHR, 16).add(so2);
-                    IntVector p3 = ((ShortVector) ByteVector.fromMemorySegment(B32, m, b3 + 32L * j, LE).convertShape(B2S, S, 0)).mul(xa)
-                            .add(((ShortVector) ByteVector.fromMemorySegment(B32, m, b3 + 32L * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
-                            .reinterpretAsInts();
-                    se3 = p3.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se3);
-                    so3 = p3.lanewise(ASHR, 16).add(so3);
-                }
-                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
-                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
-                IntVector h0 = IntVector.fromMemorySegment(I, m, b0 + 1024, LE);
-                IntVector h0e = h0.and(0xFFFF);
-                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                IntVector h0o = h0.lanewise(LSHR, 16);
-                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
-                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
-                IntVector h1 = IntVector.fromMemorySegment(I, m, b1 + 1024, LE);
-                IntVector h1e = h1.and(0xFFFF);
-                IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h1m.or(0x7F800000), h1e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h1e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                IntVector h1o = h1.lanewise(LSHR, 16);
-                h1m = h1o.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w1o = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h1m.or(0x7F800000), h1o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h1o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
-                acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
-                IntVector h2 = IntVector.fromMemorySegment(I, m, b2 + 1024, LE);
-                IntVector h2e = h2.and(0xFFFF);
-                IntVector h2m = h2e.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w2e = h2m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h2m.or(0x7F800000), h2e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h2e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                IntVector h2o = h2.lanewise(LSHR, 16);
-                h2m = h2o.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w2o = h2m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h2m.or(0x7F800000), h2o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h2o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                acc2 = ((FloatVector) se2.convert(I2F, 0)).fma(w2e.mul(de), acc2);
-                acc2 = ((FloatVector) so2.convert(I2F, 0)).fma(w2o.mul(dh), acc2);
-                IntVector h3 = IntVector.fromMemorySegment(I, m, b3 + 1024, LE);
-                IntVector h3e = h3.and(0xFFFF);
-                IntVector h3m = h3e.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w3e = h3m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h3m.or(0x7F800000), h3e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h3e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                IntVector h3o = h3.lanewise(LSHR, 16);
-                h3m = h3o.and(0x7FFF).lanewise(LSHL, 13);
-                FloatVector w3o = h3m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(h3m.or(0x7F800000), h3o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
-                        .or(h3o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                acc3 = ((FloatVector) se3.convert(I2F, 0)).fma(w3e.mul(de), acc3);
-                acc3 = ((FloatVector) so3.convert(I2F, 0)).fma(w3o.mul(dh), acc3);
-            }
-            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
-            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
-            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
-            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
-            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_8));
-            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
-            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
-            out[oo + r + gap] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
-            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_8));
-            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_4));
-            acc2 = acc2.add(acc2.rearrange(MatrixKernels.DOWN_2));
-            out[oo + r + 2 * gap] = acc2.add(acc2.rearrange(MatrixKernels.DOWN_1)).lane(0);
-            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_8));
-            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_4));
-            acc3 = acc3.add(acc3.rearrange(MatrixKernels.DOWN_2));
-            out[oo + r + 3 * gap] = acc3.add(acc3.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
     }
 

@@ -51,7 +51,7 @@ class LaneKernelsTest {
         return type == GgmlType.Q4_K || type == GgmlType.Q6_K;
     }
 
-    /** Far-apart rows computed together in matvec; each also sets another matmul tile shape and row block. */
+    /** Far-apart rows computed together in matvec (4 computes as 2); each also sets another matmul tile shape and row block. */
     private static final int[] STREAMS = { 1, 2, 4 };
 
     @Test

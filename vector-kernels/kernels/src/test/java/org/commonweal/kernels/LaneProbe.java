@@ -44,7 +44,7 @@ public final class LaneProbe {
                             MatrixKernels.matvec(w, x, out, pool);
                         }
                     })));
-                    for (int streams : new int[] { 1, 2, 4 }) {
+                    for (int streams : new int[] { 1, 2 }) {
                         LaneKernels.streams = streams;
                         line.append(String.format(Locale.ROOT, " x%d %.1f", streams, gbs(lw.rows() * lw.rowBytes() * reps, () -> {
                             for (int k = 0; k < reps; k++) {
