@@ -1,16 +1,22 @@
 package org.commonweal.kernels;
 
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A small fixed pool of worker threads that split a kernel's rows into contiguous ranges, one per
  * thread, the caller taking the first. Every row is computed by exactly one thread, start to end, in
  * the kernel's fixed order, so results are bit-identical whatever the thread count.
+ *
+ * <p>Decoding one token calls the pool a hundred times or more, a few microseconds to a millisecond
+ * each, with short serial steps in between. Waking a parked thread costs tens of microseconds on a
+ * virtual machine, so a worker that has just finished a part spins for {@value #SPIN_MICROS} µs before it
+ * parks, and so does a caller waiting for the other parts (it also runs queued parts itself meanwhile).
+ * An idle pool costs nothing: its threads park after that.
  */
 public final class KernelPool implements AutoCloseable {
 
@@ -22,10 +28,13 @@ public final class KernelPool implements AutoCloseable {
 
     /** Below this many weight bytes per call, threads cost more than they save. */
     private static final long MIN_BYTES_PER_THREAD = 64 * 1024;
+    /** How long a worker with nothing to do, or a caller waiting for its parts, spins before it parks. */
+    private static final long SPIN_MICROS = 1000;
+    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(SPIN_MICROS);
 
     private final int threads;
     private final Thread[] workers;
-    private final BlockingQueue<Runnable> queue;
+    private final ConcurrentLinkedQueue<Part> queue = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
     /** A pool of {@code threads} threads in all (the caller's included); 1 runs everything on the caller. */
@@ -34,7 +43,6 @@ public final class KernelPool implements AutoCloseable {
             throw new IllegalArgumentException("a kernel pool needs 1..1024 threads, not " + threads);
         }
         this.threads = threads;
-        this.queue = new ArrayBlockingQueue<>(threads * 4);
         this.workers = new Thread[threads - 1];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = Thread.ofPlatform().daemon().name("commonweal-kernel-" + (i + 1)).start(this::work);
@@ -62,6 +70,25 @@ public final class KernelPool implements AutoCloseable {
         }
     }
 
+    /** One call's rows {@code [from, to)}, run by whichever thread takes it first. */
+    private record Part(Call call, int from, int to) {
+        void run() {
+            try {
+                call.task.run(from, to);
+            } catch (Throwable t) {
+                call.failure.compareAndSet(null, t);
+            } finally {
+                if (call.remaining.decrementAndGet() == 0) {
+                    LockSupport.unpark(call.caller);
+                }
+            }
+        }
+    }
+
+    /** A call of {@link #forRows}: its task, the parts not yet done, and the first failure. */
+    private record Call(RowTask task, Thread caller, AtomicInteger remaining, AtomicReference<Throwable> failure) {
+    }
+
     /**
      * Runs {@code task} over {@code rows} rows, split in contiguous ranges among the threads;
      * {@code bytesPerRow} (the weight bytes a row reads) decides whether splitting pays.
@@ -75,33 +102,19 @@ public final class KernelPool implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("this kernel pool is closed");
         }
-        CountDownLatch done = new CountDownLatch(parts - 1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Call call = new Call(task, Thread.currentThread(), new AtomicInteger(parts - 1), new AtomicReference<>());
         for (int p = 1; p < parts; p++) {
-            int from = (int) ((long) rows * p / parts);
-            int to = (int) ((long) rows * (p + 1) / parts);
-            Runnable part = () -> {
-                try {
-                    task.run(from, to);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    done.countDown();
-                }
-            };
-            try {
-                queue.put(part);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while handing out kernel work", e);
-            }
+            queue.offer(new Part(call, (int) ((long) rows * p / parts), (int) ((long) rows * (p + 1) / parts)));
+        }
+        for (int w = 0; w < parts - 1; w++) {
+            LockSupport.unpark(workers[w]);
         }
         try {
             task.run(0, rows / parts);
         } finally {
-            awaitUninterruptibly(done);
+            awaitParts(call);
         }
-        Throwable t = failure.get();
+        Throwable t = call.failure.get();
         if (t instanceof RuntimeException e) {
             throw e;
         } else if (t instanceof Error e) {
@@ -109,14 +122,20 @@ public final class KernelPool implements AutoCloseable {
         }
     }
 
-    private static void awaitUninterruptibly(CountDownLatch latch) {
+    /** Waits until every part of {@code call} is done, running queued parts meanwhile; never interrupted. */
+    private void awaitParts(Call call) {
         boolean interrupted = false;
-        while (true) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
+        long spinStart = System.nanoTime();
+        while (call.remaining.get() != 0) {
+            Part part = queue.poll();
+            if (part != null) {
+                part.run();
+                spinStart = System.nanoTime();
+            } else if (System.nanoTime() - spinStart < SPIN_NANOS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(1));
+                interrupted |= Thread.interrupted();
             }
         }
         if (interrupted) {
@@ -125,14 +144,20 @@ public final class KernelPool implements AutoCloseable {
     }
 
     private void work() {
+        long idleSince = System.nanoTime();
         while (!closed) {
-            try {
-                Runnable part = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (part != null) {
-                    part.run();
+            Part part = queue.poll();
+            if (part != null) {
+                part.run();
+                idleSince = System.nanoTime();
+            } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(100));
+                if (Thread.interrupted() && closed) {
+                    return;
                 }
-            } catch (InterruptedException e) {
-                return;
+                idleSince = System.nanoTime();
             }
         }
     }
