@@ -30,48 +30,83 @@ final class LaneActivations {
     /** The same sums as floats (exact). */
     final float[] sumf;
 
-    private LaneActivations(int groups) {
-        xs = new short[groups * 1024];
-        xn = new short[groups * 1024];
-        xoff = new short[groups * 128];
-        xf = new float[groups * 1024];
+    private static final short[] NO_SHORTS = {};
+    private static final float[] NO_FLOATS = {};
+    private static final int[] NO_INTS = {};
+
+    /** Arrays for what {@code weights}' kernels read, the others empty (filling them all cost 1-2% of decode). */
+    private LaneActivations(GgmlType weights, int groups, boolean tiles) {
+        boolean q6 = weights == GgmlType.Q6_K;
+        boolean k = weights == GgmlType.Q4_K || q6;
+        xs = q6 ? NO_SHORTS : new short[groups * 1024];
+        xn = q6 ? new short[groups * 1024] : NO_SHORTS;
+        xoff = q6 ? new short[groups * 128] : NO_SHORTS;
+        xf = tiles ? new float[groups * 1024] : NO_FLOATS;
         d = new float[groups * 32];
-        dk = new float[groups * 4];
-        dkn = new float[groups * 32];
-        sum8 = new int[groups * 32];
-        sums = new int[groups * 32];
-        sumf = new float[groups * 32];
+        dk = k ? new float[groups * 4] : NO_FLOATS;
+        dkn = q6 ? new float[groups * 32] : NO_FLOATS;
+        sum8 = weights == GgmlType.Q4_0 ? new int[groups * 32] : NO_INTS;
+        sums = weights == GgmlType.Q4_K ? new int[groups * 32] : NO_INTS;
+        sumf = tiles && weights == GgmlType.Q4_K ? new float[groups * 32] : NO_FLOATS;
     }
 
-    /** {@code x[xo .. xo + n)} quantized to Q8_0 and repacked. */
+    /** The activations' quantization for {@code weights}: Q8_K for the K-quants, else Q8_0. */
+    static GgmlType quantization(GgmlType weights) {
+        return weights == GgmlType.Q4_K || weights == GgmlType.Q6_K ? GgmlType.Q8_K : GgmlType.Q8_0;
+    }
+
+    /** {@code x[xo .. xo + n)} quantized to Q8_0 and repacked, every field filled (for Q4_0 or Q8_0 weights). */
     static LaneActivations of(float[] x, int xo, int n) {
-        return of(GgmlType.Q8_0, x, xo, n);
+        return of(GgmlType.Q4_0, x, xo, n, true);
     }
 
-    /** {@code x[xo .. xo + n)} quantized to {@code type} (Q8_0 or Q8_K) and repacked. */
-    static LaneActivations of(GgmlType type, float[] x, int xo, int n) {
+    /**
+     * {@code x[xo .. xo + n)} quantized as {@code weights}' kernels need ({@link #quantization}) and repacked: the
+     * fields those kernels read, and the float copy only for the matmul tiles ({@code tiles}).
+     */
+    static LaneActivations of(GgmlType weights, float[] x, int xo, int n, boolean tiles) {
+        GgmlType type = quantization(weights);
         Q8Activations q = Q8Activations.quantize(type, x, xo, n);
         int blocks = n / 32;
         int groups = (blocks + LaneWeights.GROUP - 1) / LaneWeights.GROUP;
-        LaneActivations a = new LaneActivations(groups);
+        LaneActivations a = new LaneActivations(weights, groups, tiles);
         for (int b = 0; b < blocks; b++) {
             int g = b >> 5;
             int i = b & 31;
             int p = i < 16 ? 2 * i : 2 * (i - 16) + 1;
-            for (int j = 0; j < 32; j++) {
-                int v = q.q[32 * b + j];
-                a.xs[1024 * g + 32 * j + p] = (short) v;
-                a.xn[1024 * g + 32 * j + p] = (short) -v;
-                a.xoff[128 * g + 32 * (j / 8) + p] += (short) (32 * v);
-                a.xf[1024 * g + 32 * j + i] = v;
+            int at = 1024 * g + p;
+            if (a.xs.length > 0) {
+                for (int j = 0; j < 32; j++) {
+                    a.xs[at + 32 * j] = (short) q.q[32 * b + j];
+                }
+            }
+            if (a.xn.length > 0) {
+                for (int j = 0; j < 32; j++) {
+                    int v = q.q[32 * b + j];
+                    a.xn[at + 32 * j] = (short) -v;
+                    a.xoff[128 * g + 32 * (j / 8) + p] += (short) (32 * v);
+                }
+            }
+            if (a.xf.length > 0) {
+                for (int j = 0; j < 32; j++) {
+                    a.xf[1024 * g + 32 * j + i] = q.q[32 * b + j];
+                }
             }
             a.d[b] = type == GgmlType.Q8_0 ? q.d[b] : q.d[b / 8];
-            a.dkn[b] = -a.d[b];
-            a.sum8[b] = 8 * q.sums[b];
-            a.sums[b] = q.sums[b];
-            a.sumf[b] = q.sums[b];
+            if (a.dkn.length > 0) {
+                a.dkn[b] = -a.d[b];
+            }
+            if (a.sum8.length > 0) {
+                a.sum8[b] = 8 * q.sums[b];
+            }
+            if (a.sums.length > 0) {
+                a.sums[b] = q.sums[b];
+            }
+            if (a.sumf.length > 0) {
+                a.sumf[b] = q.sums[b];
+            }
         }
-        if (type == GgmlType.Q8_K) {
+        if (a.dk.length > 0) {
             System.arraycopy(q.d, 0, a.dk, 0, n / 256);
         }
         return a;

@@ -69,7 +69,7 @@ final class LaneKernels {
 
     /** {@code out[r] = W[r,:] . x} for every row. */
     static void matvec(LaneWeights w, float[] x, float[] out, KernelPool pool) {
-        LaneActivations a = LaneActivations.of(activations(w), x, 0, w.cols());
+        LaneActivations a = LaneActivations.of(w.type(), x, 0, w.cols(), false);
         // A lambda per type: a shared one, compiled with one type's kernels inlined, slowed the next type's
         // compiled after it by a quarter (Q4_K after any other: 27-29 instead of 37 GB/s).
         switch (w.type()) {
@@ -90,14 +90,14 @@ final class LaneKernels {
             matvec(w, x, out, pool);
             return;
         }
+        boolean q4_0 = w.type() == GgmlType.Q4_0 && intTokens;
+        boolean tiles = !q4_0 && (tokens >= tileTokens(w.type()) || !intTokens);
         LaneActivations[] a = new LaneActivations[tokens];
         pool.forRows(tokens, 4L * w.cols(), (from, to) -> {
             for (int t = from; t < to; t++) {
-                a[t] = LaneActivations.of(activations(w), x, t * xStride, w.cols());
+                a[t] = LaneActivations.of(w.type(), x, t * xStride, w.cols(), tiles);
             }
         });
-        boolean q4_0 = w.type() == GgmlType.Q4_0 && intTokens;
-        boolean tiles = tokens >= tileTokens(w.type()) || !intTokens;
         pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> {
             for (int r = from; r < to; r += CHUNK) {
                 int end = Math.min(r + CHUNK, to);
@@ -144,10 +144,6 @@ final class LaneKernels {
 
     /** For experiments: false computes every token count above one in float tiles (SmallBatchProbe compares). */
     static boolean intTokens = Boolean.parseBoolean(System.getProperty("lane.intTokens", "true"));
-
-    private static GgmlType activations(LaneWeights w) {
-        return w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K ? GgmlType.Q8_K : GgmlType.Q8_0;
-    }
 
     /** Far-apart rows computed together in matvec (1, or 2: four measured no faster); settable for experiments. */
     static int streams = 2;
