@@ -692,9 +692,11 @@ final class LaneKernels {
 
     /**
      * Q5_K matvec, one row at a time: {@link #matvecQ4_Kx1} with five-bit quants q (0..31). Per group, four
-     * steps k of four nibble rows j = 4k + i (i = 0..3) each: the fifth bits of all four come in one 32-byte
-     * load (see {@link LaneWeights}), put in place with int shifts of constant count and a mask that keeps the
-     * shorts apart, and or-ed onto the nibbles. The products {@code q * qx} are summed in four int16
+     * steps k of four nibble rows j = 4k + i (i = 0..3) each, read in order: the fifth bits of all four rows
+     * come in one 32-byte load before them (see {@link LaneWeights}); shifted left by {@code 4 - i} (an int
+     * shift of constant count: the bytes are zero-extended, nothing crosses into the next short) they give
+     * {@code s}, and then the low quant is {@code v & 0xF | s & 0x10} and the high one
+     * {@code (v | s & 0x100) >>> 4} as shorts (a short shift needs no mask after it; an int shift would). The products {@code q * qx} are summed in four int16
      * accumulators per row (low elements of even and odd i, high elements of even and odd i), eight products
      * each: at most {@code 8 * 31 * 128 = 31744 < 2^15} in magnitude (Q8_K quants lie in [-127, 127]; 128
      * allowed for), so no int16 sum overflows (sixteen products, as Q4_K sums, could reach 63488). The four
@@ -702,6 +704,8 @@ final class LaneKernels {
      * scale and min multiplied in as integers ({@code |sc * T_u| <= 63 * 32 * 31 * 128 < 2^23}, exact as a
      * float), two FMAs per 16 sub-blocks. The step loop's bound is read from a field ({@link #q5Quads}) so
      * that C2 does not unroll it fully (as Q6_K's octet loop, which spilled unrolled).
+     * Measured (LaneProbe, one thread, GGUF bytes, the other core busy): two rows at a time 38 GB/s with the
+     * weights in L2, 33 from memory; with the fifth bits in a block after the nibbles, 36-38 and 22-29.
      */
     private static void matvecQ5_Kx1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
         MemorySegment m = w.data();
@@ -721,31 +725,36 @@ final class LaneKernels {
                 ShortVector la0 = zero, lb0 = zero, ha0 = zero, hb0 = zero;
                 for (int k = 0; k < quads; k++) {
                     int xb = xo + 128 * k;
-                    IntVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 512 + 32 * k, LE).convertShape(ZB2S, S, 0))
+                    IntVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k, LE).convertShape(ZB2S, S, 0))
                             .reinterpretAsInts();
                     ShortVector lx;
                     ShortVector hx;
                     IntVector v;
+                    IntVector s;
                     lx = ShortVector.fromArray(S, xs, xb);
                     hx = ShortVector.fromArray(S, xs, xb + 512);
-                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 128 * k, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                    la0 = v.and(0x000F000F).or(h0.lanewise(LSHL, 4).and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
-                    ha0 = v.lanewise(LSHR, 4).and(0x000F000F).or(h0.and(0x00100010)).reinterpretAsShorts().mul(hx).add(ha0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 32, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 4);
+                    la0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
+                    ha0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha0);
                     lx = ShortVector.fromArray(S, xs, xb + 32);
                     hx = ShortVector.fromArray(S, xs, xb + 544);
-                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 128 * k + 32, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                    lb0 = v.and(0x000F000F).or(h0.lanewise(LSHL, 3).and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
-                    hb0 = v.lanewise(LSHR, 4).and(0x000F000F).or(h0.lanewise(LSHR, 1).and(0x00100010)).reinterpretAsShorts().mul(hx).add(hb0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 64, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 3);
+                    lb0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
+                    hb0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb0);
                     lx = ShortVector.fromArray(S, xs, xb + 64);
                     hx = ShortVector.fromArray(S, xs, xb + 576);
-                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 128 * k + 64, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                    la0 = v.and(0x000F000F).or(h0.lanewise(LSHL, 2).and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
-                    ha0 = v.lanewise(LSHR, 4).and(0x000F000F).or(h0.lanewise(LSHR, 2).and(0x00100010)).reinterpretAsShorts().mul(hx).add(ha0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 96, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 2);
+                    la0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
+                    ha0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha0);
                     lx = ShortVector.fromArray(S, xs, xb + 96);
                     hx = ShortVector.fromArray(S, xs, xb + 608);
-                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 128 * k + 96, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                    lb0 = v.and(0x000F000F).or(h0.lanewise(LSHL, 1).and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
-                    hb0 = v.lanewise(LSHR, 4).and(0x000F000F).or(h0.lanewise(LSHR, 3).and(0x00100010)).reinterpretAsShorts().mul(hx).add(hb0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 128, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 1);
+                    lb0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
+                    hb0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb0);
                 }
                 IntVector xe = IntVector.fromArray(I, sums, 32 * g);
                 IntVector xh = IntVector.fromArray(I, sums, 32 * g + 16);
@@ -807,45 +816,54 @@ final class LaneKernels {
                 ShortVector la0 = zero, lb0 = zero, ha0 = zero, hb0 = zero, la1 = zero, lb1 = zero, ha1 = zero, hb1 = zero;
                 for (int k = 0; k < quads; k++) {
                     int xb = xo + 128 * k;
-                    IntVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 512 + 32 * k, LE).convertShape(ZB2S, S, 0))
+                    IntVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k, LE).convertShape(ZB2S, S, 0))
                             .reinterpretAsInts();
-                    IntVector h1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 512 + 32 * k, LE).convertShape(ZB2S, S, 0))
+                    IntVector h1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k, LE).convertShape(ZB2S, S, 0))
                             .reinterpretAsInts();
                     ShortVector lx;
                     ShortVector hx;
                     IntVector v;
+                    IntVector s;
                     lx = ShortVector.fromArray(S, xs, xb);
                     hx = ShortVector.fromArray(S, xs, xb + 512);
-                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 128 * k, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                    la0 = v.and(0x000F000F).or(h0.lanewise(LSHL, 4).and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
-                    ha0 = v.lanewise(LSHR, 4).and(0x000F000F).or(h0.and(0x00100010)).reinterpretAsShorts().mul(hx).add(ha0);
-                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 128 * k, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                    la1 = v.and(0x000F000F).or(h1.lanewise(LSHL, 4).and(0x00100010)).reinterpretAsShorts().mul(lx).add(la1);
-                    ha1 = v.lanewise(LSHR, 4).and(0x000F000F).or(h1.and(0x00100010)).reinterpretAsShorts().mul(hx).add(ha1);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 32, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 4);
+                    la0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
+                    ha0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k + 32, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h1.lanewise(LSHL, 4);
+                    la1 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la1);
+                    ha1 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha1);
                     lx = ShortVector.fromArray(S, xs, xb + 32);
                     hx = ShortVector.fromArray(S, xs, xb + 544);
-                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 128 * k + 32, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                    lb0 = v.and(0x000F000F).or(h0.lanewise(LSHL, 3).and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
-                    hb0 = v.lanewise(LSHR, 4).and(0x000F000F).or(h0.lanewise(LSHR, 1).and(0x00100010)).reinterpretAsShorts().mul(hx).add(hb0);
-                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 128 * k + 32, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                    lb1 = v.and(0x000F000F).or(h1.lanewise(LSHL, 3).and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb1);
-                    hb1 = v.lanewise(LSHR, 4).and(0x000F000F).or(h1.lanewise(LSHR, 1).and(0x00100010)).reinterpretAsShorts().mul(hx).add(hb1);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 64, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 3);
+                    lb0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
+                    hb0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k + 64, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h1.lanewise(LSHL, 3);
+                    lb1 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb1);
+                    hb1 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb1);
                     lx = ShortVector.fromArray(S, xs, xb + 64);
                     hx = ShortVector.fromArray(S, xs, xb + 576);
-                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 128 * k + 64, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                    la0 = v.and(0x000F000F).or(h0.lanewise(LSHL, 2).and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
-                    ha0 = v.lanewise(LSHR, 4).and(0x000F000F).or(h0.lanewise(LSHR, 2).and(0x00100010)).reinterpretAsShorts().mul(hx).add(ha0);
-                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 128 * k + 64, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                    la1 = v.and(0x000F000F).or(h1.lanewise(LSHL, 2).and(0x00100010)).reinterpretAsShorts().mul(lx).add(la1);
-                    ha1 = v.lanewise(LSHR, 4).and(0x000F000F).or(h1.lanewise(LSHR, 2).and(0x00100010)).reinterpretAsShorts().mul(hx).add(ha1);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 96, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 2);
+                    la0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
+                    ha0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k + 96, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h1.lanewise(LSHL, 2);
+                    la1 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la1);
+                    ha1 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha1);
                     lx = ShortVector.fromArray(S, xs, xb + 96);
                     hx = ShortVector.fromArray(S, xs, xb + 608);
-                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 128 * k + 96, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                    lb0 = v.and(0x000F000F).or(h0.lanewise(LSHL, 1).and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
-                    hb0 = v.lanewise(LSHR, 4).and(0x000F000F).or(h0.lanewise(LSHR, 3).and(0x00100010)).reinterpretAsShorts().mul(hx).add(hb0);
-                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 128 * k + 96, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
-                    lb1 = v.and(0x000F000F).or(h1.lanewise(LSHL, 1).and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb1);
-                    hb1 = v.lanewise(LSHR, 4).and(0x000F000F).or(h1.lanewise(LSHR, 3).and(0x00100010)).reinterpretAsShorts().mul(hx).add(hb1);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 128, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 1);
+                    lb0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
+                    hb0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k + 128, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h1.lanewise(LSHL, 1);
+                    lb1 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb1);
+                    hb1 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb1);
                 }
                 IntVector xe = IntVector.fromArray(I, sums, 32 * g);
                 IntVector xh = IntVector.fromArray(I, sums, 32 * g + 16);
@@ -1213,10 +1231,10 @@ final class LaneKernels {
         MemorySegment m = w.data();
         long base = w.rowOffset(r) + 720L * g;
         for (int j = 0; j < 16; j++) {
-            IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 32L * j, LE).convertShape(ZB2S, S, 0))
+            IntVector h = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 160L * (j >> 2), LE).convertShape(ZB2S, S, 0))
                     .reinterpretAsInts();
-            IntVector h = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 512 + 32L * (j >> 2), LE).convertShape(ZB2S, S, 0))
-                    .reinterpretAsInts();
+            IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 160L * (j >> 2) + 32 + 32 * (j & 3), LE)
+                    .convertShape(ZB2S, S, 0)).reinterpretAsInts();
             int i = j & 3;
             IntVector lo = v.and(0x000F000F).or(h.lanewise(LSHL, 4 - i).and(0x00100010));
             IntVector hi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHR, i).and(0x00100010));

@@ -27,13 +27,16 @@ import java.lang.foreign.ValueLayout;
  * {@code 32 * j + p}, unsigned nibbles), then per group 32 sub-block scales and 32 mins as bytes
  * (position {@code p}: sub-block {@code perm(p)}), then the four super-blocks' F16 d, then their F16
  * dmin: 592 bytes for 576 in GGUF (the 6-bit scales unpacked).
- * <li>Q5_K: Q4_K's layout with the quants' fifth bits inserted after the nibbles: 720 bytes for 704 in
- * GGUF. The low four bits of each quant as Q4_K's nibbles (bytes 0..511); then four rows of 32 bytes, byte
- * {@code 512 + 32 k + p} (k = 0..3) holding, for sub-block {@code perm(p)} and i = 0..3, the fifth bit of
- * element {@code 4k + i} in its bit {@code i} and that of element {@code 4k + i + 16} in its bit {@code 4 + i}
- * (so for nibble byte j = 4k + i, the low element's fifth bit is {@code (h << (4 - i)) & 0x10} and the high
- * element's {@code (h >>> i) & 0x10}, shifts with constant counts); then Q4_K's scales (640), mins (672),
- * d (704) and dmin (712).
+ * <li>Q5_K: Q4_K's layout with the quants' fifth bits among the nibbles: 720 bytes for 704 in GGUF. Four
+ * steps k = 0..3 of 160 bytes: a row of fifth bits, byte {@code 160 k + p} holding, for sub-block
+ * {@code perm(p)} and i = 0..3, the fifth bit of element {@code 4k + i} in its bit {@code i} and that of
+ * element {@code 4k + i + 16} in its bit {@code 4 + i}; then nibble rows j = 4k .. 4k+3 as Q4_K's (low four
+ * bits of elements j and j + 16 of sub-block {@code perm(p)} in byte {@code 160 k + 32 + 32 (j - 4k) + p}).
+ * Shifted left by {@code 4 - i}, the fifth-bit byte has the low element's fifth bit at bit 4 and the high
+ * element's at bit 8, just above its nibble (int shifts of constant count). The kernels read each step's
+ * 160 bytes in order (the fifth bits in a block of their own after the nibbles, read between them, cost
+ * a quarter of the two-row matvec's speed from memory). Then Q4_K's scales (640), mins (672), d (704)
+ * and dmin (712).
  * <li>Q6_K: 840 bytes per group, exactly the GGUF size of its four super-blocks. The 6-bit quants q
  * (unsigned, 0..63) are 12 rows of 32 little-endian shorts: for octet {@code o} (elements
  * {@code 8o .. 8o+7} of a sub-block; o = 0, 1 its first half A, o = 2, 3 its second half B) and
@@ -205,7 +208,7 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
             for (int j = 0; j < 16; j++) {
                 int lo = (src[qs + j] >> shift) & 0xF;
                 int hi = (src[qs + j + 16] >> shift) & 0xF;
-                dst[32 * j + p] = (byte) (lo | hi << 4);
+                dst[(five ? 160 * (j >> 2) + 32 + 32 * (j & 3) : 32 * j) + p] = (byte) (lo | hi << 4);
             }
             if (five) {
                 for (int k = 0; k < 4; k++) {
@@ -214,7 +217,7 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
                         h |= ((src[block + 16 + 4 * k + i] >> s) & 1) << i;
                         h |= ((src[block + 16 + 4 * k + i + 16] >> s) & 1) << (4 + i);
                     }
-                    dst[512 + 32 * k + p] = (byte) h;
+                    dst[160 * k + p] = (byte) h;
                 }
             }
             int scales = block + 4;

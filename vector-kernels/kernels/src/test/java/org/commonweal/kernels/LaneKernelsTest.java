@@ -325,8 +325,8 @@ class LaneKernelsTest {
                     int mn = lw.data().get(ValueLayout.JAVA_BYTE, base + 672 + p);
                     for (int l = 0; l < 32; l++) {
                         int j = l % 16;
-                        int nibbles = lw.data().get(ValueLayout.JAVA_BYTE, base + 32 * j + p) & 0xFF;
-                        int h = lw.data().get(ValueLayout.JAVA_BYTE, base + 512 + 32 * (j / 4) + p) & 0xFF;
+                        int nibbles = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + 32 + 32 * (j % 4) + p) & 0xFF;
+                        int h = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + p) & 0xFF;
                         int q = l < 16 ? (nibbles & 15) | ((h >> (j % 4)) & 1) << 4 : (nibbles >> 4) | ((h >> (4 + j % 4)) & 1) << 4;
                         if (u >= w.cols() / 32) {
                             assertEquals(0, q, "padding quant");
