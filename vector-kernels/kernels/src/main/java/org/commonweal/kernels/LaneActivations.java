@@ -3,7 +3,7 @@ package org.commonweal.kernels;
 import org.commonweal.kernels.types.GgmlType;
 
 /**
- * One token's activations, quantized to Q8_0 (for Q4_0, Q8_0 weights) or Q8_K (for Q4_K, Q6_K) exactly as
+ * One token's activations, quantized to Q8_0 (for Q4_0, Q8_0 weights) or Q8_K (for Q4_K, Q5_K, Q6_K) exactly as
  * {@link Q8Activations} does, then laid out in the order of {@link LaneWeights} (groups of 32 blocks of
  * 32 elements, padded with zeros; for Q8_K a "block" is a 32-element sub-block).
  */
@@ -25,7 +25,7 @@ final class LaneActivations {
     final float[] dkn;
     /** 8 times the sum of each block's quants (natural order): the Q4_0 nibbles' offset. */
     final int[] sum8;
-    /** The sum of each block's quants (natural order): the Q4_K mins' operand. */
+    /** The sum of each block's quants (natural order): the Q4_K and Q5_K mins' operand. */
     final int[] sums;
     /** The same sums as floats (exact). */
     final float[] sumf;
@@ -37,7 +37,8 @@ final class LaneActivations {
     /** Arrays for what {@code weights}' kernels read, the others empty (filling them all cost 1-2% of decode). */
     private LaneActivations(GgmlType weights, int groups, boolean tiles) {
         boolean q6 = weights == GgmlType.Q6_K;
-        boolean k = weights == GgmlType.Q4_K || q6;
+        boolean mins = weights == GgmlType.Q4_K || weights == GgmlType.Q5_K;
+        boolean k = mins || q6;
         xs = q6 ? NO_SHORTS : new short[groups * 1024];
         xn = q6 ? new short[groups * 1024] : NO_SHORTS;
         xoff = q6 ? new short[groups * 128] : NO_SHORTS;
@@ -46,13 +47,13 @@ final class LaneActivations {
         dk = k ? new float[groups * 4] : NO_FLOATS;
         dkn = q6 ? new float[groups * 32] : NO_FLOATS;
         sum8 = weights == GgmlType.Q4_0 ? new int[groups * 32] : NO_INTS;
-        sums = weights == GgmlType.Q4_K ? new int[groups * 32] : NO_INTS;
-        sumf = tiles && weights == GgmlType.Q4_K ? new float[groups * 32] : NO_FLOATS;
+        sums = mins ? new int[groups * 32] : NO_INTS;
+        sumf = tiles && mins ? new float[groups * 32] : NO_FLOATS;
     }
 
     /** The activations' quantization for {@code weights}: Q8_K for the K-quants, else Q8_0. */
     static GgmlType quantization(GgmlType weights) {
-        return weights == GgmlType.Q4_K || weights == GgmlType.Q6_K ? GgmlType.Q8_K : GgmlType.Q8_0;
+        return weights == GgmlType.Q4_K || weights == GgmlType.Q5_K || weights == GgmlType.Q6_K ? GgmlType.Q8_K : GgmlType.Q8_0;
     }
 
     /** {@code x[xo .. xo + n)} quantized to Q8_0 and repacked, every field filled (for Q4_0 or Q8_0 weights). */

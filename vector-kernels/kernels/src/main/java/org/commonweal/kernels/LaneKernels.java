@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_0, Q8_0, Q4_K and Q6_K matvec and matmul under the "lane = block" definition ({@link ReferenceDot};
- * for Q4_K and Q6_K lane = 32-element sub-block), over weights repacked by {@link LaneWeights}. Every path gives {@link ReferenceDot}'s bits: the block
+ * Q4_0, Q8_0, Q4_K, Q5_K and Q6_K matvec and matmul under the "lane = block" definition ({@link ReferenceDot};
+ * for the K-quants lane = 32-element sub-block), over weights repacked by {@link LaneWeights}. Every path gives {@link ReferenceDot}'s bits: the block
  * sums are exact (int16 partial sums in matvec, integer-valued float sums in the matmul tiles), and every
  * path scales them into lane {@code b % 16} in increasing block order.
  * <p>
@@ -44,6 +44,10 @@ import jdk.incubator.vector.VectorSpecies;
  * elements, taken apart with int shifts and masks; the int16 sums of each octet's eight products wrap
  * but their exact value fits; each 16-element half is scaled by its int8 scale in int32. In the matmul,
  * {@link #decodeQ6_K} folds those scales into the integer-valued floats, so the tiles are Q4_0's.
+ * <p>
+ * Q5_K (see {@link #matvecQ5_Kx1}): Q4_K's kernels with each nibble's fifth bit or-ed in from a 32-byte row
+ * per four nibble rows, and the int16 sums split in two (eight products each) so that they cannot overflow;
+ * the matmul uses Q4_K's tiles over {@link #decodeQ5_K}'s five-bit quants.
  */
 final class LaneKernels {
 
@@ -76,6 +80,7 @@ final class LaneKernels {
             case Q4_0 -> pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rowsQ4_0(w, a, out, 0, from, to));
             case Q8_0 -> pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rowsQ8_0(w, a, out, 0, from, to));
             case Q6_K -> pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rowsQ6_K(w, a, out, 0, from, to));
+            case Q5_K -> pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rowsQ5_K(w, a, out, 0, from, to));
             default -> pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rowsQ4_K(w, a, out, 0, from, to));
         }
     }
@@ -159,6 +164,7 @@ final class LaneKernels {
             case Q4_0 -> rowsQ4_0(w, a, out, oo, from, to);
             case Q8_0 -> rowsQ8_0(w, a, out, oo, from, to);
             case Q6_K -> rowsQ6_K(w, a, out, oo, from, to);
+            case Q5_K -> rowsQ5_K(w, a, out, oo, from, to);
             default -> rowsQ4_K(w, a, out, oo, from, to);
         }
     }
@@ -170,6 +176,17 @@ final class LaneKernels {
         }
         for (int r = from + 2 * half; r < to; r += CHUNK) {
             matvecQ6_Kx1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+        }
+        java.lang.ref.Reference.reachabilityFence(w);
+    }
+
+    private static void rowsQ5_K(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        int half = streams > 1 ? (to - from) / 2 : 0;
+        for (int r = from; r < from + half; r += CHUNK) {
+            matvecQ5_Kx2(w, a, out, oo, r, Math.min(r + CHUNK, from + half), half);
+        }
+        for (int r = from + 2 * half; r < to; r += CHUNK) {
+            matvecQ5_Kx1(w, a, out, oo, r, Math.min(r + CHUNK, to));
         }
         java.lang.ref.Reference.reachabilityFence(w);
     }
@@ -674,6 +691,241 @@ final class LaneKernels {
     }
 
     /**
+     * Q5_K matvec, one row at a time: {@link #matvecQ4_Kx1} with five-bit quants q (0..31). Per group, four
+     * steps k of four nibble rows j = 4k + i (i = 0..3) each, read in order: the fifth bits of all four rows
+     * come in one 32-byte load before them (see {@link LaneWeights}); shifted left by {@code 4 - i} (an int
+     * shift of constant count: the bytes are zero-extended, nothing crosses into the next short) they give
+     * {@code s}, and then the low quant is {@code v & 0xF | s & 0x10} and the high one
+     * {@code (v | s & 0x100) >>> 4} as shorts (a short shift needs no mask after it; an int shift would). The products {@code q * qx} are summed in four int16
+     * accumulators per row (low elements of even and odd i, high elements of even and odd i), eight products
+     * each: at most {@code 8 * 31 * 128 = 31744 < 2^15} in magnitude (Q8_K quants lie in [-127, 127]; 128
+     * allowed for), so no int16 sum overflows (sixteen products, as Q4_K sums, could reach 63488). The four
+     * are widened and added in int32 into each sub-block's {@code T_u}, and from there as Q4_K: the 6-bit
+     * scale and min multiplied in as integers ({@code |sc * T_u| <= 63 * 32 * 31 * 128 < 2^23}, exact as a
+     * float), two FMAs per 16 sub-blocks. The step loop's bound is read from a field ({@link #q5Quads}) so
+     * that C2 does not unroll it fully (as Q6_K's octet loop, which spilled unrolled).
+     * Measured (LaneProbe, one thread, GGUF bytes, the other core busy): two rows at a time 38 GB/s with the
+     * weights in L2, 33 from memory; with the fifth bits in a block after the nibbles, 36-38 and 22-29.
+     */
+    private static void matvecQ5_Kx1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] dk = a.dk;
+        int[] sums = a.sums;
+        int groups = w.groups();
+        long rowBytes = w.rowBytes();
+        int quads = q5Quads;
+        for (int r = from; r < to; r++) {
+            MemorySegment m0 = rowSegment(m, w.rowOffset(r), rowBytes);
+            FloatVector acc0 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                int b0 = 720 * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector la0 = zero, lb0 = zero, ha0 = zero, hb0 = zero;
+                for (int k = 0; k < quads; k++) {
+                    int xb = xo + 128 * k;
+                    IntVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k, LE).convertShape(ZB2S, S, 0))
+                            .reinterpretAsInts();
+                    ShortVector lx;
+                    ShortVector hx;
+                    IntVector v;
+                    IntVector s;
+                    lx = ShortVector.fromArray(S, xs, xb);
+                    hx = ShortVector.fromArray(S, xs, xb + 512);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 32, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 4);
+                    la0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
+                    ha0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha0);
+                    lx = ShortVector.fromArray(S, xs, xb + 32);
+                    hx = ShortVector.fromArray(S, xs, xb + 544);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 64, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 3);
+                    lb0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
+                    hb0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb0);
+                    lx = ShortVector.fromArray(S, xs, xb + 64);
+                    hx = ShortVector.fromArray(S, xs, xb + 576);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 96, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 2);
+                    la0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
+                    ha0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha0);
+                    lx = ShortVector.fromArray(S, xs, xb + 96);
+                    hx = ShortVector.fromArray(S, xs, xb + 608);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 128, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 1);
+                    lb0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
+                    hb0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb0);
+                }
+                IntVector xe = IntVector.fromArray(I, sums, 32 * g);
+                IntVector xh = IntVector.fromArray(I, sums, 32 * g + 16);
+                float dx0 = dk[4 * g];
+                float dx1 = dk[4 * g + 1];
+                float dx2 = dk[4 * g + 2];
+                float dx3 = dk[4 * g + 3];
+                IntVector ia0 = la0.reinterpretAsInts();
+                IntVector ib0 = lb0.reinterpretAsInts();
+                IntVector ja0 = ha0.reinterpretAsInts();
+                IntVector jb0 = hb0.reinterpretAsInts();
+                IntVector te0 = ia0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ib0.lanewise(LSHL, 16).lanewise(ASHR, 16))
+                        .add(ja0.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(jb0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                IntVector to0 = ia0.lanewise(ASHR, 16).add(ib0.lanewise(ASHR, 16)).add(ja0.lanewise(ASHR, 16)).add(jb0.lanewise(ASHR, 16));
+                IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 640, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                IntVector mn0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 672, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                FloatVector de0 = FloatVector.broadcast(F, Float.float16ToFloat(m0.get(F16, b0 + 704)) * dx0)
+                        .blend(Float.float16ToFloat(m0.get(F16, b0 + 706)) * dx1, UPPER8);
+                FloatVector do0 = FloatVector.broadcast(F, Float.float16ToFloat(m0.get(F16, b0 + 708)) * dx2)
+                        .blend(Float.float16ToFloat(m0.get(F16, b0 + 710)) * dx3, UPPER8);
+                FloatVector ne0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m0.get(F16, b0 + 712)) * dx0))
+                        .blend(-(Float.float16ToFloat(m0.get(F16, b0 + 714)) * dx1), UPPER8);
+                FloatVector no0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m0.get(F16, b0 + 716)) * dx2))
+                        .blend(-(Float.float16ToFloat(m0.get(F16, b0 + 718)) * dx3), UPPER8);
+                acc0 = ((FloatVector) te0.mul(sc0.and(0xFFFF)).convert(I2F, 0)).fma(de0, acc0);
+                acc0 = ((FloatVector) xe.mul(mn0.and(0xFFFF)).convert(I2F, 0)).fma(ne0, acc0);
+                acc0 = ((FloatVector) to0.mul(sc0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do0, acc0);
+                acc0 = ((FloatVector) xh.mul(mn0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(no0, acc0);
+            }
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
+        }
+    }
+
+    /** Always 4 (steps of four nibble rows per group): read from a field so that C2 does not unroll the step loop fully. */
+    static int q5Quads = 4;
+
+    /** Q5_K matvec, rows {@code r} and {@code r + gap} together (see {@link #matvecQ4_0x2}, {@link #matvecQ5_Kx1}). */
+    private static void matvecQ5_Kx2(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] dk = a.dk;
+        int[] sums = a.sums;
+        int groups = w.groups();
+        long rowBytes = w.rowBytes();
+        int quads = q5Quads;
+        for (int r = from; r < to; r++) {
+            MemorySegment m0 = rowSegment(m, w.rowOffset(r), rowBytes);
+            MemorySegment m1 = rowSegment(m, w.rowOffset(r + gap), rowBytes);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                int b0 = 720 * g;
+                int b1 = 720 * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector la0 = zero, lb0 = zero, ha0 = zero, hb0 = zero, la1 = zero, lb1 = zero, ha1 = zero, hb1 = zero;
+                for (int k = 0; k < quads; k++) {
+                    int xb = xo + 128 * k;
+                    IntVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k, LE).convertShape(ZB2S, S, 0))
+                            .reinterpretAsInts();
+                    IntVector h1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k, LE).convertShape(ZB2S, S, 0))
+                            .reinterpretAsInts();
+                    ShortVector lx;
+                    ShortVector hx;
+                    IntVector v;
+                    IntVector s;
+                    lx = ShortVector.fromArray(S, xs, xb);
+                    hx = ShortVector.fromArray(S, xs, xb + 512);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 32, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 4);
+                    la0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
+                    ha0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k + 32, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h1.lanewise(LSHL, 4);
+                    la1 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la1);
+                    ha1 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha1);
+                    lx = ShortVector.fromArray(S, xs, xb + 32);
+                    hx = ShortVector.fromArray(S, xs, xb + 544);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 64, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 3);
+                    lb0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
+                    hb0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k + 64, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h1.lanewise(LSHL, 3);
+                    lb1 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb1);
+                    hb1 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb1);
+                    lx = ShortVector.fromArray(S, xs, xb + 64);
+                    hx = ShortVector.fromArray(S, xs, xb + 576);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 96, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 2);
+                    la0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
+                    ha0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k + 96, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h1.lanewise(LSHL, 2);
+                    la1 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la1);
+                    ha1 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha1);
+                    lx = ShortVector.fromArray(S, xs, xb + 96);
+                    hx = ShortVector.fromArray(S, xs, xb + 608);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 128, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 1);
+                    lb0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
+                    hb0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k + 128, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h1.lanewise(LSHL, 1);
+                    lb1 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb1);
+                    hb1 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb1);
+                }
+                IntVector xe = IntVector.fromArray(I, sums, 32 * g);
+                IntVector xh = IntVector.fromArray(I, sums, 32 * g + 16);
+                float dx0 = dk[4 * g];
+                float dx1 = dk[4 * g + 1];
+                float dx2 = dk[4 * g + 2];
+                float dx3 = dk[4 * g + 3];
+                IntVector ia0 = la0.reinterpretAsInts();
+                IntVector ib0 = lb0.reinterpretAsInts();
+                IntVector ja0 = ha0.reinterpretAsInts();
+                IntVector jb0 = hb0.reinterpretAsInts();
+                IntVector te0 = ia0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ib0.lanewise(LSHL, 16).lanewise(ASHR, 16))
+                        .add(ja0.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(jb0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                IntVector to0 = ia0.lanewise(ASHR, 16).add(ib0.lanewise(ASHR, 16)).add(ja0.lanewise(ASHR, 16)).add(jb0.lanewise(ASHR, 16));
+                IntVector sc0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 640, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                IntVector mn0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 672, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                FloatVector de0 = FloatVector.broadcast(F, Float.float16ToFloat(m0.get(F16, b0 + 704)) * dx0)
+                        .blend(Float.float16ToFloat(m0.get(F16, b0 + 706)) * dx1, UPPER8);
+                FloatVector do0 = FloatVector.broadcast(F, Float.float16ToFloat(m0.get(F16, b0 + 708)) * dx2)
+                        .blend(Float.float16ToFloat(m0.get(F16, b0 + 710)) * dx3, UPPER8);
+                FloatVector ne0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m0.get(F16, b0 + 712)) * dx0))
+                        .blend(-(Float.float16ToFloat(m0.get(F16, b0 + 714)) * dx1), UPPER8);
+                FloatVector no0 = FloatVector.broadcast(F, -(Float.float16ToFloat(m0.get(F16, b0 + 716)) * dx2))
+                        .blend(-(Float.float16ToFloat(m0.get(F16, b0 + 718)) * dx3), UPPER8);
+                acc0 = ((FloatVector) te0.mul(sc0.and(0xFFFF)).convert(I2F, 0)).fma(de0, acc0);
+                acc0 = ((FloatVector) xe.mul(mn0.and(0xFFFF)).convert(I2F, 0)).fma(ne0, acc0);
+                acc0 = ((FloatVector) to0.mul(sc0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do0, acc0);
+                acc0 = ((FloatVector) xh.mul(mn0.lanewise(LSHR, 16)).convert(I2F, 0)).fma(no0, acc0);
+                IntVector ia1 = la1.reinterpretAsInts();
+                IntVector ib1 = lb1.reinterpretAsInts();
+                IntVector ja1 = ha1.reinterpretAsInts();
+                IntVector jb1 = hb1.reinterpretAsInts();
+                IntVector te1 = ia1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ib1.lanewise(LSHL, 16).lanewise(ASHR, 16))
+                        .add(ja1.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(jb1.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                IntVector to1 = ia1.lanewise(ASHR, 16).add(ib1.lanewise(ASHR, 16)).add(ja1.lanewise(ASHR, 16)).add(jb1.lanewise(ASHR, 16));
+                IntVector sc1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 640, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                IntVector mn1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 672, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                FloatVector de1 = FloatVector.broadcast(F, Float.float16ToFloat(m1.get(F16, b1 + 704)) * dx0)
+                        .blend(Float.float16ToFloat(m1.get(F16, b1 + 706)) * dx1, UPPER8);
+                FloatVector do1 = FloatVector.broadcast(F, Float.float16ToFloat(m1.get(F16, b1 + 708)) * dx2)
+                        .blend(Float.float16ToFloat(m1.get(F16, b1 + 710)) * dx3, UPPER8);
+                FloatVector ne1 = FloatVector.broadcast(F, -(Float.float16ToFloat(m1.get(F16, b1 + 712)) * dx0))
+                        .blend(-(Float.float16ToFloat(m1.get(F16, b1 + 714)) * dx1), UPPER8);
+                FloatVector no1 = FloatVector.broadcast(F, -(Float.float16ToFloat(m1.get(F16, b1 + 716)) * dx2))
+                        .blend(-(Float.float16ToFloat(m1.get(F16, b1 + 718)) * dx3), UPPER8);
+                acc1 = ((FloatVector) te1.mul(sc1.and(0xFFFF)).convert(I2F, 0)).fma(de1, acc1);
+                acc1 = ((FloatVector) xe.mul(mn1.and(0xFFFF)).convert(I2F, 0)).fma(ne1, acc1);
+                acc1 = ((FloatVector) to1.mul(sc1.lanewise(LSHR, 16)).convert(I2F, 0)).fma(do1, acc1);
+                acc1 = ((FloatVector) xh.mul(mn1.lanewise(LSHR, 16)).convert(I2F, 0)).fma(no1, acc1);
+            }
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_8));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r + gap] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
+        }
+    }
+
+    /**
      * Q6_K matvec, one row at a time. Each row is read through a slice of its own, at int offsets: the
      * segment's bounds checks then compile to far less scalar code than with long offsets into the
      * whole matrix. The quants are loaded as ints (two sub-blocks' shorts each) and taken apart with int
@@ -882,7 +1134,8 @@ final class LaneKernels {
         int tokens = a.length;
         int quads = tokens / 4;
         int groups = w.groups();
-        boolean k = w.type() == GgmlType.Q4_K;
+        boolean k = w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q5_K;
+        boolean five = w.type() == GgmlType.Q5_K;
         int tr = k ? 4 : tileRows;
         int block = Math.max(tr, rowBlock / tr * tr);
         int tileFloats = 64 * tr;
@@ -899,7 +1152,9 @@ final class LaneKernels {
                 for (int g = 0; g < groups; g++) {
                     for (int rt = 0; rt < rowTiles; rt++) {
                         for (int i = 0; i < tr; i++) {
-                            if (k) {
+                            if (five) {
+                                decodeQ5_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 128 * i);
+                            } else if (k) {
                                 decodeQ4_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 128 * i);
                             } else if (w.type() == GgmlType.Q6_K) {
                                 decodeQ6_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 32 * i);
@@ -963,6 +1218,37 @@ final class LaneKernels {
             kd[ko + 32 + i] = m.get(ValueLayout.JAVA_BYTE, base + 544 + p);
             kd[ko + 64 + i] = Float.float16ToFloat(m.get(F16, base + 576 + 2L * (i / 8)));
             kd[ko + 96 + i] = Float.float16ToFloat(m.get(F16, base + 584 + 2L * (i / 8)));
+        }
+    }
+
+    /**
+     * Q5_K row {@code r}'s group {@code g} as {@link #decodeQ4_K} does Q4_K's: {@code wf[wo + 32 j + i]} = the
+     * five-bit quant (0..31) of element j of sub-block i (natural order), nibble and fifth bit put together as
+     * in {@link #matvecQ5_Kx1}; {@code kd[ko ..]} its sub-blocks' scales, mins, d and dmin as floats. The
+     * tiles' float sums over 32 elements are exact integers ({@code 32 * 31 * 128 < 2^24}).
+     */
+    private static void decodeQ5_K(LaneWeights w, int r, int g, float[] wf, int wo, float[] kd, int ko) {
+        MemorySegment m = w.data();
+        long base = w.rowOffset(r) + 720L * g;
+        for (int j = 0; j < 16; j++) {
+            IntVector h = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 160L * (j >> 2), LE).convertShape(ZB2S, S, 0))
+                    .reinterpretAsInts();
+            IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 160L * (j >> 2) + 32 + 32 * (j & 3), LE)
+                    .convertShape(ZB2S, S, 0)).reinterpretAsInts();
+            int i = j & 3;
+            IntVector lo = v.and(0x000F000F).or(h.lanewise(LSHL, 4 - i).and(0x00100010));
+            IntVector hi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHR, i).and(0x00100010));
+            ((FloatVector) lo.and(0xFFFF).convert(I2F, 0)).intoArray(wf, wo + 32 * j);
+            ((FloatVector) lo.lanewise(LSHR, 16).convert(I2F, 0)).intoArray(wf, wo + 32 * j + 16);
+            ((FloatVector) hi.and(0xFFFF).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16));
+            ((FloatVector) hi.lanewise(LSHR, 16).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16) + 16);
+        }
+        for (int p = 0; p < LaneWeights.GROUP; p++) {
+            int i = LaneWeights.perm(p);
+            kd[ko + i] = m.get(ValueLayout.JAVA_BYTE, base + 640 + p);
+            kd[ko + 32 + i] = m.get(ValueLayout.JAVA_BYTE, base + 672 + p);
+            kd[ko + 64 + i] = Float.float16ToFloat(m.get(F16, base + 704 + 2L * (i / 8)));
+            kd[ko + 96 + i] = Float.float16ToFloat(m.get(F16, base + 712 + 2L * (i / 8)));
         }
     }
 
@@ -1209,7 +1495,8 @@ final class LaneKernels {
     }
 
     /**
-     * {@link #tile4x4} for Q4_K: the sums are of nibbles times activations (T of each sub-block); per lane
+     * {@link #tile4x4} for Q4_K and Q5_K: the sums are of quants (nibbles; Q5_K: five bits) times activations
+     * (T of each sub-block, at most {@code 32 * 31 * 128 < 2^24}: exact); per lane
      * {@code acc = fma(T * sc, d * dx, acc)} then {@code acc = fma(mn * X, -(dmin * dx), acc)}, all of
      * {@code T * sc}, {@code mn * X} exact integers. {@code kd[128 r ..]} holds row r's sub-block scales,
      * mins, and super-block d and dmin repeated per sub-block, as floats; {@code s0..s3} the tokens'

@@ -7,9 +7,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Q4_0, Q8_0, Q4_K or Q6_K weights repacked once (at load) for {@link LaneKernels}, where SIMD lane {@code l}
+ * Q4_0, Q8_0, Q4_K, Q5_K or Q6_K weights repacked once (at load) for {@link LaneKernels}, where SIMD lane {@code l}
  * accumulates whole blocks {@code l, l+16, l+32, ...} ("lane = block", see {@link ReferenceDot}); for
- * Q4_K and Q6_K a "block" here is a 32-element sub-block (eight per 256-element super-block).
+ * the K-quants a "block" here is a 32-element sub-block (eight per 256-element super-block).
  * <p>
  * Each row is cut into groups of {@value #GROUP} consecutive blocks (the last group padded with blocks
  * whose quants are zero multipliers and whose scale is zero: they add exactly nothing). A group is
@@ -27,6 +27,16 @@ import java.lang.foreign.ValueLayout;
  * {@code 32 * j + p}, unsigned nibbles), then per group 32 sub-block scales and 32 mins as bytes
  * (position {@code p}: sub-block {@code perm(p)}), then the four super-blocks' F16 d, then their F16
  * dmin: 592 bytes for 576 in GGUF (the 6-bit scales unpacked).
+ * <li>Q5_K: Q4_K's layout with the quants' fifth bits among the nibbles: 720 bytes for 704 in GGUF. Four
+ * steps k = 0..3 of 160 bytes: a row of fifth bits, byte {@code 160 k + p} holding, for sub-block
+ * {@code perm(p)} and i = 0..3, the fifth bit of element {@code 4k + i} in its bit {@code i} and that of
+ * element {@code 4k + i + 16} in its bit {@code 4 + i}; then nibble rows j = 4k .. 4k+3 as Q4_K's (low four
+ * bits of elements j and j + 16 of sub-block {@code perm(p)} in byte {@code 160 k + 32 + 32 (j - 4k) + p}).
+ * Shifted left by {@code 4 - i}, the fifth-bit byte has the low element's fifth bit at bit 4 and the high
+ * element's at bit 8, just above its nibble (int shifts of constant count). The kernels read each step's
+ * 160 bytes in order (the fifth bits in a block of their own after the nibbles, read between them, cost
+ * a quarter of the two-row matvec's speed from memory). Then Q4_K's scales (640), mins (672), d (704)
+ * and dmin (712).
  * <li>Q6_K: 840 bytes per group, exactly the GGUF size of its four super-blocks. The 6-bit quants q
  * (unsigned, 0..63) are 12 rows of 32 little-endian shorts: for octet {@code o} (elements
  * {@code 8o .. 8o+7} of a sub-block; o = 0, 1 its first half A, o = 2, 3 its second half B) and
@@ -75,19 +85,21 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
         QUANT_BYTES[GgmlType.Q4_0.ordinal()] = 512;
         QUANT_BYTES[GgmlType.Q8_0.ordinal()] = 1024;
         QUANT_BYTES[GgmlType.Q4_K.ordinal()] = 512;
+        QUANT_BYTES[GgmlType.Q5_K.ordinal()] = 640;
         QUANT_BYTES[GgmlType.Q6_K.ordinal()] = 768;
         GROUP_BYTES[GgmlType.Q4_0.ordinal()] = 512 + 2 * GROUP;
         GROUP_BYTES[GgmlType.Q8_0.ordinal()] = 1024 + 2 * GROUP;
         GROUP_BYTES[GgmlType.Q4_K.ordinal()] = 512 + 64 + 16;
+        GROUP_BYTES[GgmlType.Q5_K.ordinal()] = 640 + 64 + 16;
         GROUP_BYTES[GgmlType.Q6_K.ordinal()] = 768 + 64 + 8;
     }
 
-    /** Bytes of quants per group: 512 (Q4_0, Q4_K), 768 (Q6_K) or 1024 (Q8_0). */
+    /** Bytes of quants per group: 512 (Q4_0, Q4_K), 640 (Q5_K), 768 (Q6_K) or 1024 (Q8_0). */
     int quantBytes() {
         return QUANT_BYTES[type.ordinal()];
     }
 
-    /** Bytes per group: 576 (Q4_0), 1088 (Q8_0), 592 (Q4_K), 840 (Q6_K). */
+    /** Bytes per group: 576 (Q4_0), 1088 (Q8_0), 592 (Q4_K), 720 (Q5_K), 840 (Q6_K). */
     int groupBytes() {
         return GROUP_BYTES[type.ordinal()];
     }
@@ -107,11 +119,12 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
 
     /** Whether weights of {@code type} have a repacked layout here. */
     static boolean supports(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K || type == GgmlType.Q5_K
+                || type == GgmlType.Q6_K;
     }
 
     /**
-     * {@code w} (Q4_0, Q8_0, Q4_K or Q6_K) repacked into memory of {@code arena}. A group at a time: its GGUF blocks
+     * {@code w} (Q4_0, Q8_0, Q4_K, Q5_K or Q6_K) repacked into memory of {@code arena}. A group at a time: its GGUF blocks
      * copied into an array, rearranged there, and the group copied out (a byte at a time through the segments
      * would be ten times slower, and this runs over a whole model at load).
      */
@@ -120,13 +133,13 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
             return repackQ6_K(w, arena);
         }
         if (!supports(w.type())) {
-            throw new IllegalArgumentException("lane = block kernels exist for Q4_0, Q8_0, Q4_K and Q6_K weights, not " + w.type());
+            throw new IllegalArgumentException("lane = block kernels exist for Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights, not " + w.type());
         }
         LaneWeights shape = new LaneWeights(w.type(), MemorySegment.NULL, w.rows(), w.cols());
         MemorySegment out = arena.allocate(shape.rowBytes() * w.rows(), 64);
         LaneWeights lw = new LaneWeights(w.type(), out, w.rows(), w.cols());
         int typeSize = w.type().typeSize();
-        int blocksPerGroup = w.type() == GgmlType.Q4_K ? GROUP / 8 : GROUP;
+        int blocksPerGroup = w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q5_K ? GROUP / 8 : GROUP;
         byte[] src = new byte[blocksPerGroup * typeSize];
         byte[] dst = new byte[lw.groupBytes()];
         int ggufBlocks = w.cols() / w.type().blockSize();
@@ -136,7 +149,8 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
                 int count = Math.min(blocksPerGroup, ggufBlocks - first);
                 MemorySegment.copy(w.data(), ValueLayout.JAVA_BYTE, w.rowOffset(r) + (long) first * typeSize, src, 0, count * typeSize);
                 switch (w.type()) {
-                    case Q4_K -> groupQ4_K(src, count, dst);
+                    case Q4_K -> groupQ4_K(src, count, dst, false);
+                    case Q5_K -> groupQ4_K(src, count, dst, true);
                     default -> group(w.type(), src, count, dst);
                 }
                 MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, lw.rowOffset(r) + (long) g * lw.groupBytes(), dst.length);
@@ -171,9 +185,16 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
         }
     }
 
-    /** One Q4_K group (32 sub-blocks) from its first {@code count} GGUF super-blocks in {@code src}; the rest padding. */
-    private static void groupQ4_K(byte[] src, int count, byte[] dst) {
+    /**
+     * One Q4_K or Q5_K ({@code five}) group (32 sub-blocks) from its first {@code count} GGUF super-blocks in
+     * {@code src}; the rest padding (all zero: quants 0, scales 0, d 0). GGUF's Q5_K super-block is Q4_K's
+     * with {@code qh[32]} (byte {@code l}'s bit {@code s}: the fifth bit of element {@code l} of sub-block s)
+     * between the scales and the nibbles.
+     */
+    private static void groupQ4_K(byte[] src, int count, byte[] dst, boolean five) {
         java.util.Arrays.fill(dst, (byte) 0);
+        int size = five ? 176 : 144;
+        int extra = five ? 128 : 0;
         for (int p = 0; p < GROUP; p++) {
             int u = perm(p);
             int b = u / 8;
@@ -181,13 +202,23 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
             if (b >= count) {
                 continue;
             }
-            int block = 144 * b;
-            int qs = block + 16 + 32 * (s / 2);
+            int block = size * b;
+            int qs = block + (five ? 48 : 16) + 32 * (s / 2);
             int shift = 4 * (s % 2);
             for (int j = 0; j < 16; j++) {
                 int lo = (src[qs + j] >> shift) & 0xF;
                 int hi = (src[qs + j + 16] >> shift) & 0xF;
-                dst[32 * j + p] = (byte) (lo | hi << 4);
+                dst[(five ? 160 * (j >> 2) + 32 + 32 * (j & 3) : 32 * j) + p] = (byte) (lo | hi << 4);
+            }
+            if (five) {
+                for (int k = 0; k < 4; k++) {
+                    int h = 0;
+                    for (int i = 0; i < 4; i++) {
+                        h |= ((src[block + 16 + 4 * k + i] >> s) & 1) << i;
+                        h |= ((src[block + 16 + 4 * k + i + 16] >> s) & 1) << (4 + i);
+                    }
+                    dst[160 * k + p] = (byte) h;
+                }
             }
             int scales = block + 4;
             int scale;
@@ -200,14 +231,14 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
                 scale = (packed & 0xf) | (((src[scales + s - 4] & 0xff) >>> 6) << 4);
                 min = (packed >>> 4) | (((src[scales + s] & 0xff) >>> 6) << 4);
             }
-            dst[512 + p] = (byte) scale;
-            dst[544 + p] = (byte) min;
+            dst[extra + 512 + p] = (byte) scale;
+            dst[extra + 544 + p] = (byte) min;
         }
         for (int k = 0; k < count; k++) {
-            dst[576 + 2 * k] = src[144 * k];
-            dst[576 + 2 * k + 1] = src[144 * k + 1];
-            dst[584 + 2 * k] = src[144 * k + 2];
-            dst[584 + 2 * k + 1] = src[144 * k + 3];
+            dst[extra + 576 + 2 * k] = src[size * k];
+            dst[extra + 576 + 2 * k + 1] = src[size * k + 1];
+            dst[extra + 584 + 2 * k] = src[size * k + 2];
+            dst[extra + 584 + 2 * k + 1] = src[size * k + 3];
         }
     }
 

@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * The lane = block kernels (packed weights) beside the same definition computed from GGUF's layout
  * ({@link UnpackedRows}, labelled "current"), in one run: STREAM triad and FMA peak (the
  * higher of before and after), then per type matvec GB/s (GGUF bytes per second; the repacked rows are
- * as long for Q4_0, Q8_0 and Q6_K, 2.8% longer for Q4_K) and 64-token matmul GFLOP/s over the first 4096 rows,
+ * as long for Q4_0, Q8_0 and Q6_K, 2.8% longer for Q4_K, 2.3% for Q5_K) and 64-token matmul GFLOP/s over the first 4096 rows,
  * current and lane, interleaved. Build with {@code ./mvnw -o test-compile -pl vector-kernels/kernels}, then
  * run from the repository root:
  * <pre>
@@ -51,7 +51,8 @@ public final class LaneBench {
             c.fill((byte) 2);
             a.fill((byte) 0);
             SplittableRandom random = new SplittableRandom(2026);
-            GgmlType[] types = System.getProperty("lane.types") == null ? new GgmlType[] { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K }
+            GgmlType[] types = System.getProperty("lane.types") == null ? new GgmlType[] { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K,
+                    GgmlType.Q6_K }
                     : java.util.Arrays.stream(System.getProperty("lane.types").split(",")).map(GgmlType::valueOf).toArray(GgmlType[]::new);
             WeightMatrix[] w = new WeightMatrix[types.length];
             LaneWeights[] lw = new LaneWeights[types.length];
@@ -203,7 +204,7 @@ public final class LaneBench {
                 continue;
             }
             m.set(Dequantize.F16, blk, scale);
-            if (type == GgmlType.Q4_K) {
+            if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) {
                 m.set(Dequantize.F16, blk + 2, scale);
             }
         }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class LaneKernelsTest {
 
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final GgmlType[] TYPES = { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K };
+    private static final GgmlType[] TYPES = { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K };
     private static final KernelPool ONE = new KernelPool(1);
     private static final KernelPool TWO = new KernelPool(2);
     private static final KernelPool THREE = new KernelPool(3);
@@ -48,7 +48,7 @@ class LaneKernelsTest {
     }
 
     private static boolean superBlocks(GgmlType type) {
-        return type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+        return type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
     }
 
     /** Far-apart rows computed together in matvec (4 computes as 2); each also sets another matmul tile shape and row block. */
@@ -167,7 +167,8 @@ class LaneKernelsTest {
         try (Arena arena = Arena.ofShared()) {
             for (GgmlType type : TYPES) {
                 WeightMatrix w = MatrixKernelsTest.random(type, 2, 4096, new Random(1), arena);
-                long extra = type == GgmlType.Q4_K ? 16 * 4 : 0; // the unpacked 6-bit scales: 4 bytes per super-block
+                // The unpacked 6-bit scales: 4 bytes per super-block.
+                long extra = type == GgmlType.Q4_K || type == GgmlType.Q5_K ? 16 * 4 : 0;
                 assertEquals(w.rowBytes() + extra, LaneWeights.repack(w, arena).rowBytes(), type.toString());
             }
         }
@@ -232,6 +233,111 @@ class LaneKernelsTest {
                     java.lang.foreign.MemorySegment xq = java.lang.foreign.MemorySegment.ofArray(new byte[(int) GgmlType.Q8_K.rowBytes(cols)]);
                     Quantize.q8K(x, 0, cols, xq, 0);
                     assertEquals(-127, xq.get(ValueLayout.JAVA_BYTE, 4));
+                }
+            }
+        }
+    }
+
+    /**
+     * Q5_K at the extremes: every quant 31 (nibbles 15, fifth bits set) with scales and mins 63 against Q8_K
+     * quants of magnitude 127 (all activations equal): each int16 partial sum of the matvec reaches
+     * 8 * 31 * 127 = 31496, T_u 32 * 31 * 127; then quants 0, 16 (fifth bit alone) and 15 (nibble alone),
+     * mixed extremes and random bytes.
+     */
+    @Test
+    void q5KExtremesEqualTheScalarDefinition() {
+        Random random = new Random(29);
+        int cols = 256 * 9;
+        try (Arena arena = Arena.ofShared()) {
+            for (int pattern = 0; pattern < 6; pattern++) {
+                WeightMatrix w = MatrixKernelsTest.random(GgmlType.Q5_K, 5, cols, random, arena);
+                for (long b = 0; b < w.byteSize(); b += 176) {
+                    for (int i = 0; i < 12; i++) {
+                        byte sc = pattern == 5 ? (byte) random.nextInt() : pattern == 4 ? (byte) (random.nextBoolean() ? 0xff : 0) : (byte) 0xff;
+                        w.data().set(ValueLayout.JAVA_BYTE, b + 4 + i, sc); // scales and mins 63 (pattern 0-3)
+                    }
+                    for (int i = 0; i < 32; i++) {
+                        byte qh = switch (pattern) {
+                            case 0, 2 -> (byte) 0xff;
+                            case 1, 3 -> 0;
+                            case 4 -> (byte) (random.nextBoolean() ? 0xff : 0);
+                            default -> (byte) random.nextInt();
+                        };
+                        w.data().set(ValueLayout.JAVA_BYTE, b + 16 + i, qh);
+                    }
+                    for (int i = 0; i < 128; i++) {
+                        byte q = switch (pattern) {
+                            case 0, 3 -> (byte) 0xff;     // with the fifth bits: 31; without: 15
+                            case 1, 2 -> 0;               // 0; with the fifth bits: 16
+                            case 4 -> (byte) (random.nextBoolean() ? 0xff : 0);
+                            default -> (byte) random.nextInt();
+                        };
+                        w.data().set(ValueLayout.JAVA_BYTE, b + 48 + i, q);
+                    }
+                }
+                LaneWeights lw = LaneWeights.repack(w, arena);
+                int tokens = 5;
+                float[] x = new float[cols * tokens];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = switch (pattern) {
+                        case 0, 2 -> -1f;
+                        case 1, 3 -> 2f;
+                        default -> random.nextBoolean() ? -3f : 3f * (float) random.nextDouble();
+                    };
+                }
+                for (boolean intTokens : new boolean[] { true, false }) {
+                    LaneKernels.intTokens = intTokens;
+                    float[] out = new float[cols * tokens];
+                    LaneKernels.matmul(lw, x, cols, tokens, out, w.rows(), ONE);
+                    for (int t = 0; t < tokens; t++) {
+                        float[] mv = new float[w.rows()];
+                        LaneKernels.matvec(lw, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), mv, ONE);
+                        for (int r = 0; r < w.rows(); r++) {
+                            float ref = ReferenceDot.row(w, r, x, t * cols);
+                            String where = "pattern " + pattern + " row " + r + " token " + t + (intTokens ? "" : " (tiles)");
+                            assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(mv[r]), "matvec " + where);
+                            assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(out[t * w.rows() + r]), "matmul " + where);
+                        }
+                    }
+                }
+                LaneKernels.intTokens = true;
+            }
+        }
+    }
+
+    /** The Q5_K repacking against ggml's dequantization: every quant (nibble and fifth bit), scale, min, d and dmin where the javadoc says. */
+    @Test
+    void q5KRepackingMatchesDequantization() {
+        Random random = new Random(31);
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = MatrixKernelsTest.random(GgmlType.Q5_K, 3, 256 * 5, random, arena);
+            LaneWeights lw = LaneWeights.repack(w, arena);
+            for (int r = 0; r < w.rows(); r++) {
+                float[] ref = MatrixKernelsTest.dequantizeRow(w, r);
+                for (int u = 0; u < lw.groups() * LaneWeights.GROUP; u++) {
+                    int g = u / 32;
+                    int i = u % 32;
+                    int p = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+                    long base = lw.rowOffset(r) + (long) g * lw.groupBytes();
+                    float d = Half.f16ToFloat(lw.data().get(LE_SHORT, base + 704 + 2 * (i / 8)));
+                    float dmin = Half.f16ToFloat(lw.data().get(LE_SHORT, base + 712 + 2 * (i / 8)));
+                    int sc = lw.data().get(ValueLayout.JAVA_BYTE, base + 640 + p);
+                    int mn = lw.data().get(ValueLayout.JAVA_BYTE, base + 672 + p);
+                    for (int l = 0; l < 32; l++) {
+                        int j = l % 16;
+                        int nibbles = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + 32 + 32 * (j % 4) + p) & 0xFF;
+                        int h = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + p) & 0xFF;
+                        int q = l < 16 ? (nibbles & 15) | ((h >> (j % 4)) & 1) << 4 : (nibbles >> 4) | ((h >> (4 + j % 4)) & 1) << 4;
+                        if (u >= w.cols() / 32) {
+                            assertEquals(0, q, "padding quant");
+                            assertEquals(0, sc, "padding scale");
+                            assertEquals(0, mn, "padding min");
+                            continue;
+                        }
+                        // ggml: y = d * sc * q - dmin * m, each product rounded as the C source reads.
+                        float value = d * sc * q - dmin * mn;
+                        assertEquals(Float.floatToIntBits(ref[32 * u + l]), Float.floatToIntBits(value), "row " + r + " sub-block " + u + " element " + l);
+                    }
                 }
             }
         }

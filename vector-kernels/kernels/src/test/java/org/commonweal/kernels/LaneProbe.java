@@ -30,7 +30,7 @@ public final class LaneProbe {
                 x[i] = (float) r.nextGaussian();
             }
             float[] out = new float[cold.rows()];
-            LaneActivations a = LaneActivations.of(x, 0, 4096);
+            LaneActivations a = LaneActivations.of(t, x, 0, 4096, false);
 
             for (int round = 0; round < rounds; round++) {
                 StringBuilder line = new StringBuilder("round " + round + ":");
@@ -105,7 +105,7 @@ public final class LaneProbe {
         }
         for (long blk = 0; blk < size; blk += type.typeSize()) {
             m.set(Dequantize.F16, blk, Float.floatToFloat16(0.01f));
-            if (type == GgmlType.Q4_K) {
+            if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) {
                 m.set(Dequantize.F16, blk + 2, Float.floatToFloat16(0.01f));
             }
         }

@@ -226,6 +226,19 @@ class MatrixKernelsTest {
         }
     }
 
+    /** Exactly the types with "lane = block" kernels are repacked (the others keep GGUF's layout and go through UnpackedRows). */
+    @Test
+    void theLaneTypesAreRepacked() {
+        java.util.Set<GgmlType> lanes = java.util.EnumSet.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+        try (Arena arena = Arena.ofConfined()) {
+            for (GgmlType type : GgmlType.values()) {
+                assertEquals(lanes.contains(type), PackedMatrix.repacks(type), type.toString());
+                PackedMatrix p = PackedMatrix.of(random(type, 2, 256, new Random(1), arena), arena, false);
+                assertEquals(lanes.contains(type), p.lanes() != null, type + " packed");
+            }
+        }
+    }
+
     @Test
     void bitIdenticalWhateverTheThreadCount() {
         Random random = new Random(3);

@@ -33,7 +33,7 @@ import jdk.incubator.vector.FloatVector;
  * matvec (GB/s of weights streamed, % of the triad) and matmul (GFLOP/s at 64 tokens, % of the FMA
  * peak), each beside the simplest correct Vector API kernel ({@link Baseline}). Weights are random,
  * in allocated off-heap memory, repacked where the kernels repack them ({@link PackedMatrix}: Q8_0, Q4_0,
- * Q4_K, Q6_K), and for F32 also mapped from a file.
+ * Q4_K, Q5_K, Q6_K), and for F32 also mapped from a file.
  */
 public final class KernelBench {
 
@@ -48,7 +48,7 @@ public final class KernelBench {
         }
     }
 
-    static final GgmlType[] TYPES = { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K };
+    static final GgmlType[] TYPES = { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K };
     private static final int COLS = 4096;
     private static final int REPETITIONS = 5;
     private static long warmUpMillis = 1000;
@@ -264,7 +264,7 @@ public final class KernelBench {
                     m.set(half, blk, scale);
                 }
             }
-            case Q4_K -> {
+            case Q4_K, Q5_K -> {
                 for (long blk = 0; blk < size; blk += type.typeSize()) {
                     m.set(half, blk, scale);
                     m.set(half, blk + 2, scale);
