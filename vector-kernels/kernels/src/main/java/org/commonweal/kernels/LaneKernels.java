@@ -32,9 +32,9 @@ import jdk.incubator.vector.VectorSpecies;
  * slower (6 to 16 GB/s), apparently defeating the prefetchers. Each row is read through a slice of its own at
  * int offsets, and the 16 lanes are reduced in registers (a store read back as floats stalled every row's end).
  * <p>
- * A few tokens (batched decode): Q4_0 two tokens per weight load in int16 ({@code matvecQ4_0t2}); the other
- * types one integer matvec per token over a chunk of rows (then in L2), below the token count from which the
- * float tiles pay ({@code tileTokens}).
+ * Several tokens (batched decode, prompts): Q4_0 two tokens per weight load in int16 ({@code matvecQ4_0t2}); the
+ * other types one integer matvec per token over a chunk of rows (then in L2), but for Q6_K from 32 tokens, where
+ * the float tiles pay ({@code tileTokens}).
  * <p>
  * Matmul: for blocks of {@link #rowBlock} rows, group by group, each 4 rows' group is decoded once into
  * integer-valued floats in L1 ({@code [row][element j][block]}), then 4-row x 4-token register tiles do
@@ -126,12 +126,15 @@ final class LaneKernels {
     }
 
     /**
-     * Tokens from which the float tiles beat one integer matvec per token over a chunk of rows (then in L2), measured
-     * on 8192 x 2048 weights, one thread: Q8_0 from 16 (2.6 against 2.4 tokens/ms), Q4_K from 32 (at 16: 1.9-2.2
-     * against 2.4). At 4 tokens the tiles are 15-45% slower: decoding a group to floats is not paid back.
+     * Tokens from which the float tiles beat one integer matvec per token over a chunk of rows (then in L2): only
+     * Q6_K's, from 32 tokens. Measured in a model's forward pass (1B shape, pp128, tokens/s, 1 / 2 threads; tiles
+     * against integer matvecs): Q6_K 44.3 against 38.8 on 1 thread, but Q8_0 45.9 / 80.4 against 52.8 / 91.5,
+     * Q4_K 40.9 / 71.7 against 55.2 / 97.8, Q5_K 39.1 / 71.6 against 42.8 / 75.6, and batched decode of 16 Q8_0
+     * streams 61 against 78. (On one 8192 x 2048 matrix alone the tiles had measured faster from 16 tokens for
+     * Q8_0 and 32 for Q4_K; in a forward pass they are not.) Q4_0 uses neither: two tokens per weight load.
      */
     private static int tileTokens(GgmlType type) {
-        return type == GgmlType.Q8_0 ? 16 : 32;
+        return type == GgmlType.Q6_K ? 32 : Integer.MAX_VALUE;
     }
 
     /**
