@@ -95,8 +95,8 @@ final class LaneKernels {
             matvec(w, x, out, pool);
             return;
         }
-        boolean q4_0 = w.type() == GgmlType.Q4_0 && intTokens;
-        boolean tiles = !q4_0 && (tokens >= tileTokens(w.type()) || !intTokens);
+        boolean pairs = (w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0) && intTokens;
+        boolean tiles = !pairs && (tokens >= tileTokens(w.type()) || !intTokens);
         LaneActivations[] a = new LaneActivations[tokens];
         pool.forRows(tokens, 4L * w.cols(), (from, to) -> {
             for (int t = from; t < to; t++) {
@@ -106,9 +106,13 @@ final class LaneKernels {
         pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> {
             for (int r = from; r < to; r += CHUNK) {
                 int end = Math.min(r + CHUNK, to);
-                if (q4_0) {
+                if (pairs) {
                     for (int t = 0; t + 2 <= tokens; t += 2) {
-                        matvecQ4_0t2(w, a, t, out, outStride, r, end);
+                        if (w.type() == GgmlType.Q4_0) {
+                            matvecQ4_0t2(w, a, t, out, outStride, r, end);
+                        } else {
+                            matvecQ8_0t2(w, a, t, out, outStride, r, end);
+                        }
                     }
                     for (int t = tokens / 2 * 2; t < tokens; t++) {
                         rows(w, a[t], out, t * outStride, r, end);
@@ -480,6 +484,66 @@ final class LaneKernels {
             acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
             acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
             out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
+        }
+    }
+
+    /**
+     * Q8_0, two tokens at a time, one row after another (as {@link #matvecQ4_0t2}): each pair of 32-byte weight
+     * loads is widened to int16 once for both tokens, whose products are summed in pairs in int16 (at most
+     * 2 x 127 x 128 in magnitude) and widened apart, and the group's scales are widened once.
+     */
+    private static void matvecQ8_0t2(LaneWeights w, LaneActivations[] a, int t0, float[] out, int os, int from, int to) {
+        MemorySegment m = w.data();
+        short[] x0 = a[t0 + 0].xs;
+        float[] d0 = a[t0 + 0].d;
+        short[] x1 = a[t0 + 1].xs;
+        float[] d1 = a[t0 + 1].d;
+        int groups = w.groups();
+        long rowBytes = w.rowBytes();
+        for (int r = from; r < to; r++) {
+            MemorySegment mr = rowSegment(m, w.rowOffset(r), rowBytes);
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                int b = 1088 * g;
+                int xo = 1024 * g;
+                IntVector zero = IntVector.zero(I);
+                IntVector se0 = zero, so0 = zero, se1 = zero, so1 = zero;
+                for (int j = 0; j < 32; j += 2) {
+                    ShortVector va = (ShortVector) ByteVector.fromMemorySegment(B32, mr, b + 32 * j, LE).convertShape(B2S, S, 0);
+                    ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(B32, mr, b + 32 * j + 32, LE).convertShape(B2S, S, 0);
+                    IntVector p0 = va.mul(ShortVector.fromArray(S, x0, xo + 32 * j))
+                            .add(vb.mul(ShortVector.fromArray(S, x0, xo + 32 * j + 32))).reinterpretAsInts();
+                    se0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se0);
+                    so0 = p0.lanewise(ASHR, 16).add(so0);
+                    IntVector p1 = va.mul(ShortVector.fromArray(S, x1, xo + 32 * j))
+                            .add(vb.mul(ShortVector.fromArray(S, x1, xo + 32 * j + 32))).reinterpretAsInts();
+                    se1 = p1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se1);
+                    so1 = p1.lanewise(ASHR, 16).add(so1);
+                }
+                IntVector h = IntVector.fromMemorySegment(I, mr, b + 1024, LE);
+                IntVector he = h.and(0xFFFF);
+                IntVector hm = he.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector we = hm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(hm.or(0x7F800000), he.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(he.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector ho = h.lanewise(LSHR, 16);
+                hm = ho.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector wo = hm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(hm.or(0x7F800000), ho.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(ho.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(we.mul(FloatVector.fromArray(F, d0, 32 * g)), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(wo.mul(FloatVector.fromArray(F, d0, 32 * g + 16)), acc0);
+                acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(we.mul(FloatVector.fromArray(F, d1, 32 * g)), acc1);
+                acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(wo.mul(FloatVector.fromArray(F, d1, 32 * g + 16)), acc1);
+            }
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[(t0 + 0) * os + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_8));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
+            out[(t0 + 1) * os + r] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
     }
 
