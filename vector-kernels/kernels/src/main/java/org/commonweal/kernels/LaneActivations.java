@@ -27,8 +27,6 @@ final class LaneActivations {
     final int[] sum8;
     /** The sum of each block's quants (natural order): the Q4_K and Q5_K mins' operand. */
     final int[] sums;
-    /** The same sums as floats (exact). */
-    final float[] sumf;
 
     private static final short[] NO_SHORTS = {};
     private static final float[] NO_FLOATS = {};
@@ -48,7 +46,6 @@ final class LaneActivations {
         dkn = q6 ? new float[groups * 32] : NO_FLOATS;
         sum8 = weights == GgmlType.Q4_0 ? new int[groups * 32] : NO_INTS;
         sums = mins ? new int[groups * 32] : NO_INTS;
-        sumf = tiles && mins ? new float[groups * 32] : NO_FLOATS;
     }
 
     /** The activations' quantization for {@code weights}: Q8_K for the K-quants, else Q8_0. */
@@ -102,9 +99,6 @@ final class LaneActivations {
             }
             if (a.sums.length > 0) {
                 a.sums[b] = q.sums[b];
-            }
-            if (a.sumf.length > 0) {
-                a.sumf[b] = q.sums[b];
             }
         }
         if (a.dk.length > 0) {

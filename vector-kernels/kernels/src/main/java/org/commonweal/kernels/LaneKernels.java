@@ -32,22 +32,20 @@ import jdk.incubator.vector.VectorSpecies;
  * slower (6 to 16 GB/s), apparently defeating the prefetchers. Each row is read through a slice of its own at
  * int offsets, and the 16 lanes are reduced in registers (a store read back as floats stalled every row's end).
  * <p>
- * Several tokens (batched decode, prompts): Q4_0 two tokens per weight load in int16 ({@code matvecQ4_0t2}); the
- * other types one integer matvec per token over a chunk of rows (then in L2), but for Q6_K from 32 tokens, where
- * the float tiles pay ({@code tileTokens}).
- * <p>
- * Matmul: for blocks of {@link #rowBlock} rows, group by group, each 4 rows' group is decoded once into
- * integer-valued floats in L1 ({@code [row][element j][block]}), then 4-row x 4-token register tiles do
- * 32 FMAs per half group per (row, token) and one scaling FMA (Q4_K: two, and two exact multiplies).
+ * Several tokens (batched decode, prompts): Q4_0 and Q8_0 two tokens per weight load in int16
+ * ({@code matvecQ4_0t2}, {@code matvecQ8_0t2}); Q4_K and Q5_K one integer matvec per token over a chunk of rows
+ * (then in L2); Q6_K the same below {@link #TILE_TOKENS} tokens, and from there float tiles: for blocks of
+ * {@link #rowBlock} rows, group by group, each 4 rows' group is decoded once into integer-valued floats in L1
+ * ({@code [row][element j][block]}), then 4-row x 4-token register tiles do 32 FMAs per half group per
+ * (row, token) and one scaling FMA.
  * <p>
  * Q6_K (see {@link #matvecQ6_Kx1}): the 6-bit quants of 32 sub-blocks come three shorts per octet of
  * elements, taken apart with int shifts and masks; the int16 sums of each octet's eight products wrap
- * but their exact value fits; each 16-element half is scaled by its int8 scale in int32. In the matmul,
- * {@link #decodeQ6_K} folds those scales into the integer-valued floats, so the tiles are Q4_0's.
+ * but their exact value fits; each 16-element half is scaled by its int8 scale in int32. In the tiles,
+ * {@link #decodeQ6_K} folds those scales into the integer-valued floats.
  * <p>
  * Q5_K (see {@link #matvecQ5_Kx1}): Q4_K's kernels with each nibble's fifth bit or-ed in from a 32-byte row
- * per four nibble rows, and the int16 sums split in two (eight products each) so that they cannot overflow;
- * the matmul uses Q4_K's tiles over {@link #decodeQ5_K}'s five-bit quants.
+ * per four nibble rows, and the int16 sums split in two (eight products each) so that they cannot overflow.
  */
 final class LaneKernels {
 
@@ -95,8 +93,8 @@ final class LaneKernels {
             matvec(w, x, out, pool);
             return;
         }
-        boolean pairs = (w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0) && intTokens;
-        boolean tiles = !pairs && (tokens >= tileTokens(w.type()) || !intTokens);
+        boolean pairs = w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0;
+        boolean tiles = w.type() == GgmlType.Q6_K && tokens >= TILE_TOKENS;
         LaneActivations[] a = new LaneActivations[tokens];
         pool.forRows(tokens, 4L * w.cols(), (from, to) -> {
             for (int t = from; t < to; t++) {
@@ -130,16 +128,14 @@ final class LaneKernels {
     }
 
     /**
-     * Tokens from which the float tiles beat one integer matvec per token over a chunk of rows (then in L2): only
-     * Q6_K's, from 32 tokens. Measured in a model's forward pass (1B shape, pp128, tokens/s, 1 / 2 threads; tiles
-     * against integer matvecs): Q6_K 44.3 against 38.8 on 1 thread, but Q8_0 45.9 / 80.4 against 52.8 / 91.5,
-     * Q4_K 40.9 / 71.7 against 55.2 / 97.8, Q5_K 39.1 / 71.6 against 42.8 / 75.6, and batched decode of 16 Q8_0
-     * streams 61 against 78. (On one 8192 x 2048 matrix alone the tiles had measured faster from 16 tokens for
-     * Q8_0 and 32 for Q4_K; in a forward pass they are not.) Q4_0 uses neither: two tokens per weight load.
+     * Tokens from which the float tiles beat one integer matvec per token over a chunk of rows (then in L2): Q6_K's
+     * only. Measured in a model's forward pass (1B shape, pp128, tokens/s, 1 / 2 threads; tiles against integer
+     * matvecs): Q6_K 44.3 against 38.8 on 1 thread, but Q8_0 45.9 / 80.4 against 52.8 / 91.5, Q4_K 40.9 / 71.7
+     * against 55.2 / 97.8, Q5_K 39.1 / 71.6 against 42.8 / 75.6, and batched decode of 16 Q8_0 streams 61 against
+     * 78. (On one 8192 x 2048 matrix alone the tiles had measured faster from 16 tokens for Q8_0 and 32 for Q4_K; in
+     * a forward pass they are not.) The other types' tiles are gone; Q4_0 and Q8_0 take two tokens per weight load.
      */
-    private static int tileTokens(GgmlType type) {
-        return type == GgmlType.Q6_K ? 32 : Integer.MAX_VALUE;
-    }
+    private static final int TILE_TOKENS = 32;
 
     /**
      * Bytes {@code [offset, offset + bytes)} of {@code m} (native memory) as a segment of their own, which the kernels
@@ -154,8 +150,6 @@ final class LaneKernels {
         return MemorySegment.ofAddress(m.address() + offset).reinterpret(bytes);
     }
 
-    /** For experiments: false computes every token count above one in float tiles (SmallBatchProbe compares). */
-    static boolean intTokens = Boolean.parseBoolean(System.getProperty("lane.intTokens", "true"));
 
     /** Far-apart rows computed together in matvec (1, or 2: four measured no faster); settable for experiments. */
     static int streams = 2;
@@ -1187,8 +1181,6 @@ final class LaneKernels {
 
     /** Rows per block of the matmul: the block's accumulators and one group of every token's activations stay in L2. */
     static int rowBlock = 32;
-    /** Rows per register tile of the matmul: 4 (4 x 4 tiles) or 6 (6 x 4 tiles); settable for experiments. */
-    static int tileRows = 4;
 
     /**
      * Rows {@code [from, to)} times every token, in blocks of about {@link #rowBlock} rows: group by group,
@@ -1201,13 +1193,11 @@ final class LaneKernels {
         int tokens = a.length;
         int quads = tokens / 4;
         int groups = w.groups();
-        boolean k = w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q5_K;
-        boolean five = w.type() == GgmlType.Q5_K;
-        int tr = k ? 4 : tileRows;
+        int tr = 4;
         int block = Math.max(tr, rowBlock / tr * tr);
         int tileFloats = 64 * tr;
         float[] wf = new float[tr * 1024];
-        float[] wd = new float[tr * (k ? 128 : 32)];
+        float[] wd = new float[tr * 32];
         float[] acc = new float[block / tr * quads * tileFloats];
         int whole = from + (to - from) / tr * tr;
         int r = from;
@@ -1219,15 +1209,7 @@ final class LaneKernels {
                 for (int g = 0; g < groups; g++) {
                     for (int rt = 0; rt < rowTiles; rt++) {
                         for (int i = 0; i < tr; i++) {
-                            if (five) {
-                                decodeQ5_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 128 * i);
-                            } else if (k) {
-                                decodeQ4_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 128 * i);
-                            } else if (w.type() == GgmlType.Q6_K) {
-                                decodeQ6_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 32 * i);
-                            } else {
-                                decode(w, r + tr * rt + i, g, wf, 1024 * i, wd, 32 * i);
-                            }
+                            decodeQ6_K(w, r + tr * rt + i, g, wf, 1024 * i, wd, 32 * i);
                         }
                         for (int q = 0; q < quads; q++) {
                             LaneActivations t0 = a[4 * q];
@@ -1235,14 +1217,7 @@ final class LaneKernels {
                             LaneActivations t2 = a[4 * q + 2];
                             LaneActivations t3 = a[4 * q + 3];
                             int ao = tileFloats * (rt * quads + q);
-                            if (k) {
-                                tile4x4K(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, t0.sumf, t1.sumf, t2.sumf, t3.sumf,
-                                        g, acc, ao);
-                            } else if (tr == 6) {
-                                tile6x4(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, g, acc, ao);
-                            } else {
-                                tile4x4(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, g, acc, ao);
-                            }
+                            tile4x4(wf, wd, t0.xf, t1.xf, t2.xf, t3.xf, t0.d, t1.d, t2.d, t3.d, g, acc, ao);
                         }
                     }
                 }
@@ -1265,62 +1240,7 @@ final class LaneKernels {
     }
 
     /**
-     * Q4_K row {@code r}'s group {@code g}: {@code wf[wo + 32 j + i]} = nibble of element j of sub-block i
-     * (natural order), and {@code kd[ko ..]} its sub-blocks' scales, mins, d and dmin (per sub-block) as floats.
-     */
-    private static void decodeQ4_K(LaneWeights w, int r, int g, float[] wf, int wo, float[] kd, int ko) {
-        MemorySegment m = w.data();
-        long base = w.rowOffset(r) + (long) g * w.groupBytes();
-        for (int j = 0; j < 16; j++) {
-            IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 32L * j, LE).convertShape(ZB2S, S, 0))
-                    .reinterpretAsInts();
-            ((FloatVector) v.and(0x0F).convert(I2F, 0)).intoArray(wf, wo + 32 * j);
-            ((FloatVector) v.lanewise(LSHR, 16).and(0x0F).convert(I2F, 0)).intoArray(wf, wo + 32 * j + 16);
-            ((FloatVector) v.lanewise(LSHR, 4).and(0x0F).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16));
-            ((FloatVector) v.lanewise(LSHR, 20).and(0x0F).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16) + 16);
-        }
-        for (int p = 0; p < LaneWeights.GROUP; p++) {
-            int i = LaneWeights.perm(p);
-            kd[ko + i] = m.get(ValueLayout.JAVA_BYTE, base + 512 + p);
-            kd[ko + 32 + i] = m.get(ValueLayout.JAVA_BYTE, base + 544 + p);
-            kd[ko + 64 + i] = Float.float16ToFloat(m.get(F16, base + 576 + 2L * (i / 8)));
-            kd[ko + 96 + i] = Float.float16ToFloat(m.get(F16, base + 584 + 2L * (i / 8)));
-        }
-    }
-
-    /**
-     * Q5_K row {@code r}'s group {@code g} as {@link #decodeQ4_K} does Q4_K's: {@code wf[wo + 32 j + i]} = the
-     * five-bit quant (0..31) of element j of sub-block i (natural order), nibble and fifth bit put together as
-     * in {@link #matvecQ5_Kx1}; {@code kd[ko ..]} its sub-blocks' scales, mins, d and dmin as floats. The
-     * tiles' float sums over 32 elements are exact integers ({@code 32 * 31 * 128 < 2^24}).
-     */
-    private static void decodeQ5_K(LaneWeights w, int r, int g, float[] wf, int wo, float[] kd, int ko) {
-        MemorySegment m = w.data();
-        long base = w.rowOffset(r) + 720L * g;
-        for (int j = 0; j < 16; j++) {
-            IntVector h = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 160L * (j >> 2), LE).convertShape(ZB2S, S, 0))
-                    .reinterpretAsInts();
-            IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 160L * (j >> 2) + 32 + 32 * (j & 3), LE)
-                    .convertShape(ZB2S, S, 0)).reinterpretAsInts();
-            int i = j & 3;
-            IntVector lo = v.and(0x000F000F).or(h.lanewise(LSHL, 4 - i).and(0x00100010));
-            IntVector hi = v.lanewise(LSHR, 4).and(0x000F000F).or(h.lanewise(LSHR, i).and(0x00100010));
-            ((FloatVector) lo.and(0xFFFF).convert(I2F, 0)).intoArray(wf, wo + 32 * j);
-            ((FloatVector) lo.lanewise(LSHR, 16).convert(I2F, 0)).intoArray(wf, wo + 32 * j + 16);
-            ((FloatVector) hi.and(0xFFFF).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16));
-            ((FloatVector) hi.lanewise(LSHR, 16).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16) + 16);
-        }
-        for (int p = 0; p < LaneWeights.GROUP; p++) {
-            int i = LaneWeights.perm(p);
-            kd[ko + i] = m.get(ValueLayout.JAVA_BYTE, base + 640 + p);
-            kd[ko + 32 + i] = m.get(ValueLayout.JAVA_BYTE, base + 672 + p);
-            kd[ko + 64 + i] = Float.float16ToFloat(m.get(F16, base + 704 + 2L * (i / 8)));
-            kd[ko + 96 + i] = Float.float16ToFloat(m.get(F16, base + 712 + 2L * (i / 8)));
-        }
-    }
-
-    /**
-     * Q6_K row {@code r}'s group {@code g} for the tiles of {@link #tile4x4}, {@link #tile6x4}:
+     * Q6_K row {@code r}'s group {@code g} for the tiles of {@link #tile4x4}:
      * {@code wf[wo + 32 j + i]} = {@code (q - 32) * sc} of element j of sub-block i (natural order), sc its
      * half's int8 scale, and {@code wd[so + i]} its super-block's d. The tiles' float sums over the 32
      * elements are then exactly {@code T_i}: every partial sum is an integer of magnitude at most
@@ -1368,36 +1288,6 @@ final class LaneKernels {
         }
         for (int i = 0; i < LaneWeights.GROUP; i++) {
             wd[so + i] = Float.float16ToFloat(m.get(F16, base + 832 + 2L * (i / 8)));
-        }
-    }
-
-    /**
-     * Row {@code r}'s group {@code g} as integer-valued floats, {@code wf[wo + 32 j + i]} = multiplier of
-     * element j of block i (natural order), and its scales {@code wd[so + i]}.
-     */
-    private static void decode(LaneWeights w, int r, int g, float[] wf, int wo, float[] wd, int so) {
-        MemorySegment m = w.data();
-        long base = w.rowOffset(r) + (long) g * w.groupBytes();
-        if (w.type() == GgmlType.Q4_0) {
-            for (int j = 0; j < 16; j++) {
-                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 32L * j, LE).convertShape(ZB2S, S, 0))
-                        .reinterpretAsInts();
-                ((FloatVector) v.and(0x0F).sub(8).convert(I2F, 0)).intoArray(wf, wo + 32 * j);
-                ((FloatVector) v.lanewise(LSHR, 16).and(0x0F).sub(8).convert(I2F, 0)).intoArray(wf, wo + 32 * j + 16);
-                ((FloatVector) v.lanewise(LSHR, 4).and(0x0F).sub(8).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16));
-                ((FloatVector) v.lanewise(LSHR, 20).and(0x0F).sub(8).convert(I2F, 0)).intoArray(wf, wo + 32 * (j + 16) + 16);
-            }
-        } else {
-            for (int j = 0; j < 32; j++) {
-                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B32, m, base + 32L * j, LE).convertShape(B2S, S, 0))
-                        .reinterpretAsInts();
-                ((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wf, wo + 32 * j);
-                ((FloatVector) v.lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wf, wo + 32 * j + 16);
-            }
-        }
-        long scales = base + w.quantBytes();
-        for (int p = 0; p < LaneWeights.GROUP; p++) {
-            wd[so + LaneWeights.perm(p)] = Float.float16ToFloat(m.get(Dequantize.F16, scales + 2L * p));
         }
     }
 
@@ -1470,199 +1360,4 @@ final class LaneKernels {
         }
     }
 
-    /**
-     * One group of a 6-row x 4-token tile: per half (blocks 0..15, then 16..31 of the group), 16 sums of
-     * integer-valued float products (exact: |sum| < 2^24) over the 32 elements, then each lane's block
-     * scaled into the accumulators kept in {@code acc} (row-major: row r, token t at {@code ao + 16 * (4 r + t)}).
-     */
-    private static void tile6x4(float[] wf, float[] wd, float[] x0, float[] x1, float[] x2, float[] x3,
-            float[] d0, float[] d1, float[] d2, float[] d3, int g, float[] acc, int ao) {
-        int xo = 1024 * g;
-        for (int h = 0; h < 32; h += 16) {
-            FloatVector z = FloatVector.zero(F);
-            FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
-            FloatVector s10 = z, s11 = z, s12 = z, s13 = z;
-            FloatVector s20 = z, s21 = z, s22 = z, s23 = z;
-            FloatVector s30 = z, s31 = z, s32 = z, s33 = z;
-            FloatVector s40 = z, s41 = z, s42 = z, s43 = z;
-            FloatVector s50 = z, s51 = z, s52 = z, s53 = z;
-            for (int j = 0; j < 32; j++) {
-                int wo = 32 * j + h;
-                FloatVector v0 = FloatVector.fromArray(F, x0, xo + wo);
-                FloatVector v1 = FloatVector.fromArray(F, x1, xo + wo);
-                FloatVector v2 = FloatVector.fromArray(F, x2, xo + wo);
-                FloatVector v3 = FloatVector.fromArray(F, x3, xo + wo);
-                FloatVector v = FloatVector.fromArray(F, wf, wo);
-                s00 = v.fma(v0, s00);
-                s01 = v.fma(v1, s01);
-                s02 = v.fma(v2, s02);
-                s03 = v.fma(v3, s03);
-                v = FloatVector.fromArray(F, wf, 1024 + wo);
-                s10 = v.fma(v0, s10);
-                s11 = v.fma(v1, s11);
-                s12 = v.fma(v2, s12);
-                s13 = v.fma(v3, s13);
-                v = FloatVector.fromArray(F, wf, 2048 + wo);
-                s20 = v.fma(v0, s20);
-                s21 = v.fma(v1, s21);
-                s22 = v.fma(v2, s22);
-                s23 = v.fma(v3, s23);
-                v = FloatVector.fromArray(F, wf, 3072 + wo);
-                s30 = v.fma(v0, s30);
-                s31 = v.fma(v1, s31);
-                s32 = v.fma(v2, s32);
-                s33 = v.fma(v3, s33);
-                v = FloatVector.fromArray(F, wf, 4096 + wo);
-                s40 = v.fma(v0, s40);
-                s41 = v.fma(v1, s41);
-                s42 = v.fma(v2, s42);
-                s43 = v.fma(v3, s43);
-                v = FloatVector.fromArray(F, wf, 5120 + wo);
-                s50 = v.fma(v0, s50);
-                s51 = v.fma(v1, s51);
-                s52 = v.fma(v2, s52);
-                s53 = v.fma(v3, s53);
-            }
-            int so = 32 * g + h;
-            FloatVector dx0 = FloatVector.fromArray(F, d0, so);
-            FloatVector dx1 = FloatVector.fromArray(F, d1, so);
-            FloatVector dx2 = FloatVector.fromArray(F, d2, so);
-            FloatVector dx3 = FloatVector.fromArray(F, d3, so);
-            FloatVector dw0 = FloatVector.fromArray(F, wd, 0 + h);
-            s00.fma(dw0.mul(dx0), FloatVector.fromArray(F, acc, ao + 0)).intoArray(acc, ao + 0);
-            s01.fma(dw0.mul(dx1), FloatVector.fromArray(F, acc, ao + 16)).intoArray(acc, ao + 16);
-            s02.fma(dw0.mul(dx2), FloatVector.fromArray(F, acc, ao + 32)).intoArray(acc, ao + 32);
-            s03.fma(dw0.mul(dx3), FloatVector.fromArray(F, acc, ao + 48)).intoArray(acc, ao + 48);
-            FloatVector dw1 = FloatVector.fromArray(F, wd, 32 + h);
-            s10.fma(dw1.mul(dx0), FloatVector.fromArray(F, acc, ao + 64)).intoArray(acc, ao + 64);
-            s11.fma(dw1.mul(dx1), FloatVector.fromArray(F, acc, ao + 80)).intoArray(acc, ao + 80);
-            s12.fma(dw1.mul(dx2), FloatVector.fromArray(F, acc, ao + 96)).intoArray(acc, ao + 96);
-            s13.fma(dw1.mul(dx3), FloatVector.fromArray(F, acc, ao + 112)).intoArray(acc, ao + 112);
-            FloatVector dw2 = FloatVector.fromArray(F, wd, 64 + h);
-            s20.fma(dw2.mul(dx0), FloatVector.fromArray(F, acc, ao + 128)).intoArray(acc, ao + 128);
-            s21.fma(dw2.mul(dx1), FloatVector.fromArray(F, acc, ao + 144)).intoArray(acc, ao + 144);
-            s22.fma(dw2.mul(dx2), FloatVector.fromArray(F, acc, ao + 160)).intoArray(acc, ao + 160);
-            s23.fma(dw2.mul(dx3), FloatVector.fromArray(F, acc, ao + 176)).intoArray(acc, ao + 176);
-            FloatVector dw3 = FloatVector.fromArray(F, wd, 96 + h);
-            s30.fma(dw3.mul(dx0), FloatVector.fromArray(F, acc, ao + 192)).intoArray(acc, ao + 192);
-            s31.fma(dw3.mul(dx1), FloatVector.fromArray(F, acc, ao + 208)).intoArray(acc, ao + 208);
-            s32.fma(dw3.mul(dx2), FloatVector.fromArray(F, acc, ao + 224)).intoArray(acc, ao + 224);
-            s33.fma(dw3.mul(dx3), FloatVector.fromArray(F, acc, ao + 240)).intoArray(acc, ao + 240);
-            FloatVector dw4 = FloatVector.fromArray(F, wd, 128 + h);
-            s40.fma(dw4.mul(dx0), FloatVector.fromArray(F, acc, ao + 256)).intoArray(acc, ao + 256);
-            s41.fma(dw4.mul(dx1), FloatVector.fromArray(F, acc, ao + 272)).intoArray(acc, ao + 272);
-            s42.fma(dw4.mul(dx2), FloatVector.fromArray(F, acc, ao + 288)).intoArray(acc, ao + 288);
-            s43.fma(dw4.mul(dx3), FloatVector.fromArray(F, acc, ao + 304)).intoArray(acc, ao + 304);
-            FloatVector dw5 = FloatVector.fromArray(F, wd, 160 + h);
-            s50.fma(dw5.mul(dx0), FloatVector.fromArray(F, acc, ao + 320)).intoArray(acc, ao + 320);
-            s51.fma(dw5.mul(dx1), FloatVector.fromArray(F, acc, ao + 336)).intoArray(acc, ao + 336);
-            s52.fma(dw5.mul(dx2), FloatVector.fromArray(F, acc, ao + 352)).intoArray(acc, ao + 352);
-            s53.fma(dw5.mul(dx3), FloatVector.fromArray(F, acc, ao + 368)).intoArray(acc, ao + 368);
-        }
-    }
-
-    /**
-     * {@link #tile4x4} for Q4_K and Q5_K: the sums are of quants (nibbles; Q5_K: five bits) times activations
-     * (T of each sub-block, at most {@code 32 * 31 * 128 < 2^24}: exact); per lane
-     * {@code acc = fma(T * sc, d * dx, acc)} then {@code acc = fma(mn * X, -(dmin * dx), acc)}, all of
-     * {@code T * sc}, {@code mn * X} exact integers. {@code kd[128 r ..]} holds row r's sub-block scales,
-     * mins, and super-block d and dmin repeated per sub-block, as floats; {@code s0..s3} the tokens'
-     * sums of quants per sub-block.
-     */
-    private static void tile4x4K(float[] wf, float[] kd, float[] x0, float[] x1, float[] x2, float[] x3,
-            float[] d0, float[] d1, float[] d2, float[] d3, float[] s0, float[] s1, float[] s2, float[] s3, int g, float[] acc, int ao) {
-        int xo = 1024 * g;
-        for (int h = 0; h < 32; h += 16) {
-            FloatVector z = FloatVector.zero(F);
-            FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
-            FloatVector s10 = z, s11 = z, s12 = z, s13 = z;
-            FloatVector s20 = z, s21 = z, s22 = z, s23 = z;
-            FloatVector s30 = z, s31 = z, s32 = z, s33 = z;
-            for (int j = 0; j < 32; j++) {
-                int wo = 32 * j + h;
-                FloatVector w0 = FloatVector.fromArray(F, wf, wo);
-                FloatVector w1 = FloatVector.fromArray(F, wf, 1024 + wo);
-                FloatVector w2 = FloatVector.fromArray(F, wf, 2048 + wo);
-                FloatVector w3 = FloatVector.fromArray(F, wf, 3072 + wo);
-                FloatVector v = FloatVector.fromArray(F, x0, xo + wo);
-                s00 = w0.fma(v, s00);
-                s10 = w1.fma(v, s10);
-                s20 = w2.fma(v, s20);
-                s30 = w3.fma(v, s30);
-                v = FloatVector.fromArray(F, x1, xo + wo);
-                s01 = w0.fma(v, s01);
-                s11 = w1.fma(v, s11);
-                s21 = w2.fma(v, s21);
-                s31 = w3.fma(v, s31);
-                v = FloatVector.fromArray(F, x2, xo + wo);
-                s02 = w0.fma(v, s02);
-                s12 = w1.fma(v, s12);
-                s22 = w2.fma(v, s22);
-                s32 = w3.fma(v, s32);
-                v = FloatVector.fromArray(F, x3, xo + wo);
-                s03 = w0.fma(v, s03);
-                s13 = w1.fma(v, s13);
-                s23 = w2.fma(v, s23);
-                s33 = w3.fma(v, s33);
-            }
-            int so = 32 * g + h;
-            FloatVector c;
-            FloatVector dx0 = FloatVector.fromArray(F, d0, so);
-            FloatVector sx0 = FloatVector.fromArray(F, s0, so);
-            FloatVector dx1 = FloatVector.fromArray(F, d1, so);
-            FloatVector sx1 = FloatVector.fromArray(F, s1, so);
-            FloatVector dx2 = FloatVector.fromArray(F, d2, so);
-            FloatVector sx2 = FloatVector.fromArray(F, s2, so);
-            FloatVector dx3 = FloatVector.fromArray(F, d3, so);
-            FloatVector sx3 = FloatVector.fromArray(F, s3, so);
-            FloatVector sc0 = FloatVector.fromArray(F, kd, 0 + h);
-            FloatVector mn0 = FloatVector.fromArray(F, kd, 32 + h);
-            FloatVector dd0 = FloatVector.fromArray(F, kd, 64 + h);
-            FloatVector dm0 = FloatVector.fromArray(F, kd, 96 + h);
-            c = s00.mul(sc0).fma(dd0.mul(dx0), FloatVector.fromArray(F, acc, ao + 0));
-            mn0.mul(sx0).fma(dm0.mul(dx0).neg(), c).intoArray(acc, ao + 0);
-            c = s01.mul(sc0).fma(dd0.mul(dx1), FloatVector.fromArray(F, acc, ao + 16));
-            mn0.mul(sx1).fma(dm0.mul(dx1).neg(), c).intoArray(acc, ao + 16);
-            c = s02.mul(sc0).fma(dd0.mul(dx2), FloatVector.fromArray(F, acc, ao + 32));
-            mn0.mul(sx2).fma(dm0.mul(dx2).neg(), c).intoArray(acc, ao + 32);
-            c = s03.mul(sc0).fma(dd0.mul(dx3), FloatVector.fromArray(F, acc, ao + 48));
-            mn0.mul(sx3).fma(dm0.mul(dx3).neg(), c).intoArray(acc, ao + 48);
-            FloatVector sc1 = FloatVector.fromArray(F, kd, 128 + h);
-            FloatVector mn1 = FloatVector.fromArray(F, kd, 160 + h);
-            FloatVector dd1 = FloatVector.fromArray(F, kd, 192 + h);
-            FloatVector dm1 = FloatVector.fromArray(F, kd, 224 + h);
-            c = s10.mul(sc1).fma(dd1.mul(dx0), FloatVector.fromArray(F, acc, ao + 64));
-            mn1.mul(sx0).fma(dm1.mul(dx0).neg(), c).intoArray(acc, ao + 64);
-            c = s11.mul(sc1).fma(dd1.mul(dx1), FloatVector.fromArray(F, acc, ao + 80));
-            mn1.mul(sx1).fma(dm1.mul(dx1).neg(), c).intoArray(acc, ao + 80);
-            c = s12.mul(sc1).fma(dd1.mul(dx2), FloatVector.fromArray(F, acc, ao + 96));
-            mn1.mul(sx2).fma(dm1.mul(dx2).neg(), c).intoArray(acc, ao + 96);
-            c = s13.mul(sc1).fma(dd1.mul(dx3), FloatVector.fromArray(F, acc, ao + 112));
-            mn1.mul(sx3).fma(dm1.mul(dx3).neg(), c).intoArray(acc, ao + 112);
-            FloatVector sc2 = FloatVector.fromArray(F, kd, 256 + h);
-            FloatVector mn2 = FloatVector.fromArray(F, kd, 288 + h);
-            FloatVector dd2 = FloatVector.fromArray(F, kd, 320 + h);
-            FloatVector dm2 = FloatVector.fromArray(F, kd, 352 + h);
-            c = s20.mul(sc2).fma(dd2.mul(dx0), FloatVector.fromArray(F, acc, ao + 128));
-            mn2.mul(sx0).fma(dm2.mul(dx0).neg(), c).intoArray(acc, ao + 128);
-            c = s21.mul(sc2).fma(dd2.mul(dx1), FloatVector.fromArray(F, acc, ao + 144));
-            mn2.mul(sx1).fma(dm2.mul(dx1).neg(), c).intoArray(acc, ao + 144);
-            c = s22.mul(sc2).fma(dd2.mul(dx2), FloatVector.fromArray(F, acc, ao + 160));
-            mn2.mul(sx2).fma(dm2.mul(dx2).neg(), c).intoArray(acc, ao + 160);
-            c = s23.mul(sc2).fma(dd2.mul(dx3), FloatVector.fromArray(F, acc, ao + 176));
-            mn2.mul(sx3).fma(dm2.mul(dx3).neg(), c).intoArray(acc, ao + 176);
-            FloatVector sc3 = FloatVector.fromArray(F, kd, 384 + h);
-            FloatVector mn3 = FloatVector.fromArray(F, kd, 416 + h);
-            FloatVector dd3 = FloatVector.fromArray(F, kd, 448 + h);
-            FloatVector dm3 = FloatVector.fromArray(F, kd, 480 + h);
-            c = s30.mul(sc3).fma(dd3.mul(dx0), FloatVector.fromArray(F, acc, ao + 192));
-            mn3.mul(sx0).fma(dm3.mul(dx0).neg(), c).intoArray(acc, ao + 192);
-            c = s31.mul(sc3).fma(dd3.mul(dx1), FloatVector.fromArray(F, acc, ao + 208));
-            mn3.mul(sx1).fma(dm3.mul(dx1).neg(), c).intoArray(acc, ao + 208);
-            c = s32.mul(sc3).fma(dd3.mul(dx2), FloatVector.fromArray(F, acc, ao + 224));
-            mn3.mul(sx2).fma(dm3.mul(dx2).neg(), c).intoArray(acc, ao + 224);
-            c = s33.mul(sc3).fma(dd3.mul(dx3), FloatVector.fromArray(F, acc, ao + 240));
-            mn3.mul(sx3).fma(dm3.mul(dx3).neg(), c).intoArray(acc, ao + 240);
-        }
-    }
 }

@@ -64,11 +64,9 @@ class LaneKernelsTest {
                     LaneWeights lw = LaneWeights.repack(w, arena);
                     for (int streams : STREAMS) {
                         LaneKernels.streams = streams;
-                        LaneKernels.tileRows = streams == 2 ? 4 : 6;
                         LaneKernels.rowBlock = streams == 4 ? 6 : 48;
-                        // The float tiles from two tokens on, or (as in use) the integer kernels below their threshold.
-                        LaneKernels.intTokens = streams == 2;
-                        for (int tokens : new int[] { 1, 3, 4, 5, 8, 9 }) {
+                        // 33 tokens: Q6_K's float tiles (in blocks of 6 or 48 rows), with a leftover token.
+                        for (int tokens : new int[] { 1, 3, 4, 5, 8, 9, 33 }) {
                             int xs = shape[1] + 5;
                             int os = shape[0] + 2;
                             float[] x = gaussian(xs * tokens, random);
@@ -88,9 +86,7 @@ class LaneKernelsTest {
                         }
                     }
                     LaneKernels.streams = 2;
-                    LaneKernels.tileRows = 4;
                     LaneKernels.rowBlock = 32;
-                    LaneKernels.intTokens = true;
                 }
             }
         }
@@ -285,22 +281,18 @@ class LaneKernelsTest {
                         default -> random.nextBoolean() ? -3f : 3f * (float) random.nextDouble();
                     };
                 }
-                for (boolean intTokens : new boolean[] { true, false }) {
-                    LaneKernels.intTokens = intTokens;
-                    float[] out = new float[cols * tokens];
-                    LaneKernels.matmul(lw, x, cols, tokens, out, w.rows(), ONE);
-                    for (int t = 0; t < tokens; t++) {
-                        float[] mv = new float[w.rows()];
-                        LaneKernels.matvec(lw, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), mv, ONE);
-                        for (int r = 0; r < w.rows(); r++) {
-                            float ref = ReferenceDot.row(w, r, x, t * cols);
-                            String where = "pattern " + pattern + " row " + r + " token " + t + (intTokens ? "" : " (tiles)");
-                            assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(mv[r]), "matvec " + where);
-                            assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(out[t * w.rows() + r]), "matmul " + where);
-                        }
+                float[] out = new float[cols * tokens];
+                LaneKernels.matmul(lw, x, cols, tokens, out, w.rows(), ONE);
+                for (int t = 0; t < tokens; t++) {
+                    float[] mv = new float[w.rows()];
+                    LaneKernels.matvec(lw, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), mv, ONE);
+                    for (int r = 0; r < w.rows(); r++) {
+                        float ref = ReferenceDot.row(w, r, x, t * cols);
+                        String where = "pattern " + pattern + " row " + r + " token " + t;
+                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(mv[r]), "matvec " + where);
+                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(out[t * w.rows() + r]), "matmul " + where);
                     }
                 }
-                LaneKernels.intTokens = true;
             }
         }
     }

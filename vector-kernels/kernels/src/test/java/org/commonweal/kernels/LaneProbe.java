@@ -58,7 +58,7 @@ public final class LaneProbe {
         }
     }
 
-    /** GFLOP/s of 4096 x 4096 matmul with 64 tokens: current, then lane with several row blocks. */
+    /** GFLOP/s of 4096 x 4096 matmul with 64 tokens: current, then lane with several row blocks (Q6_K's tiles). */
     private static void matmul(GgmlType t, int rounds) {
         try (Arena arena = Arena.ofShared(); KernelPool pool = new KernelPool(1)) {
             WeightMatrix w = random(t, 4096 * t.rowBytes(4096), arena);
@@ -74,11 +74,11 @@ public final class LaneProbe {
             for (int round = 0; round < rounds; round++) {
                 StringBuilder line = new StringBuilder("round " + round + ":");
                 line.append(String.format(Locale.ROOT, " current %.1f", gbs(flops, () -> MatrixKernels.matmul(w, x, 4096, tokens, out, 4096, pool))));
-                for (int[] c : new int[][] { { 4, 32 }, { 6, 6 }, { 6, 24 }, { 6, 48 }, { 6, 96 } }) {
-                    LaneKernels.tileRows = c[0];
-                    LaneKernels.rowBlock = c[1];
-                    line.append(String.format(Locale.ROOT, " %dx4/%d %.1f", c[0], c[1], gbs(flops, () -> LaneKernels.matmul(lw, x, 4096, tokens, out, 4096, pool))));
+                for (int block : new int[] { 8, 32, 96 }) {
+                    LaneKernels.rowBlock = block;
+                    line.append(String.format(Locale.ROOT, " rows/block %d %.1f", block, gbs(flops, () -> LaneKernels.matmul(lw, x, 4096, tokens, out, 4096, pool))));
                 }
+                LaneKernels.rowBlock = 32;
                 System.out.println(line);
             }
         }
