@@ -37,6 +37,9 @@ final class UnpackedRows {
     private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
     private static final VectorOperators.Binary LSHL = VectorOperators.LSHL;
     private static final VectorOperators.Binary LSHR = VectorOperators.LSHR;
+    /** Lane i holds i (Q5_0's per-lane shift of its fifth bits), and i + 16. */
+    private static final IntVector LANE = IntVector.fromArray(I, new int[] { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 }, 0);
+    private static final IntVector LANE_16 = LANE.add(16);
 
     private UnpackedRows() {
     }
@@ -121,6 +124,8 @@ final class UnpackedRows {
         switch (w.type()) {
             case Q8_0 -> decodeQ8_0(m, row, from, to, dst);
             case Q4_0 -> decodeQ4_0(m, row, from, to, dst);
+            case Q4_1 -> decodeQ4_1(m, row, from, to, dst);
+            case Q5_0 -> decodeQ5_0(m, row, from, to, dst);
             case Q4_K -> decodeQ4_K(m, row, from, to, dst);
             case Q6_K -> decodeQ6_K(m, row, from, to, dst);
             default -> decodeAny(w.type(), m, row, from, to, dst);
@@ -151,6 +156,33 @@ final class UnpackedRows {
             IntVector v = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 2, LE).convertShape(B2I, I, 0);
             ((FloatVector) v.and(0x0F).sub(8).convert(I2F, 0)).intoArray(out, 32 * b);
             ((FloatVector) v.lanewise(LSHR, 4).and(0x0F).sub(8).convert(I2F, 0)).intoArray(out, 32 * b + 16);
+        }
+    }
+
+    private static void decodeQ4_1(MemorySegment m, long row, int from, int to, Row dst) {
+        float[] out = dst.m;
+        for (int b = from; b < to; b++) {
+            long block = row + 20L * b;
+            dst.dw[b] = Float.float16ToFloat(m.get(LE_SHORT, block));
+            dst.e[b] = Float.float16ToFloat(m.get(LE_SHORT, block + 2));
+            IntVector v = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 4, LE).convertShape(B2I, I, 0);
+            ((FloatVector) v.and(0x0F).convert(I2F, 0)).intoArray(out, 32 * b);
+            ((FloatVector) v.lanewise(LSHR, 4).and(0x0F).convert(I2F, 0)).intoArray(out, 32 * b + 16);
+        }
+    }
+
+    /** Q5_0: element j's fifth bit is bit j of the block's 32-bit {@code qh}, moved into lane j by a per-lane shift. */
+    private static void decodeQ5_0(MemorySegment m, long row, int from, int to, Row dst) {
+        float[] out = dst.m;
+        for (int b = from; b < to; b++) {
+            long block = row + 22L * b;
+            dst.dw[b] = Float.float16ToFloat(m.get(LE_SHORT, block));
+            IntVector qh = IntVector.broadcast(I, m.get(LE_INT, block + 2));
+            IntVector v = (IntVector) ByteVector.fromMemorySegment(B16, m, block + 6, LE).convertShape(B2I, I, 0);
+            ((FloatVector) v.and(0x0F).or(qh.lanewise(LSHR, LANE).and(1).lanewise(LSHL, 4)).sub(16).convert(I2F, 0))
+                    .intoArray(out, 32 * b);
+            ((FloatVector) v.lanewise(LSHR, 4).and(0x0F).or(qh.lanewise(LSHR, LANE_16).and(1).lanewise(LSHL, 4)).sub(16)
+                    .convert(I2F, 0)).intoArray(out, 32 * b + 16);
         }
     }
 
@@ -208,7 +240,7 @@ final class UnpackedRows {
         }
     }
 
-    /** Any other type, through the scalar reference's decoding (Q4_1, Q5_0, Q5_K, Q8_K: rarely used). */
+    /** Any other type, through the scalar reference's decoding (Q5_K unpacked, Q8_K: not used by models). */
     private static void decodeAny(GgmlType type, MemorySegment m, long row, int from, int to, Row dst) {
         int block = type.blockSize();
         int[] mult = new int[block];
