@@ -36,13 +36,12 @@ final class LaneActivations {
     private LaneActivations(GgmlType weights, int groups, boolean tiles) {
         boolean q6 = weights == GgmlType.Q6_K;
         boolean mins = weights == GgmlType.Q4_K || weights == GgmlType.Q5_K;
-        boolean k = mins || q6;
         xs = q6 ? NO_SHORTS : new short[groups * 1024];
         xn = q6 ? new short[groups * 1024] : NO_SHORTS;
         xoff = q6 ? new short[groups * 128] : NO_SHORTS;
         xf = tiles ? new float[groups * 1024] : NO_FLOATS;
         d = new float[groups * 32];
-        dk = k ? new float[groups * 4] : NO_FLOATS;
+        dk = mins ? new float[groups * 4] : NO_FLOATS;
         dkn = q6 ? new float[groups * 32] : NO_FLOATS;
         sum8 = weights == GgmlType.Q4_0 ? new int[groups * 32] : NO_INTS;
         sums = mins ? new int[groups * 32] : NO_INTS;
@@ -53,7 +52,7 @@ final class LaneActivations {
         return weights == GgmlType.Q4_K || weights == GgmlType.Q5_K || weights == GgmlType.Q6_K ? GgmlType.Q8_K : GgmlType.Q8_0;
     }
 
-    /** {@code x[xo .. xo + n)} quantized to Q8_0 and repacked, every field filled (for Q4_0 or Q8_0 weights). */
+    /** {@code x[xo .. xo + n)} quantized to Q8_0 and repacked for Q4_0 weights (and the tiles' float copy). */
     static LaneActivations of(float[] x, int xo, int n) {
         return of(GgmlType.Q4_0, x, xo, n, true);
     }

@@ -1183,7 +1183,7 @@ final class LaneKernels {
     static int rowBlock = 32;
 
     /**
-     * Rows {@code [from, to)} times every token, in blocks of about {@link #rowBlock} rows: group by group,
+     * Q6_K rows {@code [from, to)} times every token, in blocks of about {@link #rowBlock} rows: group by group,
      * each tile's rows' group decoded once into {@code wf} (L1) and used by every token quad, so that a
      * group of all tokens' activations (64 tokens: 256 KiB) is read from L2 by every row tile of the
      * block. The accumulators wait in {@code acc} between groups (a store and a load change no bits).
