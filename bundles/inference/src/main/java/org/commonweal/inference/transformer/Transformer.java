@@ -45,7 +45,17 @@ public final class Transformer {
         }
     }
 
+    /**
+     * Elements per part of the SwiGLU split among the pool's threads, and what one such part weighs in the
+     * pool's units (bytes streamed): each element's StrictMath.exp costs about as much as streaming 64 bytes,
+     * so four parts (a thousand elements, some 20 microseconds) are worth another thread.
+     */
+    private static final int SWIGLU_CHUNK = 256;
+    private static final long SWIGLU_CHUNK_BYTES = 64L * SWIGLU_CHUNK;
+
     private final ModelConfig c;
+    /** What one token's own steps (norms, RoPE, cache store) weigh in the pool's units: two tokens of 1B are worth splitting. */
+    private final long perTokenBytes;
     private final Weights w;
     private final PackedWeights packed;
     private final float attentionScale;
@@ -61,6 +71,7 @@ public final class Transformer {
         this.w = weights;
         this.packed = packed;
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+        this.perTokenBytes = 16L * config.dim();
     }
 
     public ModelConfig config() {
@@ -126,9 +137,11 @@ public final class Transformer {
     private void layer(int l, Weights.Layer layer, PackedWeights.Layer m, Batch b, float[] x, Scratch s, KernelPool pool) {
         int n = b.tokens;
         int dim = c.dim();
-        for (int t = 0; t < n; t++) {
-            Ops.rmsNorm(s.normed, t * dim, x, t * dim, layer.attentionNorm(), dim, c.normEps());
-        }
+        pool.forRows(n, perTokenBytes, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                Ops.rmsNorm(s.normed, t * dim, x, t * dim, layer.attentionNorm(), dim, c.normEps());
+            }
+        });
         MatrixKernels.matmul(m.q(), s.normed, dim, n, s.q, c.qDim(), pool);
         MatrixKernels.matmul(m.k(), s.normed, dim, n, s.k, c.kvDim(), pool);
         MatrixKernels.matmul(m.v(), s.normed, dim, n, s.v, c.kvDim(), pool);
@@ -138,23 +151,31 @@ public final class Transformer {
         layer.qBias().ifPresent(bias -> addBias(s.q, bias, n));
         layer.kBias().ifPresent(bias -> addBias(s.k, bias, n));
         layer.vBias().ifPresent(bias -> addBias(s.v, bias, n));
-        for (int t = 0; t < n; t++) {
-            rope(s.q, t * c.qDim(), c.heads(), b, t);
-            rope(s.k, t * c.kvDim(), c.kvHeads(), b, t);
-            b.cache[t].store(l, b.position[t], s.k, t * c.kvDim(), s.v, t * c.kvDim());
-        }
+        pool.forRows(n, perTokenBytes, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                rope(s.q, t * c.qDim(), c.heads(), b, t);
+                rope(s.k, t * c.kvDim(), c.kvHeads(), b, t);
+                b.cache[t].store(l, b.position[t], s.k, t * c.kvDim(), s.v, t * c.kvDim());
+            }
+        });
         attention(l, b, s, pool);
         MatrixKernels.matmul(m.o(), s.attended, c.qDim(), n, s.projected, dim, pool);
         adapt(b, l, LoraAdapter.Projection.O, s.attended, c.qDim(), s.projected, dim, pool);
-        Ops.add(x, 0, x, 0, s.projected, 0, n * dim);
-        for (int t = 0; t < n; t++) {
-            Ops.rmsNorm(s.normed, t * dim, x, t * dim, layer.ffnNorm(), dim, c.normEps());
-        }
+        pool.forRows(n, perTokenBytes, (from, to) -> {
+            Ops.add(x, from * dim, x, from * dim, s.projected, from * dim, (to - from) * dim);
+            for (int t = from; t < to; t++) {
+                Ops.rmsNorm(s.normed, t * dim, x, t * dim, layer.ffnNorm(), dim, c.normEps());
+            }
+        });
         MatrixKernels.matmul(m.gate(), s.normed, dim, n, s.gate, c.ffnDim(), pool);
         MatrixKernels.matmul(m.up(), s.normed, dim, n, s.up, c.ffnDim(), pool);
         adapt(b, l, LoraAdapter.Projection.GATE, s.normed, dim, s.gate, c.ffnDim(), pool);
         adapt(b, l, LoraAdapter.Projection.UP, s.normed, dim, s.up, c.ffnDim(), pool);
-        Ops.swiglu(s.gate, 0, s.gate, 0, s.up, 0, n * c.ffnDim());
+        int ffn = n * c.ffnDim();
+        pool.forRows((ffn + SWIGLU_CHUNK - 1) / SWIGLU_CHUNK, SWIGLU_CHUNK_BYTES, (from, to) -> {
+            int end = Math.min(to * SWIGLU_CHUNK, ffn);
+            Ops.swiglu(s.gate, from * SWIGLU_CHUNK, s.gate, from * SWIGLU_CHUNK, s.up, from * SWIGLU_CHUNK, end - from * SWIGLU_CHUNK);
+        });
         MatrixKernels.matmul(m.down(), s.gate, c.ffnDim(), n, s.projected, dim, pool);
         adapt(b, l, LoraAdapter.Projection.DOWN, s.gate, c.ffnDim(), s.projected, dim, pool);
         Ops.add(x, 0, x, 0, s.projected, 0, n * dim);
