@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -23,9 +24,12 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code fma}); then lanes combine pairwise, {@code l[i] = l[i] + l[i + h]} for h = 8, 4, 2, 1, and the
  * result is lane 0. With 512-bit vectors this is one 16-lane vector; otherwise two 256-bit vectors
  * (lanes 0-7 and 8-15). Both give the same bits, and so does {@link ScalarOps}.</li>
- * <li><b>Transcendental parts</b> ({@code exp}, {@code tanh}, {@code sin}, {@code cos}, {@code pow}) are
- * computed one element at a time with {@link StrictMath} (fdlibm, the same bits on every JVM and CPU),
- * never with the Vector API's approximations. So these maps match the scalar reference exactly too.</li>
+ * <li><b>Transcendental parts</b>: {@code exp} (softmax, SiLU, SwiGLU) is the project's own polynomial,
+ * {@link ScalarOps#exp}, built from float additions, multiplications and fmas only, so each vector lane gives
+ * its bits; {@code tanh}, {@code sin}, {@code cos} and {@code pow} are computed one element at a time with
+ * {@link StrictMath} (fdlibm, the same bits on every JVM and CPU). Never the Vector API's own
+ * approximations ({@code VectorOperators.EXP} and the like differ by CPU). So these maps match the scalar
+ * reference exactly too.</li>
  * <li>Element-wise arithmetic uses plain float {@code *}, {@code +}, {@code -}, {@code /}, each rounded
  * once, never contracted into an fma unless the formula below says fma.</li>
  * </ul>
@@ -92,7 +96,7 @@ public final class Ops {
      * Softmax in place:
      * <pre>
      * m = max x[i]                              (fixed 16-lane order)
-     * e[i] = (float) StrictMath.exp(x[i] - m)   (x[i] - m in float)
+     * e[i] = exp(x[i] - m)                     (x[i] - m in float; exp as {@link #exp(FloatVector)})
      * s = Σ e[i]                                (fixed 16-lane order)
      * x[i] = e[i] * (1.0f / s)
      * </pre>
@@ -106,8 +110,12 @@ public final class Ops {
         Checks.positive("softmax", "n", n);
         Checks.range("softmax", "x", x, off, n);
         float max = fold(x, off, n, true, wide);
-        for (int i = 0; i < n; i++) {
-            x[off + i] = (float) StrictMath.exp(x[off + i] - max);
+        int i = 0;
+        for (int bound = MAP.loopBound(n); i < bound; i += MAP.length()) {
+            exp(FloatVector.fromArray(MAP, x, off + i).sub(max)).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] = ScalarOps.exp(x[off + i] - max);
         }
         float inverse = 1.0f / fold(x, off, n, false, wide);
         scaleInPlace(x, off, n, inverse);
@@ -206,11 +214,18 @@ public final class Ops {
     // Activations and element-wise maps
     // =====================================================================================
 
-    /** SiLU in place: {@code x / (1.0f + (float) StrictMath.exp(-x))}, as ggml's {@code ggml_silu_f32}. */
+    /**
+     * SiLU in place: {@code x / (1.0f + exp(-x))}, as ggml's {@code ggml_silu_f32}, with {@link #exp(FloatVector)}
+     * (ggml's own vector SiLU also uses a polynomial exp).
+     */
     public static void silu(float[] x, int off, int n) {
         Checks.range("silu", "x", x, off, n);
-        for (int i = 0; i < n; i++) {
-            x[off + i] = silu(x[off + i]);
+        int i = 0;
+        for (int bound = MAP.loopBound(n); i < bound; i += MAP.length()) {
+            silu(FloatVector.fromArray(MAP, x, off + i)).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] = ScalarOps.silu(x[off + i]);
         }
     }
 
@@ -220,8 +235,13 @@ public final class Ops {
      */
     public static void swiglu(float[] out, int outOff, float[] gate, int gOff, float[] up, int uOff, int n) {
         Checks.binary("swiglu", out, outOff, gate, "gate", gOff, up, "up", uOff, n);
-        for (int i = 0; i < n; i++) {
-            out[outOff + i] = silu(gate[gOff + i]) * up[uOff + i];
+        int i = 0;
+        for (int bound = MAP.loopBound(n); i < bound; i += MAP.length()) {
+            silu(FloatVector.fromArray(MAP, gate, gOff + i)).mul(FloatVector.fromArray(MAP, up, uOff + i))
+                    .intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) {
+            out[outOff + i] = ScalarOps.silu(gate[gOff + i]) * up[uOff + i];
         }
     }
 
@@ -240,8 +260,34 @@ public final class Ops {
         }
     }
 
-    private static float silu(float x) {
-        return x / (1.0f + (float) StrictMath.exp(-x));
+    private static FloatVector silu(FloatVector x) {
+        return x.div(exp(x.neg()).add(1.0f));
+    }
+
+    /**
+     * e^x in every lane: {@link ScalarOps#exp}'s definition step for step (float additions, multiplications
+     * and fused multiply-adds only), so each lane has its bits on any machine and vector width.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.min(ScalarOps.EXP_MAX);
+        VectorMask<Float> zero = x.compare(VectorOperators.LE, ScalarOps.EXP_ZERO);
+        FloatVector n = x.fma(ScalarOps.LOG2E, ScalarOps.ROUNDER).sub(ScalarOps.ROUNDER);
+        FloatVector minusN = n.neg();
+        VectorSpecies<Float> species = x.species();
+        FloatVector r = minusN.fma(FloatVector.broadcast(species, ScalarOps.LN2_LO),
+                minusN.fma(FloatVector.broadcast(species, ScalarOps.LN2_HI), x));
+        float[] c = ScalarOps.EXP_POLY;
+        FloatVector p = FloatVector.broadcast(species, c[0]);
+        for (int k = 1; k < c.length; k++) {
+            p = p.fma(r, FloatVector.broadcast(species, c[k]));
+        }
+        FloatVector one = FloatVector.broadcast(species, 1f);
+        p = p.fma(r, one).fma(r, one);
+        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        IntVector h = ni.lanewise(VectorOperators.ASHR, 1);
+        FloatVector s1 = h.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = ni.sub(h).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(s1).mul(s2).blend(0f, zero);
     }
 
     /** {@code out = a + b}, element-wise (the residual connection). {@code out} may be a or b. */

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -353,6 +355,38 @@ class OpsTest {
                 assertEquals(silu[PAD + i] * up[PAD + i], swiglu[1 + i], 0f, "swiglu = silu(gate) * up");
             }
         }
+    }
+
+    @Test
+    void expIsWithinTwoUlpOfTheExactValueAndEveryLaneIsTheDefinition() {
+        SplittableRandom random = new SplittableRandom(12);
+        float[] x = new float[1 << 16];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (random.nextDouble() * 200 - 110);
+        }
+        float[] special = { 0f, -0f, 1f, -1f, 88.72f, 88.73f, 89f, 1e9f, Float.MAX_VALUE, Float.POSITIVE_INFINITY, -87.3f,
+            -100f, -103.27f, -103.28f, -104f, -1e9f, Float.NEGATIVE_INFINITY, Float.NaN, 1e-30f, -1e-30f, 0.34657359f,
+            -0.34657359f, Float.MIN_VALUE };
+        System.arraycopy(special, 0, x, 0, special.length);
+        VectorSpecies<Float> species = FloatVector.SPECIES_PREFERRED;
+        float[] lanes = new float[x.length];
+        for (int i = 0; i < x.length; i += species.length()) {
+            Ops.exp(FloatVector.fromArray(species, x, i)).intoArray(lanes, i);
+        }
+        for (int i = 0; i < x.length; i++) {
+            float e = ScalarOps.exp(x[i]);
+            assertBits(e, lanes[i], "lane of exp(" + x[i] + ")");
+            double exact = StrictMath.exp(x[i]);
+            if (Float.isNaN(x[i])) {
+                assertTrue(Float.isNaN(e), "exp(NaN) is NaN");
+            } else if (exact > Float.MAX_VALUE || exact < 0x1p-150) {
+                assertEquals((float) exact, e, 0f, "exp(" + x[i] + ") overflows or underflows as the exact value does");
+            } else {
+                double ulp = Math.ulp(Math.max((float) exact, Float.MIN_NORMAL));
+                assertTrue(Math.abs(e - exact) <= 2 * ulp, "exp(" + x[i] + ") = " + e + ", exactly " + exact);
+            }
+        }
+        assertBits(1f, ScalarOps.exp(0f), "exp(0)");
     }
 
     @Test
