@@ -94,38 +94,62 @@ final class LaneKernels {
             matvec(w, x, out, pool);
             return;
         }
-        boolean pairs = w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0;
-        boolean tiles = w.type() == GgmlType.Q6_K && tokens >= TILE_TOKENS;
+        matmul(new LaneWeights[] {w}, x, xStride, tokens, new float[][] {out}, new int[] {outStride}, pool);
+    }
+
+    /**
+     * {@link #matmul} of several matrices of one type and width by the same tokens ({@code ws[i]} into
+     * {@code outs[i]}), bit for bit as one at a time: the activations are quantized once for all, and one
+     * split among the pool's threads covers every matrix's rows (the attention's Q, K and V, the
+     * feed-forward's gate and up). Two or more tokens.
+     */
+    static void matmul(LaneWeights[] ws, float[] x, int xStride, int tokens, float[][] outs, int[] outStrides,
+            KernelPool pool) {
+        LaneWeights first = ws[0];
+        boolean tiles = first.type() == GgmlType.Q6_K && tokens >= TILE_TOKENS;
         LaneActivations[] a = new LaneActivations[tokens];
-        pool.forRows(tokens, 4L * w.cols(), (from, to) -> {
+        pool.forRows(tokens, 4L * first.cols(), (from, to) -> {
             for (int t = from; t < to; t++) {
-                a[t] = LaneActivations.of(w.type(), x, t * xStride, w.cols(), tiles);
+                a[t] = LaneActivations.of(first.type(), x, t * xStride, first.cols(), tiles);
             }
         });
-        pool.forRows(w.rows(), w.rowBytes() * tokens, (from, to) -> {
-            for (int r = from; r < to; r += CHUNK) {
-                int end = Math.min(r + CHUNK, to);
-                if (pairs) {
-                    for (int t = 0; t + 2 <= tokens; t += 2) {
-                        if (w.type() == GgmlType.Q4_0) {
-                            matvecQ4_0t2(w, a, t, out, outStride, r, end);
-                        } else {
-                            matvecQ8_0t2(w, a, t, out, outStride, r, end);
-                        }
-                    }
-                    for (int t = tokens / 2 * 2; t < tokens; t++) {
-                        rows(w, a[t], out, t * outStride, r, end);
-                    }
-                } else if (tiles) {
-                    matmulRows(w, a, out, outStride, r, end);
-                } else {
-                    for (int t = 0; t < tokens; t++) {
-                        rows(w, a[t], out, t * outStride, r, end);
-                    }
+        int[] starts = new int[ws.length + 1];
+        for (int i = 0; i < ws.length; i++) {
+            starts[i + 1] = starts[i] + ws[i].rows();
+        }
+        pool.forRows(starts[ws.length], first.rowBytes() * tokens, (from, to) -> {
+            for (int i = 0; i < ws.length; i++) {
+                int lo = Math.max(from, starts[i]) - starts[i];
+                int hi = Math.min(to, starts[i + 1]) - starts[i];
+                for (int r = lo; r < hi; r += CHUNK) {
+                    chunk(ws[i], a, tokens, tiles, outs[i], outStrides[i], r, Math.min(r + CHUNK, hi));
                 }
             }
-            java.lang.ref.Reference.reachabilityFence(w);
+            java.lang.ref.Reference.reachabilityFence(ws);
         });
+    }
+
+    /** Rows {@code [from, to)} of {@code w} (a chunk, in L2) times every token. */
+    private static void chunk(LaneWeights w, LaneActivations[] a, int tokens, boolean tiles, float[] out, int outStride,
+            int from, int to) {
+        if (w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0) {
+            for (int t = 0; t + 2 <= tokens; t += 2) {
+                if (w.type() == GgmlType.Q4_0) {
+                    matvecQ4_0t2(w, a, t, out, outStride, from, to);
+                } else {
+                    matvecQ8_0t2(w, a, t, out, outStride, from, to);
+                }
+            }
+            for (int t = tokens / 2 * 2; t < tokens; t++) {
+                rows(w, a[t], out, t * outStride, from, to);
+            }
+        } else if (tiles) {
+            matmulRows(w, a, out, outStride, from, to);
+        } else {
+            for (int t = 0; t < tokens; t++) {
+                rows(w, a[t], out, t * outStride, from, to);
+            }
+        }
     }
 
     /**

@@ -98,6 +98,40 @@ public final class MatrixKernels {
     }
 
     /**
+     * {@code ws[i]} times the same tokens into {@code outs[i]}, for every i: the same bits as one
+     * {@link #matmul(PackedMatrix, float[], int, int, float[], int, KernelPool)} per matrix. Repacked matrices of
+     * one type and width (a layer's Q, K and V; its gate and up) share one quantization of the activations and
+     * one split of all their rows among the pool's threads, which saves a pass over the activations and two
+     * hand-offs to the pool per extra matrix.
+     */
+    public static void matmul(PackedMatrix[] ws, float[] x, int xStride, int tokens, float[][] outs, int[] outStrides,
+            KernelPool pool) {
+        if (ws.length != outs.length || ws.length != outStrides.length || ws.length == 0) {
+            throw new IllegalArgumentException("a matmul of several matrices needs one output and stride per matrix:"
+                    + " got " + ws.length + " matrices, " + outs.length + " outputs and " + outStrides.length + " strides");
+        }
+        boolean shared = tokens > 1;
+        for (int i = 0; i < ws.length; i++) {
+            PackedMatrix w = ws[i];
+            shared &= w.lanes() != null && w.type() == ws[0].type() && w.cols() == ws[0].cols();
+        }
+        if (!shared) {
+            for (int i = 0; i < ws.length; i++) {
+                matmul(ws[i], x, xStride, tokens, outs[i], outStrides[i], pool);
+            }
+            return;
+        }
+        LaneWeights[] lanes = new LaneWeights[ws.length];
+        for (int i = 0; i < ws.length; i++) {
+            PackedMatrix w = ws[i];
+            check(w.rows(), w.cols(), w.type(), x, xStride, tokens, outs[i], outStrides[i]);
+            pool.checkAccessible(w.data(), "the " + w.rows() + "x" + w.cols() + " " + w.type() + " weight matrix");
+            lanes[i] = w.lanes();
+        }
+        LaneKernels.matmul(lanes, x, xStride, tokens, outs, outStrides, pool);
+    }
+
+    /**
      * Rows {@code [from, to)} of F32, F16 or BF16 weights: F32 matvec reads the weights directly, four
      * rows at a time; otherwise each row is first decoded into an L1-resident float scratch.
      */

@@ -277,6 +277,50 @@ class MatrixKernelsTest {
     }
 
     @Test
+    void matricesSharingTheirTokensGiveEachOnesBits() {
+        Random random = new Random(4);
+        try (Arena arena = Arena.ofShared()) {
+            // Q, K and V of one type (shared activations and split); then a mix of types and a plain F32 (one by one)
+            GgmlType[][] sets = { { GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q4_0 }, { GgmlType.Q8_0, GgmlType.Q8_0 },
+                { GgmlType.Q4_K, GgmlType.Q4_K }, { GgmlType.Q6_K, GgmlType.Q6_K }, { GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F32 } };
+            int[] rows = { 300, 77, 129 };
+            for (GgmlType[] types : sets) {
+                for (int tokens : new int[] { 1, 2, 5, 33 }) {
+                    PackedMatrix[] ws = new PackedMatrix[types.length];
+                    float[][] outs = new float[types.length][];
+                    int[] strides = new int[types.length];
+                    for (int i = 0; i < types.length; i++) {
+                        ws[i] = PackedMatrix.of(random(types[i], rows[i], 512, random, arena), arena, false);
+                        strides[i] = rows[i] + i;
+                        outs[i] = new float[strides[i] * tokens];
+                    }
+                    float[] x = gaussian(520 * tokens, random);
+                    for (KernelPool pool : new KernelPool[] { ONE, THREE }) {
+                        MatrixKernels.matmul(ws, x, 520, tokens, outs, strides, pool);
+                        for (int i = 0; i < types.length; i++) {
+                            float[] alone = new float[strides[i] * tokens];
+                            MatrixKernels.matmul(ws[i], x, 520, tokens, alone, strides[i], ONE);
+                            for (int j = 0; j < alone.length; j++) {
+                                assertEquals(Float.floatToRawIntBits(alone[j]), Float.floatToRawIntBits(outs[i][j]),
+                                        java.util.Arrays.toString(types) + " matrix " + i + ", " + tokens + " tokens, "
+                                                + pool.threads() + " threads, at " + j);
+                            }
+                        }
+                    }
+                }
+            }
+            PackedMatrix one = PackedMatrix.of(random(GgmlType.Q4_0, 4, 32, random, arena), arena, false);
+            IllegalArgumentException mismatch = assertThrows(IllegalArgumentException.class, () -> MatrixKernels.matmul(
+                    new PackedMatrix[] { one, one }, new float[64], 32, 2, new float[][] { new float[8] }, new int[] { 4 }, ONE));
+            assertTrue(mismatch.getMessage().contains("got 2 matrices, 1 outputs and 1 strides"), mismatch.getMessage());
+            IllegalArgumentException shortOut = assertThrows(IllegalArgumentException.class, () -> MatrixKernels.matmul(
+                    new PackedMatrix[] { one, one }, new float[64], 32, 2, new float[][] { new float[8], new float[7] },
+                    new int[] { 4, 4 }, ONE));
+            assertTrue(shortOut.getMessage().contains("needs out of length >= 8"), shortOut.getMessage());
+        }
+    }
+
+    @Test
     void badShapesAreRefusedNamingThem() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment small = arena.allocate(100);

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.commonweal.kernels.Dequantize;
 import org.commonweal.kernels.KernelPool;
 import org.commonweal.kernels.MatrixKernels;
+import org.commonweal.kernels.PackedMatrix;
 import org.commonweal.kernels.Ops;
 import org.commonweal.kernels.types.WeightMatrix;
 
@@ -142,9 +143,8 @@ public final class Transformer {
                 Ops.rmsNorm(s.normed, t * dim, x, t * dim, layer.attentionNorm(), dim, c.normEps());
             }
         });
-        MatrixKernels.matmul(m.q(), s.normed, dim, n, s.q, c.qDim(), pool);
-        MatrixKernels.matmul(m.k(), s.normed, dim, n, s.k, c.kvDim(), pool);
-        MatrixKernels.matmul(m.v(), s.normed, dim, n, s.v, c.kvDim(), pool);
+        MatrixKernels.matmul(new PackedMatrix[] {m.q(), m.k(), m.v()}, s.normed, dim, n, new float[][] {s.q, s.k, s.v},
+                new int[] {c.qDim(), c.kvDim(), c.kvDim()}, pool);
         adapt(b, l, LoraAdapter.Projection.Q, s.normed, dim, s.q, c.qDim(), pool);
         adapt(b, l, LoraAdapter.Projection.K, s.normed, dim, s.k, c.kvDim(), pool);
         adapt(b, l, LoraAdapter.Projection.V, s.normed, dim, s.v, c.kvDim(), pool);
@@ -167,8 +167,8 @@ public final class Transformer {
                 Ops.rmsNorm(s.normed, t * dim, x, t * dim, layer.ffnNorm(), dim, c.normEps());
             }
         });
-        MatrixKernels.matmul(m.gate(), s.normed, dim, n, s.gate, c.ffnDim(), pool);
-        MatrixKernels.matmul(m.up(), s.normed, dim, n, s.up, c.ffnDim(), pool);
+        MatrixKernels.matmul(new PackedMatrix[] {m.gate(), m.up()}, s.normed, dim, n, new float[][] {s.gate, s.up},
+                new int[] {c.ffnDim(), c.ffnDim()}, pool);
         adapt(b, l, LoraAdapter.Projection.GATE, s.normed, dim, s.gate, c.ffnDim(), pool);
         adapt(b, l, LoraAdapter.Projection.UP, s.normed, dim, s.up, c.ffnDim(), pool);
         int ffn = n * c.ffnDim();
