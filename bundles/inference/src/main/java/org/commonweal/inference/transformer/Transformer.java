@@ -195,7 +195,11 @@ public final class Transformer {
         }
     }
 
-    /** Causal attention of every (token, query head) pair, split among the pool's threads. */
+    /**
+     * Causal attention of every (token, query head) pair, split among the pool's threads. The pairs go head
+     * by head (all tokens of head 0, then of head 1...), so that each thread's share holds early and late
+     * tokens alike: token by token, the thread with the prompt's second half had three times the work.
+     */
     private void attention(int l, Batch b, Scratch s, KernelPool pool) {
         int heads = c.heads();
         int group = heads / c.kvHeads();
@@ -204,8 +208,8 @@ public final class Transformer {
         pool.forRows(b.tokens * heads, bytesPerPair, (from, to) -> {
             float[] scores = new float[b.maxPosition + 1];
             for (int pair = from; pair < to; pair++) {
-                int t = pair / heads;
-                int h = pair % heads;
+                int t = pair % b.tokens;
+                int h = pair / b.tokens;
                 KvCache cache = b.cache[t];
                 int positions = b.position[t] + 1;
                 long headOffset = (long) (h / group) * headDim * (cache.rowBytes() / c.kvDim());
