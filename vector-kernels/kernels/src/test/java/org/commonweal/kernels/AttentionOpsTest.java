@@ -107,7 +107,7 @@ class AttentionOpsTest {
     void weightedSumMatchesReferenceAndF16EqualsF32() {
         SplittableRandom random = new SplittableRandom(21);
         try (Arena arena = Arena.ofConfined()) {
-            for (int headDim : new int[] {1, 15, 16, 17, 64, 131}) {
+            for (int headDim : new int[] {1, 15, 16, 17, 64, 80, 128, 131}) {
                 for (int nPositions : new int[] {0, 1, 5, 33}) {
                     float[][] rows = cacheValues(random, nPositions, headDim);
                     float[] probs = OpsTest.random(random, nPositions, 1f);
