@@ -454,7 +454,7 @@ public final class Ops {
                 acc = acc.blend(FloatVector.fromArray(S512, a, aOff + i, m)
                         .fma(FloatVector.fromArray(S512, b, bOff + i, m), acc), m);
             }
-            acc.intoArray(lanes, 0);
+            return tree(acc);
         } else {
             FloatVector lo = FloatVector.zero(S256);
             FloatVector hi = FloatVector.zero(S256);
@@ -493,7 +493,7 @@ public final class Ops {
                 acc = acc.blend(FloatVector.fromArray(S512, a, aOff + i, m)
                         .fma(FloatVector.fromMemorySegment(S512, b, bOffset + 4L * i, LE, m), acc), m);
             }
-            acc.intoArray(lanes, 0);
+            return tree(acc);
         } else {
             FloatVector lo = FloatVector.zero(S256);
             FloatVector hi = FloatVector.zero(S256);
@@ -557,6 +557,14 @@ public final class Ops {
     }
 
     /** Combines the 16 lanes: l[i] = l[i] op l[i + h] for h = 8, 4, 2, 1; the result is l[0]. */
+    /** {@link #tree(float[], boolean)}'s sum of one 16-lane vector, in registers: the same additions. */
+    private static float tree(FloatVector acc) {
+        FloatVector v = acc.add(acc.rearrange(MatrixKernels.DOWN_8));
+        v = v.add(v.rearrange(MatrixKernels.DOWN_4));
+        v = v.add(v.rearrange(MatrixKernels.DOWN_2));
+        return v.add(v.rearrange(MatrixKernels.DOWN_1)).lane(0);
+    }
+
     private static float tree(float[] lanes, boolean max) {
         for (int half = LANES / 2; half >= 1; half /= 2) {
             for (int i = 0; i < half; i++) {
