@@ -534,7 +534,7 @@ public final class Ops {
                 VectorMask<Float> m = S512.indexInRange(i, n);
                 acc = acc.blend(acc.lanewise(op, FloatVector.fromArray(S512, x, off + i, m)), m);
             }
-            acc.intoArray(lanes, 0);
+            return max ? treeMax(acc) : tree(acc);
         } else {
             FloatVector lo = FloatVector.broadcast(S256, identity);
             FloatVector hi = FloatVector.broadcast(S256, identity);
@@ -563,6 +563,14 @@ public final class Ops {
         v = v.add(v.rearrange(MatrixKernels.DOWN_4));
         v = v.add(v.rearrange(MatrixKernels.DOWN_2));
         return v.add(v.rearrange(MatrixKernels.DOWN_1)).lane(0);
+    }
+
+    /** {@link #tree(float[], boolean)}'s maximum of one 16-lane vector, in registers (max as {@link Math#max}). */
+    private static float treeMax(FloatVector acc) {
+        FloatVector v = acc.max(acc.rearrange(MatrixKernels.DOWN_8));
+        v = v.max(v.rearrange(MatrixKernels.DOWN_4));
+        v = v.max(v.rearrange(MatrixKernels.DOWN_2));
+        return v.max(v.rearrange(MatrixKernels.DOWN_1)).lane(0);
     }
 
     private static float tree(float[] lanes, boolean max) {
