@@ -72,16 +72,66 @@ final class LaneKernels {
 
     /** {@code out[r] = W[r,:] . x} for every row. */
     static void matvec(LaneWeights w, float[] x, float[] out, KernelPool pool) {
+        matvec(new LaneWeights[] {w}, x, new float[][] {out}, pool);
+    }
+
+    /**
+     * {@link #matvec} of several matrices of one type and width by the same vector ({@code ws[i]} into
+     * {@code outs[i]}): one quantization, one split of all their rows among the pool's threads.
+     */
+    static void matvec(LaneWeights[] ws, float[] x, float[][] outs, KernelPool pool) {
+        LaneWeights w = ws[0];
         LaneActivations a = LaneActivations.of(w.type(), x, 0, w.cols(), false);
+        int[] s = starts(ws);
+        int rows = s[ws.length];
         // A lambda per type: a shared one, compiled with one type's kernels inlined, slowed the next type's
         // compiled after it by a quarter (Q4_K after any other: 27-29 instead of 37 GB/s).
         switch (w.type()) {
-            case Q4_0 -> pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rowsQ4_0(w, a, out, 0, from, to));
-            case Q8_0 -> pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rowsQ8_0(w, a, out, 0, from, to));
-            case Q6_K -> pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rowsQ6_K(w, a, out, 0, from, to));
-            case Q5_K -> pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rowsQ5_K(w, a, out, 0, from, to));
-            default -> pool.forRows(w.rows(), w.rowBytes(), (from, to) -> rowsQ4_K(w, a, out, 0, from, to));
+            case Q4_0 -> pool.forRows(rows, w.rowBytes(), (from, to) -> {
+                for (int i = 0; i < ws.length; i++) {
+                    if (from < s[i + 1] && s[i] < to) {
+                        rowsQ4_0(ws[i], a, outs[i], 0, Math.max(from, s[i]) - s[i], Math.min(to, s[i + 1]) - s[i]);
+                    }
+                }
+            });
+            case Q8_0 -> pool.forRows(rows, w.rowBytes(), (from, to) -> {
+                for (int i = 0; i < ws.length; i++) {
+                    if (from < s[i + 1] && s[i] < to) {
+                        rowsQ8_0(ws[i], a, outs[i], 0, Math.max(from, s[i]) - s[i], Math.min(to, s[i + 1]) - s[i]);
+                    }
+                }
+            });
+            case Q6_K -> pool.forRows(rows, w.rowBytes(), (from, to) -> {
+                for (int i = 0; i < ws.length; i++) {
+                    if (from < s[i + 1] && s[i] < to) {
+                        rowsQ6_K(ws[i], a, outs[i], 0, Math.max(from, s[i]) - s[i], Math.min(to, s[i + 1]) - s[i]);
+                    }
+                }
+            });
+            case Q5_K -> pool.forRows(rows, w.rowBytes(), (from, to) -> {
+                for (int i = 0; i < ws.length; i++) {
+                    if (from < s[i + 1] && s[i] < to) {
+                        rowsQ5_K(ws[i], a, outs[i], 0, Math.max(from, s[i]) - s[i], Math.min(to, s[i + 1]) - s[i]);
+                    }
+                }
+            });
+            default -> pool.forRows(rows, w.rowBytes(), (from, to) -> {
+                for (int i = 0; i < ws.length; i++) {
+                    if (from < s[i + 1] && s[i] < to) {
+                        rowsQ4_K(ws[i], a, outs[i], 0, Math.max(from, s[i]) - s[i], Math.min(to, s[i + 1]) - s[i]);
+                    }
+                }
+            });
         }
+    }
+
+    /** Where each matrix's rows start in the rows of all of them, and (last) their total. */
+    private static int[] starts(LaneWeights[] ws) {
+        int[] starts = new int[ws.length + 1];
+        for (int i = 0; i < ws.length; i++) {
+            starts[i + 1] = starts[i] + ws[i].rows();
+        }
+        return starts;
     }
 
     /**
@@ -113,10 +163,7 @@ final class LaneKernels {
                 a[t] = LaneActivations.of(first.type(), x, t * xStride, first.cols(), tiles);
             }
         });
-        int[] starts = new int[ws.length + 1];
-        for (int i = 0; i < ws.length; i++) {
-            starts[i + 1] = starts[i] + ws[i].rows();
-        }
+        int[] starts = starts(ws);
         pool.forRows(starts[ws.length], first.rowBytes() * tokens, (from, to) -> {
             for (int i = 0; i < ws.length; i++) {
                 int lo = Math.max(from, starts[i]) - starts[i];

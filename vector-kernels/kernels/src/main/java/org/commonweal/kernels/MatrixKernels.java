@@ -110,7 +110,7 @@ public final class MatrixKernels {
             throw new IllegalArgumentException("a matmul of several matrices needs one output and stride per matrix:"
                     + " got " + ws.length + " matrices, " + outs.length + " outputs and " + outStrides.length + " strides");
         }
-        boolean shared = tokens > 1;
+        boolean shared = true;
         for (int i = 0; i < ws.length; i++) {
             PackedMatrix w = ws[i];
             shared &= w.lanes() != null && w.type() == ws[0].type() && w.cols() == ws[0].cols();
@@ -128,7 +128,11 @@ public final class MatrixKernels {
             pool.checkAccessible(w.data(), "the " + w.rows() + "x" + w.cols() + " " + w.type() + " weight matrix");
             lanes[i] = w.lanes();
         }
-        LaneKernels.matmul(lanes, x, xStride, tokens, outs, outStrides, pool);
+        if (tokens == 1) {
+            LaneKernels.matvec(lanes, x, outs, pool);
+        } else {
+            LaneKernels.matmul(lanes, x, xStride, tokens, outs, outStrides, pool);
+        }
     }
 
     /**
