@@ -88,7 +88,7 @@ final class Q8Activations {
         }
     }
 
-    private static IntVector roundHalfAway(FloatVector v) {
+    static IntVector roundHalfAway(FloatVector v) {
         FloatVector a = v.abs();
         IntVector t = (IntVector) a.convert(VectorOperators.F2I, 0);
         FloatVector fraction = a.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
