@@ -374,16 +374,28 @@ final class LocalChain implements Chain, AutoCloseable {
 
     @Override
     public Optional<TransactionStatus> transaction(byte[] id) {
+        Optional<TransactionStatus> committed = committed(id);
+        if (committed.isPresent()) {
+            return committed;
+        }
+        Transaction pending = mempool.get(id);
+        if (pending != null) {
+            return Optional.of(TransactionStatus.pending(pending));
+        }
+        // A block may have committed it between the two looks: the index takes it before the mempool lets it go.
+        return committed(id);
+    }
+
+    private Optional<TransactionStatus> committed(byte[] id) {
         Location location;
         synchronized (this) {
             location = transactions.get(ByteBuffer.wrap(id.clone()));
         }
-        if (location != null) {
-            Transaction tx = block(location.height()).orElseThrow().transactions().get(location.index());
-            return Optional.of(new TransactionStatus(tx, true, location.height(), location.index()));
+        if (location == null) {
+            return Optional.empty();
         }
-        Transaction pending = mempool.get(id);
-        return pending == null ? Optional.empty() : Optional.of(TransactionStatus.pending(pending));
+        Transaction tx = block(location.height()).orElseThrow().transactions().get(location.index());
+        return Optional.of(new TransactionStatus(tx, true, location.height(), location.index()));
     }
 
     @Override
