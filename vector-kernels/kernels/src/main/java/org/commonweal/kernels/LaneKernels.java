@@ -140,10 +140,6 @@ final class LaneKernels {
      * they would be close, and read several times slower).
      */
     static void matmul(LaneWeights w, float[] x, int xStride, int tokens, float[] out, int outStride, KernelPool pool) {
-        if (tokens == 1) {
-            matvec(w, x, out, pool);
-            return;
-        }
         matmul(new LaneWeights[] {w}, x, xStride, tokens, new float[][] {out}, new int[] {outStride}, pool);
     }
 
@@ -151,10 +147,14 @@ final class LaneKernels {
      * {@link #matmul} of several matrices of one type and width by the same tokens ({@code ws[i]} into
      * {@code outs[i]}), bit for bit as one at a time: the activations are quantized once for all, and one
      * split among the pool's threads covers every matrix's rows (the attention's Q, K and V, the
-     * feed-forward's gate and up). Two or more tokens.
+     * feed-forward's gate and up). One token goes through {@link #matvec(LaneWeights[], float[], float[][], KernelPool)}.
      */
     static void matmul(LaneWeights[] ws, float[] x, int xStride, int tokens, float[][] outs, int[] outStrides,
             KernelPool pool) {
+        if (tokens == 1) {
+            matvec(ws, x, outs, pool);
+            return;
+        }
         LaneWeights first = ws[0];
         boolean tiles = first.type() == GgmlType.Q6_K && tokens >= TILE_TOKENS;
         LaneActivations[] a = new LaneActivations[tokens];

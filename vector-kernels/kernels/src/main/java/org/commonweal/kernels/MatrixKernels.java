@@ -128,11 +128,7 @@ public final class MatrixKernels {
             pool.checkAccessible(w.data(), "the " + w.rows() + "x" + w.cols() + " " + w.type() + " weight matrix");
             lanes[i] = w.lanes();
         }
-        if (tokens == 1) {
-            LaneKernels.matvec(lanes, x, outs, pool);
-        } else {
-            LaneKernels.matmul(lanes, x, xStride, tokens, outs, outStrides, pool);
-        }
+        LaneKernels.matmul(lanes, x, xStride, tokens, outs, outStrides, pool);
     }
 
     /**
@@ -408,7 +404,10 @@ public final class MatrixKernels {
         a33.intoArray(acc, ao + 240);
     }
 
-    /** Columns per cache block of the F32 tiles: four rows and four tokens of it (64 KiB) stay in L1/L2. */
+    /**
+     * Columns per cache block of the float tiles: the tile's rows of one block (six F32 rows, 24 KiB; four decoded
+     * rows, 16 KiB) stay in L1 while the tokens' blocks stream through from L2.
+     */
     private static final int K_BLOCK = 1024;
     /** Six-row tiles that share one column block of the activations in {@link #matmulRowsF32}. */
     private static final int F32_BLOCK_TILES = 4;

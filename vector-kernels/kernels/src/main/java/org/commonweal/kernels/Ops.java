@@ -442,7 +442,6 @@ public final class Ops {
 
     /** Σ a[aOff + i] * b[bOff + i], fma into lane i % 16, then the pairwise tree. */
     static float dot(float[] a, int aOff, float[] b, int bOff, int n, boolean wide) {
-        float[] lanes = new float[LANES];
         int i = 0;
         if (wide) {
             FloatVector acc = FloatVector.zero(S512);
@@ -472,15 +471,15 @@ public final class Ops {
                 hi = hi.blend(FloatVector.fromArray(S256, a, aOff + i + 8, m)
                         .fma(FloatVector.fromArray(S256, b, bOff + i + 8, m), hi), m);
             }
+            float[] lanes = new float[LANES];
             lo.intoArray(lanes, 0);
             hi.intoArray(lanes, 8);
+            return tree(lanes, false);
         }
-        return tree(lanes, false);
     }
 
     /** As {@link #dot(float[], int, float[], int, int, boolean)}, b read as little-endian F32 from a segment. */
     static float dot(float[] a, int aOff, MemorySegment b, long bOffset, int n, boolean wide) {
-        float[] lanes = new float[LANES];
         int i = 0;
         if (wide) {
             FloatVector acc = FloatVector.zero(S512);
@@ -513,17 +512,17 @@ public final class Ops {
                 hi = hi.blend(FloatVector.fromArray(S256, a, aOff + i + 8, m)
                         .fma(FloatVector.fromMemorySegment(S256, b, bOffset + 4L * (i + 8), LE, m), hi), m);
             }
+            float[] lanes = new float[LANES];
             lo.intoArray(lanes, 0);
             hi.intoArray(lanes, 8);
+            return tree(lanes, false);
         }
-        return tree(lanes, false);
     }
 
     /** The maximum ({@code max}) or the sum of {@code x[off, +n)}, lane i % 16, then the pairwise tree. */
     static float fold(float[] x, int off, int n, boolean max, boolean wide) {
         VectorOperators.Binary op = max ? VectorOperators.MAX : VectorOperators.ADD;
         float identity = max ? Float.NEGATIVE_INFINITY : 0.0f;
-        float[] lanes = new float[LANES];
         int i = 0;
         if (wide) {
             FloatVector acc = FloatVector.broadcast(S512, identity);
@@ -550,13 +549,13 @@ public final class Ops {
                 VectorMask<Float> m = S256.indexInRange(i + 8, n);
                 hi = hi.blend(hi.lanewise(op, FloatVector.fromArray(S256, x, off + i + 8, m)), m);
             }
+            float[] lanes = new float[LANES];
             lo.intoArray(lanes, 0);
             hi.intoArray(lanes, 8);
+            return tree(lanes, max);
         }
-        return tree(lanes, max);
     }
 
-    /** Combines the 16 lanes: l[i] = l[i] op l[i + h] for h = 8, 4, 2, 1; the result is l[0]. */
     /** {@link #tree(float[], boolean)}'s sum of one 16-lane vector, in registers: the same additions. */
     private static float tree(FloatVector acc) {
         FloatVector v = acc.add(acc.rearrange(MatrixKernels.DOWN_8));
@@ -573,6 +572,7 @@ public final class Ops {
         return v.max(v.rearrange(MatrixKernels.DOWN_1)).lane(0);
     }
 
+    /** Combines the 16 lanes: l[i] = l[i] op l[i + h] for h = 8, 4, 2, 1; the result is l[0]. */
     private static float tree(float[] lanes, boolean max) {
         for (int half = LANES / 2; half >= 1; half /= 2) {
             for (int i = 0; i < half; i++) {

@@ -56,8 +56,6 @@ public final class Transformer {
     private static final long SWIGLU_CHUNK_BYTES = 8L * SWIGLU_CHUNK;
 
     private final ModelConfig c;
-    /** What one token's own steps (norms, RoPE, cache store) weigh in the pool's units: two tokens of 1B are worth splitting. */
-    private final long perTokenBytes;
     private final Weights w;
     private final PackedWeights packed;
     private final float attentionScale;
@@ -73,7 +71,6 @@ public final class Transformer {
         this.w = weights;
         this.packed = packed;
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
-        this.perTokenBytes = 16L * config.dim();
     }
 
     public ModelConfig config() {
@@ -139,6 +136,8 @@ public final class Transformer {
     private void layer(int l, Weights.Layer layer, PackedWeights.Layer m, Batch b, float[] x, Scratch s, KernelPool pool) {
         int n = b.tokens;
         int dim = c.dim();
+        // What one token's own steps (norms, RoPE, cache store) weigh in the pool's units: two tokens of 1B are worth splitting.
+        long perTokenBytes = 16L * dim;
         pool.forRows(n, perTokenBytes, (from, to) -> {
             for (int t = from; t < to; t++) {
                 Ops.rmsNorm(s.normed, t * dim, x, t * dim, layer.attentionNorm(), dim, c.normEps());
@@ -174,8 +173,8 @@ public final class Transformer {
         adapt(b, l, LoraAdapter.Projection.UP, s.normed, dim, s.up, c.ffnDim(), pool);
         int ffn = n * c.ffnDim();
         pool.forRows((ffn + SWIGLU_CHUNK - 1) / SWIGLU_CHUNK, SWIGLU_CHUNK_BYTES, (from, to) -> {
-            int end = Math.min(to * SWIGLU_CHUNK, ffn);
-            Ops.swiglu(s.gate, from * SWIGLU_CHUNK, s.gate, from * SWIGLU_CHUNK, s.up, from * SWIGLU_CHUNK, end - from * SWIGLU_CHUNK);
+            int at = from * SWIGLU_CHUNK;
+            Ops.swiglu(s.gate, at, s.gate, at, s.up, at, Math.min(to * SWIGLU_CHUNK, ffn) - at);
         });
         MatrixKernels.matmul(m.down(), s.gate, c.ffnDim(), n, s.projected, dim, pool);
         adapt(b, l, LoraAdapter.Projection.DOWN, s.gate, c.ffnDim(), s.projected, dim, pool);
