@@ -30,8 +30,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The result depends neither on the thread count, nor on whether a row is computed by matvec or inside
  * a matmul tile, nor on the layout ({@link WeightMatrix} as GGUF stores it, or {@link PackedMatrix}), nor
  * on the code path: every SIMD path here agrees with the scalar reference bit for bit. Packed matrices
- * are the fast path for the common quantized types ({@link LaneKernels}); matrices in GGUF's layout are
- * computed by {@link UnpackedRows}, slower.
+ * are the fast path for F32 ({@link InterleavedF32}) and the common quantized types ({@link LaneKernels});
+ * matrices in GGUF's layout are computed here and by {@link UnpackedRows}, slower.
  * <p>
  * The Vector API exposes no int8 dot-product instruction (VNNI's vpdpbusd) nor vpmaddwd; the integer
  * kernels sum products in 16-bit lanes, the matmul tiles use FMAs on integer-valued floats.
@@ -88,13 +88,17 @@ public final class MatrixKernels {
     /** As {@link #matmul(WeightMatrix, float[], int, int, float[], int, KernelPool)}, from the packed layout: the same bits. */
     public static void matmul(PackedMatrix w, float[] x, int xStride, int tokens, float[] out, int outStride,
             KernelPool pool) {
-        if (w.lanes() == null) {
+        if (w.plain() != null) {
             matmul(w.plain(), x, xStride, tokens, out, outStride, pool);
             return;
         }
         check(w.rows(), w.cols(), w.type(), x, xStride, tokens, out, outStride);
         pool.checkAccessible(w.data(), "the " + w.rows() + "x" + w.cols() + " " + w.type() + " weight matrix");
-        LaneKernels.matmul(w.lanes(), x, xStride, tokens, out, outStride, pool);
+        if (w.lanes() != null) {
+            LaneKernels.matmul(w.lanes(), x, xStride, tokens, out, outStride, pool);
+        } else {
+            w.interleaved().matmul(x, xStride, tokens, out, outStride, pool);
+        }
     }
 
     /**
@@ -132,10 +136,11 @@ public final class MatrixKernels {
     }
 
     /**
-     * Rows {@code [from, to)} of F32, F16 or BF16 weights: F32 matvec reads the weights directly, four
-     * rows at a time; otherwise each row is first decoded into an L1-resident float scratch.
+     * Rows {@code [from, to)} of F32, F16 or BF16 weights in GGUF's layout: F32 matvec reads the weights directly,
+     * four rows at a time; otherwise each row is first decoded into an L1-resident float scratch. (Packed F32
+     * weights take {@link InterleavedF32}'s faster tiles.)
      */
-    private static void floatRows(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
+    static void floatRows(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
         if (tokens == 1 && w.type() == GgmlType.F32) {
             for (int r = from; r < to; r += MATVEC_CHUNK) {
                 matvecF32(w, x, out, r, Math.min(r + MATVEC_CHUNK, to));
@@ -146,271 +151,15 @@ public final class MatrixKernels {
         RowDecoder decoder = rowDecoder(w.type());
         for (int r = from; r < to; r += MATVEC_CHUNK) {
             int end = Math.min(r + MATVEC_CHUNK, to);
-            if (w.type() == GgmlType.F32 && tokens >= TOKEN_TILE) {
-                matmulRowsF32(w, x, xs, tokens, out, os, r, end);
-            } else {
-                matmulRows(w, decoder, x, xs, tokens, out, os, r, end);
-            }
+            matmulRows(w, decoder, x, xs, tokens, out, os, r, end);
         }
     }
 
     /**
-     * F32 weights times four or more tokens: as {@link #matmulRows}, but the tiles read the weights
-     * straight from the segment (no decoding, so no copy: a copy of the next rows between the tiles is
-     * a memory stall the FMAs cannot hide, a quarter of the time). Six rows at a time (then four, then
-     * one): the first token quad of a column block brings the rows' block into L1 for the others, and
-     * each activation vector, read from L2, serves six FMAs ({@link #tile6x4}: 24 accumulators, four
-     * activation and one weight register of the 32), a quarter faster than four rows. The tiles go
-     * {@value #F32_BLOCK_TILES} at a time through each column block, so that one column block of every
-     * token's activations (64 tokens: 256 KiB) serves them all from L2; tile by tile, all the
-     * activations (1 MiB for 4096 columns) went through L2 for each tile, 10% slower.
+     * Columns per cache block of the float tiles: the tile's rows of one block (six interleaved F32 rows, 24 KiB;
+     * four decoded rows, 16 KiB) stay in L1 while the tokens' blocks stream through from L2.
      */
-    private static void matmulRowsF32(WeightMatrix w, float[] x, int xs, int tokens, float[] out, int os, int from, int to) {
-        int cols = w.cols();
-        MemorySegment m = w.data();
-        int quads = tokens / TOKEN_TILE;
-        int whole = cols & ~15;
-        long stride = w.rowBytes();
-        int sixes = (to - from) / 6;
-        int tiles = sixes + ((to - from) % 6 >= 4 ? 1 : 0);
-        int tiled = from + 6 * sixes + (tiles > sixes ? 4 : 0);
-        int perTile = quads * 6 * 64; // a tile's accumulators: per token quad, row-major (row, token) pairs of 16 lanes
-        float[] acc = new float[F32_BLOCK_TILES * perTile];
-        float[] lanes = new float[16];
-        for (int first = 0; first < tiles; first += F32_BLOCK_TILES) {
-            int last = Math.min(first + F32_BLOCK_TILES, tiles);
-            java.util.Arrays.fill(acc, 0f);
-            for (int k = 0; k < whole; k += K_BLOCK) {
-                int kEnd = Math.min(k + K_BLOCK, whole);
-                for (int t = first; t < last; t++) {
-                    long o0 = w.rowOffset(from + 6 * t);
-                    int base = (t - first) * perTile;
-                    for (int g = 0; g < quads; g++) {
-                        if (t < sixes) {
-                            tile6x4(m, o0, stride, k, kEnd, x, 4 * g * xs, xs, acc, base + 6 * 64 * g);
-                        } else {
-                            tile4x4(m, o0, stride, k, kEnd, x, 4 * g * xs, xs, acc, base + 4 * 64 * g);
-                        }
-                    }
-                }
-            }
-            for (int t = first; t < last; t++) {
-                int r = from + 6 * t;
-                int rows = t < sixes ? 6 : 4;
-                int base = (t - first) * perTile;
-                for (int g = 0; g < quads; g++) {
-                    for (int i = 0; i < 4 * rows; i++) {
-                        int token = 4 * g + (i & 3);
-                        int row = i >> 2;
-                        int at = base + rows * 64 * g + 16 * i;
-                        if (whole == cols) {
-                            out[token * os + r + row] = treeAt(acc, at);
-                            continue;
-                        }
-                        System.arraycopy(acc, at, lanes, 0, 16);
-                        for (int c = whole; c < cols; c++) {
-                            lanes[c & 15] = Math.fma(m.get(LE_FLOAT, w.rowOffset(r) + row * stride + 4L * c), x[token * xs + c], lanes[c & 15]);
-                        }
-                        out[token * os + r + row] = tree(lanes);
-                    }
-                }
-            }
-        }
-        float[] row = new float[cols];
-        for (int r = tiled; r < to; r++) {
-            MemorySegment.copy(m, LE_FLOAT, w.rowOffset(r), row, 0, cols);
-            for (int t = 0; t < tokens; t++) {
-                out[t * os + r] = dot(row, x, t * xs, cols);
-            }
-        }
-        for (int t = 4 * quads; t < tokens; t++) {
-            for (int i = from; i < tiled; i++) {
-                MemorySegment.copy(m, LE_FLOAT, w.rowOffset(i), row, 0, cols);
-                out[t * os + i] = dot(row, x, t * xs, cols);
-            }
-        }
-    }
-
-    /**
-     * Columns {@code [from, to)} of six F32 rows (read from the segment, {@code stride} bytes apart from
-     * {@code o0}) times four tokens: the 24 accumulators (row-major, 16 lanes each) are read from and
-     * written back to {@code acc}. Each lane's sum is {@link #tile4x4}'s, in the same order.
-     */
-    private static void tile6x4(MemorySegment m, long o0, long stride, int from, int to, float[] x, int xo, int xs,
-            float[] acc, int ao) {
-        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
-        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 16);
-        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 32);
-        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 48);
-        FloatVector a10 = FloatVector.fromArray(F, acc, ao + 64);
-        FloatVector a11 = FloatVector.fromArray(F, acc, ao + 80);
-        FloatVector a12 = FloatVector.fromArray(F, acc, ao + 96);
-        FloatVector a13 = FloatVector.fromArray(F, acc, ao + 112);
-        FloatVector a20 = FloatVector.fromArray(F, acc, ao + 128);
-        FloatVector a21 = FloatVector.fromArray(F, acc, ao + 144);
-        FloatVector a22 = FloatVector.fromArray(F, acc, ao + 160);
-        FloatVector a23 = FloatVector.fromArray(F, acc, ao + 176);
-        FloatVector a30 = FloatVector.fromArray(F, acc, ao + 192);
-        FloatVector a31 = FloatVector.fromArray(F, acc, ao + 208);
-        FloatVector a32 = FloatVector.fromArray(F, acc, ao + 224);
-        FloatVector a33 = FloatVector.fromArray(F, acc, ao + 240);
-        FloatVector a40 = FloatVector.fromArray(F, acc, ao + 256);
-        FloatVector a41 = FloatVector.fromArray(F, acc, ao + 272);
-        FloatVector a42 = FloatVector.fromArray(F, acc, ao + 288);
-        FloatVector a43 = FloatVector.fromArray(F, acc, ao + 304);
-        FloatVector a50 = FloatVector.fromArray(F, acc, ao + 320);
-        FloatVector a51 = FloatVector.fromArray(F, acc, ao + 336);
-        FloatVector a52 = FloatVector.fromArray(F, acc, ao + 352);
-        FloatVector a53 = FloatVector.fromArray(F, acc, ao + 368);
-        long o1 = o0 + stride;
-        long o2 = o1 + stride;
-        long o3 = o2 + stride;
-        long o4 = o3 + stride;
-        long o5 = o4 + stride;
-        int x1 = xo + xs;
-        int x2 = xo + 2 * xs;
-        int x3 = xo + 3 * xs;
-        for (int c = from; c < to; c += 16) {
-            long b = 4L * c;
-            FloatVector t0 = FloatVector.fromArray(F, x, xo + c);
-            FloatVector t1 = FloatVector.fromArray(F, x, x1 + c);
-            FloatVector t2 = FloatVector.fromArray(F, x, x2 + c);
-            FloatVector t3 = FloatVector.fromArray(F, x, x3 + c);
-            FloatVector v = FloatVector.fromMemorySegment(F, m, o0 + b, LE);
-            a00 = v.fma(t0, a00);
-            a01 = v.fma(t1, a01);
-            a02 = v.fma(t2, a02);
-            a03 = v.fma(t3, a03);
-            v = FloatVector.fromMemorySegment(F, m, o1 + b, LE);
-            a10 = v.fma(t0, a10);
-            a11 = v.fma(t1, a11);
-            a12 = v.fma(t2, a12);
-            a13 = v.fma(t3, a13);
-            v = FloatVector.fromMemorySegment(F, m, o2 + b, LE);
-            a20 = v.fma(t0, a20);
-            a21 = v.fma(t1, a21);
-            a22 = v.fma(t2, a22);
-            a23 = v.fma(t3, a23);
-            v = FloatVector.fromMemorySegment(F, m, o3 + b, LE);
-            a30 = v.fma(t0, a30);
-            a31 = v.fma(t1, a31);
-            a32 = v.fma(t2, a32);
-            a33 = v.fma(t3, a33);
-            v = FloatVector.fromMemorySegment(F, m, o4 + b, LE);
-            a40 = v.fma(t0, a40);
-            a41 = v.fma(t1, a41);
-            a42 = v.fma(t2, a42);
-            a43 = v.fma(t3, a43);
-            v = FloatVector.fromMemorySegment(F, m, o5 + b, LE);
-            a50 = v.fma(t0, a50);
-            a51 = v.fma(t1, a51);
-            a52 = v.fma(t2, a52);
-            a53 = v.fma(t3, a53);
-        }
-        a00.intoArray(acc, ao);
-        a01.intoArray(acc, ao + 16);
-        a02.intoArray(acc, ao + 32);
-        a03.intoArray(acc, ao + 48);
-        a10.intoArray(acc, ao + 64);
-        a11.intoArray(acc, ao + 80);
-        a12.intoArray(acc, ao + 96);
-        a13.intoArray(acc, ao + 112);
-        a20.intoArray(acc, ao + 128);
-        a21.intoArray(acc, ao + 144);
-        a22.intoArray(acc, ao + 160);
-        a23.intoArray(acc, ao + 176);
-        a30.intoArray(acc, ao + 192);
-        a31.intoArray(acc, ao + 208);
-        a32.intoArray(acc, ao + 224);
-        a33.intoArray(acc, ao + 240);
-        a40.intoArray(acc, ao + 256);
-        a41.intoArray(acc, ao + 272);
-        a42.intoArray(acc, ao + 288);
-        a43.intoArray(acc, ao + 304);
-        a50.intoArray(acc, ao + 320);
-        a51.intoArray(acc, ao + 336);
-        a52.intoArray(acc, ao + 352);
-        a53.intoArray(acc, ao + 368);
-    }
-
-    /** {@link #tile4x4} over four F32 rows read from the segment, {@code stride} bytes apart from {@code o0}. */
-    private static void tile4x4(MemorySegment m, long o0, long stride, int from, int to, float[] x, int xo, int xs,
-            float[] acc, int ao) {
-        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
-        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 16);
-        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 32);
-        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 48);
-        FloatVector a10 = FloatVector.fromArray(F, acc, ao + 64);
-        FloatVector a11 = FloatVector.fromArray(F, acc, ao + 80);
-        FloatVector a12 = FloatVector.fromArray(F, acc, ao + 96);
-        FloatVector a13 = FloatVector.fromArray(F, acc, ao + 112);
-        FloatVector a20 = FloatVector.fromArray(F, acc, ao + 128);
-        FloatVector a21 = FloatVector.fromArray(F, acc, ao + 144);
-        FloatVector a22 = FloatVector.fromArray(F, acc, ao + 160);
-        FloatVector a23 = FloatVector.fromArray(F, acc, ao + 176);
-        FloatVector a30 = FloatVector.fromArray(F, acc, ao + 192);
-        FloatVector a31 = FloatVector.fromArray(F, acc, ao + 208);
-        FloatVector a32 = FloatVector.fromArray(F, acc, ao + 224);
-        FloatVector a33 = FloatVector.fromArray(F, acc, ao + 240);
-        long o1 = o0 + stride;
-        long o2 = o1 + stride;
-        long o3 = o2 + stride;
-        int x0 = xo;
-        int x1 = xo + xs;
-        int x2 = xo + 2 * xs;
-        int x3 = xo + 3 * xs;
-        for (int c = from; c < to; c += 16) {
-            long b = 4L * c;
-            FloatVector v0 = FloatVector.fromMemorySegment(F, m, o0 + b, LE);
-            FloatVector v1 = FloatVector.fromMemorySegment(F, m, o1 + b, LE);
-            FloatVector v2 = FloatVector.fromMemorySegment(F, m, o2 + b, LE);
-            FloatVector v3 = FloatVector.fromMemorySegment(F, m, o3 + b, LE);
-            FloatVector t = FloatVector.fromArray(F, x, x0 + c);
-            a00 = v0.fma(t, a00);
-            a10 = v1.fma(t, a10);
-            a20 = v2.fma(t, a20);
-            a30 = v3.fma(t, a30);
-            t = FloatVector.fromArray(F, x, x1 + c);
-            a01 = v0.fma(t, a01);
-            a11 = v1.fma(t, a11);
-            a21 = v2.fma(t, a21);
-            a31 = v3.fma(t, a31);
-            t = FloatVector.fromArray(F, x, x2 + c);
-            a02 = v0.fma(t, a02);
-            a12 = v1.fma(t, a12);
-            a22 = v2.fma(t, a22);
-            a32 = v3.fma(t, a32);
-            t = FloatVector.fromArray(F, x, x3 + c);
-            a03 = v0.fma(t, a03);
-            a13 = v1.fma(t, a13);
-            a23 = v2.fma(t, a23);
-            a33 = v3.fma(t, a33);
-        }
-        a00.intoArray(acc, ao);
-        a01.intoArray(acc, ao + 16);
-        a02.intoArray(acc, ao + 32);
-        a03.intoArray(acc, ao + 48);
-        a10.intoArray(acc, ao + 64);
-        a11.intoArray(acc, ao + 80);
-        a12.intoArray(acc, ao + 96);
-        a13.intoArray(acc, ao + 112);
-        a20.intoArray(acc, ao + 128);
-        a21.intoArray(acc, ao + 144);
-        a22.intoArray(acc, ao + 160);
-        a23.intoArray(acc, ao + 176);
-        a30.intoArray(acc, ao + 192);
-        a31.intoArray(acc, ao + 208);
-        a32.intoArray(acc, ao + 224);
-        a33.intoArray(acc, ao + 240);
-    }
-
-    /**
-     * Columns per cache block of the float tiles: the tile's rows of one block (six F32 rows, 24 KiB; four decoded
-     * rows, 16 KiB) stay in L1 while the tokens' blocks stream through from L2.
-     */
-    private static final int K_BLOCK = 1024;
-    /** Six-row tiles that share one column block of the activations in {@link #matmulRowsF32}. */
-    private static final int F32_BLOCK_TILES = 4;
+    static final int K_BLOCK = 1024;
 
     /**
      * Four rows at a time, decoded into scratches, then 4 x 4 register tiles (16 accumulators; per 16
@@ -650,7 +399,7 @@ public final class MatrixKernels {
     }
 
     /** The same for an F32 row read from its segment. */
-    private static FloatVector tail(MemorySegment m, long row, int n, float[] x, int xo, FloatVector acc) {
+    static FloatVector tail(MemorySegment m, long row, int n, float[] x, int xo, FloatVector acc) {
         int done = n & ~15;
         if (done == n) {
             return acc;

@@ -226,15 +226,65 @@ class MatrixKernelsTest {
         }
     }
 
-    /** Exactly the types with "lane = block" kernels are repacked (the others keep GGUF's layout and go through UnpackedRows). */
+    /**
+     * Interleaved F32: every element where the layout says (whole groups, tail columns, the rows after the last
+     * group), and every product equal to the scalar definition bit for bit: 0 to 3 whole groups and 0 to 5 rows
+     * after them, tails of 0 to 15 columns, more than one 1024-column block, token counts that leave 1 to 3 tokens
+     * after the quads, 1 to 3 threads.
+     */
     @Test
-    void theLaneTypesAreRepacked() {
+    void interleavedF32PutsEachElementInItsPlaceAndGivesTheSameBits() {
+        Random random = new Random(11);
+        KernelPool[] pools = { ONE, TWO, THREE };
+        try (Arena arena = Arena.ofShared()) {
+            for (int rows : new int[] { 1, 5, 6, 7, 12, 23 }) {
+                for (int cols : new int[] { 16, 17, 1040, 2063 }) {
+                    WeightMatrix w = random(GgmlType.F32, rows, cols, random, arena);
+                    InterleavedF32 p = PackedMatrix.of(w, arena, false).interleaved();
+                    int whole = cols & ~15;
+                    for (int r = 0; r < rows; r++) {
+                        for (int c = 0; c < cols; c++) {
+                            int g = r / 6;
+                            int i = r % 6;
+                            long at = g == p.groups() ? p.groupOffset(g) + 4L * ((long) (r - 6 * g) * cols + c)
+                                    : c < whole ? p.groupOffset(g) + 24L * (c & ~15) + 64L * i + 4L * (c & 15)
+                                    : p.groupOffset(g) + 24L * whole + 4L * (cols - whole) * i + 4L * (c - whole);
+                            assertEquals(Float.floatToRawIntBits(w.data().get(LE_FLOAT, w.rowOffset(r) + 4L * c)),
+                                    Float.floatToRawIntBits(p.data().get(LE_FLOAT, at)), rows + "x" + cols + " (" + r + ", " + c + ")");
+                        }
+                    }
+                    for (int tokens : new int[] { 1, 3, 4, 6, 9 }) {
+                        KernelPool pool = pools[random.nextInt(3)];
+                        float[] x = gaussian(cols * tokens, random);
+                        float[] out = new float[rows * tokens];
+                        p.matmul(x, cols, tokens, out, rows, pool);
+                        for (int r = 0; r < rows; r++) {
+                            for (int t = 0; t < tokens; t++) {
+                                assertEquals(Float.floatToRawIntBits(ReferenceDot.row(w, r, x, t * cols)),
+                                        Float.floatToRawIntBits(out[t * rows + r]), rows + "x" + cols + " x " + tokens
+                                        + " tokens on " + pool.threads() + " threads: row " + r + " token " + t);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Exactly the types with "lane = block" kernels are repacked for them, and F32 is interleaved (the others keep
+     * GGUF's layout and go through UnpackedRows).
+     */
+    @Test
+    void theLaneTypesAndF32AreRepacked() {
         java.util.Set<GgmlType> lanes = java.util.EnumSet.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
         try (Arena arena = Arena.ofConfined()) {
             for (GgmlType type : GgmlType.values()) {
-                assertEquals(lanes.contains(type), PackedMatrix.repacks(type), type.toString());
+                assertEquals(lanes.contains(type) || type == GgmlType.F32, PackedMatrix.repacks(type), type.toString());
                 PackedMatrix p = PackedMatrix.of(random(type, 2, 256, new Random(1), arena), arena, false);
                 assertEquals(lanes.contains(type), p.lanes() != null, type + " packed");
+                assertEquals(type == GgmlType.F32, p.interleaved() != null, type + " interleaved");
+                assertEquals(PackedMatrix.repacks(type), p.plain() == null, type + " kept in GGUF's layout");
             }
         }
     }

@@ -137,8 +137,9 @@ public final class KernelBench {
             // Mapped files last: once a mapped segment has gone through the JDK's memory-access code, its
             // (shared) type profiles hold two segment classes and kernels compiled after that for
             // allocated memory run up to 40% slower. A node uses one mode or the other, not both.
-            // Repacked types are read from a mapping only once, to repack them: only the others (F32
-            // here) are computed from a mapped file.
+            // Repacked types are read from a mapping only once, to repack them: the mapped figure is F32's
+            // matvec in GGUF's layout, read where the file maps it (what a node does with a type it does not
+            // repack).
             out.printf("%n== mapped files (measured after everything else)%n");
             out.printf("%-6s %-9s | %10s %8s %10s %7s |%n", "type", "threads", "matvec GB/s", "% triad", "base GB/s", "gain");
             for (int threads : options.threadCounts()) {
@@ -146,7 +147,9 @@ public final class KernelBench {
                     JsonObjectBuilder mappedFigures = Json.createObjectBuilder();
                     for (Map.Entry<GgmlType, WeightMatrix> e : mapped.entrySet()) {
                         WeightMatrix w = e.getValue();
-                        double[] mv = matvec(w, PackedMatrix.of(w, arena, false), pool);
+                        float[] x = randomFloats(w.cols());
+                        float[] o = new float[w.rows()];
+                        double[] mv = matvec(w, () -> MatrixKernels.matvec(w, x, o, pool), pool);
                         double triad = triads.get(threads);
                         out.printf("%-6s %-9d | %10.1f %7.0f%% %10.1f %6.1fx |%n", e.getKey(), threads, mv[0], 100 * mv[0] / triad,
                                 mv[1], mv[0] / mv[1]);
@@ -183,9 +186,16 @@ public final class KernelBench {
     private static double[] matvec(WeightMatrix w, PackedMatrix packed, KernelPool pool) {
         float[] x = randomFloats(w.cols());
         float[] out = new float[w.rows()];
-        double kernel = best(() -> time(() -> MatrixKernels.matvec(packed, x, out, pool)));
+        return matvec(w, () -> MatrixKernels.matvec(packed, x, out, pool), pool);
+    }
+
+    /** The same, for any matvec {@code kernel} of {@code w}'s weights. */
+    private static double[] matvec(WeightMatrix w, Runnable kernel, KernelPool pool) {
+        float[] x = randomFloats(w.cols());
+        float[] out = new float[w.rows()];
+        double kernelNanos = best(() -> time(kernel));
         double baseline = best(() -> time(() -> Baseline.matvec(w, x, 0, out, 0, pool)));
-        return new double[] { w.byteSize() / kernel, w.byteSize() / baseline };
+        return new double[] { w.byteSize() / kernelNanos, w.byteSize() / baseline };
     }
 
     /** GFLOP/s of a matmul over the first 4096 rows (or all), kernel and baseline. */
