@@ -125,9 +125,9 @@ record InterleavedF32(MemorySegment data, int rows, int cols) {
             int kEnd = Math.min(k + MatrixKernels.K_BLOCK, whole);
             for (int g = from; g < to; g++) {
                 long o0 = groupOffset(g);
-                touch(o0 + 24L * k, o0 + 24L * kEnd);
+                touch(data, o0 + 24L * k, o0 + 24L * kEnd);
                 for (int q = 0; q < quads; q++) {
-                    tile6x4(o0, k, kEnd, x, 4 * q * xs, xs, acc, (g - from) * perGroup + ROWS * 64 * q);
+                    tile6x4(data, o0, k, kEnd, x, 4 * q * xs, xs, acc, (g - from) * perGroup + ROWS * 64 * q);
                 }
             }
         }
@@ -148,7 +148,7 @@ record InterleavedF32(MemorySegment data, int rows, int cols) {
     }
 
     /** Reads bytes {@code [from, to)} (whole 256-byte steps: a column block of a group is 384-byte chunks). */
-    private void touch(long from, long to) {
+    private static void touch(MemorySegment data, long from, long to) {
         FloatVector s0 = FloatVector.zero(MatrixKernels.F);
         FloatVector s1 = s0;
         FloatVector s2 = s0;
@@ -168,8 +168,7 @@ record InterleavedF32(MemorySegment data, int rows, int cols) {
      * accumulators (row-major, 16 lanes each) are read from and written back to {@code acc}. Each lane accumulates its
      * columns in order with FMAs, as {@code dot16}.
      */
-    private void tile6x4(long o0, int from, int to, float[] x, int xo, int xs, float[] acc, int ao) {
-        MemorySegment m = data;
+    private static void tile6x4(MemorySegment m, long o0, int from, int to, float[] x, int xo, int xs, float[] acc, int ao) {
         FloatVector a00 = FloatVector.fromArray(MatrixKernels.F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(MatrixKernels.F, acc, ao + 16);
         FloatVector a02 = FloatVector.fromArray(MatrixKernels.F, acc, ao + 32);
