@@ -36,6 +36,7 @@ class KernelBenchTest {
             for (var type : KernelBench.TYPES) {
                 JsonObject figures = run.getJsonObject("types").getJsonObject(type.name());
                 assertTrue(figures.getJsonNumber("matvecGBs").doubleValue() >= 0, type + ": " + figures);
+                assertTrue(figures.getJsonNumber("triadGBs").doubleValue() > 0, type + ": " + figures);
                 assertTrue(figures.getJsonNumber("baselineMatvecGBs").doubleValue() >= 0, type + ": " + figures);
                 assertTrue(figures.getJsonNumber("matmulGflops").doubleValue() >= 0, type + ": " + figures);
                 assertTrue(figures.getJsonNumber("baselineMatmulGflops").doubleValue() >= 0, type + ": " + figures);
