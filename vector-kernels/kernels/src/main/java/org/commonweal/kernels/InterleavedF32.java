@@ -38,7 +38,7 @@ record InterleavedF32(MemorySegment data, int rows, int cols) {
     private static final int BLOCK_GROUPS = 4;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    /** What the read passes sum, kept so that the compiler cannot drop them. */
+    /** What the read passes sum, stored so that the compiler cannot drop their loads (never read). */
     @SuppressWarnings("unused")
     private static float touched;
 
@@ -147,7 +147,10 @@ record InterleavedF32(MemorySegment data, int rows, int cols) {
         }
     }
 
-    /** Reads bytes {@code [from, to)} (whole 256-byte steps: a column block of a group is 384-byte chunks). */
+    /**
+     * Reads bytes {@code [from, to)} of {@code data} into the cache, 256 bytes a step (a last partial step is left
+     * to the tiles): loads and adds only, so that many cache misses are in flight at once.
+     */
     private static void touch(MemorySegment data, long from, long to) {
         FloatVector s0 = FloatVector.zero(MatrixKernels.F);
         FloatVector s1 = s0;
