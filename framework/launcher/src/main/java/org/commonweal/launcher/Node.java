@@ -330,6 +330,7 @@ public final class Node implements AutoCloseable {
     private void awaitReady(PrintStream progress, long startedNanos) throws LaunchException {
         long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
         while (!httpListening()) {
+            checkRunning();
             if (System.currentTimeMillis() > deadline) {
                 throw new LaunchException("the HTTP server did not start on " + endpoint.host() + ":" + endpoint.port()
                         + " within " + READY_TIMEOUT_MS + " ms; see the log above for Jetty's reason");
@@ -339,6 +340,7 @@ public final class Node implements AutoCloseable {
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
             HttpEndpoint.Reply health = endpoint.get(client, "/health");
             while (health.status() != 200) {
+                checkRunning();
                 if (System.currentTimeMillis() > deadline) {
                     throw new LaunchException("the node started but is not healthy after " + READY_TIMEOUT_MS + " ms: GET "
                             + endpoint.uri("/health") + " answered " + health.status() + "\n" + health.body());
@@ -351,6 +353,17 @@ public final class Node implements AutoCloseable {
         progress.printf("Commonweal node ready: distribution %s %s, %d bundles, healthy in %d ms%n  %s  (node: %s)%n",
                 distribution.name(), distribution.version(), distribution.bundles().size(), millis,
                 endpoint.uri("/health"), endpoint.uri("/api/node"));
+    }
+
+    /**
+     * Fails at once if the framework stopped while the node started (its shell was closed, or a stop was asked for),
+     * rather than waiting out the ready timeout for a health check that can no longer answer.
+     */
+    private void checkRunning() throws LaunchException {
+        if (framework.getState() != Bundle.ACTIVE) {
+            throw new LaunchException("the node stopped before it was ready (its shell was closed, or it was asked to"
+                    + " stop); nothing to fix if that was meant, otherwise see the log above");
+        }
     }
 
     /** Felix's HTTP bundle registers its runtime service with an endpoint only once Jetty listens. */

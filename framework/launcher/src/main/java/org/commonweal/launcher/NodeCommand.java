@@ -74,7 +74,18 @@ final class NodeCommand implements Callable<Integer> {
         };
         Signal.handle(new Signal("INT"), signal -> Thread.ofPlatform().start(stop));
         Signal.handle(new Signal("TERM"), signal -> Thread.ofPlatform().start(stop));
-        Node node = Node.start(new Node.Options(distributionFolder(), data, port, shell, properties), System.out);
+        Node node;
+        try {
+            node = Node.start(new Node.Options(distributionFolder(), data, port, shell, properties), System.out);
+        } catch (LaunchException e) {
+            if (stopRequested.get()) {
+                // Stopped while it started (a signal; with --shell, the signal's process also closed the shell's input,
+                // and the shell stopped the framework): what was asked for, not a failure.
+                System.out.println("Node stopped before it was ready.");
+                return 0;
+            }
+            throw e;
+        }
         started.set(node);
         if (stopRequested.get()) {
             stop.run();
