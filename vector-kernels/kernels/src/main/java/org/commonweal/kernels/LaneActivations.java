@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * One token's activations, quantized to Q8_0 (for Q4_0, Q8_0 weights) or Q8_K (for Q4_K, Q5_K, Q6_K) exactly as
+ * One token's activations, quantized to Q8_0 (for Q4_0, Q5_0, Q8_0 weights) or Q8_K (for Q4_K, Q5_K, Q6_K) exactly as
  * {@link Q8Activations} does, then laid out in the order of {@link LaneWeights} (groups of 32 blocks of
  * 32 elements, padded with zeros; for Q8_K a "block" is a 32-element sub-block).
  */
@@ -27,7 +27,7 @@ final class LaneActivations {
     final float[] dk;
     /** Q8_K: minus the scale of each block's super-block (natural order), for Q6_K's negated sums. */
     final float[] dkn;
-    /** 8 times the sum of each block's quants (natural order): the Q4_0 nibbles' offset. */
+    /** 8 times the sum of each block's quants (natural order): the Q4_0 nibbles' offset (Q5_0's is twice it). */
     final int[] sum8;
     /** The sum of each block's quants (natural order): the Q4_K and Q5_K mins' operand. */
     final int[] sums;
@@ -47,7 +47,7 @@ final class LaneActivations {
         d = new float[groups * 32];
         dk = mins ? new float[groups * 4] : NO_FLOATS;
         dkn = q6 ? new float[groups * 32] : NO_FLOATS;
-        sum8 = weights == GgmlType.Q4_0 ? new int[groups * 32] : NO_INTS;
+        sum8 = weights == GgmlType.Q4_0 || weights == GgmlType.Q5_0 ? new int[groups * 32] : NO_INTS;
         sums = mins ? new int[groups * 32] : NO_INTS;
     }
 

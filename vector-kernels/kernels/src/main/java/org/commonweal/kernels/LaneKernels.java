@@ -115,6 +115,13 @@ final class LaneKernels {
                     }
                 }
             });
+            case Q5_0 -> pool.forRows(rows, w.rowBytes(), (from, to) -> {
+                for (int i = 0; i < ws.length; i++) {
+                    if (from < s[i + 1] && s[i] < to) {
+                        rowsQ5_0(ws[i], a, outs[i], 0, Math.max(from, s[i]) - s[i], Math.min(to, s[i + 1]) - s[i]);
+                    }
+                }
+            });
             default -> pool.forRows(rows, w.rowBytes(), (from, to) -> {
                 for (int i = 0; i < ws.length; i++) {
                     if (from < s[i + 1] && s[i] < to) {
@@ -238,6 +245,7 @@ final class LaneKernels {
             case Q8_0 -> rowsQ8_0(w, a, out, oo, from, to);
             case Q6_K -> rowsQ6_K(w, a, out, oo, from, to);
             case Q5_K -> rowsQ5_K(w, a, out, oo, from, to);
+            case Q5_0 -> rowsQ5_0(w, a, out, oo, from, to);
             default -> rowsQ4_K(w, a, out, oo, from, to);
         }
     }
@@ -1075,6 +1083,235 @@ final class LaneKernels {
             acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
             out[oo + r + gap] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
         }
+    }
+
+    /**
+     * Q5_0 matvec, one row at a time: Q5_K's quant steps (the fifth bits or-ed into the nibbles, int16 sums split in
+     * two: eight products of at most 31 x 127 each), then Q4_0's scaling (one F16 scale per block, two FMAs per 32
+     * blocks), the multipliers' offset of 16 taken out of each block's exact sum as an integer.
+     */
+    private static void matvecQ5_0x1(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] d = a.d;
+        int[] sum8 = a.sum8;
+        int groups = w.groups();
+        long rowBytes = w.rowBytes();
+        int quads = q5Quads;
+        for (int r = from; r < to; r++) {
+            MemorySegment m0 = rowSegment(m, w.rowOffset(r), rowBytes);
+            FloatVector acc0 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                int b0 = 704 * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector la0 = zero, lb0 = zero, ha0 = zero, hb0 = zero;
+                for (int k = 0; k < quads; k++) {
+                    int xb = xo + 128 * k;
+                    IntVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k, LE).convertShape(ZB2S, S, 0))
+                            .reinterpretAsInts();
+                    ShortVector lx;
+                    ShortVector hx;
+                    IntVector v;
+                    IntVector s;
+                    lx = ShortVector.fromArray(S, xs, xb);
+                    hx = ShortVector.fromArray(S, xs, xb + 512);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 32, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 4);
+                    la0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
+                    ha0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha0);
+                    lx = ShortVector.fromArray(S, xs, xb + 32);
+                    hx = ShortVector.fromArray(S, xs, xb + 544);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 64, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 3);
+                    lb0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
+                    hb0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb0);
+                    lx = ShortVector.fromArray(S, xs, xb + 64);
+                    hx = ShortVector.fromArray(S, xs, xb + 576);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 96, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 2);
+                    la0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
+                    ha0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha0);
+                    lx = ShortVector.fromArray(S, xs, xb + 96);
+                    hx = ShortVector.fromArray(S, xs, xb + 608);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 128, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 1);
+                    lb0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
+                    hb0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb0);
+                }
+                // Each block's multiplier is q - 16: T_u less 16 times its activations' sum (sum8 is 8 times it).
+                IntVector oe = IntVector.fromArray(I, sum8, 32 * g).lanewise(LSHL, 1);
+                IntVector oh = IntVector.fromArray(I, sum8, 32 * g + 16).lanewise(LSHL, 1);
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector ia0 = la0.reinterpretAsInts();
+                IntVector ib0 = lb0.reinterpretAsInts();
+                IntVector ja0 = ha0.reinterpretAsInts();
+                IntVector jb0 = hb0.reinterpretAsInts();
+                IntVector se0 = ia0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ib0.lanewise(LSHL, 16).lanewise(ASHR, 16))
+                        .add(ja0.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(jb0.lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so0 = ia0.lanewise(ASHR, 16).add(ib0.lanewise(ASHR, 16)).add(ja0.lanewise(ASHR, 16)).add(jb0.lanewise(ASHR, 16))
+                        .sub(oh);
+                IntVector h0s = IntVector.fromMemorySegment(I, m0, b0 + 640, LE);
+                IntVector h0e = h0s.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0s.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
+            }
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
+        }
+    }
+
+    /** Q5_0 matvec, rows {@code r} and {@code r + gap} together (see {@link #matvecQ4_0x2}, {@link #matvecQ5_0x1}). */
+    private static void matvecQ5_0x2(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to, int gap) {
+        MemorySegment m = w.data();
+        short[] xs = a.xs;
+        float[] d = a.d;
+        int[] sum8 = a.sum8;
+        int groups = w.groups();
+        long rowBytes = w.rowBytes();
+        int quads = q5Quads;
+        for (int r = from; r < to; r++) {
+            MemorySegment m0 = rowSegment(m, w.rowOffset(r), rowBytes);
+            MemorySegment m1 = rowSegment(m, w.rowOffset(r + gap), rowBytes);
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int g = 0; g < groups; g++) {
+                int b0 = 704 * g;
+                int b1 = 704 * g;
+                int xo = 1024 * g;
+                ShortVector zero = ShortVector.zero(S);
+                ShortVector la0 = zero, lb0 = zero, ha0 = zero, hb0 = zero, la1 = zero, lb1 = zero, ha1 = zero, hb1 = zero;
+                for (int k = 0; k < quads; k++) {
+                    int xb = xo + 128 * k;
+                    IntVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k, LE).convertShape(ZB2S, S, 0))
+                            .reinterpretAsInts();
+                    IntVector h1 = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k, LE).convertShape(ZB2S, S, 0))
+                            .reinterpretAsInts();
+                    ShortVector lx;
+                    ShortVector hx;
+                    IntVector v;
+                    IntVector s;
+                    lx = ShortVector.fromArray(S, xs, xb);
+                    hx = ShortVector.fromArray(S, xs, xb + 512);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 32, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 4);
+                    la0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
+                    ha0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k + 32, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h1.lanewise(LSHL, 4);
+                    la1 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la1);
+                    ha1 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha1);
+                    lx = ShortVector.fromArray(S, xs, xb + 32);
+                    hx = ShortVector.fromArray(S, xs, xb + 544);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 64, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 3);
+                    lb0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
+                    hb0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k + 64, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h1.lanewise(LSHL, 3);
+                    lb1 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb1);
+                    hb1 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb1);
+                    lx = ShortVector.fromArray(S, xs, xb + 64);
+                    hx = ShortVector.fromArray(S, xs, xb + 576);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 96, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 2);
+                    la0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la0);
+                    ha0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k + 96, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h1.lanewise(LSHL, 2);
+                    la1 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(la1);
+                    ha1 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(ha1);
+                    lx = ShortVector.fromArray(S, xs, xb + 96);
+                    hx = ShortVector.fromArray(S, xs, xb + 608);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m0, b0 + 160 * k + 128, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h0.lanewise(LSHL, 1);
+                    lb0 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb0);
+                    hb0 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb0);
+                    v = ((ShortVector) ByteVector.fromMemorySegment(B32, m1, b1 + 160 * k + 128, LE).convertShape(ZB2S, S, 0)).reinterpretAsInts();
+                    s = h1.lanewise(LSHL, 1);
+                    lb1 = v.and(0x000F000F).or(s.and(0x00100010)).reinterpretAsShorts().mul(lx).add(lb1);
+                    hb1 = v.or(s.and(0x01000100)).reinterpretAsShorts().lanewise(LSHR, 4).mul(hx).add(hb1);
+                }
+                // Each block's multiplier is q - 16: T_u less 16 times its activations' sum (sum8 is 8 times it).
+                IntVector oe = IntVector.fromArray(I, sum8, 32 * g).lanewise(LSHL, 1);
+                IntVector oh = IntVector.fromArray(I, sum8, 32 * g + 16).lanewise(LSHL, 1);
+                FloatVector de = FloatVector.fromArray(F, d, 32 * g);
+                FloatVector dh = FloatVector.fromArray(F, d, 32 * g + 16);
+                IntVector ia0 = la0.reinterpretAsInts();
+                IntVector ib0 = lb0.reinterpretAsInts();
+                IntVector ja0 = ha0.reinterpretAsInts();
+                IntVector jb0 = hb0.reinterpretAsInts();
+                IntVector se0 = ia0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ib0.lanewise(LSHL, 16).lanewise(ASHR, 16))
+                        .add(ja0.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(jb0.lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so0 = ia0.lanewise(ASHR, 16).add(ib0.lanewise(ASHR, 16)).add(ja0.lanewise(ASHR, 16)).add(jb0.lanewise(ASHR, 16))
+                        .sub(oh);
+                IntVector h0s = IntVector.fromMemorySegment(I, m0, b0 + 640, LE);
+                IntVector h0e = h0s.and(0xFFFF);
+                IntVector h0m = h0e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0e = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h0o = h0s.lanewise(LSHR, 16);
+                h0m = h0o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w0o = h0m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h0m.or(0x7F800000), h0o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h0o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = ((FloatVector) se0.convert(I2F, 0)).fma(w0e.mul(de), acc0);
+                acc0 = ((FloatVector) so0.convert(I2F, 0)).fma(w0o.mul(dh), acc0);
+                IntVector ia1 = la1.reinterpretAsInts();
+                IntVector ib1 = lb1.reinterpretAsInts();
+                IntVector ja1 = ha1.reinterpretAsInts();
+                IntVector jb1 = hb1.reinterpretAsInts();
+                IntVector se1 = ia1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ib1.lanewise(LSHL, 16).lanewise(ASHR, 16))
+                        .add(ja1.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(jb1.lanewise(LSHL, 16).lanewise(ASHR, 16)).sub(oe);
+                IntVector so1 = ia1.lanewise(ASHR, 16).add(ib1.lanewise(ASHR, 16)).add(ja1.lanewise(ASHR, 16)).add(jb1.lanewise(ASHR, 16))
+                        .sub(oh);
+                IntVector h1s = IntVector.fromMemorySegment(I, m1, b1 + 640, LE);
+                IntVector h1e = h1s.and(0xFFFF);
+                IntVector h1m = h1e.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1e = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1e.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1e.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                IntVector h1o = h1s.lanewise(LSHR, 16);
+                h1m = h1o.and(0x7FFF).lanewise(LSHL, 13);
+                FloatVector w1o = h1m.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(h1m.or(0x7F800000), h1o.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                        .or(h1o.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc1 = ((FloatVector) se1.convert(I2F, 0)).fma(w1e.mul(de), acc1);
+                acc1 = ((FloatVector) so1.convert(I2F, 0)).fma(w1o.mul(dh), acc1);
+            }
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_8));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_4));
+            acc0 = acc0.add(acc0.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r] = acc0.add(acc0.rearrange(MatrixKernels.DOWN_1)).lane(0);
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_8));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_4));
+            acc1 = acc1.add(acc1.rearrange(MatrixKernels.DOWN_2));
+            out[oo + r + gap] = acc1.add(acc1.rearrange(MatrixKernels.DOWN_1)).lane(0);
+        }
+    }
+
+    private static void rowsQ5_0(LaneWeights w, LaneActivations a, float[] out, int oo, int from, int to) {
+        int half = streams > 1 ? (to - from) / 2 : 0;
+        for (int r = from; r < from + half; r += CHUNK) {
+            matvecQ5_0x2(w, a, out, oo, r, Math.min(r + CHUNK, from + half), half);
+        }
+        for (int r = from + 2 * half; r < to; r += CHUNK) {
+            matvecQ5_0x1(w, a, out, oo, r, Math.min(r + CHUNK, to));
+        }
+        java.lang.ref.Reference.reachabilityFence(w);
     }
 
     /**

@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Q4_0, Q8_0, Q4_K, Q5_K or Q6_K weights repacked once (at load) for {@link LaneKernels}, where SIMD lane {@code l}
+ * Q4_0, Q5_0, Q8_0, Q4_K, Q5_K or Q6_K weights repacked once (at load) for {@link LaneKernels}, where SIMD lane {@code l}
  * accumulates whole blocks {@code l, l+16, l+32, ...} ("lane = block", see {@link ReferenceDot}); for
  * the K-quants a "block" here is a 32-element sub-block (eight per 256-element super-block).
  * <p>
@@ -37,6 +37,9 @@ import java.lang.foreign.ValueLayout;
  * 160 bytes in order (the fifth bits in a block of their own after the nibbles, read between them, cost
  * a quarter of the two-row matvec's speed from memory). Then Q4_K's scales (640), mins (672), d (704)
  * and dmin (712).
+ * <li>Q5_0: 704 bytes per group, GGUF's size: the quants as Q5_K's (640 bytes; block {@code perm(p)}'s fifth bits
+ * and nibbles where Q5_K has sub-block {@code perm(p)}'s), then the 32 F16 scales as Q4_0's (scale {@code p} at
+ * {@code 640 + 2 p}). Padding blocks are all zero (multiplier -16 against zero activations, scale 0).
  * <li>Q6_K: 840 bytes per group, exactly the GGUF size of its four super-blocks. The 6-bit quants q
  * (unsigned, 0..63) are 12 rows of 32 little-endian shorts: for octet {@code o} (elements
  * {@code 8o .. 8o+7} of a sub-block; o = 0, 1 its first half A, o = 2, 3 its second half B) and
@@ -83,23 +86,25 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
 
     static {
         QUANT_BYTES[GgmlType.Q4_0.ordinal()] = 512;
+        QUANT_BYTES[GgmlType.Q5_0.ordinal()] = 640;
         QUANT_BYTES[GgmlType.Q8_0.ordinal()] = 1024;
         QUANT_BYTES[GgmlType.Q4_K.ordinal()] = 512;
         QUANT_BYTES[GgmlType.Q5_K.ordinal()] = 640;
         QUANT_BYTES[GgmlType.Q6_K.ordinal()] = 768;
         GROUP_BYTES[GgmlType.Q4_0.ordinal()] = 512 + 2 * GROUP;
+        GROUP_BYTES[GgmlType.Q5_0.ordinal()] = 640 + 2 * GROUP;
         GROUP_BYTES[GgmlType.Q8_0.ordinal()] = 1024 + 2 * GROUP;
         GROUP_BYTES[GgmlType.Q4_K.ordinal()] = 512 + 64 + 16;
         GROUP_BYTES[GgmlType.Q5_K.ordinal()] = 640 + 64 + 16;
         GROUP_BYTES[GgmlType.Q6_K.ordinal()] = 768 + 64 + 8;
     }
 
-    /** Bytes of quants per group: 512 (Q4_0, Q4_K), 640 (Q5_K), 768 (Q6_K) or 1024 (Q8_0). */
+    /** Bytes of quants per group: 512 (Q4_0, Q4_K), 640 (Q5_0, Q5_K), 768 (Q6_K) or 1024 (Q8_0). */
     int quantBytes() {
         return QUANT_BYTES[type.ordinal()];
     }
 
-    /** Bytes per group: 576 (Q4_0), 1088 (Q8_0), 592 (Q4_K), 720 (Q5_K), 840 (Q6_K). */
+    /** Bytes per group: 576 (Q4_0), 704 (Q5_0), 1088 (Q8_0), 592 (Q4_K), 720 (Q5_K), 840 (Q6_K). */
     int groupBytes() {
         return GROUP_BYTES[type.ordinal()];
     }
@@ -119,12 +124,12 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
 
     /** Whether weights of {@code type} have a repacked layout here. */
     static boolean supports(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K || type == GgmlType.Q5_K
-                || type == GgmlType.Q6_K;
+        return type == GgmlType.Q4_0 || type == GgmlType.Q5_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K
+                || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
     }
 
     /**
-     * {@code w} (Q4_0, Q8_0, Q4_K, Q5_K or Q6_K) repacked into memory of {@code arena}. A group at a time: its GGUF blocks
+     * {@code w} (Q4_0, Q5_0, Q8_0, Q4_K, Q5_K or Q6_K) repacked into memory of {@code arena}. A group at a time: its GGUF blocks
      * copied into an array, rearranged there, and the group copied out (a byte at a time through the segments
      * would be ten times slower, and this runs over a whole model at load).
      */
@@ -133,7 +138,7 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
             return repackQ6_K(w, arena);
         }
         if (!supports(w.type())) {
-            throw new IllegalArgumentException("lane = block kernels exist for Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights, not " + w.type());
+            throw new IllegalArgumentException("lane = block kernels exist for Q4_0, Q5_0, Q8_0, Q4_K, Q5_K and Q6_K weights, not " + w.type());
         }
         LaneWeights shape = new LaneWeights(w.type(), MemorySegment.NULL, w.rows(), w.cols());
         MemorySegment out = arena.allocate(shape.rowBytes() * w.rows(), 64);
@@ -151,6 +156,7 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
                 switch (w.type()) {
                     case Q4_K -> groupQ4_K(src, count, dst, false);
                     case Q5_K -> groupQ4_K(src, count, dst, true);
+                    case Q5_0 -> groupQ5_0(src, count, dst);
                     default -> group(w.type(), src, count, dst);
                 }
                 MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, lw.rowOffset(r) + (long) g * lw.groupBytes(), dst.length);
@@ -182,6 +188,37 @@ record LaneWeights(GgmlType type, MemorySegment data, int rows, int cols) {
             }
             dst[quantBytes + 2 * p] = src[block];
             dst[quantBytes + 2 * p + 1] = src[block + 1];
+        }
+    }
+
+    /**
+     * One Q5_0 group from its first {@code count} GGUF blocks in {@code src}; the rest padding (all zero). A GGUF block
+     * is d (F16), qh (32 bits, little-endian: bit l the fifth bit of element l), then 16 bytes of nibbles (byte j:
+     * element j low, element j + 16 high).
+     */
+    private static void groupQ5_0(byte[] src, int count, byte[] dst) {
+        java.util.Arrays.fill(dst, (byte) 0);
+        for (int p = 0; p < GROUP; p++) {
+            int b = perm(p);
+            if (b >= count) {
+                continue;
+            }
+            int block = 22 * b;
+            int qh = (src[block + 2] & 0xFF) | (src[block + 3] & 0xFF) << 8 | (src[block + 4] & 0xFF) << 16
+                    | (src[block + 5] & 0xFF) << 24;
+            for (int k = 0; k < 4; k++) {
+                int h = 0;
+                for (int i = 0; i < 4; i++) {
+                    h |= (qh >>> (4 * k + i) & 1) << i;
+                    h |= (qh >>> (4 * k + i + 16) & 1) << (4 + i);
+                }
+                dst[160 * k + p] = (byte) h;
+                for (int i = 0; i < 4; i++) {
+                    dst[160 * k + 32 + 32 * i + p] = src[block + 6 + 4 * k + i];
+                }
+            }
+            dst[640 + 2 * p] = src[block];
+            dst[640 + 2 * p + 1] = src[block + 1];
         }
     }
 

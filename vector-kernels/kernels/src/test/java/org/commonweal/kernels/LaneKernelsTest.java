@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class LaneKernelsTest {
 
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final GgmlType[] TYPES = { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K };
+    private static final GgmlType[] TYPES = { GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K };
     private static final KernelPool ONE = new KernelPool(1);
     private static final KernelPool TWO = new KernelPool(2);
     private static final KernelPool THREE = new KernelPool(3);
@@ -229,6 +229,97 @@ class LaneKernelsTest {
                     java.lang.foreign.MemorySegment xq = java.lang.foreign.MemorySegment.ofArray(new byte[(int) GgmlType.Q8_K.rowBytes(cols)]);
                     Quantize.q8K(x, 0, cols, xq, 0);
                     assertEquals(-127, xq.get(ValueLayout.JAVA_BYTE, 4));
+                }
+            }
+        }
+    }
+
+    /**
+     * Q5_0 at the extremes: every quant 31 (nibbles 15, fifth bits set; multiplier 15) or 0 (multiplier -16) against
+     * Q8_0 quants of magnitude 127 (all activations equal): the int16 partial sums reach 8 * 31 * 127 = 31496 before
+     * the offset is taken out; then quants 16 (fifth bit alone) and 15 (nibble alone), mixed extremes, random bytes.
+     */
+    @Test
+    void q5_0ExtremesEqualTheScalarDefinition() {
+        Random random = new Random(37);
+        int cols = 32 * 70;
+        try (Arena arena = Arena.ofShared()) {
+            for (int pattern = 0; pattern < 6; pattern++) {
+                WeightMatrix w = MatrixKernelsTest.random(GgmlType.Q5_0, 5, cols, random, arena);
+                for (long b = 0; b < w.byteSize(); b += 22) {
+                    for (int i = 0; i < 4; i++) {
+                        byte qh = switch (pattern) {
+                            case 0, 2 -> (byte) 0xff;
+                            case 1, 3 -> 0;
+                            case 4 -> (byte) (random.nextBoolean() ? 0xff : 0);
+                            default -> (byte) random.nextInt();
+                        };
+                        w.data().set(ValueLayout.JAVA_BYTE, b + 2 + i, qh);
+                    }
+                    for (int i = 0; i < 16; i++) {
+                        byte q = switch (pattern) {
+                            case 0, 3 -> (byte) 0xff;     // with the fifth bits: 31; without: 15
+                            case 1, 2 -> 0;               // 0; with the fifth bits: 16
+                            case 4 -> (byte) (random.nextBoolean() ? 0xff : 0);
+                            default -> (byte) random.nextInt();
+                        };
+                        w.data().set(ValueLayout.JAVA_BYTE, b + 6 + i, q);
+                    }
+                }
+                LaneWeights lw = LaneWeights.repack(w, arena);
+                int tokens = 5;
+                float[] x = new float[cols * tokens];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = switch (pattern) {
+                        case 0, 1 -> -1f;
+                        case 2, 3 -> 2f;
+                        default -> random.nextBoolean() ? -3f : 3f * (float) random.nextDouble();
+                    };
+                }
+                float[] out = new float[cols * tokens];
+                LaneKernels.matmul(lw, x, cols, tokens, out, w.rows(), ONE);
+                for (int t = 0; t < tokens; t++) {
+                    float[] mv = new float[w.rows()];
+                    LaneKernels.matvec(lw, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), mv, ONE);
+                    for (int r = 0; r < w.rows(); r++) {
+                        float ref = ReferenceDot.row(w, r, x, t * cols);
+                        String where = "pattern " + pattern + " row " + r + " token " + t;
+                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(mv[r]), "matvec " + where);
+                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(out[t * w.rows() + r]), "matmul " + where);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The Q5_0 repacking against ggml's dequantization: every quant (nibble and fifth bit) and scale where the javadoc says. */
+    @Test
+    void q5_0RepackingMatchesDequantization() {
+        Random random = new Random(41);
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = MatrixKernelsTest.random(GgmlType.Q5_0, 3, 32 * 40, random, arena);
+            LaneWeights lw = LaneWeights.repack(w, arena);
+            for (int r = 0; r < w.rows(); r++) {
+                float[] ref = MatrixKernelsTest.dequantizeRow(w, r);
+                for (int u = 0; u < lw.groups() * LaneWeights.GROUP; u++) {
+                    int g = u / 32;
+                    int i = u % 32;
+                    int p = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+                    long base = lw.rowOffset(r) + (long) g * lw.groupBytes();
+                    float d = Half.f16ToFloat(lw.data().get(LE_SHORT, base + 640 + 2 * p));
+                    for (int l = 0; l < 32; l++) {
+                        int j = l % 16;
+                        int nibbles = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + 32 + 32 * (j % 4) + p) & 0xFF;
+                        int h = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + p) & 0xFF;
+                        int q = l < 16 ? (nibbles & 15) | ((h >> (j % 4)) & 1) << 4 : (nibbles >> 4) | ((h >> (4 + j % 4)) & 1) << 4;
+                        if (u >= w.cols() / 32) {
+                            assertEquals(0, q, "padding quant");
+                            assertEquals(0f, d, "padding scale");
+                            continue;
+                        }
+                        assertEquals(Float.floatToIntBits(ref[32 * u + l]), Float.floatToIntBits((q - 16) * d),
+                                "row " + r + " block " + u + " element " + l);
+                    }
                 }
             }
         }

@@ -277,7 +277,7 @@ class MatrixKernelsTest {
      */
     @Test
     void theLaneTypesAndF32AreRepacked() {
-        java.util.Set<GgmlType> lanes = java.util.EnumSet.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+        java.util.Set<GgmlType> lanes = java.util.EnumSet.of(GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
         try (Arena arena = Arena.ofConfined()) {
             for (GgmlType type : GgmlType.values()) {
                 assertEquals(lanes.contains(type) || type == GgmlType.F32, PackedMatrix.repacks(type), type.toString());
