@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_0, Q8_0, Q4_K, Q5_K and Q6_K matvec and matmul under the "lane = block" definition ({@link ReferenceDot};
+ * Q4_0, Q5_0, Q8_0, Q4_K, Q5_K and Q6_K matvec and matmul under the "lane = block" definition ({@link ReferenceDot};
  * for the K-quants lane = 32-element sub-block), over weights repacked by {@link LaneWeights}. Every path gives {@link ReferenceDot}'s bits: the block
  * sums are exact (int16 partial sums in matvec, integer-valued float sums in the matmul tiles), and every
  * path scales them into lane {@code b % 16} in increasing block order.

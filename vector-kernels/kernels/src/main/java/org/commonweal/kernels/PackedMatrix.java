@@ -7,7 +7,7 @@ import org.commonweal.kernels.types.GgmlType;
 import org.commonweal.kernels.types.WeightMatrix;
 
 /**
- * A weight matrix in the layout the fastest kernels read: Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights repacked once
+ * A weight matrix in the layout the fastest kernels read: Q4_0, Q5_0, Q8_0, Q4_K, Q5_K and Q6_K weights repacked once
  * ({@link LaneWeights}: one 32-byte load holds one element of 32 consecutive blocks), F32 weights six rows
  * interleaved ({@link InterleavedF32}: a matmul tile reads one stream), every other type as GGUF stores it,
  * where it is or copied into allocated memory. {@link MatrixKernels} gives a packed matrix
