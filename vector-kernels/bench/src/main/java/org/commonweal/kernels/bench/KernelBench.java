@@ -277,7 +277,7 @@ public final class KernelBench {
                     m.set(f, i, (float) (random.nextDouble() - 0.5));
                 }
             }
-            case Q8_0, Q4_0 -> {
+            case Q8_0, Q4_0, Q5_0 -> {
                 for (long blk = 0; blk < size; blk += type.typeSize()) {
                     m.set(half, blk, scale);
                 }
