@@ -213,17 +213,7 @@ class LaneKernelsTest {
                         default -> random.nextBoolean() ? -3f : 3f * (float) random.nextDouble();
                     };
                 }
-                float[] out = new float[cols * tokens];
-                LaneKernels.matmul(lw, x, cols, tokens, out, w.rows(), ONE);
-                for (int t = 0; t < tokens; t++) {
-                    float[] mv = new float[w.rows()];
-                    LaneKernels.matvec(lw, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), mv, ONE);
-                    for (int r = 0; r < w.rows(); r++) {
-                        float ref = ReferenceDot.row(w, r, x, t * cols);
-                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(mv[r]), "matvec pattern " + pattern + " row " + r + " token " + t);
-                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(out[t * w.rows() + r]), "matmul pattern " + pattern + " row " + r + " token " + t);
-                    }
-                }
+                assertMatvecAndMatmulGiveTheReference(w, lw, x, tokens, "pattern " + pattern);
                 if (pattern == 0) {
                     // Q8_K gives magnitude 127 to equal activations (never -128: |iscale * x| <= 127).
                     java.lang.foreign.MemorySegment xq = java.lang.foreign.MemorySegment.ofArray(new byte[(int) GgmlType.Q8_K.rowBytes(cols)]);
@@ -276,18 +266,7 @@ class LaneKernelsTest {
                         default -> random.nextBoolean() ? -3f : 3f * (float) random.nextDouble();
                     };
                 }
-                float[] out = new float[cols * tokens];
-                LaneKernels.matmul(lw, x, cols, tokens, out, w.rows(), ONE);
-                for (int t = 0; t < tokens; t++) {
-                    float[] mv = new float[w.rows()];
-                    LaneKernels.matvec(lw, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), mv, ONE);
-                    for (int r = 0; r < w.rows(); r++) {
-                        float ref = ReferenceDot.row(w, r, x, t * cols);
-                        String where = "pattern " + pattern + " row " + r + " token " + t;
-                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(mv[r]), "matvec " + where);
-                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(out[t * w.rows() + r]), "matmul " + where);
-                    }
-                }
+                assertMatvecAndMatmulGiveTheReference(w, lw, x, tokens, "pattern " + pattern);
             }
         }
     }
@@ -308,10 +287,7 @@ class LaneKernelsTest {
                     long base = lw.rowOffset(r) + (long) g * lw.groupBytes();
                     float d = Half.f16ToFloat(lw.data().get(LE_SHORT, base + 640 + 2 * p));
                     for (int l = 0; l < 32; l++) {
-                        int j = l % 16;
-                        int nibbles = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + 32 + 32 * (j % 4) + p) & 0xFF;
-                        int h = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + p) & 0xFF;
-                        int q = l < 16 ? (nibbles & 15) | ((h >> (j % 4)) & 1) << 4 : (nibbles >> 4) | ((h >> (4 + j % 4)) & 1) << 4;
+                        int q = q5Quant(lw, base, p, l);
                         if (u >= w.cols() / 32) {
                             assertEquals(0, q, "padding quant");
                             assertEquals(0f, d, "padding scale");
@@ -372,18 +348,7 @@ class LaneKernelsTest {
                         default -> random.nextBoolean() ? -3f : 3f * (float) random.nextDouble();
                     };
                 }
-                float[] out = new float[cols * tokens];
-                LaneKernels.matmul(lw, x, cols, tokens, out, w.rows(), ONE);
-                for (int t = 0; t < tokens; t++) {
-                    float[] mv = new float[w.rows()];
-                    LaneKernels.matvec(lw, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), mv, ONE);
-                    for (int r = 0; r < w.rows(); r++) {
-                        float ref = ReferenceDot.row(w, r, x, t * cols);
-                        String where = "pattern " + pattern + " row " + r + " token " + t;
-                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(mv[r]), "matvec " + where);
-                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(out[t * w.rows() + r]), "matmul " + where);
-                    }
-                }
+                assertMatvecAndMatmulGiveTheReference(w, lw, x, tokens, "pattern " + pattern);
             }
         }
     }
@@ -407,10 +372,7 @@ class LaneKernelsTest {
                     int sc = lw.data().get(ValueLayout.JAVA_BYTE, base + 640 + p);
                     int mn = lw.data().get(ValueLayout.JAVA_BYTE, base + 672 + p);
                     for (int l = 0; l < 32; l++) {
-                        int j = l % 16;
-                        int nibbles = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + 32 + 32 * (j % 4) + p) & 0xFF;
-                        int h = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + p) & 0xFF;
-                        int q = l < 16 ? (nibbles & 15) | ((h >> (j % 4)) & 1) << 4 : (nibbles >> 4) | ((h >> (4 + j % 4)) & 1) << 4;
+                        int q = q5Quant(lw, base, p, l);
                         if (u >= w.cols() / 32) {
                             assertEquals(0, q, "padding quant");
                             assertEquals(0, sc, "padding scale");
@@ -462,5 +424,33 @@ class LaneKernelsTest {
                 }
             }
         }
+    }
+
+    /** Matmul of {@code tokens} tokens and each token's matvec over {@code lw} (repacked {@code w}): {@link ReferenceDot}'s bits. */
+    private static void assertMatvecAndMatmulGiveTheReference(WeightMatrix w, LaneWeights lw, float[] x, int tokens, String label) {
+        int cols = w.cols();
+        float[] out = new float[w.rows() * tokens];
+        LaneKernels.matmul(lw, x, cols, tokens, out, w.rows(), ONE);
+        for (int t = 0; t < tokens; t++) {
+            float[] mv = new float[w.rows()];
+            LaneKernels.matvec(lw, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), mv, ONE);
+            for (int r = 0; r < w.rows(); r++) {
+                float ref = ReferenceDot.row(w, r, x, t * cols);
+                String where = label + " row " + r + " token " + t;
+                assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(mv[r]), "matvec " + where);
+                assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(out[t * w.rows() + r]), "matmul " + where);
+            }
+        }
+    }
+
+    /**
+     * Element {@code l} (0..31) of the block at position {@code p} of the Q5_K / Q5_0 quant steps of the group at
+     * {@code base}: its nibble with its fifth bit (see {@link LaneWeights}).
+     */
+    private static int q5Quant(LaneWeights lw, long base, int p, int l) {
+        int j = l % 16;
+        int nibbles = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + 32 + 32 * (j % 4) + p) & 0xFF;
+        int h = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + p) & 0xFF;
+        return l < 16 ? (nibbles & 15) | ((h >> (j % 4)) & 1) << 4 : (nibbles >> 4) | ((h >> (4 + j % 4)) & 1) << 4;
     }
 }
