@@ -238,35 +238,15 @@ class LaneKernelsTest {
                 WeightMatrix w = MatrixKernelsTest.random(GgmlType.Q5_0, 5, cols, random, arena);
                 for (long b = 0; b < w.byteSize(); b += 22) {
                     for (int i = 0; i < 4; i++) {
-                        byte qh = switch (pattern) {
-                            case 0, 2 -> (byte) 0xff;
-                            case 1, 3 -> 0;
-                            case 4 -> (byte) (random.nextBoolean() ? 0xff : 0);
-                            default -> (byte) random.nextInt();
-                        };
-                        w.data().set(ValueLayout.JAVA_BYTE, b + 2 + i, qh);
+                        w.data().set(ValueLayout.JAVA_BYTE, b + 2 + i, q5FifthBits(pattern, random));
                     }
                     for (int i = 0; i < 16; i++) {
-                        byte q = switch (pattern) {
-                            case 0, 3 -> (byte) 0xff;     // with the fifth bits: 31; without: 15
-                            case 1, 2 -> 0;               // 0; with the fifth bits: 16
-                            case 4 -> (byte) (random.nextBoolean() ? 0xff : 0);
-                            default -> (byte) random.nextInt();
-                        };
-                        w.data().set(ValueLayout.JAVA_BYTE, b + 6 + i, q);
+                        w.data().set(ValueLayout.JAVA_BYTE, b + 6 + i, q5Nibbles(pattern, random));
                     }
                 }
-                LaneWeights lw = LaneWeights.repack(w, arena);
                 int tokens = 5;
-                float[] x = new float[cols * tokens];
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = switch (pattern) {
-                        case 0, 1 -> -1f;
-                        case 2, 3 -> 2f;
-                        default -> random.nextBoolean() ? -3f : 3f * (float) random.nextDouble();
-                    };
-                }
-                assertMatvecAndMatmulGiveTheReference(w, lw, x, tokens, "pattern " + pattern);
+                assertMatvecAndMatmulGiveTheReference(w, LaneWeights.repack(w, arena), q5Activations(pattern, cols * tokens, random),
+                        tokens, "pattern " + pattern);
             }
         }
     }
@@ -320,35 +300,15 @@ class LaneKernelsTest {
                         w.data().set(ValueLayout.JAVA_BYTE, b + 4 + i, sc); // scales and mins 63 (pattern 0-3)
                     }
                     for (int i = 0; i < 32; i++) {
-                        byte qh = switch (pattern) {
-                            case 0, 2 -> (byte) 0xff;
-                            case 1, 3 -> 0;
-                            case 4 -> (byte) (random.nextBoolean() ? 0xff : 0);
-                            default -> (byte) random.nextInt();
-                        };
-                        w.data().set(ValueLayout.JAVA_BYTE, b + 16 + i, qh);
+                        w.data().set(ValueLayout.JAVA_BYTE, b + 16 + i, q5FifthBits(pattern, random));
                     }
                     for (int i = 0; i < 128; i++) {
-                        byte q = switch (pattern) {
-                            case 0, 3 -> (byte) 0xff;     // with the fifth bits: 31; without: 15
-                            case 1, 2 -> 0;               // 0; with the fifth bits: 16
-                            case 4 -> (byte) (random.nextBoolean() ? 0xff : 0);
-                            default -> (byte) random.nextInt();
-                        };
-                        w.data().set(ValueLayout.JAVA_BYTE, b + 48 + i, q);
+                        w.data().set(ValueLayout.JAVA_BYTE, b + 48 + i, q5Nibbles(pattern, random));
                     }
                 }
-                LaneWeights lw = LaneWeights.repack(w, arena);
                 int tokens = 5;
-                float[] x = new float[cols * tokens];
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = switch (pattern) {
-                        case 0, 2 -> -1f;
-                        case 1, 3 -> 2f;
-                        default -> random.nextBoolean() ? -3f : 3f * (float) random.nextDouble();
-                    };
-                }
-                assertMatvecAndMatmulGiveTheReference(w, lw, x, tokens, "pattern " + pattern);
+                assertMatvecAndMatmulGiveTheReference(w, LaneWeights.repack(w, arena), q5Activations(pattern, cols * tokens, random),
+                        tokens, "pattern " + pattern);
             }
         }
     }
@@ -452,5 +412,38 @@ class LaneKernelsTest {
         int nibbles = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + 32 + 32 * (j % 4) + p) & 0xFF;
         int h = lw.data().get(ValueLayout.JAVA_BYTE, base + 160 * (j / 4) + p) & 0xFF;
         return l < 16 ? (nibbles & 15) | ((h >> (j % 4)) & 1) << 4 : (nibbles >> 4) | ((h >> (4 + j % 4)) & 1) << 4;
+    }
+
+    /** A byte of Q5 fifth bits for extremes pattern 0-5: all set (0, 2), none (1, 3), all or none (4), random (5). */
+    private static byte q5FifthBits(int pattern, Random random) {
+        return switch (pattern) {
+            case 0, 2 -> (byte) 0xff;
+            case 1, 3 -> 0;
+            case 4 -> (byte) (random.nextBoolean() ? 0xff : 0);
+            default -> (byte) random.nextInt();
+        };
+    }
+
+    /** A byte of two Q5 nibbles for the same patterns: with {@link #q5FifthBits}, quants 31 (0), 0 (1), 16 (2), 15 (3). */
+    private static byte q5Nibbles(int pattern, Random random) {
+        return switch (pattern) {
+            case 0, 3 -> (byte) 0xff;
+            case 1, 2 -> 0;
+            case 4 -> (byte) (random.nextBoolean() ? 0xff : 0);
+            default -> (byte) random.nextInt();
+        };
+    }
+
+    /** Activations for the same patterns: all -1 (0, 2: quants of magnitude 127) or all 2 (1, 3), else mixed. */
+    private static float[] q5Activations(int pattern, int n, Random random) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = switch (pattern) {
+                case 0, 2 -> -1f;
+                case 1, 3 -> 2f;
+                default -> random.nextBoolean() ? -3f : 3f * (float) random.nextDouble();
+            };
+        }
+        return x;
     }
 }
