@@ -33,7 +33,7 @@ import jdk.incubator.vector.FloatVector;
  * matvec (GB/s of weights streamed, % of the triad measured right before and after it) and matmul (GFLOP/s at 64 tokens, % of the FMA
  * peak), each beside the simplest correct Vector API kernel ({@link Baseline}). Weights are random,
  * in allocated off-heap memory, repacked where the kernels repack them ({@link PackedMatrix}: F32, Q8_0, Q4_0,
- * Q4_K, Q5_K, Q6_K, Q5_0), and F32 also in GGUF's layout, read where a file maps it.
+ * Q4_K, Q5_K, Q6_K), and F32 also in GGUF's layout, read where a file maps it.
  */
 public final class KernelBench {
 
@@ -48,8 +48,7 @@ public final class KernelBench {
         }
     }
 
-    static final GgmlType[] TYPES = { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
-        GgmlType.Q5_0 };
+    static final GgmlType[] TYPES = { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K };
     private static final int COLS = 4096;
     private static final int REPETITIONS = 5;
     private static long warmUpMillis = 1000;
