@@ -453,7 +453,7 @@ public final class Ops {
                 acc = acc.blend(FloatVector.fromArray(S512, a, aOff + i, m)
                         .fma(FloatVector.fromArray(S512, b, bOff + i, m), acc), m);
             }
-            return tree(acc);
+            return MatrixKernels.reduce(acc);
         } else {
             FloatVector lo = FloatVector.zero(S256);
             FloatVector hi = FloatVector.zero(S256);
@@ -492,7 +492,7 @@ public final class Ops {
                 acc = acc.blend(FloatVector.fromArray(S512, a, aOff + i, m)
                         .fma(FloatVector.fromMemorySegment(S512, b, bOffset + 4L * i, LE, m), acc), m);
             }
-            return tree(acc);
+            return MatrixKernels.reduce(acc);
         } else {
             FloatVector lo = FloatVector.zero(S256);
             FloatVector hi = FloatVector.zero(S256);
@@ -533,7 +533,7 @@ public final class Ops {
                 VectorMask<Float> m = S512.indexInRange(i, n);
                 acc = acc.blend(acc.lanewise(op, FloatVector.fromArray(S512, x, off + i, m)), m);
             }
-            return max ? treeMax(acc) : tree(acc);
+            return max ? treeMax(acc) : MatrixKernels.reduce(acc);
         } else {
             FloatVector lo = FloatVector.broadcast(S256, identity);
             FloatVector hi = FloatVector.broadcast(S256, identity);
@@ -556,15 +556,10 @@ public final class Ops {
         }
     }
 
-    /** {@link #tree(float[], boolean)}'s sum of one 16-lane vector, in registers: the same additions. */
-    private static float tree(FloatVector acc) {
-        FloatVector v = acc.add(acc.rearrange(MatrixKernels.DOWN_8));
-        v = v.add(v.rearrange(MatrixKernels.DOWN_4));
-        v = v.add(v.rearrange(MatrixKernels.DOWN_2));
-        return v.add(v.rearrange(MatrixKernels.DOWN_1)).lane(0);
-    }
-
-    /** {@link #tree(float[], boolean)}'s maximum of one 16-lane vector, in registers (max as {@link Math#max}). */
+    /**
+     * {@link #tree(float[], boolean)}'s maximum of one 16-lane vector, in registers (max as {@link Math#max}); the sum
+     * is {@link MatrixKernels#reduce}, the same additions as the tree.
+     */
     private static float treeMax(FloatVector acc) {
         FloatVector v = acc.max(acc.rearrange(MatrixKernels.DOWN_8));
         v = v.max(v.rearrange(MatrixKernels.DOWN_4));

@@ -18,11 +18,24 @@ import org.commonweal.kernels.types.WeightMatrix;
  */
 public final class PackedMatrix {
 
+    private final GgmlType type;
+    private final int rows;
+    private final int cols;
+    /** The memory the kernels read, and how much of it this matrix occupies. */
+    private final MemorySegment data;
+    private final long byteSize;
+    /** Exactly one of the three layouts is set. */
     private final WeightMatrix plain;
     private final LaneWeights lanes;
     private final InterleavedF32 interleaved;
 
-    private PackedMatrix(WeightMatrix plain, LaneWeights lanes, InterleavedF32 interleaved) {
+    private PackedMatrix(WeightMatrix source, MemorySegment data, long byteSize, WeightMatrix plain, LaneWeights lanes,
+            InterleavedF32 interleaved) {
+        this.type = source.type();
+        this.rows = source.rows();
+        this.cols = source.cols();
+        this.data = data;
+        this.byteSize = byteSize;
         this.plain = plain;
         this.lanes = lanes;
         this.interleaved = interleaved;
@@ -40,42 +53,45 @@ public final class PackedMatrix {
      */
     public static PackedMatrix of(WeightMatrix w, Arena arena, boolean copyOthers) {
         if (w.type() == GgmlType.F32) {
-            return new PackedMatrix(null, null, InterleavedF32.repack(w, arena));
+            InterleavedF32 interleaved = InterleavedF32.repack(w, arena);
+            return new PackedMatrix(w, interleaved.data(), interleaved.data().byteSize(), null, null, interleaved);
         }
         if (repacks(w.type())) {
-            return new PackedMatrix(null, LaneWeights.repack(w, arena), null);
+            LaneWeights lanes = LaneWeights.repack(w, arena);
+            return new PackedMatrix(w, lanes.data(), lanes.rowBytes() * lanes.rows(), null, lanes, null);
         }
-        if (!copyOthers) {
-            return new PackedMatrix(w, null, null);
+        WeightMatrix plain = w;
+        if (copyOthers) {
+            MemorySegment copy = arena.allocate(w.byteSize(), 64);
+            MemorySegment.copy(w.data(), w.offset(), copy, 0, w.byteSize());
+            plain = new WeightMatrix(w.type(), copy, 0, w.rows(), w.cols());
         }
-        MemorySegment copy = arena.allocate(w.byteSize(), 64);
-        MemorySegment.copy(w.data(), w.offset(), copy, 0, w.byteSize());
-        return new PackedMatrix(new WeightMatrix(w.type(), copy, 0, w.rows(), w.cols()), null, null);
+        return new PackedMatrix(w, plain.data(), plain.byteSize(), plain, null, null);
     }
 
     public GgmlType type() {
-        return lanes != null ? lanes.type() : interleaved != null ? GgmlType.F32 : plain.type();
+        return type;
     }
 
     public int rows() {
-        return lanes != null ? lanes.rows() : interleaved != null ? interleaved.rows() : plain.rows();
+        return rows;
     }
 
     public int cols() {
-        return lanes != null ? lanes.cols() : interleaved != null ? interleaved.cols() : plain.cols();
+        return cols;
     }
 
     /** Bytes this matrix occupies in its layout (a repacked row with padded blocks is a little longer). */
     public long byteSize() {
-        return lanes != null ? lanes.rowBytes() * lanes.rows() : interleaved != null ? interleaved.data().byteSize() : plain.byteSize();
+        return byteSize;
     }
 
     /** The memory the kernels read. */
     MemorySegment data() {
-        return lanes != null ? lanes.data() : interleaved != null ? interleaved.data() : plain.data();
+        return data;
     }
 
-    /** The repacked weights, or null if this matrix is kept in GGUF's layout. */
+    /** The lane = block weights ({@link LaneWeights}), or null in the other layouts. */
     LaneWeights lanes() {
         return lanes;
     }

@@ -229,7 +229,7 @@ class MatrixKernelsTest {
     /**
      * Interleaved F32: every element where the layout says (whole groups, tail columns, the rows after the last
      * group), and every product equal to the scalar definition bit for bit: 0 to 3 whole groups and 0 to 5 rows
-     * after them, tails of 0 to 15 columns, more than one 1024-column block, token counts that leave 1 to 3 tokens
+     * after them, tails of 0, 1 and 15 columns, more than one 1024-column block, token counts that leave 1 to 3 tokens
      * after the quads, 1 to 3 threads.
      */
     @Test

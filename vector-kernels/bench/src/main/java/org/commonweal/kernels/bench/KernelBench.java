@@ -30,8 +30,8 @@ import jdk.incubator.vector.FloatVector;
 /**
  * {@code cw bench kernels}: measures, in one run, the machine's memory bandwidth (STREAM triad and a
  * read-only stream over memory far larger than the cache) and FMA peak, then every weight type's
- * matvec (GB/s of weights streamed, % of the triad measured right before and after it) and matmul (GFLOP/s at 64 tokens, % of the FMA
- * peak), each beside the simplest correct Vector API kernel ({@link Baseline}). Weights are random,
+ * matvec (GB/s of weights streamed, % of the triads measured around it) and matmul (GFLOP/s at 64 tokens, % of the
+ * FMA peak), each beside the simplest correct Vector API kernel ({@link Baseline}). Weights are random,
  * in allocated off-heap memory, repacked where the kernels repack them ({@link PackedMatrix}: F32, Q8_0, Q4_0,
  * Q4_K, Q5_K, Q6_K), and F32 also in GGUF's layout, read where a file maps it.
  */
@@ -101,7 +101,7 @@ public final class KernelBench {
                     // reference: on a machine shared with other work, a core taken away during one
                     // measurement would otherwise inflate every percentage of the section.
                     double[] before = limits(a, b, c, pool, options);
-                    Map<GgmlType, double[][]> figuresByType = new LinkedHashMap<>();
+                    Map<GgmlType, Figures> figuresByType = new LinkedHashMap<>();
                     for (GgmlType type : TYPES) {
                         Weights w = weights.get(type);
                         // Each matvec against the triads around it: this VM's memory switches between a slow and a
@@ -109,15 +109,15 @@ public final class KernelBench {
                         // GB/s in four consecutive three-second windows), so one round could fall in one mode and
                         // its triads in the other. Three rounds between four triads; the fastest round against the
                         // highest triad.
+                        Runnable kernel = packedMatvec(w.packed(), pool);
                         double near = MachineLimits.triadGBs(a, b, c, pool, REPETITIONS);
-                        double[] mv = matvec(w.plain(), w.packed(), pool);
+                        double[] mv = matvec(w.plain(), kernel, pool);
                         for (int round = 1; round < MATVEC_ROUNDS; round++) {
                             near = Math.max(near, MachineLimits.triadGBs(a, b, c, pool, REPETITIONS));
-                            mv[0] = Math.max(mv[0], matvecKernel(w.plain(), w.packed(), pool));
+                            mv[0] = Math.max(mv[0], matvecGBs(w.plain(), kernel));
                         }
                         near = Math.max(near, MachineLimits.triadGBs(a, b, c, pool, REPETITIONS));
-                        figuresByType.put(type, new double[][] { mv, matmul(w.head(), w.packedHead(), pool, options.tokens()),
-                            { near } });
+                        figuresByType.put(type, new Figures(mv, matmul(w.head(), w.packedHead(), pool, options.tokens()), near));
                     }
                     double[] after = limits(a, b, c, pool, options);
                     double triad = Math.max(before[0], after[0]);
@@ -132,9 +132,9 @@ public final class KernelBench {
                             "triad", "% triad", "base GB/s", "gain", "matmul GF/s", "% peak", "base GF/s", "gain");
                     JsonObjectBuilder types = Json.createObjectBuilder();
                     for (GgmlType type : TYPES) {
-                        double[] mv = figuresByType.get(type)[0];
-                        double[] mm = figuresByType.get(type)[1];
-                        double near = figuresByType.get(type)[2][0];
+                        double[] mv = figuresByType.get(type).matvec();
+                        double[] mm = figuresByType.get(type).matmul();
+                        double near = figuresByType.get(type).triad();
                         JsonObjectBuilder figures = Json.createObjectBuilder();
                         out.printf("%-6s %-9s | %10.1f %6.1f %7.0f%% %10.1f %6.1fx | %12.1f %7.0f%% %12.1f %6.1fx%n", type,
                                 PackedMatrix.repacks(type) ? "repacked" : "allocated", mv[0], near, 100 * mv[0] / near,
@@ -195,30 +195,32 @@ public final class KernelBench {
     private record Weights(WeightMatrix plain, PackedMatrix packed, WeightMatrix head, PackedMatrix packedHead) {
     }
 
+    /** One type's figures in a section: matvec and matmul (kernel, baseline), and the triad around the matvec. */
+    private record Figures(double[] matvec, double[] matmul, double triad) {
+    }
+
+    /** The packed matvec of {@code packed} by a random vector. */
+    private static Runnable packedMatvec(PackedMatrix packed, KernelPool pool) {
+        float[] x = randomFloats(packed.cols());
+        float[] out = new float[packed.rows()];
+        return () -> MatrixKernels.matvec(packed, x, out, pool);
+    }
+
     /**
-     * Best-of-5 matvec GB/s of the kernel (on the packed weights) and of the baseline, after a warm-up;
-     * GB/s count the GGUF bytes, as a model's bytes per token do (a repacked Q4_K row is 2.8% longer).
+     * Best-of-5 matvec GB/s of {@code kernel} (over {@code w}'s weights, in any layout) and of the baseline, after a
+     * warm-up; GB/s count the GGUF bytes, as a model's bytes per token do (a repacked Q4_K row is 2.8% longer).
      */
-    private static double[] matvec(WeightMatrix w, PackedMatrix packed, KernelPool pool) {
-        float[] x = randomFloats(w.cols());
-        float[] out = new float[w.rows()];
-        return matvec(w, () -> MatrixKernels.matvec(packed, x, out, pool), pool);
-    }
-
-    /** The kernel's matvec GB/s alone (best of {@value #REPETITIONS} after a warm-up). */
-    private static double matvecKernel(WeightMatrix w, PackedMatrix packed, KernelPool pool) {
-        float[] x = randomFloats(w.cols());
-        float[] out = new float[w.rows()];
-        return w.byteSize() / best(() -> time(() -> MatrixKernels.matvec(packed, x, out, pool)));
-    }
-
-    /** The same, for any matvec {@code kernel} of {@code w}'s weights. */
     private static double[] matvec(WeightMatrix w, Runnable kernel, KernelPool pool) {
         float[] x = randomFloats(w.cols());
         float[] out = new float[w.rows()];
-        double kernelNanos = best(() -> time(kernel));
+        double kernelGBs = matvecGBs(w, kernel);
         double baseline = best(() -> time(() -> Baseline.matvec(w, x, 0, out, 0, pool)));
-        return new double[] { w.byteSize() / kernelNanos, w.byteSize() / baseline };
+        return new double[] { kernelGBs, w.byteSize() / baseline };
+    }
+
+    /** Best-of-5 GB/s of {@code kernel}, a matvec over {@code w}'s weights, after a warm-up. */
+    private static double matvecGBs(WeightMatrix w, Runnable kernel) {
+        return w.byteSize() / best(() -> time(kernel));
     }
 
     /** GFLOP/s of a matmul over the first 4096 rows (or all), kernel and baseline. */
